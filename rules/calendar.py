@@ -1,0 +1,130 @@
+"""The legal calendar: WITA time, working days, Indonesian holidays and local corrections.
+
+Working days are Monday to Friday minus national holidays and *cuti bersama*.  The dates come
+from the ``holidays`` package (categories public + government, names in Indonesian); an
+override table supplies what the package lacks or gets wrong, each entry with its reference,
+because holiday lists change by decree during the year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+WITA = ZoneInfo("Asia/Makassar")
+
+
+class HolidayPolicy(StrEnum):
+    """What happens to a due date that falls on a non-working day."""
+
+    FIXED = "fixed"
+    PREVIOUS_WORKING_DAY = "previous_working_day"
+    NEXT_WORKING_DAY = "next_working_day"
+
+
+@dataclass(frozen=True, slots=True)
+class DayOverride:
+    """A correction to the holiday list: ``working=False`` adds a holiday, ``True`` removes one."""
+
+    day: date
+    working: bool
+    name: str
+    reference: str
+
+
+class LegalCalendar:
+    """Working-day arithmetic on the Indonesian calendar in one time zone.
+
+    Holidays are computed per year on first use and cached; the object is otherwise immutable.
+    """
+
+    def __init__(self, overrides: Iterable[DayOverride] = (), tz: ZoneInfo = WITA) -> None:
+        self.tz = tz
+        self._overrides: dict[date, DayOverride] = {o.day: o for o in overrides}
+        self._years: dict[int, dict[date, str]] = {}
+
+    def holidays(self, year: int) -> Mapping[date, str]:
+        """Non-working weekdays and weekend holidays of ``year``, with their names."""
+        found = self._years.get(year)
+        if found is None:
+            import holidays as holidays_package  # deferred: it takes ~0.1 s to import
+
+            listed = holidays_package.country_holidays(
+                "ID", years=year, categories=("public", "government"), language="id"
+            )
+            found = {day: str(name) for day, name in listed.items()}
+            for override in self._overrides.values():
+                if override.day.year != year:
+                    continue
+                if override.working:
+                    found.pop(override.day, None)
+                else:
+                    found[override.day] = override.name
+            self._years[year] = found
+        return found
+
+    def holiday_name(self, day: date) -> str | None:
+        return self.holidays(day.year).get(day)
+
+    def is_working_day(self, day: date) -> bool:
+        override = self._overrides.get(day)
+        if override is not None and override.working:
+            return True
+        return day.weekday() < 5 and day not in self.holidays(day.year)
+
+    def previous_working_day(self, day: date) -> date:
+        """``day`` itself when it is a working day, else the closest one before it."""
+        while not self.is_working_day(day):
+            day -= timedelta(days=1)
+        return day
+
+    def next_working_day(self, day: date) -> date:
+        """``day`` itself when it is a working day, else the closest one after it."""
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def apply_policy(self, day: date, policy: HolidayPolicy) -> date:
+        if policy is HolidayPolicy.PREVIOUS_WORKING_DAY:
+            return self.previous_working_day(day)
+        if policy is HolidayPolicy.NEXT_WORKING_DAY:
+            return self.next_working_day(day)
+        return day
+
+    def working_day_offset(self, due: date, offset: int) -> date:
+        """The day ``offset`` working days from ``due``: H-n, H, H+n of a reminder ladder.
+
+        H is the last working day on or before ``due``; H-n counts back from there, so a
+        reminder moves earlier, never later, off a holiday.  H+n counts working days after
+        ``due``.
+        """
+        step = 1 if offset > 0 else -1
+        day = due if offset > 0 else self.previous_working_day(due)
+        for _ in range(abs(offset)):
+            day += timedelta(days=step)
+            while not self.is_working_day(day):
+                day += timedelta(days=step)
+        return day
+
+    def deadline(self, due: date) -> datetime:
+        """The instant a due day ends: midnight after it, local time (exclusive bound)."""
+        return datetime.combine(due + timedelta(days=1), time(0), tzinfo=self.tz)
+
+    def at(self, day: date, clock: time) -> datetime:
+        return datetime.combine(day, clock, tzinfo=self.tz)
+
+    def warnings(self, year: int) -> list[str]:
+        """What the holiday data for ``year`` cannot vouch for, in plain words."""
+        names = self.holidays(year).values()
+        notes = []
+        if not any("Cuti Bersama" in name for name in names):
+            notes.append(
+                f"no cuti bersama known for {year}: add them to [[calendar.override]] "
+                "once the SKB is published"
+            )
+        if any("perkiraan" in name for name in names):
+            notes.append(f"some {year} holidays are estimates (perkiraan)")
+        return notes

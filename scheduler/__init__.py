@@ -1,0 +1,1 @@
+"""The service and the glue: configuration, command line and jobs that call the rule engine."""

@@ -1,0 +1,213 @@
+"""The ``tenggat`` command line: a thin click layer over the library.
+
+Heavy imports happen inside commands so that ``tenggat --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from scheduler.config import Config
+
+
+class Context:
+    """What every command may need, loaded on first use."""
+
+    def __init__(self, config_path: str | None, language: str | None) -> None:
+        self.config_path = config_path
+        self._language = language
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from scheduler.config import load_config
+
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def language(self) -> str:
+        return self._language or self.config.settings.service.language
+
+    def today(self) -> date:
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo(self.config.settings.service.timezone)).date()
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="Configuration file (default: $TENGGAT_CONFIG, else ./config.toml, else built-in).",
+)
+@click.option("--lang", type=click.Choice(["id", "en"]), help="Language of the output.")
+@click.version_option(package_name="tenggat")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, lang: str | None) -> None:
+    """Tenggat: IKI compliance deadlines, reminders and escalations."""
+    ctx.obj = Context(config_path, lang)
+
+
+@cli.group()
+def rules() -> None:
+    """The rule catalog: what is due when."""
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _rule(ctx: Context, code: str) -> Any:
+    try:
+        return ctx.config.catalog.get(code)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="CODE") from None
+
+
+@rules.command("list")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Count from this day, not today.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_context
+def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
+    """Every rule: code, name, recurrence in words and next due date."""
+    from datetime import timedelta
+
+    from rich.markup import escape
+
+    from scheduler import words
+
+    language = ctx.language
+    schedule = ctx.config.schedule()
+    today = as_of.date() if as_of else ctx.today()
+    listed = []
+    for rule in ctx.config.catalog.rules.values():
+        upcoming = schedule.occurrences(rule, today, today + timedelta(days=400))
+        listed.append((rule, upcoming[0] if upcoming else None))
+    if as_json:
+        _dump(
+            [
+                {
+                    "code": rule.code,
+                    "name": words.rule_name(rule, language),
+                    "recurrence": words.recurrence(rule, language),
+                    "period": rule.period.value,
+                    "scope": rule.scope.value,
+                    "kind": rule.kind.value,
+                    "holiday_policy": rule.holiday_policy.value,
+                    "enabled": rule.enabled,
+                    "next_period": nxt.period if nxt else None,
+                    "next_due": nxt.due.isoformat() if nxt and nxt.due else None,
+                    "next_note": words.adjustment(nxt, language) if nxt else "",
+                    "confidence": rule.confidence.value,
+                    "source": rule.source,
+                }
+                for rule, nxt in listed
+            ]
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    head = words.HEADINGS[language]
+    table = Table(title=head["rules"])
+    for column in ("code", "name", "recurrence", "next_due", "confidence"):
+        table.add_column(head[column])
+    for rule, nxt in listed:
+        note = escape(words.adjustment(nxt, language)) if nxt else ""
+        due = words.long_date(nxt.due, language) if nxt and nxt.due else note or "-"
+        if nxt and nxt.due and note:
+            due += f"\n[dim]{note}[/dim]"
+        code = rule.code if rule.enabled else f"[strike]{rule.code}[/strike]"
+        table.add_row(
+            code,
+            escape(words.rule_name(rule, language)),
+            escape(words.recurrence(rule, language)),
+            due,
+            rule.confidence.value,
+        )
+    Console().print(table)
+
+
+@rules.command("due")
+@click.argument("code")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_context
+def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: bool) -> None:
+    """Due dates of rule CODE between two dates, and why any was moved."""
+    from rich.markup import escape
+
+    from scheduler import words
+
+    if end < start:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    rule = _rule(ctx, code)
+    schedule = ctx.config.schedule()
+    found = schedule.occurrences(rule, start.date(), end.date())
+    rows = [
+        {
+            "rule": occ.rule,
+            "period": occ.period,
+            "due": occ.due.isoformat() if occ.due else None,
+            "nominal": occ.nominal.isoformat() if occ.nominal else None,
+            "adjustment": occ.adjustment.value if occ.adjustment else None,
+            "reason": words.adjustment(occ, ctx.language),
+        }
+        for occ in found
+    ]
+    warnings = sorted(
+        {
+            note
+            for year in range(start.year, end.year + 1)
+            for note in schedule.calendar.warnings(year)
+        }
+    )
+    if as_json:
+        _dump({"rule": rule.code, "occurrences": rows, "warnings": warnings})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    head = words.HEADINGS[ctx.language]
+    table = Table(title=f"{rule.code}: {words.recurrence(rule, ctx.language)}")
+    for column in ("period", "due", "reason"):
+        table.add_column(head[column])
+    for row, occ in zip(rows, found, strict=True):
+        due = words.long_date(occ.due, ctx.language) if occ.due else "-"
+        table.add_row(row["period"], due, escape(row["reason"] or ""))
+    console = Console()
+    console.print(table)
+    if not rule.scheduled:
+        console.print(escape(words.recurrence(rule, ctx.language)))
+    for note in warnings:
+        console.print(f"[yellow]! {escape(note)}[/yellow]")
+
+
+def main() -> None:
+    """Entry point: turn configuration errors into one clear line and exit status 2."""
+    from rules.errors import DefinitionError
+
+    try:
+        cli.main(standalone_mode=False)
+    except DefinitionError as exc:
+        click.echo(f"tenggat: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)

@@ -1,0 +1,207 @@
+"""Configuration: ``config.toml`` plus ``TENGGAT_<SECTION>_<KEY>`` environment variables.
+
+Validated at load, because a typo found at 07:30 on a Monday is a digest nobody gets: every
+error names the file or variable, the key, the line where possible and what was expected.
+Secrets (bot token, SMTP password) are read from the environment only and never printed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from rules.calendar import DayOverride, LegalCalendar
+from rules.catalog import CATALOG_KEYS, Catalog, Source, load_catalog
+from rules.errors import DefinitionError, locate_key, syntax_error
+from rules.schedule import Schedule
+
+ENV_PREFIX = "TENGGAT_"
+SECRETS = {
+    ("telegram", "token"): "TENGGAT_TELEGRAM_TOKEN",
+    ("smtp", "password"): "TENGGAT_SMTP_PASSWORD",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceSettings(_Section):
+    timezone: str = "Asia/Makassar"
+    language: Literal["id", "en"] = "id"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Makassar)") from None
+        return value
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///tenggat.db"
+
+
+class TelegramSettings(_Section):
+    api_url: str = "https://api.telegram.org/bot"
+    token: SecretStr | None = None
+
+
+class SmtpSettings(_Section):
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    sender: str = "tenggat@localhost"
+    password: SecretStr | None = None
+
+
+class OverrideSettings(_Section):
+    date: date
+    working: bool = False
+    name: str = Field(min_length=1)
+    reference: str = Field(min_length=1)
+
+
+class CalendarSettings(_Section):
+    override: tuple[OverrideSettings, ...] = ()
+
+
+class Settings(_Section):
+    service: ServiceSettings = ServiceSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    calendar: CalendarSettings = CalendarSettings()
+
+
+SECTIONS: dict[str, type[_Section]] = {
+    "service": ServiceSettings,
+    "database": DatabaseSettings,
+    "telegram": TelegramSettings,
+    "smtp": SmtpSettings,
+    "calendar": CalendarSettings,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings plus what the rule engine needs, built once per process."""
+
+    path: Path | None
+    settings: Settings
+    catalog: Catalog
+
+    def calendar(self) -> LegalCalendar:
+        overrides = [
+            DayOverride(o.date, o.working, o.name, o.reference)
+            for o in self.settings.calendar.override
+        ]
+        return LegalCalendar(overrides, ZoneInfo(self.settings.service.timezone))
+
+    def schedule(self) -> Schedule:
+        return Schedule(self.catalog, self.calendar())
+
+
+class ConfigError(DefinitionError):
+    """A configuration problem, phrased for the admin who has to fix it."""
+
+
+def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
+    """``--config`` first, then ``TENGGAT_CONFIG``, then ./config.toml if present."""
+    chosen = explicit or environ.get("TENGGAT_CONFIG")
+    if chosen:
+        path = Path(chosen)
+        if not path.is_file():
+            raise ConfigError(str(path), "(file)", "no such configuration file")
+        return path
+    default = Path("config.toml")
+    return default if default.is_file() else None
+
+
+def _from_environment(
+    data: dict[str, Any], environ: Mapping[str, str]
+) -> dict[tuple[str, str], str]:
+    """Apply TENGGAT_<SECTION>_<KEY> variables to ``data``; return where each came from."""
+    applied: dict[tuple[str, str], str] = {}
+    for variable, value in environ.items():
+        if not variable.startswith(ENV_PREFIX):
+            continue
+        section, _, key = variable[len(ENV_PREFIX) :].lower().partition("_")
+        model = SECTIONS.get(section)
+        if model is None or not key:
+            continue  # TENGGAT_CONFIG and the test suite's own variables
+        known = model.model_fields
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1)
+            hint = (
+                f" (did you mean {ENV_PREFIX}{section.upper()}_{close[0].upper()}?)"
+                if close
+                else ""
+            )
+            raise ConfigError(variable, f"{section}.{key}", f"unknown setting{hint}")
+        if key == "override":
+            raise ConfigError(variable, f"{section}.{key}", "set overrides in config.toml")
+        data.setdefault(section, {})[key] = value
+        applied[(section, key)] = variable
+    return applied
+
+
+def load_config(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the configuration and the rule catalog, or raise ConfigError."""
+    environ = os.environ if environ is None else environ
+    path = config_path(explicit, environ)
+    name = str(path) if path else "(embedded defaults)"
+    text = path.read_text(encoding="utf-8") if path else ""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise syntax_error(name, exc) from None
+    for (section, key), variable in SECRETS.items():
+        if key in data.get(section, {}):
+            raise ConfigError(
+                name,
+                f"{section}.{key}",
+                f"secrets are not read from files: set the environment variable {variable}",
+                locate_key(text, (section, key)),
+            )
+    settings_data = {k: v for k, v in data.items() if k not in CATALOG_KEYS}
+    unknown = sorted(set(settings_data) - set(SECTIONS))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], [*SECTIONS, *CATALOG_KEYS], n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ConfigError(
+            name, unknown[0], f"unknown section{hint}", locate_key(text, (unknown[0],))
+        )
+    from_env = _from_environment(settings_data, environ)
+    for (section, key), variable in SECRETS.items():
+        if variable in environ:
+            from_env[(section, key)] = variable
+    try:
+        settings = Settings.model_validate(settings_data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        loc = tuple(first["loc"])
+        key = ".".join(str(part) for part in loc)
+        reason = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            reason = "unknown key"
+        source = from_env.get((str(loc[0]), str(loc[1]))) if len(loc) > 1 else None
+        if source:
+            raise ConfigError(source, key, reason) from None
+        raise ConfigError(name, key, reason, locate_key(text, loc)) from None
+    catalog_text = resources.files("rules").joinpath("catalog.toml").read_text(encoding="utf-8")
+    catalog = load_catalog([Source("rules/catalog.toml", catalog_text), Source(name, text, data)])
+    return Config(path, settings, catalog)

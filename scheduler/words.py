@@ -1,0 +1,159 @@
+"""How rules, dates and statuses are put into words for people, in Indonesian or English."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.dates import format_date, get_month_names
+
+from rules.catalog import Rule
+from rules.evaluate import Status
+from rules.schedule import Adjustment, Occurrence
+
+STATUS = {
+    "id": {
+        Status.UPCOMING: "Akan datang",
+        Status.DUE_SOON: "Segera jatuh tempo",
+        Status.DUE_TODAY: "Jatuh tempo hari ini",
+        Status.OVERDUE: "Lewat tenggat",
+        Status.ON_TIME: "Tepat waktu",
+        Status.LATE: "Terlambat",
+        Status.EXEMPT: "Dikecualikan",
+        Status.WAITING: "Menunggu peristiwa",
+    },
+    "en": {
+        Status.UPCOMING: "Upcoming",
+        Status.DUE_SOON: "Due soon",
+        Status.DUE_TODAY: "Due today",
+        Status.OVERDUE: "Overdue",
+        Status.ON_TIME: "On time",
+        Status.LATE: "Late",
+        Status.EXEMPT: "Exempt",
+        Status.WAITING: "Waiting for event",
+    },
+}
+
+_TEXT = {
+    "id": {
+        "yearly": "setiap tahun",
+        "monthly": "setiap bulan",
+        "end_of": "akhir {month}",
+        "end_of_month": "akhir bulan",
+        "day": "tanggal {day}",
+        "and": "dan",
+        "after": "{amount} setelah {event}",
+        "months": "{n} bulan",
+        "days": "{n} hari",
+        "unscheduled": "tanggal belum ditetapkan: atur [rules.{code}] rrule di config.toml",
+        "waiting": "menunggu {event}",
+        "override": "diubah oleh keputusan: {note}",
+        "previous_working_day": "dimajukan ke hari kerja sebelumnya ({why})",
+        "next_working_day": "dimundurkan ke hari kerja berikutnya ({why})",
+        "weekend": "akhir pekan",
+    },
+    "en": {
+        "yearly": "every year",
+        "monthly": "every month",
+        "end_of": "end of {month}",
+        "end_of_month": "end of the month",
+        "day": "day {day}",
+        "and": "and",
+        "after": "{amount} after {event}",
+        "months": "{n} month(s)",
+        "days": "{n} day(s)",
+        "unscheduled": "no date yet: set [rules.{code}] rrule in config.toml",
+        "waiting": "waiting for {event}",
+        "override": "moved by decree: {note}",
+        "previous_working_day": "moved to the previous working day ({why})",
+        "next_working_day": "moved to the next working day ({why})",
+        "weekend": "weekend",
+    },
+}
+
+
+def rule_name(rule: Rule, language: str) -> str:
+    return rule.name_en or rule.name if language == "en" else rule.name
+
+
+def long_date(day: date, language: str) -> str:
+    """A date as people write it: "Senin, 31 Maret 2025"."""
+    return format_date(day, format="EEEE, d MMMM y", locale=language)
+
+
+def _join(items: list[str], language: str) -> str:
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {_TEXT[language]['and']} {items[-1]}"
+
+
+def recurrence(rule: Rule, language: str) -> str:
+    """A rule's recurrence in words, e.g. "setiap tahun, akhir Juni dan akhir Oktober".
+
+    Covers the shapes the catalog uses (yearly by month and day, monthly by day); any other
+    RRULE is shown as written rather than described wrongly.
+    """
+    text = _TEXT[language]
+    if rule.anchor is not None:
+        parts = []
+        if rule.anchor.months:
+            parts.append(text["months"].format(n=rule.anchor.months))
+        if rule.anchor.days:
+            parts.append(text["days"].format(n=rule.anchor.days))
+        return text["after"].format(amount=" ".join(parts) or "0", event=rule.anchor.event)
+    if rule.rrule is None:
+        return text["unscheduled"].format(code=rule.code)
+    fields = dict(part.split("=", 1) for part in rule.rrule.upper().split(";") if "=" in part)
+    freq, months, days = fields.get("FREQ"), fields.get("BYMONTH"), fields.get("BYMONTHDAY")
+    if set(fields) - {"FREQ", "BYMONTH", "BYMONTHDAY"} or days is None or "," in days:
+        return f"RRULE {rule.rrule}"
+    names = get_month_names("wide", locale=language)
+
+    def on(month: int | None) -> str:
+        if days == "-1":
+            return text["end_of"].format(month=names[month]) if month else text["end_of_month"]
+        return f"{days} {names[month]}" if month else text["day"].format(day=days)
+
+    if freq == "YEARLY" and months:
+        return f"{text['yearly']}, {_join([on(int(m)) for m in months.split(',')], language)}"
+    if freq == "MONTHLY" and not months:
+        return f"{text['monthly']}, {on(None)}"
+    return f"RRULE {rule.rrule}"
+
+
+def adjustment(occurrence: Occurrence, language: str) -> str:
+    """Why an occurrence's due date is not its nominal date; empty when it is."""
+    text = _TEXT[language]
+    if occurrence.waiting_for:
+        return text["waiting"].format(event=occurrence.waiting_for)
+    if occurrence.adjustment is None:
+        return ""
+    if occurrence.adjustment is Adjustment.OVERRIDE:
+        return text["override"].format(note=occurrence.note)
+    why = occurrence.note or text["weekend"]
+    return text[occurrence.adjustment.value].format(why=why)
+
+
+HEADINGS = {
+    "id": {
+        "rules": "Katalog aturan Tenggat",
+        "code": "Kode",
+        "name": "Nama",
+        "recurrence": "Pengulangan",
+        "next_due": "Tenggat berikutnya",
+        "confidence": "Dasar",
+        "period": "Periode",
+        "due": "Tenggat",
+        "reason": "Keterangan",
+    },
+    "en": {
+        "rules": "Tenggat rule catalog",
+        "code": "Code",
+        "name": "Name",
+        "recurrence": "Recurrence",
+        "next_due": "Next due",
+        "confidence": "Basis",
+        "period": "Period",
+        "due": "Due",
+        "reason": "Note",
+    },
+}
