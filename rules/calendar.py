@@ -120,7 +120,7 @@ class LegalCalendar:
         """What the holiday data for ``year`` cannot vouch for, in plain words."""
         names = self.holidays(year).values()
         notes = []
-        if not any("Cuti Bersama" in name for name in names):
+        if not any("cuti bersama" in name.lower() for name in names):
             notes.append(
                 f"no cuti bersama known for {year}: add them to [[calendar.override]] "
                 "once the SKB is published"

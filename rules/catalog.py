@@ -264,6 +264,9 @@ def load_catalog(sources: Sequence[Source]) -> Catalog:
             if "code" in changes:
                 raise source.error(("rules", code, "code"), "a rule's code cannot be changed")
             merged = {**rules[code].model_dump(exclude_defaults=True), **changes}
+            for replaced, dropped in (("rrule", "anchor"), ("anchor", "rrule")):
+                if replaced in changes and dropped not in changes:
+                    merged.pop(dropped, None)  # a new kind of date replaces the old one
             rules[code] = _validate(source, ("rules", code), merged)
         for index, entry in enumerate(document.deadline):
             deadline = _deadline(source, index, entry, rules)

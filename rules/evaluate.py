@@ -150,7 +150,7 @@ def evaluate(
     local_now = now.astimezone(calendar.tz)
     today = local_now.date()
     start, end = window or default_window(today)
-    rules: dict[str, Rule] = {r.code: r for r in schedule.catalog.active if r.scheduled}
+    rules: dict[str, Rule] = {r.code: r for r in schedule.catalog.active}
     agency_rules = frozenset(code for code, r in rules.items() if r.scope is Scope.AGENCY)
     personal, agency = _first_submissions(submissions, agency_rules)
     event_index = index_events(events)

@@ -86,12 +86,21 @@ class Schedule:
         return Occurrence(rule.code, period, nominal, due, adjustment, reason)
 
     def _recurring(self, rule: Rule, year: int) -> list[Occurrence]:
-        """Occurrences whose nominal date lies in ``year``."""
+        """Occurrences whose nominal date lies in ``year``, plus periods of that year that
+        only a decree schedules (a rule with no date of its own can still be given one)."""
         cached = self._by_year.get((rule.code, year))
         if cached is None:
             cached = [
                 self._adjust(rule, period_of(day, rule.period, rule.period_lag), day)
                 for day in rule.nominal_dates(year)
+            ]
+            produced = {occ.period for occ in cached}
+            cached += [
+                Occurrence(
+                    rule.code, period, None, decree.due, Adjustment.OVERRIDE, decree.reference
+                )
+                for (code, period), decree in self.catalog.deadlines.items()
+                if code == rule.code and period_year(period) == year and period not in produced
             ]
             self._by_year[(rule.code, year)] = cached
         return cached
@@ -99,6 +108,11 @@ class Schedule:
     def _anchored(self, rule: Rule, period: str, events: EventIndex) -> Occurrence:
         assert rule.anchor is not None
         anchor = events.get((rule.anchor.event, period))
+        decree = self.catalog.deadlines.get((rule.code, period))
+        if anchor is None and decree is not None:  # the decree's date needs no event
+            return Occurrence(
+                rule.code, period, None, decree.due, Adjustment.OVERRIDE, decree.reference
+            )
         if anchor is None:
             return Occurrence(rule.code, period, None, None, waiting_for=rule.anchor.event)
         nominal = anchor + relativedelta(months=rule.anchor.months, days=rule.anchor.days)
