@@ -10,12 +10,13 @@ Loading is pure: the caller reads the files and passes their text.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from dateutil.rrule import rrule as RRule
 from dateutil.rrule import rrulestr
@@ -36,6 +37,7 @@ from rules.periods import Granularity, parse_period, period_of
 # Expanding from a fixed epoch keeps INTERVAL meaningful and results independent of "now".
 RRULE_EPOCH = datetime(2000, 1, 1)
 _FORBIDDEN_RRULE_PARTS = ("DTSTART", "UNTIL", "COUNT")
+_SUB_DAILY = re.compile(r"FREQ\s*=\s*(HOURLY|MINUTELY|SECONDLY)")
 
 
 class Kind(StrEnum):
@@ -78,6 +80,16 @@ class Step(_Strict):
         return "H" if self.at == 0 else f"H{self.at:+d}"
 
 
+def _distinct_steps(ladder: tuple[Step, ...] | None) -> tuple[Step, ...] | None:
+    """Two steps on one day would race for the same notice: list both audiences in one."""
+    if ladder is not None:
+        days = [step.at for step in ladder]
+        for at in days:
+            if days.count(at) > 1:
+                raise ValueError(f"two steps at {at}: put all recipients of a day in one step")
+    return ladder
+
+
 class Anchor(_Strict):
     """An occurrence due a fixed time after a recorded event, e.g. one month after APBD."""
 
@@ -111,6 +123,8 @@ class Rule(_Strict):
 
     _rrule: RRule | None = PrivateAttr(default=None)
 
+    _ladder = field_validator("ladder")(_distinct_steps)
+
     @field_validator("rrule")
     @classmethod
     def _valid_rrule(cls, value: str | None) -> str | None:
@@ -120,6 +134,8 @@ class Rule(_Strict):
         for part in _FORBIDDEN_RRULE_PARTS:
             if part in upper:
                 raise ValueError(f"{part} is not allowed: a rule recurs without end")
+        if _SUB_DAILY.search(upper):
+            raise ValueError("deadlines are whole days: use FREQ=DAILY or longer")
         try:
             rrulestr(value, dtstart=RRULE_EPOCH)
         except (ValueError, TypeError) as exc:
@@ -162,11 +178,13 @@ class Deadline(_Strict):
 
 
 class _Document(_Strict):
-    reminder_time: time | None = None
-    default_ladder: tuple[Step, ...] | None = None
+    reminder_time: Annotated[time, Field(strict=True)] | None = None  # 8 is not 08:00
+    default_ladder: tuple[Step, ...] | None = Field(default=None, min_length=1)
     rule: tuple[dict[str, Any], ...] = ()
     rules: dict[str, dict[str, Any]] = {}
     deadline: tuple[dict[str, Any], ...] = ()
+
+    _ladder = field_validator("default_ladder")(_distinct_steps)
 
 
 CATALOG_KEYS = frozenset(_Document.model_fields)
@@ -186,7 +204,7 @@ class Source:
         try:
             return tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
-            raise syntax_error(self.name, exc) from None
+            raise syntax_error(self.name, exc, self.text) from None
 
     def error(self, path: Sequence[str | int], reason: str) -> DefinitionError:
         key = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
@@ -248,8 +266,10 @@ def load_catalog(sources: Sequence[Source]) -> Catalog:
         except ValidationError as exc:
             path, reason = _reason(exc)
             raise source.error(path, reason) from None
-        ladder = document.default_ladder or ladder
-        reminder_time = document.reminder_time or reminder_time
+        if document.default_ladder is not None:
+            ladder = document.default_ladder
+        if document.reminder_time is not None:
+            reminder_time = document.reminder_time
         for index, entry in enumerate(document.rule):
             rule = _validate(source, ("rule", index), entry)
             if rule.code in rules:
@@ -259,7 +279,8 @@ def load_catalog(sources: Sequence[Source]) -> Catalog:
             if code not in rules:
                 raise source.error(
                     ("rules", code),
-                    f"unknown rule {code!r}{_hint(code, rules)}; add a new rule with [[rule]]",
+                    f"unknown rule {code!r}{_hint(code.upper(), rules)}; "
+                    "add a new rule with [[rule]]",
                 )
             if "code" in changes:
                 raise source.error(("rules", code, "code"), "a rule's code cannot be changed")
@@ -290,13 +311,13 @@ def _validate(source: Source, where: tuple[str | int, ...], entry: Mapping[str, 
 
 def _check_one_per_period(source: Source, where: tuple[str | int, ...], rule: Rule) -> None:
     """Refuse a recurrence that never fires, or puts two deadlines in one period (the period
-    key is an occurrence's identity)."""
-    for year in (2024, 2025):  # a leap year and a common one
+    key is an occurrence's identity).  Four sample years let a biennial rule pass."""
+    sample = range(2024, 2028)
+    if rule.rrule is not None and not any(rule.nominal_dates(year) for year in sample):
+        raise source.error((*where, "rrule"), f"gives no date at all in {sample[0]}-{sample[-1]}")
+    for year in sample:
         seen: set[str] = set()
-        days = rule.nominal_dates(year)
-        if rule.rrule is not None and not days:
-            raise source.error((*where, "rrule"), f"gives no date at all in {year}")
-        for day in days:
+        for day in rule.nominal_dates(year):
             key = period_of(day, rule.period, rule.period_lag)
             if key in seen:
                 raise source.error(

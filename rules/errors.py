@@ -21,10 +21,15 @@ class DefinitionError(ValueError):
 _AT_LINE = re.compile(r"at line (\d+)")
 
 
-def syntax_error(source: str, exc: ValueError) -> DefinitionError:
-    """A TOML syntax error as a DefinitionError with its line (tomllib puts it in the text)."""
+def syntax_error(source: str, exc: ValueError, text: str = "") -> DefinitionError:
+    """A TOML syntax error as a DefinitionError with its line: tomllib puts "at line N" in
+    its message, or "at end of document", which is the last line of ``text``."""
     found = _AT_LINE.search(str(exc))
-    return DefinitionError(source, "(syntax)", str(exc), int(found.group(1)) if found else None)
+    if found:
+        line: int | None = int(found.group(1))
+    else:
+        line = (text.count("\n") + (not text.endswith("\n"))) or None
+    return DefinitionError(source, "(syntax)", str(exc), line)
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
@@ -38,33 +43,37 @@ def _plain(name: str) -> str:
 def locate_key(text: str, path: Sequence[str | int]) -> int | None:
     """The 1-based line where a key path such as ``("rule", 3, "rrule")`` is written.
 
-    A best effort over TOML's common shapes (tables, arrays of tables, plain and dotted
-    keys); when the key itself is not found it answers with the line of its table, and
-    None when even that is absent, e.g. for a value set by an environment variable.
+    A best effort over TOML's common shapes (tables, arrays of tables and their sub-tables,
+    plain, dotted and inline keys): the exact key's line, else the line of the deepest
+    table or inline value that holds it, else None (e.g. a value set by an environment
+    variable).
     """
-    names = [str(p) for p in path if not isinstance(p, int)]
-    indexes = [p for p in path if isinstance(p, int)]
-    best: int | None = None
-    seen_arrays: dict[str, int] = {}
-    table = ""
+    wanted = ".".join(str(p) for p in path if not isinstance(p, int))
+    first = next((i for i, p in enumerate(path) if isinstance(p, int)), None)
+    array = ".".join(str(p) for p in path[:first]) if first is not None else None
+    index = path[first] if first is not None else None
+    counts: dict[str, int] = {}
+    table, ours = "", True
+    best, best_depth = None, 0
     for number, line in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(line)
         if header:
             table = _plain(header.group(2))
             if header.group(1) == "[[":
-                seen_arrays[table] = seen_arrays.get(table, -1) + 1
-                if indexes and seen_arrays[table] != indexes[0]:
-                    table = "\0"  # another element of the array: not ours
-            if table == ".".join(names[: len(table.split("."))]) and best is None:
-                best = number
+                counts[table] = counts.get(table, -1) + 1
+            inside = array is not None and (table == array or table.startswith(array + "."))
+            ours = not inside or counts.get(array or "", -1) == index
+            candidate = table
+        else:
+            assign = _ASSIGN.match(line)
+            if assign is None:
+                continue
+            candidate = ".".join(filter(None, (table, _plain(assign.group(1)))))
+        if not ours:
             continue
-        assign = _ASSIGN.match(line)
-        if assign is None or table == "\0":
-            continue
-        full = ".".join(filter(None, (table, _plain(assign.group(1)))))
-        wanted = ".".join(names)
-        if full == wanted:
+        if candidate == wanted:
             return number
-        if wanted.startswith(full + ".") and best is None:
-            best = number  # an inline table holding the key
+        depth = candidate.count(".") + 1
+        if wanted.startswith(candidate + ".") and depth > best_depth:
+            best, best_depth = number, depth
     return best

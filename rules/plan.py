@@ -47,12 +47,14 @@ def notice_key(employee: str, rule: str, period: str, step: str, recipient: str)
     return f"{employee}|{rule}|{period}|{step}|{recipient}"
 
 
-def _kind(step: Step, role: str) -> NoticeKind:
-    if step.at < 0:
-        return NoticeKind.REMINDER
-    if step.at == 0:
-        return NoticeKind.DUE_TODAY
-    return NoticeKind.OVERDUE if role == "employee" else NoticeKind.ESCALATION
+def _kind(status: Status, role: str) -> NoticeKind:
+    """What the message says follows the occurrence's state now, not the step's name: a step
+    caught up after midnight of the due day speaks of an overdue item, not a due one."""
+    if role != "employee":
+        return NoticeKind.ESCALATION
+    if status is Status.OVERDUE:
+        return NoticeKind.OVERDUE
+    return NoticeKind.DUE_TODAY if status is Status.DUE_TODAY else NoticeKind.REMINDER
 
 
 def plan(schedule: Schedule, roster: Roster, evaluation: Evaluation) -> list[Notice]:
@@ -71,8 +73,11 @@ def plan(schedule: Schedule, roster: Roster, evaluation: Evaluation) -> list[Not
         if times is None:
             ladder = schedule.catalog.ladder(schedule.catalog.rules[occ.rule])
             times = sorted(
-                (calendar.at(calendar.working_day_offset(occ.due, step.at), send_at), step)
-                for step in ladder
+                (
+                    (calendar.at(calendar.working_day_offset(occ.due, step.at), send_at), step)
+                    for step in ladder
+                ),
+                key=lambda pair: pair[0],
             )
             step_times[(occ.rule, occ.period)] = times
         reached = [(moment, step) for moment, step in times if moment <= now]
@@ -107,7 +112,7 @@ def _addressed(
             key=notice_key(employee, occ.rule, occ.period, step.label, recipient),
             recipient=recipient,
             role=role,
-            kind=_kind(step, role),
+            kind=_kind(item.status, role),
             employee=employee,
             rule=occ.rule,
             period=occ.period,

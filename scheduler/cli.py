@@ -14,6 +14,7 @@ import click
 
 if TYPE_CHECKING:
     from scheduler.config import Config
+    from scheduler.db import Database
 
 
 class Context:
@@ -23,6 +24,8 @@ class Context:
         self.config_path = config_path
         self._language = language
         self._config: Config | None = None
+        self._db: Database | None = None
+        self._skip_migration_check = False
 
     @property
     def config(self) -> Config:
@@ -36,10 +39,35 @@ class Context:
     def language(self) -> str:
         return self._language or self.config.settings.service.language
 
-    def today(self) -> date:
+    def now(self) -> datetime:
+        """The wall clock in the configured zone: the one place the command line reads it."""
         from zoneinfo import ZoneInfo
 
-        return datetime.now(ZoneInfo(self.config.settings.service.timezone)).date()
+        return datetime.now(ZoneInfo(self.config.settings.service.timezone))
+
+    def today(self) -> date:
+        return self.now().date()
+
+    @property
+    def db(self) -> Database:
+        """The configured database, refused with a hint when it is not initialised."""
+        if self._db is None:
+            from scheduler.db import Database
+
+            self._db = Database(self.config.settings.database.url)
+            if not self._skip_migration_check:
+                self._db.ensure_current()
+        return self._db
+
+    @property
+    def user(self) -> str:
+        """Who is recording, for the audit columns."""
+        import getpass
+
+        try:
+            return f"cli:{getpass.getuser()}"
+        except (KeyError, OSError):
+            return "cli"
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -182,7 +210,7 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
     from rich.table import Table
 
     head = words.HEADINGS[ctx.language]
-    table = Table(title=f"{rule.code}: {words.recurrence(rule, ctx.language)}")
+    table = Table(title=escape(f"{rule.code}: {words.recurrence(rule, ctx.language)}"))
     for column in ("period", "due", "reason"):
         table.add_column(head[column])
     for row, occ in zip(rows, found, strict=True):
@@ -197,12 +225,13 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
 
 
 def main() -> None:
-    """Entry point: turn configuration errors into one clear line and exit status 2."""
+    """Entry point: turn configuration and database errors into one clear line, status 2."""
     from rules.errors import DefinitionError
+    from scheduler.db import DatabaseError
 
     try:
         cli.main(standalone_mode=False)
-    except DefinitionError as exc:
+    except (DefinitionError, DatabaseError) as exc:
         click.echo(f"tenggat: {exc}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
@@ -211,3 +240,8 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+
+
+from scheduler import cli_records  # noqa: E402  (registers its commands on the group)
+
+cli_records.register(cli)

@@ -164,11 +164,21 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
     environ = os.environ if environ is None else environ
     path = config_path(explicit, environ)
     name = str(path) if path else "(embedded defaults)"
-    text = path.read_text(encoding="utf-8") if path else ""
+    try:
+        text = path.read_text(encoding="utf-8-sig") if path else ""
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        raise ConfigError(name, "(file)", reason) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise syntax_error(name, exc) from None
+        error = syntax_error(name, exc, text)
+        raise ConfigError(error.source, error.key, error.reason, error.line) from None
+    for section in SECTIONS:
+        if section in data and not isinstance(data[section], dict):
+            raise ConfigError(
+                name, section, f"must be a table: write [{section}]", locate_key(text, (section,))
+            )
     for (section, key), variable in SECRETS.items():
         if key in data.get(section, {}):
             raise ConfigError(
@@ -203,5 +213,10 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
             raise ConfigError(source, key, reason) from None
         raise ConfigError(name, key, reason, locate_key(text, loc)) from None
     catalog_text = resources.files("rules").joinpath("catalog.toml").read_text(encoding="utf-8")
-    catalog = load_catalog([Source("rules/catalog.toml", catalog_text), Source(name, text, data)])
+    try:
+        catalog = load_catalog(
+            [Source("rules/catalog.toml", catalog_text), Source(name, text, data)]
+        )
+    except DefinitionError as exc:
+        raise ConfigError(exc.source, exc.key, exc.reason, exc.line) from None
     return Config(path, settings, catalog)

@@ -7,7 +7,7 @@ from datetime import date
 from babel.dates import format_date, get_month_names
 
 from rules.catalog import Rule
-from rules.evaluate import Status
+from rules.evaluate import OccurrenceStatus, Status
 from rules.schedule import Adjustment, Occurrence
 
 STATUS = {
@@ -16,6 +16,7 @@ STATUS = {
         Status.DUE_SOON: "Segera jatuh tempo",
         Status.DUE_TODAY: "Jatuh tempo hari ini",
         Status.OVERDUE: "Lewat tenggat",
+        Status.PENDING: "Menunggu verifikasi",
         Status.ON_TIME: "Tepat waktu",
         Status.LATE: "Terlambat",
         Status.EXEMPT: "Dikecualikan",
@@ -26,6 +27,7 @@ STATUS = {
         Status.DUE_SOON: "Due soon",
         Status.DUE_TODAY: "Due today",
         Status.OVERDUE: "Overdue",
+        Status.PENDING: "Pending verification",
         Status.ON_TIME: "On time",
         Status.LATE: "Late",
         Status.EXEMPT: "Exempt",
@@ -144,6 +146,13 @@ HEADINGS = {
         "period": "Periode",
         "due": "Tenggat",
         "reason": "Keterangan",
+        "status": "Kepatuhan IKI",
+        "unit": "Unit",
+        "achievement": "Capaian",
+        "roster": "Daftar pegawai",
+        "nip": "NIP",
+        "superior": "Atasan langsung",
+        "codes": "Aturan",
     },
     "en": {
         "rules": "Tenggat rule catalog",
@@ -155,5 +164,75 @@ HEADINGS = {
         "period": "Period",
         "due": "Due",
         "reason": "Note",
+        "status": "IKI compliance",
+        "unit": "Unit",
+        "achievement": "Achievement",
+        "roster": "Employees",
+        "nip": "NIP",
+        "superior": "Direct superior",
+        "codes": "Rules",
     },
 }
+
+
+MESSAGES = {
+    "id": {
+        "no_employee": "tidak ada pegawai dengan NIP {ident!r}",
+        "unknown_rule": "aturan {code!r} tidak dikenal",
+        "bad_period": "periode {period!r} tidak cocok untuk {code} (contoh: {example})",
+        "unknown_event": "tidak ada aturan yang menunggu peristiwa {code!r}",
+        "bad_event_key": "kunci peristiwa {key!r} harus tahun anggaran, misalnya 2025",
+        "superior_loop": "{superior} sudah melapor kepada {employee}: atasan menjadi berputar",
+        "hint": "maksud Anda: {hints}?",
+        "hint_roster": "lihat `tenggat roster list`",
+    },
+    "en": {
+        "no_employee": "no employee with NIP {ident!r}",
+        "unknown_rule": "unknown rule {code!r}",
+        "bad_period": "period {period!r} does not fit {code} (e.g. {example})",
+        "unknown_event": "no rule waits for event {code!r}",
+        "bad_event_key": "event key {key!r} must be a budget year such as 2025",
+        "superior_loop": "{superior} already reports to {employee}: that makes a loop",
+        "hint": "did you mean {hints}?",
+        "hint_roster": "see `tenggat roster list`",
+    },
+}
+
+
+def say(message: str, language: str, **params: str) -> str:
+    """A message in ``language``; a non-empty ``hints`` parameter adds "did you mean …?"."""
+    texts = MESSAGES[language]
+    text = texts[message].format(**params)
+    if params.get("hints"):
+        text += "; " + texts["hint"].format(hints=params["hints"])
+    elif message == "no_employee":
+        text += "; " + texts["hint_roster"]
+    return text
+
+
+# One cell of the status matrix: a short mark, its colour, and the legend's wording.
+_CELLS = {
+    Status.ON_TIME: ("✓", "green"),
+    Status.PENDING: ("…", "cyan"),
+    Status.LATE: ("T+{days}", "yellow"),
+    Status.OVERDUE: ("!{days}", "bold red"),
+    Status.DUE_TODAY: ("H", "red"),
+    Status.DUE_SOON: ("~", "dark_orange"),
+    Status.UPCOMING: ("·", "dim"),
+    Status.EXEMPT: ("–", "dim"),
+    Status.WAITING: ("?", "dim"),
+}
+
+
+def cell(item: OccurrenceStatus, language: str) -> str:
+    """A matrix cell as rich markup: the mark of the status, days where they matter."""
+    mark, colour = _CELLS[item.status]
+    return f"[{colour}]{mark.format(days=item.days_late or 0)}[/{colour}]"
+
+
+def legend(language: str) -> str:
+    names = STATUS[language]
+    return "  ".join(
+        f"[{colour}]{mark.format(days='n')}[/{colour}] {names[status]}"
+        for status, (mark, colour) in _CELLS.items()
+    )

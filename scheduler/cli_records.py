@@ -1,0 +1,465 @@
+"""Commands that read and write the records: roster, submissions, events, exemptions, status."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from scheduler.cli import Context
+
+DATE = click.DateTime(["%Y-%m-%d"])
+MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+
+
+def _ctx() -> Context:
+    from scheduler.cli import Context
+
+    context = click.get_current_context().find_object(Context)
+    assert context is not None
+    return context
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@contextmanager
+def _writing(ctx: Context) -> Iterator[Session]:
+    """A write transaction whose record errors become a clear message and exit status 2."""
+    from scheduler.records import RecordError
+    from scheduler.words import say
+
+    try:
+        with ctx.db.write() as session:
+            yield session
+    except RecordError as exc:
+        raise click.ClickException(say(exc.message, ctx.language, **exc.params)) from None
+
+
+def _local(ctx: Context, moment: datetime | None) -> datetime:
+    """A moment typed by the admin, read in the configured zone (WITA); now when omitted."""
+    if moment is None:
+        return ctx.now()
+    return moment.replace(tzinfo=ctx.now().tzinfo) if moment.tzinfo is None else moment
+
+
+@click.command()
+def init() -> None:
+    """Create the database, or migrate it to the newest schema."""
+    from scheduler.db import Database
+
+    ctx = _ctx()
+    Database(ctx.config.settings.database.url).migrate()
+    click.echo(f"database ready: {ctx.config.settings.database.url}")
+
+
+@click.command()
+@click.argument("nip")
+@click.argument("code")
+@click.argument("period")
+@click.option("--at", "at", type=MOMENT, help="When it was submitted (default: now, local time).")
+@click.option("--evidence", default="", help="Receipt number, link or note.")
+@click.option("--verified", is_flag=True, help="You checked it (rules that need verification).")
+def submit(
+    nip: str, code: str, period: str, at: datetime | None, evidence: str, verified: bool
+) -> None:
+    """Record that NIP submitted CODE for PERIOD (e.g. 2025, 2025-02, 2025-S1, 2025-Q1)."""
+    from scheduler import records
+
+    ctx = _ctx()
+    with _writing(ctx) as session:
+        employee = records.find_employee(session, nip)
+        when = _local(ctx, at)
+        row = records.record_submission(
+            session,
+            ctx.config.catalog,
+            employee,
+            code,
+            period,
+            when,
+            ctx.now(),
+            ctx.user,
+            evidence,
+            verified=verified,
+        )
+        stamp = f"{when:%Y-%m-%d %H:%M %Z}"
+        click.echo(f"{row.rule_code} {row.period}: {employee.name} ({employee.key}) @ {stamp}")
+
+
+@click.group()
+def event() -> None:
+    """Events that anchor deadlines (APBD_ADOPTED)."""
+
+
+@event.command("set")
+@click.argument("code")
+@click.argument("key")
+@click.argument("day", type=DATE)
+def event_set(code: str, key: str, day: datetime) -> None:
+    """Record that event CODE for KEY (a budget year) happened on DAY."""
+    from scheduler import records
+
+    ctx = _ctx()
+    with _writing(ctx) as session:
+        row = records.set_event(
+            session, ctx.config.catalog, code, key, day.date(), ctx.now(), ctx.user
+        )
+        click.echo(f"{row.code} {row.key}: {row.day.isoformat()}")
+
+
+@click.command()
+@click.argument("nip")
+@click.argument("code")
+@click.argument("period")
+@click.option("--reason", required=True, help="Why (leave, transfer, decree number).")
+def exempt(nip: str, code: str, period: str, reason: str) -> None:
+    """Excuse NIP from CODE for PERIOD, with the reason."""
+    from sqlalchemy import select
+
+    from scheduler import models, records
+
+    ctx = _ctx()
+    with _writing(ctx) as session:
+        employee = records.find_employee(session, nip)
+        code = records.check_rule_period(ctx.config.catalog, code, period)
+        row = session.scalar(
+            select(models.Exemption).filter_by(
+                employee_id=employee.id, rule_code=code, period=period
+            )
+        )
+        if row is None:
+            row = models.Exemption(employee_id=employee.id, rule_code=code, period=period)
+            session.add(row)
+        row.reason, row.recorded_by, row.recorded_at = reason, ctx.user, ctx.now()
+        click.echo(f"{code} {period}: {employee.name} ({employee.key}) — {reason}")
+
+
+@click.command()
+@click.argument("nip")
+@click.option("--telegram", "chat_id", help="Telegram chat id.")
+@click.option("--email", help="E-mail address.")
+def contact(nip: str, chat_id: str | None, email: str | None) -> None:
+    """Set how NIP is reached (Telegram chat id, e-mail)."""
+    import re
+
+    from scheduler import records
+
+    if chat_id is not None and not re.fullmatch(r"-?\d{1,20}", chat_id):
+        raise click.BadParameter("a Telegram chat id is a number", param_hint="--telegram")
+    if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
+    ctx = _ctx()
+    with _writing(ctx) as session:
+        employee = records.find_employee(session, nip)
+        if chat_id is not None:
+            employee.telegram_chat_id = chat_id or None
+        if email is not None:
+            employee.email = email or None
+        click.echo(
+            f"{employee.name} ({employee.key}): telegram={employee.telegram_chat_id or '-'} "
+            f"email={employee.email or '-'}"
+        )
+
+
+@click.command()
+@click.argument("nip")
+@click.argument("superior_nip")
+def superior(nip: str, superior_nip: str) -> None:
+    """Make SUPERIOR_NIP the direct superior of NIP ("-" for none)."""
+    from scheduler import records
+
+    ctx = _ctx()
+    with _writing(ctx) as session:
+        employee = records.find_employee(session, nip)
+        boss = None if superior_nip == "-" else records.find_employee(session, superior_nip)
+        records.set_superior(employee, boss)
+        click.echo(f"{employee.name} ({employee.key}) → {boss.name if boss else '-'}")
+
+
+def _as_of(ctx: Context, as_of: datetime | None) -> datetime:
+    """``--as-of DAY`` means the end of that day, local time: everything recorded that day
+    counts, and what is due that day shows as due today."""
+    if as_of is None:
+        return ctx.now()
+    local = as_of.replace(tzinfo=ctx.now().tzinfo)
+    has_time = (as_of.hour, as_of.minute, as_of.second) != (0, 0, 0)
+    return local if has_time else local.replace(hour=23, minute=59, second=59)
+
+
+def _unit(ctx: Context, session: Session, unit: str | None) -> str | None:
+    """The unit as stored, matched case-insensitively; a miss names the closest."""
+    if unit is None:
+        return None
+    import difflib
+
+    from sqlalchemy import select
+
+    from scheduler import models
+
+    names = list(session.scalars(select(models.Unit.name)))
+    for name in names:
+        if name.lower() == unit.lower():
+            return name
+    close = difflib.get_close_matches(unit, names, n=3, cutoff=0.4)
+    hint = f" (did you mean {', '.join(close)}?)" if close else f" (units: {', '.join(names)})"
+    raise click.BadParameter(f"unknown unit {unit!r}{hint}", param_hint="--unit")
+
+
+@click.command()
+@click.option("--as-of", type=MOMENT, help="Evaluate at the end of this day (default: now).")
+@click.option("--unit", help="Only this unit.")
+@click.option("--nip", help="Only this employee.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def status(as_of: datetime | None, unit: str | None, nip: str | None, as_json: bool) -> None:
+    """The compliance matrix: people × rules, status colours and IKI achievement."""
+    from scheduler import records
+    from scheduler import status as matrix_module
+    from scheduler.words import say
+
+    ctx = _ctx()
+    now = _as_of(ctx, as_of)
+    with ctx.db.read() as session:
+        unit_name = _unit(ctx, session, unit)
+        key = None
+        if nip is not None:
+            try:
+                key = records.find_employee(session, nip).key
+            except records.RecordError as exc:
+                raise click.ClickException(say(exc.message, ctx.language, **exc.params)) from None
+        snap = records.snapshot(
+            session, ctx.config.catalog, since_year=now.year - 1, unit=unit_name, key=key
+        )
+    matrix = matrix_module.build(ctx.config.schedule(), snap, now)
+    if as_json:
+        _dump(matrix_module.as_json(matrix))
+        return
+    _print_matrix(ctx, matrix)
+
+
+def _print_matrix(ctx: Context, matrix: Any) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from scheduler import words
+
+    language = ctx.language
+    codes = [c for c in ctx.config.catalog.rules if any(c in row for row in matrix.cells.values())]
+    head = words.HEADINGS[language]
+    table = Table(title=f"{head['status']} — {words.long_date(matrix.now.date(), language)}")
+    table.add_column(head["name"])
+    table.add_column(head["unit"])
+    for code in codes:
+        table.add_column(code, justify="center")
+    table.add_column(head["achievement"], justify="right")
+    for key, info in matrix.snapshot.employees.items():
+        row = matrix.cells.get(key, {})
+        cells = [words.cell(row[code], language) if code in row else "" for code in codes]
+        overall = matrix.overall.get(key)
+        table.add_row(
+            escape(info.name),
+            escape(info.unit),
+            *cells,
+            "-" if overall is None else f"{overall:.0f}%",
+        )
+    console = Console()
+    console.print(table)
+    console.print(words.legend(language))
+
+
+@click.group()
+def roster() -> None:
+    """The employees: list, export for review, import corrections."""
+
+
+@roster.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def roster_list(as_json: bool) -> None:
+    """Employees with their unit, superior and rule codes."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from scheduler import records, words
+
+    ctx = _ctx()
+    with ctx.db.read() as session:
+        snap = records.snapshot(session, ctx.config.catalog, since_year=ctx.today().year)
+    people = snap.employees
+    if as_json:
+        _dump(
+            [
+                {
+                    "key": info.key,
+                    "nip": info.nip,
+                    "name": info.name,
+                    "position": info.position,
+                    "unit": info.unit,
+                    "superior": info.superior,
+                    "roles": sorted(info.roles),
+                    "rules": snap.codes.get(key, []),
+                    "telegram_chat_id": info.telegram_chat_id,
+                    "email": info.email,
+                    "review": info.review,
+                }
+                for key, info in people.items()
+            ]
+        )
+        return
+    head = words.HEADINGS[ctx.language]
+    table = Table(title=f"{head['roster']} ({len(people)})")
+    for column in ("nip", "name", "unit", "superior", "codes"):
+        table.add_column(head[column])
+    for key, info in people.items():
+        boss = people.get(info.superior or "")
+        flag = " [yellow]⚑[/yellow]" if info.review else ""
+        table.add_row(
+            key + flag,
+            escape(info.name),
+            escape(info.unit),
+            escape(boss.name) if boss else (info.superior or "-"),
+            " ".join(snap.codes.get(key, [])),
+        )
+    Console().print(table)
+
+
+class _DryRun(Exception):
+    """Raised inside a write transaction to roll it back after showing what it would do."""
+
+
+def _read_text(path: str) -> str:
+    """A document's text; a binary or undecodable file is refused, not guessed at."""
+    from scheduler.iki import NotAnIki
+
+    try:
+        data = open(path, "rb").read()  # noqa: SIM115 - short read of an admin's file
+    except OSError as exc:
+        raise click.FileError(path, hint=exc.strerror or str(exc)) from None
+    if b"\0" in data:
+        raise NotAnIki(f"{path} is a binary file, not IKI text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _import_iki(ctx: Context, text: str, dry_run: bool, as_json: bool) -> None:
+    from scheduler import roster as roster_module
+    from scheduler.iki import parse_iki
+
+    result = parse_iki(text, ctx.config.catalog)
+    try:
+        with ctx.db.write() as session:
+            outcome = roster_module.apply_import(session, result, ctx.now())
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    if as_json:
+        _dump(
+            {
+                "dry_run": dry_run,
+                "blocks": len(result.blocks),
+                "employees": [
+                    {
+                        "key": p.key,
+                        "nip": p.nip,
+                        "name": p.name,
+                        "position": p.position,
+                        "unit": p.unit,
+                        "superior": p.superior_key,
+                        "roles": sorted(p.roles),
+                        "rules": sorted(p.codes),
+                        "blocks": p.blocks,
+                        "review": p.review,
+                    }
+                    for p in result.employees
+                ],
+                "created": outcome.created,
+                "updated": outcome.updated,
+                "unchanged": outcome.unchanged,
+                "problems": [
+                    {"line": p.line, "severity": p.severity, "message": p.message}
+                    for p in result.problems
+                ],
+            }
+        )
+        return
+    verb = "would import" if dry_run else "imported"
+    click.echo(
+        f"{verb} {len(result.blocks)} IKI blocks → {len(result.employees)} employees: "
+        f"{len(outcome.created)} new, {len(outcome.updated)} updated, "
+        f"{len(outcome.unchanged)} unchanged"
+    )
+    for problem in result.problems:
+        click.echo(f"  line {problem.line}: [{problem.severity}] {problem.message}")
+
+
+@click.command("import-iki")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def import_iki(file: str, dry_run: bool, as_json: bool) -> None:
+    """Import employees and their rules from an IKI document (OCR text)."""
+    from scheduler.iki import NotAnIki
+
+    ctx = _ctx()
+    try:
+        _import_iki(ctx, _read_text(file), dry_run, as_json)
+    except NotAnIki as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command()
+def demo() -> None:
+    """Import the bundled IKI 2025 of Badan Kesbangpol Kukar into a fresh database."""
+    from importlib import resources
+
+    from sqlalchemy import func, select
+
+    from scheduler import models
+    from scheduler.db import Database
+
+    ctx = _ctx()
+    Database(ctx.config.settings.database.url).migrate()
+    with ctx.db.read() as session:
+        count = session.scalar(select(func.count()).select_from(models.Employee)) or 0
+    if count:
+        raise click.ClickException(
+            f"the database already holds {count} employees; run the demo on a fresh one, "
+            "e.g. TENGGAT_DATABASE_URL=sqlite:///demo.db tenggat demo"
+        )
+    seed = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
+    _import_iki(ctx, seed.read_text(encoding="utf-8"), dry_run=False, as_json=False)
+    click.echo(
+        "next: tenggat roster list · tenggat status --as-of 2025-03-03 · "
+        "tenggat event set APBD_ADOPTED 2025 <date the APBD was adopted>"
+    )
+
+
+COMMANDS: list[Callable[..., Any]] = [
+    import_iki,
+    demo,
+    init,
+    submit,
+    event,
+    exempt,
+    contact,
+    superior,
+    status,
+    roster,
+]
+
+
+def register(group: click.Group) -> None:
+    for command in COMMANDS:
+        assert isinstance(command, click.Command)
+        group.add_command(command)

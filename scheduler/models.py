@@ -1,0 +1,155 @@
+"""Database tables: the roster, who carries which rule, and the records that satisfy them.
+
+Submissions are never updated or deleted: a correction is a new row and the newest row of an
+(employee or agency, rule, period) is the one that counts, so the table is its own audit trail.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Instant(TypeDecorator[datetime]):
+    """A moment in time, stored as UTC and read back timezone-aware on every backend
+    (SQLite keeps no offset, so a naive value would silently change meaning)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware one")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: Instant}
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class Employee(Base):
+    """A person on the roster.  ``key`` is the NIP, or a provisional ``TMP-…`` key for an
+    employee whose NIP the import could not read; ``review`` says what an admin should check."""
+
+    __tablename__ = "employees"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    nip: Mapped[str | None] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str] = mapped_column(String(300), default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    superior_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    # "iki" while inferred by the importer; "manual" once an admin set it, so that a
+    # re-import never overwrites a correction.
+    superior_origin: Mapped[str] = mapped_column(String(16), default="iki")
+    roles: Mapped[str] = mapped_column(String(100), default="")  # space-separated
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    review: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column()
+
+    unit: Mapped[Unit | None] = relationship()
+    superior: Mapped[Employee | None] = relationship(remote_side=[id])
+
+
+class Assignment(Base):
+    """An employee carries a rule, from the IKI import or added by hand."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("employee_id", "rule_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    rule_code: Mapped[str] = mapped_column(String(32))
+    origin: Mapped[str] = mapped_column(String(16))  # "iki" | "manual"
+    # Occurrences due before this day are not owed (the IKI's year starts it).
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    review: Mapped[str] = mapped_column(Text, default="")
+
+
+class Exemption(Base):
+    """An employee excused from one period of a rule (leave, transfer), with the reason."""
+
+    __tablename__ = "exemptions"
+    __table_args__ = (UniqueConstraint("employee_id", "rule_code", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    rule_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column()
+
+
+class Submission(Base):
+    """A record that a rule's period was handed in; ``employee_id`` is None for the agency."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_rule_period", "rule_code", "period", "employee_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    rule_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime] = mapped_column()
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16))  # "cli" | "import" | "telegram"
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column()
+    verified_at: Mapped[datetime | None] = mapped_column()
+    verified_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Event(Base):
+    """A dated fact that anchors deadlines, e.g. APBD 2025 adopted on 2024-12-20."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("code", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column()

@@ -1,0 +1,298 @@
+"""The records behind evaluation: reading the roster set-based, and writing what admins record.
+
+Reading is a handful of queries for the whole agency, never one per employee, so that a
+status of 100,000 people costs the same number of round trips as one of ten.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from rules.catalog import Catalog
+from rules.evaluate import Assignment, Person, Roster, Submission
+from rules.periods import EXAMPLES, parse_period
+from rules.schedule import Event
+from scheduler import models
+
+NIP_PATTERN = re.compile(r"^\d{18}$")
+ROLES = frozenset({"secretary", "unit_head", "admin"})
+
+
+class RecordError(ValueError):
+    """Input that names something that does not exist or cannot be; says what would work.
+
+    ``message`` names a text in ``scheduler.words.MESSAGES`` so the command line can say it
+    in the admin's language; ``str()`` gives the English.
+    """
+
+    def __init__(self, message: str, **params: str) -> None:
+        self.message = message
+        self.params = params
+        from scheduler.words import say
+
+        super().__init__(say(message, "en", **params))
+
+
+def normalise_nip(text: str) -> str:
+    """NIPs are written with spaces ("19710515 200012 1 003"); they are stored without."""
+    return re.sub(r"[\s.]", "", text)
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeInfo:
+    key: str
+    nip: str | None
+    name: str
+    position: str
+    unit: str
+    superior: str | None
+    roles: frozenset[str]
+    telegram_chat_id: str | None
+    email: str | None
+    review: str
+
+
+@dataclass
+class Snapshot:
+    """Everything evaluation needs, read in one go."""
+
+    roster: Roster
+    submissions: list[Submission]
+    events: list[Event]
+    employees: dict[str, EmployeeInfo] = field(default_factory=dict)
+    codes: dict[str, list[str]] = field(default_factory=dict)  # rule codes per employee key
+
+
+def snapshot(
+    session: Session,
+    catalog: Catalog,
+    since_year: int | None = None,
+    unit: str | None = None,
+    key: str | None = None,
+) -> Snapshot:
+    """Read roster, assignments, exemptions, current submissions and events.
+
+    ``unit`` or ``key`` narrow the people evaluated; agency submissions are read for all,
+    since anyone's submission serves every carrier.
+    """
+    superior = aliased(models.Employee)
+    people_query = (
+        select(
+            models.Employee.id,
+            models.Employee.key,
+            models.Employee.nip,
+            models.Employee.name,
+            models.Employee.position,
+            models.Unit.name,
+            superior.key,
+            models.Employee.roles,
+            models.Employee.telegram_chat_id,
+            models.Employee.email,
+            models.Employee.review,
+        )
+        .outerjoin(models.Unit, models.Unit.id == models.Employee.unit_id)
+        .outerjoin(superior, superior.id == models.Employee.superior_id)
+        .where(models.Employee.active.is_(True))
+        .order_by(models.Unit.name, models.Employee.name)
+    )
+    if unit is not None:
+        people_query = people_query.where(models.Unit.name == unit)
+    if key is not None:
+        people_query = people_query.where(models.Employee.key == key)
+    employees: dict[str, EmployeeInfo] = {}
+    key_of: dict[int, str] = {}
+    secretary: str | None = None
+    for row in session.execute(people_query):
+        roles = frozenset(row[7].split())
+        employees[row[1]] = EmployeeInfo(
+            row[1], row[2], row[3], row[4], row[5] or "", row[6], roles, row[8], row[9], row[10]
+        )
+        key_of[row[0]] = row[1]
+        if "secretary" in roles and secretary is None:
+            secretary = row[1]
+    if secretary is None:
+        secretary = session.scalar(
+            select(models.Employee.key).where(
+                models.Employee.active.is_(True), models.Employee.roles.contains("secretary")
+            )
+        )
+
+    exempt: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for employee_id, rule_code, period in session.execute(
+        select(models.Exemption.employee_id, models.Exemption.rule_code, models.Exemption.period)
+    ):
+        if employee_id in key_of:
+            exempt[(key_of[employee_id], rule_code)].add(period)
+
+    codes: dict[str, list[str]] = defaultdict(list)
+    assignments: list[Assignment] = []
+    for employee_id, rule_code, starts_on in session.execute(
+        select(
+            models.Assignment.employee_id,
+            models.Assignment.rule_code,
+            models.Assignment.starts_on,
+        ).order_by(models.Assignment.employee_id, models.Assignment.rule_code)
+    ):
+        employee_key = key_of.get(employee_id)
+        if employee_key is None:
+            continue
+        codes[employee_key].append(rule_code)
+        excused = frozenset(exempt.get((employee_key, rule_code), ()))
+        assignments.append(Assignment(employee_key, rule_code, excused, starts_on))
+
+    all_keys = {i: k for i, k in session.execute(select(models.Employee.id, models.Employee.key))}
+    submissions = [
+        Submission(
+            rule_code, period, submitted_at, all_keys.get(employee_id or 0), verified_at is not None
+        )
+        for employee_id, rule_code, period, submitted_at, verified_at in session.execute(
+            _current_submissions(since_year)
+        )
+    ]
+    events = [
+        Event(code, event_key, day)
+        for code, event_key, day in session.execute(
+            select(models.Event.code, models.Event.key, models.Event.day)
+        )
+    ]
+    people = {k: Person(k, info.superior) for k, info in employees.items()}
+    roster = Roster(people, assignments, secretary)
+    return Snapshot(roster, submissions, events, employees, dict(codes))
+
+
+def _current_submissions(
+    since_year: int | None,
+) -> Select[int | None, str, str, datetime, datetime | None]:
+    """The newest row per (employee or agency, rule, period): corrections are new rows."""
+    newest = select(func.max(models.Submission.id)).group_by(
+        models.Submission.employee_id, models.Submission.rule_code, models.Submission.period
+    )
+    if since_year is not None:
+        newest = newest.where(models.Submission.period >= f"{since_year:04d}")
+    return select(
+        models.Submission.employee_id,
+        models.Submission.rule_code,
+        models.Submission.period,
+        models.Submission.submitted_at,
+        models.Submission.verified_at,
+    ).where(models.Submission.id.in_(newest))
+
+
+def find_employee(session: Session, ident: str) -> models.Employee:
+    """An employee by NIP (spaces allowed) or provisional key; the error names the closest."""
+    wanted = normalise_nip(ident) if not ident.upper().startswith("TMP-") else ident.upper()
+    found = session.scalar(select(models.Employee).where(models.Employee.key == wanted))
+    if found is not None:
+        return found
+    rows = session.execute(select(models.Employee.key, models.Employee.name)).all()
+    close = difflib.get_close_matches(wanted, [k for k, _ in rows], n=3, cutoff=0.7)
+    by_name = [k for k, name in rows if ident.lower() in name.lower()][:3]
+    names = dict(rows)
+    hints = ", ".join(f"{k} ({names[k]})" for k in dict.fromkeys(close + by_name))
+    raise RecordError("no_employee", ident=ident, hints=hints)
+
+
+def check_rule_period(catalog: Catalog, code: str, period: str) -> str:
+    """Validate a rule code and a period key for it; return the canonical code."""
+    rule = catalog.rules.get(code.upper())
+    if rule is None:
+        close = difflib.get_close_matches(code.upper(), list(catalog.rules), n=1)
+        raise RecordError("unknown_rule", code=code, hints=", ".join(close))
+    try:
+        parse_period(period, rule.period)
+    except ValueError:
+        raise RecordError(
+            "bad_period", code=rule.code, period=period, example=EXAMPLES[rule.period]
+        ) from None
+    return rule.code
+
+
+def record_submission(
+    session: Session,
+    catalog: Catalog,
+    employee: models.Employee,
+    code: str,
+    period: str,
+    submitted_at: datetime,
+    now: datetime,
+    recorded_by: str,
+    evidence: str = "",
+    source: str = "cli",
+    verified: bool = False,
+) -> models.Submission:
+    """Add a submission row; ``verified`` records that the recorder checked it (e-Pantau
+    counts only once verified)."""
+    code = check_rule_period(catalog, code, period)
+    row = models.Submission(
+        employee_id=employee.id,
+        rule_code=code,
+        period=period,
+        submitted_at=submitted_at,
+        evidence=evidence,
+        source=source,
+        recorded_by=recorded_by,
+        recorded_at=now,
+        verified_at=now if verified else None,
+        verified_by=recorded_by if verified else None,
+    )
+    session.add(row)
+    return row
+
+
+def anchor_events(catalog: Catalog) -> set[str]:
+    return {rule.anchor.event for rule in catalog.rules.values() if rule.anchor is not None}
+
+
+def set_event(
+    session: Session, catalog: Catalog, code: str, key: str, day: date, now: datetime, by: str
+) -> models.Event:
+    """Record (or correct) the date of an event such as APBD_ADOPTED for budget year ``key``."""
+    known = anchor_events(catalog)
+    if code.upper() not in known:
+        close = difflib.get_close_matches(code.upper(), sorted(known), n=1)
+        raise RecordError("unknown_event", code=code, hints=", ".join(close or sorted(known)))
+    if not re.fullmatch(r"\d{4}", key):
+        raise RecordError("bad_event_key", key=key)
+    row = session.scalar(
+        select(models.Event).where(models.Event.code == code.upper(), models.Event.key == key)
+    )
+    if row is None:
+        row = models.Event(code=code.upper(), key=key)
+        session.add(row)
+    row.day, row.recorded_by, row.recorded_at = day, by, now
+    return row
+
+
+def set_superior(employee: models.Employee, superior: models.Employee | None) -> None:
+    """Set a direct superior by hand; refuse a reporting line that loops back."""
+    seen: set[int] = {employee.id}
+    boss = superior
+    while boss is not None:
+        if boss.id in seen:
+            raise RecordError("superior_loop", superior=boss.key, employee=employee.key)
+        seen.add(boss.id)
+        boss = boss.superior
+    employee.superior_id = superior.id if superior else None
+    employee.superior_origin = "manual"
+
+
+def units_by_name(session: Session, names: Iterable[str]) -> dict[str, models.Unit]:
+    """Units by name, creating the missing ones."""
+    wanted = {name for name in names if name}
+    found = {
+        unit.name: unit
+        for unit in session.scalars(select(models.Unit).where(models.Unit.name.in_(wanted)))
+    }
+    for name in sorted(wanted - set(found)):
+        found[name] = models.Unit(name=name)
+        session.add(found[name])
+    session.flush()
+    return found

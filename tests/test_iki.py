@@ -1,0 +1,717 @@
+"""The IKI importer: the seed document as the agency sent it, and hand-made noisy variants."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from importlib import resources
+
+import pytest
+
+from rules.catalog import Catalog, Source
+from scheduler.iki import (
+    UNNAMED,
+    IkiImport,
+    NotAnIki,
+    codes_in,
+    normalise_nip,
+    parse_iki,
+    provisional_key,
+)
+
+SEED = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
+SECRETARY = "197105152000121003"  # SUTRISNO: Sekretaris (B1) and Plh. Kabid KESB (B2)
+KABID_IWK = "196905221997031004"  # ZUKIPLI
+KABID_PDN = "197405161994022001"  # RINI SULISTYOWATI
+KASUBBAG = "197308132007011009"  # MUHAMMAD ARDANI
+ALL_CODES = {
+    "SKP", "LHKPN", "SPT", "SIRUP", "EPANTAU", "P3DN", "SKM_RTL", "LKJP",
+    "LKSKPD", "RKBM", "SHS", "SPP", "PK", "MR", "SERAPAN",
+}  # fmt: skip
+# catalog-notes.md, section 1, column "Persons": distinct people carrying each code.
+PERSONS = {
+    "SKP": 58, "LHKPN": 8, "SPT": 56, "SIRUP": 1, "EPANTAU": 8, "P3DN": 1, "SKM_RTL": 2,
+    "LKJP": 2, "LKSKPD": 1, "RKBM": 2, "SHS": 2, "SPP": 2, "PK": 58, "MR": 8, "SERAPAN": 14,
+}  # fmt: skip
+# The same column in parentheses: INDIKATOR evidence only.
+STRICT = PERSONS | {"SKP": 57, "LHKPN": 7, "SPT": 55, "EPANTAU": 7}
+
+
+@pytest.fixture(scope="module")
+def seed_text() -> str:
+    """The seed as the package ships it for `tenggat demo` (a copy of shared/seed/)."""
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def seed(seed_text: str, catalog: Catalog) -> IkiImport:
+    return parse_iki(seed_text, catalog)
+
+
+# --------------------------------------------------------------------------- seed
+
+
+def test_seed_blocks_and_people(seed: IkiImport) -> None:
+    assert len(seed.blocks) == 59
+    assert [b.number for b in seed.blocks] == list(range(1, 60))
+    assert seed.blocks[0].start_line == 14  # the cover title at L3 is not a block
+    assert (seed.blocks[-1].start_line, seed.blocks[-1].end_line) == (1823, 1846)
+    assert len(seed.employees) == 58
+    assert len({e.key for e in seed.employees}) == 58
+    # Every block is someone's, or reported as an error: none is dropped silently.
+    carried = sorted(n for e in seed.employees for n in e.blocks)
+    assert carried == list(range(1, 60))
+    assert not [p for p in seed.problems if p.severity == "error"]
+
+
+def test_seed_secretary_signs_two_blocks(seed: IkiImport) -> None:
+    sutrisno = next(e for e in seed.employees if e.key == SECRETARY)
+    assert sutrisno.nip == SECRETARY
+    assert sutrisno.name == "SUTRISNO, S.Sos, M.Si"
+    assert sutrisno.blocks == [1, 2]
+    assert sutrisno.codes == ALL_CODES
+    assert sutrisno.roles == {"secretary", "unit_head"}
+    assert (sutrisno.position, sutrisno.unit) == ("Sekretaris", "Sekretariat")
+    assert sutrisno.superior_key is None
+    b2 = seed.blocks[1]
+    assert b2.position == "Plh. Kepala Bidang Ketahanan Ekonomi, Sosial dan Budaya"
+    assert b2.unit == "Bidang Ketahanan Ekonomi, Sosial dan Budaya"
+    assert set(b2.evidence) == {"SKP", "LHKPN", "EPANTAU", "PK", "SERAPAN", "MR"}
+
+
+def test_seed_counts_per_code_match_the_notes(seed: IkiImport) -> None:
+    assert codes_in(seed.employees) == PERSONS
+    strict: dict[str, set[str]] = {}
+    for employee in seed.employees:
+        for number in employee.blocks:
+            for code, evidence in seed.blocks[number - 1].evidence.items():
+                if evidence.column == "indikator":
+                    strict.setdefault(code, set()).add(employee.key)
+    assert {code: len(keys) for code, keys in strict.items()} == STRICT
+
+
+def test_seed_penjelasan_only_matches_are_flagged(seed: IkiImport) -> None:
+    uncertain = {
+        (b.number, code, ev.line)
+        for b in seed.blocks
+        for code, ev in b.evidence.items()
+        if ev.column == "penjelasan"
+    }
+    assert uncertain == {(5, "LHKPN", 220), (6, "SPT", 272), (9, "EPANTAU", 392), (38, "SKP", 1240)}
+    flagged = {p.line for p in seed.problems if "PENJELASAN only" in p.message}
+    assert flagged == {220, 272, 392, 1240}
+    ardani = next(e for e in seed.employees if e.key == KASUBBAG)
+    assert any("LHKPN" in note and "L220" in note for note in ardani.review)
+
+
+def test_seed_sasaran_never_decides_a_code(seed: IkiImport) -> None:
+    """A1: the LHKPN goal sits in the SASARAN of 50 staff blocks over SPT indicators."""
+    for block in seed.blocks[9:]:
+        assert {"SKP", "SPT", "PK"} <= set(block.evidence), block.number
+        assert "LHKPN" not in block.evidence, block.number
+    assert {n for n in (2, 4, 8) if "SPT" not in seed.blocks[n - 1].evidence} == {2, 4, 8}
+    # B1 row 8 (L29): SPT goal as SASARAN, LHKPN as INDIKATOR; SPT comes from L30.
+    assert seed.blocks[0].evidence["LHKPN"].line == 29
+    assert seed.blocks[0].evidence["SPT"].line == 30
+    assert seed.blocks[0].evidence["SIRUP"].line == 32  # continuation line without NO
+
+
+@pytest.mark.parametrize(
+    ("number", "line", "fragment"),
+    [
+        (15, 588, "NIP missing"),
+        (17, 650, "NIP missing"),
+        (21, 768, "NIP missing"),
+        (24, 863, "NIP missing"),
+        (27, 947, "NIP missing"),
+        (38, 1249, "NIP missing"),  # FERIA WIJAYA
+        (57, 1788, "NIP missing"),
+        (47, 1502, "malformed NIP '19820226 2001 1 007'"),
+        (58, 1821, "malformed NIP '19760423 201121 002'"),
+        (26, 922, "name missing"),
+        (39, 1278, "name missing"),
+        (39, 1276, "JABATAN line holds the TUGAS text"),
+        (45, 1442, "JABATAN line holds the TUGAS text"),
+        (15, 586, "JABATAN header missing"),
+        (34, 1114, "JABATAN 'Pelaksana Teknis Kebijakan' differs from signature"),
+        (59, 1823, "unit unknown"),
+    ],
+)
+def test_seed_problems_have_line_numbers(
+    seed: IkiImport, number: int, line: int, fragment: str
+) -> None:
+    hits = [p for p in seed.problems if p.line == line and fragment in p.message]
+    assert hits, [p for p in seed.problems if p.line == line]
+    assert hits[0].message.startswith(f"block {number}: ")
+    assert hits[0] in seed.blocks[number - 1].problems
+
+
+def test_seed_provisional_keys(seed: IkiImport) -> None:
+    provisional = {e.name: e for e in seed.employees if e.key.startswith("TMP-")}
+    assert set(provisional) == {
+        "SALI", "ASRIANI, S.S.", "FARIDAH", "DARMA DIAN NUR", "YENI", "FERIA WIJAYA",
+        "NORIS", "MULYO SUBINTO", "IRMAN HARBADI",
+    }  # fmt: skip
+    for name, employee in provisional.items():
+        assert employee.nip is None
+        assert employee.key == provisional_key(name)
+        assert any("provisional key" in note for note in employee.review)
+    unnamed = [e for e in seed.employees if e.name == UNNAMED]
+    assert sorted(e.key for e in unnamed) == ["196810282001122003", "197008222009022001"]
+
+
+@pytest.mark.parametrize(
+    ("number", "name", "nip", "position", "unit"),
+    [
+        (3, "Drs. ZUKIPLI, M.Si", KABID_IWK, "Kepala Bidang Ideologi dan Wawasan Kebangsaan",
+         "Bidang Ideologi dan Wawasan Kebangsaan"),
+        (5, "MUHAMMAD ARDANI SE", KASUBBAG, "Kepala Sub Bagian Umum dan Kepegawaian",
+         "Sekretariat"),
+        (11, "SYAHRIUDIN", "197403172010011005", "Pengadministrasi Perkantoran", "Sekretariat"),
+        (17, "ASRIANI, S.S.", None, "Pengolah Data dan Informasi", "Sekretariat"),  # | table |
+        (18, "AHMAD JUNAIDI, S.Sos", "197201202009021001", "Penelaah Teknis Kebijakan",
+         "Sekretariat"),  # FUNGSI value on the next line
+        (24, "DARMA DIAN NUR", None, "Penelaah Teknis Kebijakan", "Sekretariat"),
+        (28, "ZAINI MA'RUF", "197905252009021003", "Penelaah Teknis Kebijakan",
+         "Sekretariat"),  # NIP before name
+        (31, "FENY DANTICY", "198311042012121001", "Pengolah Data dan Informasi",
+         "Bidang Ideologi dan Wawasan Kebangsaan"),  # date and position inside a table row
+        (37, "MULYASTUTI, A.Md", "198005172008012027", "Pengolah Data dan Informasi", None),
+        (38, "FERIA WIJAYA", None, "Pengolah Data dan Informasi",
+         "Bidang Ideologi dan Wawasan Kebangsaan"),  # labels without numbers
+        (39, None, "197008222009022001", "Pengolah Data dan Informasi",
+         "Bidang Ideologi dan Wawasan Kebangsaan"),  # labels shifted by one
+        (41, "WAHYU WIDAYATI", "196804092010012001", "Pengolah Data dan Informasi",
+         "Bidang Politik Dalam Negeri"),  # all header items on one row (L1308)
+        (45, "FATHURRAHMAN, S.Sos", "197711032007011019", "Penelaah Teknis Kebijakan",
+         "Bidang Politik Dalam Negeri"),
+        (50, "KONI FITARIAH", "198408192010012003", "Pengolah Data dan Informasi",
+         "Bidang Ketahanan Ekonomi, Sosial dan Budaya"),  # tab-separated header
+    ],
+)  # fmt: skip
+def test_seed_identity_of_noisy_blocks(
+    seed: IkiImport,
+    number: int,
+    name: str | None,
+    nip: str | None,
+    position: str,
+    unit: str | None,
+) -> None:
+    block = seed.blocks[number - 1]
+    assert (block.name, block.nip, block.position, block.unit) == (name, nip, position, unit)
+
+
+def test_seed_signing_dates(seed: IkiImport) -> None:
+    dates = {str(b.signed_on) for b in seed.blocks}
+    assert dates == {"2025-01-20", "2025-02-01"}
+    assert [b.number for b in seed.blocks if str(b.signed_on) == "2025-01-20"] == list(range(1, 10))
+    assert str(seed.blocks[53].signed_on) == "2025-02-01"  # "Tanggal 1 Februari 2025"
+
+
+def test_seed_units_and_superiors(seed: IkiImport) -> None:
+    by_key = {e.key: e for e in seed.employees}
+    assert {e.unit for e in seed.employees} == {
+        "Sekretariat",
+        "Bidang Ideologi dan Wawasan Kebangsaan",
+        "Bidang Politik Dalam Negeri",
+        "Bidang Ketahanan Ekonomi, Sosial dan Budaya",
+        "",  # no header at all: left to the administrator
+    }
+    heads = {
+        "Sekretariat": KASUBBAG,
+        "Bidang Ideologi dan Wawasan Kebangsaan": KABID_IWK,
+        "Bidang Politik Dalam Negeri": KABID_PDN,
+        "Bidang Ketahanan Ekonomi, Sosial dan Budaya": SECRETARY,  # the Plh.
+        "": SECRETARY,
+    }
+    for employee in seed.employees:
+        if employee.key == SECRETARY:
+            continue
+        if employee.roles or "Ahli" in employee.position:
+            assert employee.superior_key == SECRETARY, employee.name
+        else:
+            assert employee.superior_key == heads[employee.unit], employee.name
+        assert employee.superior_key in by_key
+    assert {e.key for e in seed.employees if e.roles == {"unit_head"}} == {
+        KABID_IWK,
+        KABID_PDN,
+        KASUBBAG,
+    }
+    unplaced = [e for e in seed.employees if not e.unit]
+    assert len(unplaced) == 17
+    assert all(any("unit unknown" in note for note in e.review) for e in unplaced)
+
+
+def test_seed_is_deterministic_and_fast(seed_text: str, catalog: Catalog) -> None:
+    started = time.perf_counter()
+    first = parse_iki(seed_text, catalog)
+    elapsed = time.perf_counter() - started
+    assert first == parse_iki(seed_text, catalog)
+    assert elapsed < 1.0
+
+
+def test_seed_crlf_reads_the_same(seed_text: str, seed: IkiImport, catalog: Catalog) -> None:
+    assert parse_iki(seed_text.replace("\n", "\r\n"), catalog) == seed
+
+
+# --------------------------------------------------------------------------- seed excerpts
+
+
+def _excerpt(seed_text: str, seed: IkiImport, number: int) -> str:
+    """The text of one seed block (B10: FENIL INDAH NOVARIANTY E., Sekretariat staff)."""
+    found = seed.blocks[number - 1]
+    return "\n".join(seed_text.split("\n")[found.start_line - 1 : found.end_line]) + "\n"
+
+
+def _widen(line: str) -> str:
+    """Insert an empty column after SASARAN and repeat the last text cell (OCR noise)."""
+    if "\t" not in line or line.startswith("NO"):
+        return line
+    cells = line.split("\t")
+    texts = [c for c in cells[2:] if c.strip()]
+    return "\t".join([*cells[:2], "", *cells[2:-1], *texts[-2:-1], cells[-1]])
+
+
+PDI = "Pengolah Data dan Informasi"
+
+
+@pytest.mark.parametrize(
+    ("edit", "nip", "unit", "notes"),
+    [
+        (lambda t: t, "198511142009022002", "Sekretariat", []),
+        # Header lines lost: the signature still says who signs.
+        (lambda t: "\n".join(x for x in t.split("\n") if x[:2] not in {"1.", "2.", "3.", "4."}),
+         "198511142009022002", None, ["JABATAN header missing", "unit unknown"]),
+        # NIP above the name.
+        (lambda t: t.replace("FENIL INDAH NOVARIANTY E.\nNIP. 19851114 200902 2 002",
+                             "NIP. 19851114 200902 2 002\nFENIL INDAH NOVARIANTY E."),
+         "198511142009022002", "Sekretariat", []),
+        # No NIP at all.
+        (lambda t: t.replace("NIP. 19851114 200902 2 002", ""), None, "Sekretariat",
+         ["NIP missing"]),
+        # Extra and shifted columns everywhere.
+        (lambda t: "\n".join(_widen(x) for x in t.split("\n")), "198511142009022002",
+         "Sekretariat", []),
+    ],
+)  # fmt: skip
+def test_seed_excerpt_variants(
+    seed_text: str,
+    seed: IkiImport,
+    catalog: Catalog,
+    edit: Callable[[str], str],
+    nip: str | None,
+    unit: str | None,
+    notes: list[str],
+) -> None:
+    result = parse_iki(edit(_excerpt(seed_text, seed, 10)), catalog)
+    [found] = result.blocks
+    assert (found.name, found.nip, found.position, found.unit) == (
+        "FENIL INDAH NOVARIANTY E.", nip, PDI, unit
+    )  # fmt: skip
+    assert {code: ev.column for code, ev in found.evidence.items()} == {
+        "SKP": "indikator", "SPT": "indikator", "PK": "indikator"
+    }  # fmt: skip
+    messages = [p.message for p in found.problems]
+    assert len(messages) == len(notes)
+    for fragment, message in zip(notes, messages, strict=True):
+        assert fragment in message
+
+
+def test_seed_excerpt_with_the_indicator_lost(
+    seed_text: str, seed: IkiImport, catalog: Catalog
+) -> None:
+    text = _excerpt(seed_text, seed, 10).replace(
+        "Tingkat Kepatuhan Penyampaian SKP 100% paling lambat akhir bulan Februari setiap tahun",
+        "Internalisasi Core Values ASN Berakhlak",
+    )
+    [found] = parse_iki(text, catalog).blocks
+    assert (found.evidence["SKP"].column, found.evidence["SKP"].line) == ("penjelasan", 19)
+    assert [p.message for p in found.problems] == [
+        "block 1: uncertain match (PENJELASAN only): SKP"
+    ]
+
+
+def test_seed_excerpts_with_a_title_lost(seed_text: str, seed: IkiImport, catalog: Catalog) -> None:
+    second = _excerpt(seed_text, seed, 11).replace("INDIKATOR KINERJA INDIVIDU\n", "", 1)
+    result = parse_iki(_excerpt(seed_text, seed, 10) + "\n" + second, catalog)
+    assert [e.name for e in result.employees] == ["FENIL INDAH NOVARIANTY E.", "SYAHRIUDIN"]
+    assert result.blocks[1].start_line == 33  # its first header line
+    assert result.blocks[1].problems[0].message == (
+        "block 2: title line missing; block assumed to start here"
+    )
+
+
+# --------------------------------------------------------------------------- hand-made blocks
+
+TABLE = "NO\tSASARAN KEGIATAN\tINDIKATOR KINERJA\tPENJELASAN (FORMULASI PERHITUNGAN)\tSUMBER DATA"
+SKP = "Tingkat Kepatuhan Penyampaian SKP 100% paling lambat akhir bulan Februari setiap tahun"
+SKP_PEN = "Ketepatan Waktu Penyampaian SKP paling lambat akhir bulan Februari setiap tahun"
+SPT = "Tingkat Kepatuhan Penyampaian SPT Tahunan 100% per 31 Maret setiap tahun"
+SPT_PEN = "Ketepatan Waktu Penyampaian SPT Tahunan pertanggal 31 Maret 2025"
+LHKPN = "Tingkat Kepatuhan Penyampaian LHKPN 100% per tanggal 31 Maret setiap tahun"
+LHKPN_GOAL = "Mewujudkan tingkat Kepatuhan Penyampaian LHKPN 100% per 31 Maret setiap tahun"
+CORE = "Internalisasi Core Values ASN Berakhlak"
+FUNGSI_IWK = (
+    "Perumusan, perencanaan, pembinaan dan pengendalian kebijakan teknis di bidang "
+    "Ideologi dan Wawasan Kebangsaan"
+)
+FUNGSI_SEKRETARIAT = (
+    "Penyelenggaraan urusan pemerintahan dan pelayanan umum di bidang kesatuan bangsa dan politik"
+)
+TUGAS = (
+    "Membantu Bupati dalam melaksanakan fungsi penunjang Urusan Pemerintahan yang menjadi "
+    "kewenangan Daerah di bidang Kesatuan Bangsa dan Politik"
+)
+
+
+def block(
+    *rows: str,
+    jabatan: str | None = "Pengolah Data dan Informasi",
+    fungsi: str = FUNGSI_IWK,
+    signed: str = "Pengolah Data dan Informasi,",
+    name: str | None = "BUDI SANTOSO, S.Sos",
+    nip: str | None = "NIP. 19800101 200501 1 001",
+    nip_first: bool = False,
+) -> str:
+    """One IKI block in the seed's layout; None leaves a part out."""
+    lines = ["INDIKATOR KINERJA INDIVIDU", ""]
+    if jabatan is not None:
+        lines += [
+            "1. PERANGKAT DAERAH : BADAN KESBANGPOL",
+            f"2. JABATAN : {jabatan}",
+            f"3. TUGAS : {TUGAS}",
+            f"4. FUNGSI : {fungsi}",
+            "",
+        ]
+    lines += [TABLE, *(rows or (f"1\tSasaran\t{SKP}\t{SKP_PEN}\tBadan Kesbangpol",)), ""]
+    lines += ["Tenggarong, 1 Februari 2025", signed, ""]
+    identity = [line for line in (name, nip) if line is not None]
+    lines += list(reversed(identity)) if nip_first else identity
+    return "\n".join(lines) + "\n\n"
+
+
+def row(number: str, sasaran: str, *cells: str) -> str:
+    return "\t".join((number, sasaran, *cells, "Badan Kesbangpol"))
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # A1: the sasaran names SPT, the indicator LHKPN (B1 L29), and the reverse.
+        ([row("8", "Mewujudkan tingkat Kepatuhan Penyampaian SPT Tahunan 100%", LHKPN)],
+         {"LHKPN": "indikator"}),
+        ([row("9", LHKPN_GOAL, SPT, SPT_PEN)], {"SPT": "indikator"}),
+        ([row("9", LHKPN_GOAL, "Jumlah laporan", "Jumlah laporan")], {}),
+        # A code only in PENJELASAN is kept, as weaker evidence.
+        ([row("10", "Sasaran", CORE, SKP_PEN)], {"SKP": "penjelasan"}),
+        # Duplicated extra columns, an inserted empty column, a column-number cell.
+        ([row("10", "Sasaran", SKP, SKP_PEN, SKP)], {"SKP": "indikator"}),
+        ([row("10", "Sasaran", "", SKP, SKP_PEN)], {"SKP": "indikator"}),
+        ([row("9", "Sasaran", SPT, "5")], {"SPT": "indikator"}),
+        # Running numbers in front of every cell (L983-995).
+        ([row("10", "10 Mewujudkan", f"15 {SKP}", f"16 {SKP_PEN}")], {"SKP": "indikator"}),
+        # Shifted columns: the INDIKATOR holds another row's text (B38, L1241).
+        ([row("10", "Sasaran", f"20 {CORE}", f"21 {SKP_PEN}", f"22 {CORE}")],
+         {"SKP": "penjelasan"}),
+        # The indicator wins over an earlier PENJELASAN match.
+        ([row("9", "Sasaran", SPT, SKP_PEN), row("10", "Sasaran", SKP, SKP_PEN)],
+         {"SPT": "indikator", "SKP": "indikator"}),
+        # Un-numbered continuation lines under a numbered row (B1 L30-32).
+        ([row("8", "Sasaran", LHKPN), "\t\t" + SPT + "\t" + SPT_PEN + "\tBadan Kesbangpol"],
+         {"LHKPN": "indikator", "SPT": "indikator"}),
+        # Rows of column numbers.
+        (["1\t2\t3\t4\t5", "\t\t\t1\t2\t", row("1", "Sasaran", SKP)], {"SKP": "indikator"}),
+        # SPP is also spelled SPIP; the undated maturity score is another indicator (A7).
+        ([row("20", "Sasaran", "Ketepatan Waktu Penyampaian Laporan Penilaian Mandiri "
+              "Penyelenggaraan SPIP Perangkat daerah per 30 Juni Tahun berjalan")],
+         {"SPP": "indikator"}),
+        ([row("22", "Maturitas SPIP", "Nilai Maturitas SPIP pada Perangkat Daerah",
+              "Penilaian Penilaian Mandiri Pelaksanaan SPIP di Perangkat Daerah")], {}),
+        ([row("22", "Sasaran", "Nilai Maturitas SPIP: Penilaian Mandiri Penyelenggaraan SPIP")],
+         {}),  # the exclude pattern vetoes a cell the pattern matched
+        # PK survives OCR: Perijinan / Perjanjian Kerja / perjalanan kinerja (A8).
+        ([row("10", "Sasaran", "Ketepatan Waktu penyusunan dan penyampaian perijinan kinerja PD")],
+         {"PK": "indikator"}),
+        ([row("12", "Sasaran", "Ketepatan Waktu penyusunan dan penyampaian perjanjian kerja PD")],
+         {"PK": "indikator"}),
+        ([row("12", "Penyusunan Perjanjian Kinerja sampai ke Pelaksana", CORE)], {}),
+        # "Survey" and "(SKM)" next to IKM are not the SKM/RTL report (A12).
+        ([row("31", "Sasaran", "IKM perangkat daerah (Aplikasi Survey Kukar)")], {}),
+        ([row("31", "Sasaran", "Indeks Kepuasan Masyarakat (IKM) dari Survei (SKM)")], {}),
+        # Header items that strayed into the table are not indicators.
+        (["1\t1. PERANGKAT DAERAH : BADAN KESBANGPOL 2. JABATAN : Pengolah LHKPN\t\t\t",
+          row("1", "Sasaran", SKP)], {"SKP": "indikator"}),
+    ],
+)  # fmt: skip
+def test_rows_to_codes(rows: list[str], expected: dict[str, str], catalog: Catalog) -> None:
+    result = parse_iki(block(*rows), catalog)
+    evidence = result.blocks[0].evidence
+    assert {code: ev.column for code, ev in evidence.items()} == expected
+    flagged = {p.message.split(": ")[-1] for p in result.problems if "PENJELASAN" in p.message}
+    assert flagged == {code for code, column in expected.items() if column == "penjelasan"}
+    assert result.employees[0].codes == set(expected)
+
+
+def test_evidence_records_cell_line_and_text(catalog: Catalog) -> None:
+    text = block(row("1", "Sasaran", "Jumlah dokumen"), row("10", "10 Sasaran", f"15 {SKP}"))
+    evidence = parse_iki(text, catalog).blocks[0].evidence["SKP"]
+    assert (evidence.line, evidence.column, evidence.text) == (10, "indikator", SKP)
+
+
+def test_nip_before_name(catalog: Catalog) -> None:
+    result = parse_iki(block(nip_first=True), catalog)
+    first = result.blocks[0]
+    assert (first.name, first.nip) == ("BUDI SANTOSO, S.Sos", "198001012005011001")
+    assert result.employees[0].key == "198001012005011001"
+    assert not [p for p in result.problems if "block 1" in p.message]
+
+
+def test_block_without_nip_gets_a_provisional_key(catalog: Catalog) -> None:
+    result = parse_iki(block(nip=None), catalog)
+    employee = result.employees[0]
+    assert employee.key == provisional_key("BUDI SANTOSO") == provisional_key("Budi Santoso, SE")
+    assert employee.key.startswith("TMP-") and employee.nip is None
+    assert any("NIP missing" in note for note in employee.review)
+    [problem] = [p for p in result.problems if "NIP" in p.message]
+    assert (problem.line, problem.severity) == (14, "review")  # the name line
+
+
+def test_malformed_nip_gets_a_provisional_key(catalog: Catalog) -> None:
+    result = parse_iki(block(nip="NIP. 19820226 2001 1 007"), catalog)
+    assert result.blocks[0].raw_nip == "19820226 2001 1 007"
+    assert result.blocks[0].nip is None
+    assert result.employees[0].key == provisional_key("BUDI SANTOSO")
+    assert any("malformed NIP '19820226 2001 1 007'" in p.message for p in result.problems)
+
+
+def test_block_without_name_and_nip_is_an_error_not_an_employee(catalog: Catalog) -> None:
+    text = block() + block(name=None, nip=None)
+    result = parse_iki(text, catalog)
+    assert len(result.blocks) == 2
+    assert [e.blocks for e in result.employees] == [[1]]
+    errors = [p for p in result.problems if p.severity == "error"]
+    assert len(errors) == 1 and errors[0].message.startswith("block 2: neither name nor NIP")
+    assert errors[0] in result.blocks[1].problems
+
+
+def test_missing_header_takes_the_signature_position(catalog: Catalog) -> None:
+    result = parse_iki(block(jabatan=None, signed="Penelaah Teknis Rebijakan,"), catalog)
+    employee = result.employees[0]
+    assert employee.position == "Penelaah Teknis Kebijakan"
+    assert employee.unit == ""
+    messages = [p.message for p in result.problems]
+    assert any("position taken from signature line" in m for m in messages)
+    assert any("unit unknown" in m for m in messages)
+
+
+def test_jabatan_holding_the_tugas_text(catalog: Catalog) -> None:
+    """L1253-1257: the labels slid down one line; the value of JABATAN stands alone."""
+    text = block().replace(
+        f"2. JABATAN : Pengolah Data dan Informasi\n3. TUGAS : {TUGAS}\n4. FUNGSI : {FUNGSI_IWK}",
+        f": Pengolah Data dan Informasi\n2. JABATAN : {TUGAS}\n3. TUGAS : {FUNGSI_IWK}\n"
+        "4. FUNGSI :",
+    )
+    result = parse_iki(text, catalog)
+    assert result.blocks[0].position == "Pengolah Data dan Informasi"
+    assert result.blocks[0].unit == "Bidang Ideologi dan Wawasan Kebangsaan"
+    assert any("JABATAN line holds the TUGAS text" in p.message for p in result.problems)
+
+
+@pytest.mark.parametrize(
+    ("header", "position", "unit"),
+    [
+        ("| 2. JABATAN | : Penelaah Teknis Kebijakan |\n| 4. FUNGSI | : " + FUNGSI_SEKRETARIAT
+         + " |", "Penelaah Teknis Kebijakan", "Sekretariat"),
+        ("2.\tJABATAN\t:\tPengolahan Data dan Informasi\t\n4. FUNGSI\t: " + FUNGSI_IWK,
+         "Pengolah Data dan Informasi", "Bidang Ideologi dan Wawasan Kebangsaan"),
+        ("1\t1. PERRANGKAT DAERAH : BADAN KESBANGPOL 2. JABATAN : Pengadmnistrasi Perkantoran "
+         f"3. TUGAS : {TUGAS} 4. FUNGSI : " + FUNGSI_IWK.replace("Ideologi", "Politik Dalam")
+         .replace("dan Wawasan Kebangsaan", "Negeri") + "\t\t\t",
+         "Pengadministrasi Perkantoran", "Bidang Politik Dalam Negeri"),
+        ("2. JABATAN : Penelaah Teknis Kebijakan\n4. FUNGSI :\n - i. Penyelempgaraan urusan "
+         "pemerintahan dan pelayanan umum di bidang kesatuan bangsa dan politik",
+         "Penelaah Teknis Kebijakan", "Sekretariat"),
+        ("2. JABATAN : KEPALA BIDANG IDEOLOGI DAN WAWASAN KEBANGSAAN",
+         "Kepala Bidang Ideologi dan Wawasan Kebangsaan", "Bidang Ideologi dan Wawasan Kebangsaan"),
+        ("2. JABATAN : SEKRETARIS", "Sekretaris", "Sekretariat"),
+    ],
+)  # fmt: skip
+def test_header_layouts(header: str, position: str, unit: str, catalog: Catalog) -> None:
+    signed = f"{position},"
+    text = block(jabatan=None, signed=signed).replace(TABLE, f"{header}\n\n{TABLE}")
+    result = parse_iki(text, catalog)
+    assert (result.blocks[0].position, result.blocks[0].unit) == (position, unit)
+    assert not [p for p in result.problems if p.message.startswith("block 1:")]
+
+
+def test_signature_variants(catalog: Catalog) -> None:
+    text = block().replace("Tenggarong, 1 Februari 2025\nPengolah Data dan Informasi,", (
+        "\t\tTenggarong, 20 Januari 2025 Pengolah Data dan Informasi,\t\t"
+    ))  # fmt: skip
+    first = parse_iki(text, catalog).blocks[0]
+    assert (str(first.signed_on), first.name) == ("2025-01-20", "BUDI SANTOSO, S.Sos")
+    text = block().replace("Tenggarong, 1 Februari 2025", "Tanggal 3 Pebruari 2025")
+    assert str(parse_iki(text, catalog).blocks[0].signed_on) == "2025-02-03"
+
+
+@pytest.mark.parametrize(
+    ("raw", "nip"),
+    [
+        ("19710515 200012 1 003", "197105152000121003"),
+        ("19740317201001 1 005", "197403172010011005"),
+        ("19820226 2001 1 007", None),  # 16 digits
+        ("19760423 201121 002", None),  # 17 digits
+        ("19711399 200012 1 003", None),  # no such birth date
+        ("19710515 200012 5 003", None),  # sex digit is 1 or 2
+        ("1971O515 200012 1 003", None),  # letter O read for zero
+    ],
+)
+def test_normalise_nip(raw: str, nip: str | None) -> None:
+    assert normalise_nip(raw) == nip
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("BUDI SANTOSO", "Budi Santoso, SE", True),
+        ("DIANA S.Sos", "DIANA", True),
+        ("Drs. ZUKIPLI, M.Si", "ZUKIPLI", True),
+        ("H. ABDUL HARIS, S.Sos", "ABDUL HARIS", True),
+        ("M. ALI", "ALI", False),  # an initial, not a degree
+        ("ARIANTO S.", "ARIANTO", False),
+    ],
+)
+def test_provisional_key_ignores_titles_only(first: str, second: str, same: bool) -> None:
+    assert (provisional_key(first) == provisional_key(second)) is same
+
+
+def test_a_cell_starting_with_a_date_is_not_a_signature(catalog: Catalog) -> None:
+    text = block(row("1", "Sasaran", "31 Maret 2025 batas LHKPN"), row("2", "Sasaran", SKP))
+    result = parse_iki(text, catalog)
+    assert len(result.blocks) == 1
+    assert set(result.blocks[0].evidence) == {"LHKPN", "SKP"}
+
+
+# --------------------------------------------------------------------------- roster
+
+
+def _document(*blocks: str) -> str:
+    return "**INDIKATOR KINERJA INDIVIDU\nTAHUN 2025**\n\n" + "".join(blocks)
+
+
+def test_same_person_in_two_blocks_is_one_employee(catalog: Catalog) -> None:
+    text = _document(
+        block(row("1", "S", SKP), jabatan="SEKRETARIS", fungsi=FUNGSI_SEKRETARIAT,
+              signed="Sekretaris"),
+        block(row("1", "S", LHKPN), jabatan="Pih. KEPALA BIDANG IDEOLOGI DAN WAWASAN KEBANGSAAN",
+              signed="Plh. Kabid Ideologi dan Wasbang,"),
+        block(row("1", "S", SPT), name="ANI", nip="NIP. 19850505 201001 2 001"),
+    )  # fmt: skip
+    result = parse_iki(text, catalog)
+    boss, staff = result.employees
+    assert (boss.blocks, boss.codes, boss.roles) == ([1, 2], {"SKP", "LHKPN"}, {
+        "secretary", "unit_head"})  # fmt: skip
+    assert (boss.position, boss.unit, boss.superior_key) == ("Sekretaris", "Sekretariat", None)
+    assert result.blocks[1].position == "Plh. Kepala Bidang Ideologi dan Wawasan Kebangsaan"
+    assert staff.superior_key == boss.key  # the Plh. heads the staff's bidang
+
+
+def test_same_nip_with_another_name_is_flagged(catalog: Catalog) -> None:
+    result = parse_iki(_document(block(), block(name="BUDI SANTOSA")), catalog)
+    [employee] = result.employees
+    assert employee.blocks == [1, 2] and employee.name == "BUDI SANTOSO, S.Sos"
+    assert any("'BUDI SANTOSA' differs" in note for note in employee.review)
+    assert [p.message for p in result.problems if p.message.startswith("block 2")] == [
+        "block 2: name 'BUDI SANTOSA' differs from 'BUDI SANTOSO, S.Sos'"
+    ]
+
+
+def test_two_blocks_without_nip_and_the_same_name_merge_for_review(catalog: Catalog) -> None:
+    result = parse_iki(_document(block(nip=None), block(row("1", "S", SPT), nip=None)), catalog)
+    [employee] = result.employees
+    assert employee.blocks == [1, 2] and employee.codes == {"SKP", "SPT"}
+    assert any("merged by name" in note for note in employee.review)
+    assert any(p.line == result.blocks[1].start_line for p in result.problems)
+
+
+def test_superiors(catalog: Catalog) -> None:
+    fungsi_pdn = FUNGSI_IWK.replace("Ideologi dan Wawasan Kebangsaan", "Politik Dalam Negeri")
+    text = _document(
+        block(jabatan="SEKRETARIS", fungsi=FUNGSI_SEKRETARIAT, signed="Sekretaris",
+              name="SEKRE", nip="NIP. 19700101 199501 1 001"),
+        block(jabatan="KEPALA BIDANG IDEOLOGI DAN WAWASAN KEBANGSAAN", signed="Kabid,",
+              name="KABID", nip="NIP. 19700202 199501 1 002"),
+        block(jabatan="KEPALA SUB BAGIAN UMUM DAN KEPEGAWAIAN", fungsi=FUNGSI_SEKRETARIAT,
+              signed="Kasub.Bag. Umum dan Keppegawaiannya,", name="KASUBBAG",
+              nip="NIP. 19700303 199501 1 003"),
+        block(jabatan="ANALIS KEBIJAKAN AHLI MUDA", name="ANALIS",
+              nip="NIP. 19700404 199501 1 004"),
+        block(name="STAF IWK", nip="NIP. 19800505 200501 1 005"),
+        block(fungsi=FUNGSI_SEKRETARIAT, name="STAF SEKRETARIAT",
+              nip="NIP. 19800606 200501 1 006"),
+        block(fungsi=fungsi_pdn, name="STAF PDN", nip="NIP. 19800707 200501 1 007"),
+    )  # fmt: skip
+    result = parse_iki(text, catalog)
+    superior = {e.name: e.superior_key for e in result.employees}
+    key = {e.name: e.key for e in result.employees}
+    assert superior == {
+        "SEKRE": None,
+        "KABID": key["SEKRE"],
+        "KASUBBAG": key["SEKRE"],
+        "ANALIS": key["SEKRE"],
+        "STAF IWK": key["KABID"],
+        "STAF SEKRETARIAT": key["KASUBBAG"],
+        "STAF PDN": key["SEKRE"],  # no Kabid PDN in the roster
+    }
+    staf_pdn = next(e for e in result.employees if e.name == "STAF PDN")
+    assert any("no head of Bidang Politik Dalam Negeri" in note for note in staf_pdn.review)
+    start = result.blocks[6].start_line
+    assert any(p.line == start and "no head" in p.message for p in result.problems)
+
+
+def test_roster_without_secretary_leaves_superiors_open(catalog: Catalog) -> None:
+    result = parse_iki(block(jabatan="ANALIS KEBIJAKAN AHLI MUDA"), catalog)
+    assert result.employees[0].superior_key is None
+    assert any("no Sekretaris" in note for note in result.employees[0].review)
+    assert [p.message for p in result.problems if "Sekretaris" in p.message] == [
+        "no Sekretaris in the roster: heads, functional officials and staff without a unit "
+        "head have no superior"
+    ]
+
+
+# --------------------------------------------------------------------------- catalog-driven
+
+
+def test_codes_come_from_the_catalog(make_catalog: Callable[..., Catalog]) -> None:
+    config = Source(
+        "config.toml",
+        "[rules.SPT]\nenabled = false\n\n[rules.SKP]\npatterns = ['Internalisasi\\s+Core']\n",
+    )
+    result = parse_iki(block(row("1", "S", SPT), row("2", "S", CORE)), make_catalog(config))
+    assert set(result.blocks[0].evidence) == {"SKP"}
+    assert result.blocks[0].evidence["SKP"].line == 10
+
+
+def test_invalid_pattern_names_its_rule(make_catalog: Callable[..., Catalog]) -> None:
+    config = Source("config.toml", "[rules.MR]\npatterns = ['Manajemen(']\n")
+    with pytest.raises(ValueError, match="rule MR"):
+        parse_iki(block(), make_catalog(config))
+
+
+# --------------------------------------------------------------------------- not an IKI
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty text"),
+        ("  \n\t\n", "empty text"),
+        ("INDIKATOR\x00KINERJA\x00\x01\x02", "binary"),
+        ("\x01\x02\x03\x04\x05\x06\x07\x08 abc", "non-printable"),
+        ("Laporan Keuangan SKPD\nNO\tURAIAN\tJUMLAH\n1\tBelanja\t100\n", "no 'INDIKATOR"),
+        ("**INDIKATOR KINERJA INDIVIDU\nBADAN KESBANGPOL\nTAHUN 2025**\n", "no 'INDIKATOR"),
+    ],
+)
+def test_not_an_iki(text: str, message: str, catalog: Catalog) -> None:
+    with pytest.raises(NotAnIki, match=message):
+        parse_iki(text, catalog)

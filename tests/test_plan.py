@@ -1,0 +1,176 @@
+"""rules.plan: the newest ladder step reached, addressed to each distinct recipient once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time
+
+import pytest
+
+from rules.calendar import WITA, LegalCalendar
+from rules.catalog import Source
+from rules.errors import DefinitionError
+from rules.evaluate import Assignment, Person, Roster, Status, Submission, evaluate
+from rules.plan import Notice, NoticeKind, notice_key, plan
+from rules.schedule import Schedule
+
+PEOPLE = {
+    "S": Person("S"),  # the Secretary, nobody above
+    "K": Person("K", superior="S"),
+    "A": Person("A", superior="K"),
+    "B": Person("B", superior="K"),
+}
+SKP_DUE = date(2025, 2, 28)  # Friday
+
+
+def plan_at(
+    schedule: Schedule,
+    now: datetime,
+    assignments: Iterable[Assignment] = (Assignment("A", "SKP"),),
+    submissions: Iterable[Submission] = (),
+) -> list[Notice]:
+    roster = Roster(PEOPLE, list(assignments), secretary="S")
+    return plan(schedule, roster, evaluate(schedule, roster, list(submissions), [], now))
+
+
+def step_time(calendar: LegalCalendar, due: date, at: int, clock: time = time(8)) -> datetime:
+    return calendar.at(calendar.working_day_offset(due, at), clock)
+
+
+def summary(notices: Iterable[Notice]) -> list[tuple[str, str, NoticeKind, str]]:
+    return sorted((n.recipient, n.role, n.kind, n.step) for n in notices)
+
+
+def test_nothing_before_the_first_step(schedule: Schedule, calendar: LegalCalendar) -> None:
+    first = step_time(calendar, SKP_DUE, -7)
+    assert plan_at(schedule, datetime(2025, 1, 6, 8, tzinfo=WITA)) == []
+    assert plan_at(schedule, first.replace(hour=7, minute=59)) == []
+    assert summary(plan_at(schedule, first)) == [("A", "employee", NoticeKind.REMINDER, "H-7")]
+
+
+def test_reminder_exactly_at_reminder_time(schedule: Schedule, calendar: LegalCalendar) -> None:
+    h3 = step_time(calendar, SKP_DUE, -3)
+    (notice,) = plan_at(schedule, h3)
+    assert (notice.recipient, notice.kind, notice.step) == ("A", NoticeKind.REMINDER, "H-3")
+    assert (notice.due, notice.status, notice.scheduled_for) == (SKP_DUE, Status.DUE_SOON, h3)
+    assert notice.key == "A|SKP|2025|H-3|A" == notice_key("A", "SKP", "2025", "H-3", "A")
+    (previous,) = plan_at(schedule, h3.replace(hour=7, minute=59))
+    assert previous.step == "H-7"
+    assert previous.scheduled_for == step_time(calendar, SKP_DUE, -7)
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (0, [("A", "employee", NoticeKind.DUE_TODAY, "H")]),
+        (1, [("A", "employee", NoticeKind.OVERDUE, "H+1"),
+             ("K", "superior", NoticeKind.ESCALATION, "H+1")]),
+        (5, [("A", "employee", NoticeKind.OVERDUE, "H+5"),
+             ("K", "superior", NoticeKind.ESCALATION, "H+5"),
+             ("S", "secretary", NoticeKind.ESCALATION, "H+5")]),
+    ],
+)  # fmt: skip
+def test_due_day_and_escalation_ladder(
+    schedule: Schedule, calendar: LegalCalendar, at: int, expected: list[tuple[str, ...]]
+) -> None:
+    notices = plan_at(schedule, step_time(calendar, SKP_DUE, at).replace(hour=9))
+    assert summary(notices) == expected
+    assert {n.key for n in notices} == {f"A|SKP|2025|{n.step}|{n.recipient}" for n in notices}
+    assert len({n.key for n in notices}) == len(notices)
+
+
+def test_secretary_own_overdue_item_tells_nobody_else(
+    schedule: Schedule, calendar: LegalCalendar
+) -> None:
+    notices = plan_at(schedule, step_time(calendar, SKP_DUE, 5), [Assignment("S", "SKP")])
+    assert summary(notices) == [("S", "employee", NoticeKind.OVERDUE, "H+5")]
+
+
+def test_superior_who_is_secretary_is_told_once(
+    schedule: Schedule, calendar: LegalCalendar
+) -> None:
+    notices = plan_at(schedule, step_time(calendar, SKP_DUE, 5), [Assignment("K", "SKP")])
+    assert summary(notices) == [
+        ("K", "employee", NoticeKind.OVERDUE, "H+5"),
+        ("S", "superior", NoticeKind.ESCALATION, "H+5"),
+    ]
+    assert [n.key for n in notices if n.recipient == "S"] == ["K|SKP|2025|H+5|S"]
+
+
+def test_submitted_occurrence_has_no_notices(schedule: Schedule, calendar: LegalCalendar) -> None:
+    now = step_time(calendar, SKP_DUE, 5)
+    for when in (
+        datetime(2025, 2, 1, tzinfo=WITA),
+        datetime(2025, 3, 4, tzinfo=WITA),
+    ):  # on time, late
+        assert plan_at(schedule, now, submissions=[Submission("SKP", "2025", when, "A")]) == []
+    assert len(plan_at(schedule, now)) == 3
+
+
+def test_agency_rule_notifies_every_carrier_until_anyone_submits(
+    schedule: Schedule, calendar: LegalCalendar
+) -> None:
+    carriers = [Assignment("A", "EPANTAU"), Assignment("B", "EPANTAU")]
+    now = step_time(calendar, date(2025, 2, 10), 1)
+    notices = [n for n in plan_at(schedule, now, carriers) if n.period == "2025-02"]
+    assert {n.key for n in notices} == {
+        "A|EPANTAU|2025-02|H+1|A", "A|EPANTAU|2025-02|H+1|K",
+        "B|EPANTAU|2025-02|H+1|B", "B|EPANTAU|2025-02|H+1|K",
+    }  # fmt: skip
+    done = [Submission("EPANTAU", "2025-02", datetime(2025, 2, 11, tzinfo=WITA), "B")]
+    assert [n for n in plan_at(schedule, now, carriers, done) if n.period == "2025-02"] == []
+
+
+def test_sunday_due_date_steps_back_to_last_working_day(
+    schedule: Schedule, calendar: LegalCalendar
+) -> None:
+    due = date(2024, 3, 31)  # SPT 2024: a Sunday, holiday_policy fixed
+    assert schedule.occurrence(schedule.catalog.get("SPT"), "2024").due == due
+    assert calendar.holiday_name(date(2024, 3, 29))  # Good Friday
+    h = calendar.working_day_offset(due, 0)
+    assert h == date(2024, 3, 28)  # Thursday: skips Sunday, Saturday and Good Friday
+    assignments = [Assignment("A", "SPT")]
+    (notice,) = plan_at(schedule, calendar.at(h, time(8)), assignments)
+    # the last working day before the deadline, which is still three days away
+    assert (notice.step, notice.kind, notice.due) == ("H", NoticeKind.REMINDER, due)
+    assert notice.status is Status.DUE_SOON
+    (notice,) = plan_at(schedule, calendar.at(h, time(7, 59)), assignments)
+    assert notice.step == "H-1"
+    (notice,) = plan_at(schedule, datetime(2024, 3, 31, 20, tzinfo=WITA), assignments)
+    assert (notice.step, notice.status) == ("H", Status.DUE_TODAY)
+    h1 = step_time(calendar, due, 1)
+    assert h1 == datetime(2024, 4, 1, 8, tzinfo=WITA)
+    assert summary(plan_at(schedule, h1, assignments)) == [
+        ("A", "employee", NoticeKind.OVERDUE, "H+1"),
+        ("K", "superior", NoticeKind.ESCALATION, "H+1"),
+    ]
+
+
+def test_reminder_time_from_config_moves_the_step(
+    schedule: Schedule, calendar: LegalCalendar, make_catalog
+) -> None:
+    early = Schedule(make_catalog(Source("c.toml", "reminder_time = 07:00:00\n")), calendar)
+    seven = step_time(calendar, SKP_DUE, -3, time(7))
+    (notice,) = plan_at(early, seven)
+    assert (notice.step, notice.scheduled_for) == ("H-3", seven)
+    (notice,) = plan_at(early, seven.replace(hour=6, minute=59))
+    assert notice.step == "H-7"
+    (notice,) = plan_at(schedule, seven)  # the shipped 08:00 has not come yet
+    assert notice.step == "H-7"
+
+
+def test_ladder_with_two_steps_on_one_day_does_not_crash(
+    calendar: LegalCalendar, make_catalog
+) -> None:
+    config = (
+        '[rules.SKP]\nladder = [{ at = 1, to = ["employee"] }, { at = 1, to = ["superior"] }]\n'
+    )
+    try:
+        catalog = make_catalog(Source("c.toml", config))
+    except DefinitionError as exc:  # refusing such a ladder at load time is a fix too
+        assert "ladder" in str(exc)
+        return
+    split = Schedule(catalog, calendar)
+    notices = plan_at(split, step_time(calendar, SKP_DUE, 1))
+    assert {n.recipient for n in notices} <= {"A", "K"}
+    assert notices
