@@ -8,12 +8,13 @@ burst of every step it missed; the idempotency key lets the outbox refuse what w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
-from rules.catalog import Step
-from rules.evaluate import Evaluation, OccurrenceStatus, Roster, Status
+from rules.calendar import LegalCalendar
+from rules.catalog import Catalog, Step
+from rules.evaluate import OPEN, Evaluation, OccurrenceStatus, Roster, Status, paused_gc
 from rules.schedule import Schedule
 
 
@@ -24,8 +25,7 @@ class NoticeKind(StrEnum):
     ESCALATION = "escalation"  # after the due day, to a superior or the Secretary
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
+class Notice(NamedTuple):
     """One intended message about one occurrence to one recipient."""
 
     key: str
@@ -59,32 +59,41 @@ def _kind(status: Status, role: str) -> NoticeKind:
 
 def plan(schedule: Schedule, roster: Roster, evaluation: Evaluation) -> list[Notice]:
     """The notices that should exist at ``evaluation.now``, at most one step per occurrence."""
+    with paused_gc():
+        return _plan(schedule, roster, evaluation)
+
+
+def _plan(schedule: Schedule, roster: Roster, evaluation: Evaluation) -> list[Notice]:
     now = evaluation.now
-    calendar = schedule.calendar
-    send_at = schedule.catalog.reminder_time
-    step_times: dict[tuple[str, str], list[tuple[datetime, Step]]] = {}
+    catalog, calendar = schedule.catalog, schedule.calendar
+    # The newest step reached depends only on the occurrence, not on who carries it.  The
+    # schedule hands every carrier the same Occurrence object, so its id() is a cheap key.
+    newest: dict[int, tuple[datetime, Step] | None] = {}
     notices: list[Notice] = []
     for item in evaluation.statuses:
-        if not item.status.is_open:
-            continue
         occ = item.occurrence
-        assert occ.due is not None
-        times = step_times.get((occ.rule, occ.period))
-        if times is None:
-            ladder = schedule.catalog.ladder(schedule.catalog.rules[occ.rule])
-            times = sorted(
-                (
-                    (calendar.at(calendar.working_day_offset(occ.due, step.at), send_at), step)
-                    for step in ladder
-                ),
-                key=lambda pair: pair[0],
-            )
-            step_times[(occ.rule, occ.period)] = times
-        reached = [(moment, step) for moment, step in times if moment <= now]
-        if reached:
-            moment, step = reached[-1]
-            notices.extend(_addressed(roster, item, step, moment))
+        if id(occ) in newest:
+            found = newest[id(occ)]
+        else:
+            found = newest[id(occ)] = _newest_step(catalog, calendar, occ.rule, occ.due, now)
+        if found is not None and item.status in OPEN:
+            notices.extend(_addressed(roster, item, found[1], found[0]))
     return notices
+
+
+def _newest_step(
+    catalog: Catalog, calendar: LegalCalendar, rule: str, due: date | None, now: datetime
+) -> tuple[datetime, Step] | None:
+    """The latest ladder step whose moment has come, with that moment."""
+    if due is None:
+        return None
+    reached = [
+        (moment, step)
+        for step in catalog.ladder(catalog.rules[rule])
+        if (moment := calendar.at(calendar.working_day_offset(due, step.at), catalog.reminder_time))
+        <= now
+    ]
+    return max(reached, key=lambda pair: pair[0]) if reached else None
 
 
 def _addressed(
