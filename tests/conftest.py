@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
 from rules.calendar import LegalCalendar
 from rules.catalog import Catalog, Source, load_catalog
 from rules.schedule import Schedule
+from scheduler.db import Database
 
 CATALOG_TEXT = resources.files("rules").joinpath("catalog.toml").read_text(encoding="utf-8")
 
@@ -37,3 +42,52 @@ def schedule(catalog: Catalog, calendar: LegalCalendar) -> Schedule:
 def make_catalog() -> object:
     """``make_catalog(Source(...), ...)``: the shipped catalog with documents folded on top."""
     return shipped
+
+
+POSTGRES_URL = os.environ.get(
+    "TENGGAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    """A fresh schema on the test server for one test, dropped afterwards.  Skips where no
+    server answers (a laptop), fails where CI demands one (TENGGAT_REQUIRE_POSTGRES=1)."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(POSTGRES_URL)
+    try:
+        with engine.connect():
+            pass
+    except sqlalchemy.exc.OperationalError as exc:
+        engine.dispose()
+        if os.environ.get("TENGGAT_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_URL}: {exc}")
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each supported kind: a real SQLite file, and a real PostgreSQL
+    schema where a server is reachable."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tenggat.db'}"
+    else:
+        yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """A migrated database of each kind."""
+    db = Database(database_url)
+    db.migrate()
+    yield db
+    db.engine.dispose()

@@ -1,0 +1,60 @@
+"""The database layer on real SQLite and PostgreSQL: migrations, time zones, write locks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from rules.calendar import WITA
+from scheduler import models
+from scheduler.db import Database, DatabaseError
+
+
+def test_unmigrated_database_is_refused_with_a_hint(database_url: str) -> None:
+    with pytest.raises(DatabaseError, match="tenggat init"):
+        Database(database_url).ensure_current()
+
+
+def test_migrated_database_is_current_and_migration_is_idempotent(database: Database) -> None:
+    database.ensure_current()
+    database.migrate()  # a second run changes nothing and does not fail
+    database.ensure_current()
+
+
+def test_instants_come_back_timezone_aware_and_equal(database: Database) -> None:
+    moment = datetime(2025, 2, 28, 23, 59, tzinfo=WITA)
+    with database.write() as session:
+        session.add(models.Event(code="APBD_ADOPTED", key="2025", day=moment.date(),
+                                 recorded_by="t", recorded_at=moment))  # fmt: skip
+    with database.read() as session:
+        stored = session.scalar(select(models.Event.recorded_at))
+    assert stored is not None and stored.tzinfo is not None
+    assert stored == moment
+    assert stored.astimezone(UTC) == datetime(2025, 2, 28, 15, 59, tzinfo=UTC)
+
+
+def test_naive_instant_is_refused(database: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"), database.write() as session:
+        session.add(models.Event(code="X", key="2025", day=datetime(2025, 1, 1).date(),
+                                 recorded_by="t", recorded_at=datetime(2025, 1, 1)))  # fmt: skip
+        session.flush()
+
+
+def test_failed_write_leaves_nothing_behind(database: Database) -> None:
+    with pytest.raises(RuntimeError), database.write() as session:
+        session.add(models.Unit(name="Sekretariat"))
+        session.flush()
+        raise RuntimeError("boom")
+    with database.read() as session:
+        assert session.scalars(select(models.Unit)).all() == []
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    db.migrate()
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
