@@ -224,6 +224,32 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
         console.print(f"[yellow]! {escape(note)}[/yellow]")
 
 
+@cli.command()
+@click.option("--once", is_flag=True, help="Do one tick and exit (for cron and tests).")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    help="With --once: the moment to tick at, local time (default: now).",
+)
+@pass_context
+def run(ctx: Context, once: bool, as_of: datetime | None) -> None:
+    """Run the service: evaluate the records and send reminders and escalations."""
+    import logging
+
+    from scheduler.service import Service, run_forever
+
+    if as_of is not None and not once:
+        raise click.BadParameter("--as-of needs --once", param_hint="--as-of")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    service = Service(ctx.config, ctx.now)
+    service.start()
+    if once:
+        service.tick(as_of.replace(tzinfo=ctx.now().tzinfo) if as_of else None)
+        return
+    run_forever(service, ctx.config.settings.service.tick_minutes)
+
+
 def main() -> None:
     """Entry point: turn configuration and database errors into one clear line, status 2."""
     from rules.errors import DefinitionError
@@ -242,6 +268,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
 
 
-from scheduler import cli_records  # noqa: E402  (registers its commands on the group)
+from scheduler import cli_records, cli_sheets  # noqa: E402  (they register their commands)
 
 cli_records.register(cli)
+cli_sheets.register(cli)

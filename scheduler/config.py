@@ -39,6 +39,7 @@ class _Section(BaseModel):
 class ServiceSettings(_Section):
     timezone: str = "Asia/Makassar"
     language: Literal["id", "en"] = "id"
+    tick_minutes: int = Field(default=15, ge=1, le=1440)  # how often the service looks
 
     @field_validator("timezone")
     @classmethod

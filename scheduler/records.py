@@ -188,7 +188,9 @@ def _current_submissions(
 
 def find_employee(session: Session, ident: str) -> models.Employee:
     """An employee by NIP (spaces allowed) or provisional key; the error names the closest."""
-    wanted = normalise_nip(ident) if not ident.upper().startswith("TMP-") else ident.upper()
+    # Provisional keys are "TMP-" and lower-case hex; accept them typed in any case.
+    provisional = ident.strip().upper().startswith("TMP-")
+    wanted = "TMP-" + ident.strip()[4:].lower() if provisional else normalise_nip(ident)
     found = session.scalar(select(models.Employee).where(models.Employee.key == wanted))
     if found is not None:
         return found

@@ -8,6 +8,7 @@ from babel.dates import format_date, get_month_names
 
 from rules.catalog import Rule
 from rules.evaluate import OccurrenceStatus, Status
+from rules.plan import Notice, NoticeKind
 from rules.schedule import Adjustment, Occurrence
 
 STATUS = {
@@ -235,4 +236,35 @@ def legend(language: str) -> str:
     return "  ".join(
         f"[{colour}]{mark.format(days='n')}[/{colour}] {names[status]}"
         for status, (mark, colour) in _CELLS.items()
+    )
+
+
+_NOTICE = {
+    "id": {
+        NoticeKind.REMINDER: "Pengingat: {rule} periode {period} jatuh tempo {date}.",
+        NoticeKind.DUE_TODAY: "Hari ini batas waktu {rule} periode {period} ({date}).",
+        NoticeKind.OVERDUE: "{rule} periode {period} lewat tenggat {days} hari (batas {date}). "
+        "Mohon segera disampaikan.",
+        NoticeKind.ESCALATION: "Eskalasi: {subject} belum menyampaikan {rule} periode {period}, "
+        "lewat {days} hari (batas {date}).",
+    },
+    "en": {
+        NoticeKind.REMINDER: "Reminder: {rule} for {period} is due {date}.",
+        NoticeKind.DUE_TODAY: "Today is the deadline of {rule} for {period} ({date}).",
+        NoticeKind.OVERDUE: "{rule} for {period} is {days} day(s) overdue (due {date}). "
+        "Please submit it now.",
+        NoticeKind.ESCALATION: "Escalation: {subject} has not submitted {rule} for {period}, "
+        "{days} day(s) overdue (due {date}).",
+    },
+}
+
+
+def notice_text(notice: Notice, rule: Rule, subject: str, language: str) -> str:
+    """One notice as a line of text: the console channel's message."""
+    return _NOTICE[language][notice.kind].format(
+        rule=rule_name(rule, language),
+        period=notice.period,
+        date=long_date(notice.due, language),
+        days=notice.days_late or 0,
+        subject=subject,
     )

@@ -1,0 +1,211 @@
+"""Spreadsheet commands: the roster out for review and back in, submissions in bulk.
+
+Every import checks all rows first and writes in one transaction: nothing is written while a
+row has a problem, unless ``--skip-bad`` asks for the good rows alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+from scheduler.cli_records import _ctx
+
+if TYPE_CHECKING:
+    from scheduler.sheets import Problem, RosterRow, Table
+
+SHEET = click.Path(dir_okay=False)
+
+
+class _DryRun(Exception):
+    """Raised inside the write transaction to roll it back after the checks and writes ran."""
+
+
+def _sheet_error(exc: Exception) -> click.ClickException:
+    from scheduler.records import RecordError
+    from scheduler.sheets import SheetError
+
+    language = _ctx().language
+    if isinstance(exc, SheetError):
+        return click.ClickException(exc.text(language))
+    if isinstance(exc, RecordError):
+        from scheduler.words import say
+
+        return click.ClickException(say(exc.message, language, **exc.params))
+    return click.ClickException(str(exc))
+
+
+def _read(path: str, columns: Sequence[str]) -> Table:
+    from scheduler import sheets
+
+    try:
+        return sheets.read_table(path, columns)
+    except sheets.SheetError as exc:
+        raise _sheet_error(exc) from None
+
+
+def _report(problems: Sequence[Problem], skipped: Sequence[int], skip_bad: bool) -> None:
+    """Each problem as "row N: reason"; refuse the import when some remain and no --skip-bad."""
+    language = _ctx().language
+    for problem in problems:
+        click.echo(f"row {problem.row}: {problem.text(language)}", err=True)
+    if skipped and not skip_bad:
+        raise click.ClickException(
+            f"nothing written: {len(skipped)} row(s) with problems; "
+            "correct them, or use --skip-bad to write the other rows"
+        )
+
+
+@click.command("export")
+@click.argument("file", type=SHEET)
+@click.option(
+    "--delimiter",
+    type=click.Choice([",", ";"]),
+    default=",",
+    show_default=True,
+    help='CSV only: ";" opens directly in Excel set up for Indonesia.',
+)
+def roster_export(file: str, delimiter: str) -> None:
+    """Write the roster to FILE (.csv or .xlsx) for review, one row per employee.
+
+    Columns: key, nip, name, position, unit, superior (the superior's key), roles, rules
+    (rule codes), telegram_chat_id, email, active (yes/no), review; by unit, then name.
+    Correct it and bring it back with `tenggat roster import FILE`.
+    """
+    from scheduler import sheets
+
+    ctx = _ctx()
+    try:
+        sheets.suffix_of(file)
+    except sheets.SheetError as exc:
+        raise click.BadParameter(exc.text(ctx.language), param_hint="FILE") from None
+    with ctx.db.read() as session:
+        rows = sheets.roster_rows(sheets.load_roster(session))
+    try:
+        count = sheets.write_table(file, sheets.ROSTER_COLUMNS, rows, delimiter)
+    except OSError as exc:
+        raise click.FileError(file, hint=exc.strerror or str(exc)) from None
+    click.echo(f"exported {count} employees to {file}")
+
+
+@click.command("import")
+@click.argument("file", type=SHEET)
+@click.option("--skip-bad", is_flag=True, help="Write the good rows; report and skip the others.")
+@click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing.")
+def roster_import(file: str, skip_bad: bool, dry_run: bool) -> None:
+    """Bring a corrected roster sheet (.csv or .xlsx) back in, matched by key.
+
+    Required columns: key, nip, name, unit, superior, roles, rules; optional: position,
+    telegram_chat_id, email, active, review (an absent optional column keeps what is
+    stored; clearing review marks the row as checked).  A TMP- row given a NIP is keyed
+    by that NIP from then on; a new key adds an employee.  A changed superior is marked
+    as set by hand, so that an IKI re-import keeps it; the rule codes of a row become the
+    employee's rules (added ones are marked as set by hand; exemptions are kept).  Every
+    row is checked first, and nothing is written while one has a problem (unless
+    --skip-bad).
+    """
+    from scheduler import sheets
+
+    ctx = _ctx()
+    table = _read(file, sheets.ROSTER_COLUMNS)
+    outcome = sheets.RosterOutcome()
+    try:
+        with ctx.db.write() as session:
+            check = sheets.check_roster(table, sheets.load_roster(session), ctx.config.catalog)
+            _report(check.problems, check.skipped, skip_bad)
+            outcome = sheets.apply_roster(session, check.rows, ctx.now())
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except sheets.SheetError as exc:
+        raise _sheet_error(exc) from None
+    verb = "would import" if dry_run else "imported"
+    click.echo(
+        f"{verb} {file}: {len(outcome.created)} created, {len(outcome.updated)} updated, "
+        f"{len(outcome.unchanged)} unchanged, {len(check.skipped)} skipped"
+    )
+    for row in outcome.created:
+        click.echo(f"  + row {row.number}: {row.after.key} {row.after.name}")
+    for row in outcome.updated:
+        click.echo(f"  ~ row {row.number}: {row.after.key} {row.after.name}: {_changes(row)}")
+    if check.skipped:
+        click.echo(f"  skipped rows: {', '.join(str(n) for n in check.skipped)}")
+
+
+def _changes(row: RosterRow) -> str:
+    assert row.before is not None
+    parts = []
+    for name in row.changed:
+        if name == "rules":
+            added = sorted(row.after.rules - row.before.rules)
+            removed = sorted(row.before.rules - row.after.rules)
+            parts.append("rules " + " ".join([f"+{c}" for c in added] + [f"-{c}" for c in removed]))
+        else:
+            parts.append(name)
+    return ", ".join(parts)
+
+
+@click.group()
+def submissions() -> None:
+    """Submission records in bulk."""
+
+
+@submissions.command("import")
+@click.argument("file", type=SHEET)
+@click.option("--skip-bad", is_flag=True, help="Insert the good rows; report and skip the others.")
+@click.option("--dry-run", is_flag=True, help="Check every row; insert nothing.")
+def submissions_import(file: str, skip_bad: bool, dry_run: bool) -> None:
+    """Record submissions from FILE (.csv or .xlsx), one new record per row.
+
+    Columns: nip, rule, period, submitted_at; optional evidence and agency (yes/no, for
+    information only: the record is the submitter's).  submitted_at is an ISO date or
+    date and time ("2025-02-10", "2025-02-10 14:30"); a time without an offset is local
+    time (the configured zone, WITA), and a date alone means 12:00 local time that day
+    (or now, for today before noon), as does a workbook date cell (which reads back as
+    00:00).  A time in the future is refused.  Earlier records
+    are never changed: a correction is a new row, and the newest counts.
+    """
+    from sqlalchemy import select
+
+    from scheduler import models, sheets
+
+    ctx = _ctx()
+    table = _read(file, sheets.SUBMISSION_COLUMNS)
+    now = ctx.now()
+    zone = now.tzinfo
+    assert zone is not None
+    count = 0
+    try:
+        with ctx.db.write() as session:
+            query = select(models.Employee.id, models.Employee.key, models.Employee.name)
+            people = [(i, key, name) for i, key, name in session.execute(query)]
+            check = sheets.check_submissions(table, people, ctx.config.catalog, zone, now)
+            _report(check.problems, check.skipped, skip_bad)
+            count = sheets.apply_submissions(session, check.rows, now, ctx.user)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except sheets.SheetError as exc:
+        raise _sheet_error(exc) from None
+    verb = "would record" if dry_run else "recorded"
+    click.echo(f"{verb} {count} submissions from {file}; {len(check.skipped)} rows skipped")
+    if check.skipped:
+        click.echo(f"  skipped rows: {', '.join(str(n) for n in check.skipped)}")
+
+
+def register(group: click.Group) -> None:
+    """Add ``roster export``/``roster import`` to the roster group, and ``submissions``."""
+    roster = group.commands.get("roster")
+    if not isinstance(roster, click.Group):
+        raise RuntimeError("register scheduler.cli_records first: it defines `roster`")
+    roster.add_command(roster_export)
+    roster.add_command(roster_import)
+    existing = group.commands.get("submissions")
+    if isinstance(existing, click.Group):
+        existing.add_command(submissions_import)
+    else:
+        group.add_command(submissions)
