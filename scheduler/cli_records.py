@@ -31,17 +31,25 @@ def _dump(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+class _DryRun(Exception):
+    """Raised inside a write transaction to roll it back after showing what it would do."""
+
+
 @contextmanager
-def _writing(ctx: Context) -> Iterator[Session]:
-    """A write transaction whose record errors become a clear message and exit status 2."""
+def writing(ctx: Context, dry_run: bool = False) -> Iterator[Session]:
+    """A write transaction: committed when the body succeeds, rolled back when it fails or
+    when this is a dry run; record errors become one clear message in the admin's language."""
     from scheduler.records import RecordError
-    from scheduler.words import say
 
     try:
         with ctx.db.write() as session:
             yield session
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
     except RecordError as exc:
-        raise click.ClickException(say(exc.message, ctx.language, **exc.params)) from None
+        raise click.ClickException(exc.text(ctx.language)) from None
 
 
 def _local(ctx: Context, moment: datetime | None) -> datetime:
@@ -75,7 +83,7 @@ def submit(
     from scheduler import records
 
     ctx = _ctx()
-    with _writing(ctx) as session:
+    with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         when = _local(ctx, at)
         row = records.record_submission(
@@ -108,7 +116,7 @@ def event_set(code: str, key: str, day: datetime) -> None:
     from scheduler import records
 
     ctx = _ctx()
-    with _writing(ctx) as session:
+    with writing(ctx) as session:
         row = records.set_event(
             session, ctx.config.catalog, code, key, day.date(), ctx.now(), ctx.user
         )
@@ -127,7 +135,7 @@ def exempt(nip: str, code: str, period: str, reason: str) -> None:
     from scheduler import models, records
 
     ctx = _ctx()
-    with _writing(ctx) as session:
+    with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         code = records.check_rule_period(ctx.config.catalog, code, period)
         row = session.scalar(
@@ -157,7 +165,7 @@ def contact(nip: str, chat_id: str | None, email: str | None) -> None:
     if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
         raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
     ctx = _ctx()
-    with _writing(ctx) as session:
+    with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         if chat_id is not None:
             employee.telegram_chat_id = chat_id or None
@@ -177,7 +185,7 @@ def superior(nip: str, superior_nip: str) -> None:
     from scheduler import records
 
     ctx = _ctx()
-    with _writing(ctx) as session:
+    with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         boss = None if superior_nip == "-" else records.find_employee(session, superior_nip)
         records.set_superior(employee, boss)
@@ -222,7 +230,6 @@ def status(as_of: datetime | None, unit: str | None, nip: str | None, as_json: b
     """The compliance matrix: people × rules, status colours and IKI achievement."""
     from scheduler import records
     from scheduler import status as matrix_module
-    from scheduler.words import say
 
     ctx = _ctx()
     now = _as_of(ctx, as_of)
@@ -233,7 +240,7 @@ def status(as_of: datetime | None, unit: str | None, nip: str | None, as_json: b
             try:
                 key = records.find_employee(session, nip).key
             except records.RecordError as exc:
-                raise click.ClickException(say(exc.message, ctx.language, **exc.params)) from None
+                raise click.ClickException(exc.text(ctx.language)) from None
         snap = records.snapshot(
             session, ctx.config.catalog, since_year=now.year - 1, unit=unit_name, key=key
         )
@@ -331,10 +338,6 @@ def roster_list(as_json: bool) -> None:
     Console().print(table)
 
 
-class _DryRun(Exception):
-    """Raised inside a write transaction to roll it back after showing what it would do."""
-
-
 def _read_text(path: str) -> str:
     """A document's text; a binary or undecodable file is refused, not guessed at."""
     from scheduler.iki import NotAnIki
@@ -356,13 +359,8 @@ def _import_iki(ctx: Context, text: str, dry_run: bool, as_json: bool) -> None:
     from scheduler.iki import parse_iki
 
     result = parse_iki(text, ctx.config.catalog)
-    try:
-        with ctx.db.write() as session:
-            outcome = roster_module.apply_import(session, result, ctx.now())
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+    with writing(ctx, dry_run) as session:
+        outcome = roster_module.apply_import(session, result, ctx.now())
     if as_json:
         _dump(
             {

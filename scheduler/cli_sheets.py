@@ -11,30 +11,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from scheduler.cli_records import _ctx
+from scheduler.cli_records import _ctx, writing
 
 if TYPE_CHECKING:
     from scheduler.sheets import Problem, RosterRow, Table
 
 SHEET = click.Path(dir_okay=False)
-
-
-class _DryRun(Exception):
-    """Raised inside the write transaction to roll it back after the checks and writes ran."""
-
-
-def _sheet_error(exc: Exception) -> click.ClickException:
-    from scheduler.records import RecordError
-    from scheduler.sheets import SheetError
-
-    language = _ctx().language
-    if isinstance(exc, SheetError):
-        return click.ClickException(exc.text(language))
-    if isinstance(exc, RecordError):
-        from scheduler.words import say
-
-        return click.ClickException(say(exc.message, language, **exc.params))
-    return click.ClickException(str(exc))
 
 
 def _read(path: str, columns: Sequence[str]) -> Table:
@@ -43,7 +25,7 @@ def _read(path: str, columns: Sequence[str]) -> Table:
     try:
         return sheets.read_table(path, columns)
     except sheets.SheetError as exc:
-        raise _sheet_error(exc) from None
+        raise click.ClickException(exc.text(_ctx().language)) from None
 
 
 def _report(problems: Sequence[Problem], skipped: Sequence[int], skip_bad: bool) -> None:
@@ -111,17 +93,10 @@ def roster_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     ctx = _ctx()
     table = _read(file, sheets.ROSTER_COLUMNS)
     outcome = sheets.RosterOutcome()
-    try:
-        with ctx.db.write() as session:
-            check = sheets.check_roster(table, sheets.load_roster(session), ctx.config.catalog)
-            _report(check.problems, check.skipped, skip_bad)
-            outcome = sheets.apply_roster(session, check.rows, ctx.now())
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    except sheets.SheetError as exc:
-        raise _sheet_error(exc) from None
+    with writing(ctx, dry_run) as session:
+        check = sheets.check_roster(table, sheets.load_roster(session), ctx.config.catalog)
+        _report(check.problems, check.skipped, skip_bad)
+        outcome = sheets.apply_roster(session, check.rows, ctx.now())
     verb = "would import" if dry_run else "imported"
     click.echo(
         f"{verb} {file}: {len(outcome.created)} created, {len(outcome.updated)} updated, "
@@ -178,19 +153,12 @@ def submissions_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     zone = now.tzinfo
     assert zone is not None
     count = 0
-    try:
-        with ctx.db.write() as session:
-            query = select(models.Employee.id, models.Employee.key, models.Employee.name)
-            people = [(i, key, name) for i, key, name in session.execute(query)]
-            check = sheets.check_submissions(table, people, ctx.config.catalog, zone, now)
-            _report(check.problems, check.skipped, skip_bad)
-            count = sheets.apply_submissions(session, check.rows, now, ctx.user)
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    except sheets.SheetError as exc:
-        raise _sheet_error(exc) from None
+    with writing(ctx, dry_run) as session:
+        query = select(models.Employee.id, models.Employee.key, models.Employee.name)
+        people = [(i, key, name) for i, key, name in session.execute(query)]
+        check = sheets.check_submissions(table, people, ctx.config.catalog, zone, now)
+        _report(check.problems, check.skipped, skip_bad)
+        count = sheets.apply_submissions(session, check.rows, now, ctx.user)
     verb = "would record" if dry_run else "recorded"
     click.echo(f"{verb} {count} submissions from {file}; {len(check.skipped)} rows skipped")
     if check.skipped:

@@ -36,9 +36,12 @@ class RecordError(ValueError):
     def __init__(self, message: str, **params: str) -> None:
         self.message = message
         self.params = params
+        super().__init__(self.text("en"))
+
+    def text(self, language: str) -> str:
         from scheduler.words import say
 
-        super().__init__(say(message, "en", **params))
+        return say(self.message, language, **self.params)
 
 
 def normalise_nip(text: str) -> str:

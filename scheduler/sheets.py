@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from rules.catalog import Catalog
 from scheduler import models
 from scheduler.records import NIP_PATTERN, ROLES, RecordError, check_rule_period, normalise_nip
+from scheduler.words import say
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -61,121 +62,10 @@ FLAGS = {
 NOON = time(12, 0)
 
 # Texts of this module's messages; ``say`` falls back to ``scheduler.words.MESSAGES``.
-MESSAGES = {
-    "en": {
-        "unsupported_format": "{path}: {suffix} files are not supported; use .csv or .xlsx",
-        "xlsx_as_csv": "{path} is an Excel workbook, not CSV text: rename it to .xlsx",
-        "binary_csv": "{path} is not a text CSV file; save it from Excel as "
-        '"CSV UTF-8" or as .xlsx',
-        "not_utf8": '{path} is not UTF-8 text (byte {position}); save it from Excel as "CSV UTF-8"',
-        "bad_csv": "{path}: row {row}: {reason}",
-        "bad_xlsx": "{path} cannot be read as an Excel workbook ({reason})",
-        "empty_file": "{path} is empty: expected a header row ({columns}) and data rows",
-        "no_rows": "{path} has a header row but no data rows",
-        "bad_header": "{path}: wrong columns (missing: {missing}; unknown: {unknown}); "
-        "expected: {expected}",
-        "duplicate_column": "{path}: column {column!r} appears twice",
-        "unnamed_column": "{path}: column {number} has values but no heading",
-        "extra_cells": "{count} cell(s) beyond the last column (a {delimiter!r} inside a value "
-        "that is not quoted?)",
-        "excel_number": "Excel turned it into a number: format the column as Text and type it "
-        "again",
-        "no_key": "key and nip are both empty: a new employee needs a NIP or a TMP- key",
-        "bad_key": "key {key!r} is neither an 18-digit NIP nor a provisional TMP- key",
-        "bad_nip": "nip {nip!r} is not 18 digits",
-        "nip_number": "nip {nip} is stored as a number, which keeps only 15 digits",
-        "nip_differs": "nip {nip} differs from key {key}: a NIP key does not change (add a row "
-        "with the right NIP and set active to no on this one)",
-        "same_employee": "the same employee as row {other}",
-        "nip_twice": "NIP {nip} is also on row {other}",
-        "nip_twice_names": "NIP {nip} is used for {name!r} here and for {other_name!r} "
-        "on row {other}",
-        "nip_taken": "NIP {nip} already belongs to {key} ({name})",
-        "name_missing": "name is empty",
-        "unknown_role": "unknown role {role!r} (roles: {roles})",
-        "superior_unknown": "superior {superior!r} is neither in the file nor in the database",
-        "superior_skipped": "superior {superior!r} is on row {other}, which has problems",
-        "superior_self": "an employee cannot be their own superior",
-        "superior_loop_rows": "reporting loop: {chain}",
-        "bad_email": "{email!r} is not an e-mail address",
-        "bad_chat_id": "telegram_chat_id {chat_id!r} is not a number",
-        "bad_flag": "{column} {value!r} is not yes/no",
-        "empty_cell": "{column} is empty",
-        "bad_moment": "submitted_at {value!r} is not a date or time "
-        "(e.g. 2025-02-10 or 2025-02-10 14:30)",
-        "future": "submitted_at {when} is in the future (now: {now})",
-    },
-    "id": {
-        "unsupported_format": "{path}: berkas {suffix} tidak didukung; gunakan .csv atau .xlsx",
-        "xlsx_as_csv": "{path} adalah buku kerja Excel, bukan teks CSV: "
-        "ganti namanya menjadi .xlsx",
-        "binary_csv": "{path} bukan berkas teks CSV; simpan dari Excel sebagai "
-        '"CSV UTF-8" atau .xlsx',
-        "not_utf8": "{path} bukan teks UTF-8 (bita {position}); simpan dari Excel sebagai "
-        '"CSV UTF-8"',
-        "bad_csv": "{path}: baris {row}: {reason}",
-        "bad_xlsx": "{path} tidak dapat dibaca sebagai buku kerja Excel ({reason})",
-        "empty_file": "{path} kosong: diharapkan baris judul ({columns}) dan baris data",
-        "no_rows": "{path} hanya berisi baris judul, tanpa baris data",
-        "bad_header": "{path}: kolom tidak sesuai (kurang: {missing}; tidak dikenal: {unknown}); "
-        "seharusnya: {expected}",
-        "duplicate_column": "{path}: kolom {column!r} muncul dua kali",
-        "unnamed_column": "{path}: kolom {number} berisi nilai tetapi tanpa judul",
-        "extra_cells": "{count} sel melewati kolom terakhir ({delimiter!r} di dalam nilai "
-        "tanpa tanda kutip?)",
-        "excel_number": "Excel mengubahnya menjadi angka: format kolom sebagai Teks "
-        "lalu ketik ulang",
-        "no_key": "key dan nip kosong: pegawai baru memerlukan NIP atau kunci TMP-",
-        "bad_key": "key {key!r} bukan NIP 18 digit dan bukan kunci sementara TMP-",
-        "bad_nip": "nip {nip!r} bukan 18 digit",
-        "nip_number": "nip {nip} tersimpan sebagai angka, yang hanya menyimpan 15 digit",
-        "nip_differs": "nip {nip} berbeda dari key {key}: kunci NIP tidak dapat diubah (tambahkan "
-        "baris dengan NIP yang benar dan isi active = no pada baris ini)",
-        "same_employee": "pegawai yang sama dengan baris {other}",
-        "nip_twice": "NIP {nip} juga ada di baris {other}",
-        "nip_twice_names": "NIP {nip} dipakai untuk {name!r} di sini dan untuk {other_name!r} "
-        "di baris {other}",
-        "nip_taken": "NIP {nip} sudah dimiliki {key} ({name})",
-        "name_missing": "nama kosong",
-        "unknown_role": "peran {role!r} tidak dikenal (peran: {roles})",
-        "superior_unknown": "atasan {superior!r} tidak ada di berkas maupun di basis data",
-        "superior_skipped": "atasan {superior!r} ada di baris {other}, yang bermasalah",
-        "superior_self": "pegawai tidak dapat menjadi atasannya sendiri",
-        "superior_loop_rows": "atasan berputar: {chain}",
-        "bad_email": "{email!r} bukan alamat e-mail",
-        "bad_chat_id": "telegram_chat_id {chat_id!r} bukan angka",
-        "bad_flag": "{column} {value!r} bukan yes/no",
-        "empty_cell": "{column} kosong",
-        "bad_moment": "submitted_at {value!r} bukan tanggal atau waktu "
-        "(misalnya 2025-02-10 atau 2025-02-10 14:30)",
-        "future": "submitted_at {when} ada di masa depan (sekarang: {now})",
-    },
-}
 
 
-def say(message: str, language: str, **params: str) -> str:
-    """A message of this module or of ``scheduler.words``, with "did you mean" hints."""
-    from scheduler import words
-
-    texts = MESSAGES[language]
-    if message not in texts:
-        return words.say(message, language, **params)
-    text = texts[message].format(**params)
-    if params.get("hints"):
-        text += "; " + words.MESSAGES[language]["hint"].format(hints=params["hints"])
-    return text
-
-
-class SheetError(ValueError):
+class SheetError(RecordError):
     """A file that cannot be read as a table at all (format, encoding, header)."""
-
-    def __init__(self, message: str, **params: str) -> None:
-        self.message = message
-        self.params = params
-        super().__init__(say(message, "en", **params))
-
-    def text(self, language: str) -> str:
-        return say(self.message, language, **self.params)
 
 
 @dataclass(frozen=True)
