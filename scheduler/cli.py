@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from scheduler.db import Database
 
 
+class Refused(click.ClickException):
+    """The command cannot work on things as they are (e.g. an uninitialised database)."""
+
+    exit_code = 2
+
+
 class Context:
     """What every command may need, loaded on first use."""
 
@@ -25,7 +31,6 @@ class Context:
         self._language = language
         self._config: Config | None = None
         self._db: Database | None = None
-        self._skip_migration_check = False
 
     @property
     def config(self) -> Config:
@@ -52,11 +57,13 @@ class Context:
     def db(self) -> Database:
         """The configured database, refused with a hint when it is not initialised."""
         if self._db is None:
-            from scheduler.db import Database
+            from scheduler.db import Database, DatabaseError
 
             self._db = Database(self.config.settings.database.url)
-            if not self._skip_migration_check:
+            try:
                 self._db.ensure_current()
+            except DatabaseError as exc:
+                raise Refused(str(exc)) from None
         return self._db
 
     @property
@@ -251,13 +258,12 @@ def run(ctx: Context, once: bool, as_of: datetime | None) -> None:
 
 
 def main() -> None:
-    """Entry point: turn configuration and database errors into one clear line, status 2."""
+    """Entry point: turn configuration errors into one clear line, status 2."""
     from rules.errors import DefinitionError
-    from scheduler.db import DatabaseError
 
     try:
         cli.main(standalone_mode=False)
-    except (DefinitionError, DatabaseError) as exc:
+    except DefinitionError as exc:
         click.echo(f"tenggat: {exc}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
