@@ -26,10 +26,10 @@ class Granularity(StrEnum):
 
 
 _PATTERNS: dict[Granularity, re.Pattern[str]] = {
-    Granularity.YEAR: re.compile(r"^(\d{4})$"),
-    Granularity.SEMESTER: re.compile(r"^(\d{4})-S([12])$"),
-    Granularity.QUARTER: re.compile(r"^(\d{4})-Q([1-4])$"),
-    Granularity.MONTH: re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
+    Granularity.YEAR: re.compile(r"(\d{4})"),
+    Granularity.SEMESTER: re.compile(r"(\d{4})-S([12])"),
+    Granularity.QUARTER: re.compile(r"(\d{4})-Q([1-4])"),
+    Granularity.MONTH: re.compile(r"(\d{4})-(0[1-9]|1[0-2])"),
 }
 
 EXAMPLES: dict[Granularity, str] = {
@@ -70,7 +70,7 @@ def period_of(day: date, granularity: Granularity, lag: int = 0) -> str:
 
 def parse_period(key: str, granularity: Granularity) -> tuple[int, int]:
     """Split a key into (year, part); raise ValueError with an example when malformed."""
-    match = _PATTERNS[granularity].match(key)
+    match = _PATTERNS[granularity].fullmatch(key)
     if match is None:
         raise ValueError(
             f"period {key!r} is not a {granularity.value} key "

@@ -152,17 +152,16 @@ def exempt(nip: str, code: str, period: str, reason: str) -> None:
 
 @click.command()
 @click.argument("nip")
-@click.option("--telegram", "chat_id", help="Telegram chat id.")
-@click.option("--email", help="E-mail address.")
+@click.option("--telegram", "chat_id", help='Telegram chat id ("" clears it).')
+@click.option("--email", help='E-mail address ("" clears it).')
 def contact(nip: str, chat_id: str | None, email: str | None) -> None:
     """Set how NIP is reached (Telegram chat id, e-mail)."""
-    import re
-
     from scheduler import records
 
-    if chat_id is not None and not re.fullmatch(r"-?\d{1,20}", chat_id):
+    # An empty value clears the contact.
+    if chat_id and not records.is_chat_id(chat_id):
         raise click.BadParameter("a Telegram chat id is a number", param_hint="--telegram")
-    if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+    if email and not records.is_email(email):
         raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
     ctx = _ctx()
     with writing(ctx) as session:

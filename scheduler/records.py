@@ -23,6 +23,20 @@ from rules.schedule import Event
 from scheduler import models
 
 NIP_PATTERN = re.compile(r"^\d{18}$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CHAT_ID = re.compile(r"-?\d{1,20}")
+
+
+def is_email(text: str) -> bool:
+    """A plausible address that fits the column (RFC 5321 caps a path at 254 characters)."""
+    return len(text) <= 254 and _EMAIL.fullmatch(text) is not None
+
+
+def is_chat_id(text: str) -> bool:
+    """Telegram chat ids are integers, negative for groups."""
+    return _CHAT_ID.fullmatch(text) is not None
+
+
 ROLES = frozenset({"secretary", "unit_head", "admin"})
 
 
@@ -282,7 +296,8 @@ def set_superior(employee: models.Employee, superior: models.Employee | None) ->
     boss = superior
     while boss is not None:
         if boss.id in seen:
-            raise RecordError("superior_loop", superior=boss.key, employee=employee.key)
+            assert superior is not None
+            raise RecordError("superior_loop", superior=superior.key, employee=employee.key)
         seen.add(boss.id)
         boss = boss.superior
     employee.superior_id = superior.id if superior else None

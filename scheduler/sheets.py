@@ -28,7 +28,15 @@ from sqlalchemy.orm import Session, aliased
 
 from rules.catalog import Catalog
 from scheduler import models
-from scheduler.records import NIP_PATTERN, ROLES, RecordError, check_rule_period, normalise_nip
+from scheduler.records import (
+    NIP_PATTERN,
+    ROLES,
+    RecordError,
+    check_rule_period,
+    is_chat_id,
+    is_email,
+    normalise_nip,
+)
 from scheduler.words import say
 
 SUFFIXES = (".csv", ".xlsx")
@@ -52,8 +60,6 @@ SUBMISSION_COLUMNS = ("nip", "rule", "period", "submitted_at", "evidence", "agen
 SUBMISSION_REQUIRED = frozenset({"nip", "rule", "period", "submitted_at"})
 
 TMP_KEY = re.compile(r"^TMP-[A-Za-z0-9_-]{1,28}$", re.IGNORECASE)
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-CHAT_ID = re.compile(r"^-?\d{1,20}$")
 EXCEL_NUMBER = re.compile(r"^\d+([.,]\d+)?E\+?\d+$", re.IGNORECASE)
 FLAGS = {
     "yes": True, "y": True, "true": True, "1": True, "ya": True,
@@ -550,12 +556,12 @@ def _roster_row(
         values["review"] = row.text("review")
     if "telegram_chat_id" in table.columns:
         chat_id = re.sub(r"\s", "", row.text("telegram_chat_id"))
-        if chat_id and not CHAT_ID.match(chat_id):
+        if chat_id and not is_chat_id(chat_id):
             problems.append(Problem(number, "bad_chat_id", {"chat_id": chat_id}))
         values["telegram_chat_id"] = chat_id or None
     if "email" in table.columns:
         email = row.text("email")
-        if email and not EMAIL.match(email):
+        if email and not is_email(email):
             problems.append(Problem(number, "bad_email", {"email": email}))
         values["email"] = email or None
     if "active" in table.columns:
