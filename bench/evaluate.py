@@ -80,11 +80,15 @@ def shipped_catalog() -> Catalog:
 
 
 def build_roster(catalog: Catalog, employees: int, rng: random.Random) -> Roster:
-    """One Secretary, ~8/58 heads reporting to them, staff reporting to a random head."""
+    """One Secretary, ~8/58 heads reporting to them, staff reporting to a random head.
+
+    Every obligation starts on 1 January of the IKI's year, as `tenggat import-iki` records
+    it, so nothing of the year before is owed."""
+    since = date(YEAR, 1, 1)
     heads = max(1, round((employees - 1) * HEAD_SHARE))
     staff = max(0, employees - 1 - heads)
     people = {SECRETARY: Person(SECRETARY)}
-    assignments = [Assignment(SECRETARY, code) for code in catalog.rules]
+    assignments = [Assignment(SECRETARY, code, since=since) for code in catalog.rules]
     head_ids = [f"K{i:06d}" for i in range(heads)]
     for head in head_ids:
         people[head] = Person(head, SECRETARY)
@@ -96,7 +100,7 @@ def build_roster(catalog: Catalog, employees: int, rng: random.Random) -> Roster
             codes += ["SKM_RTL", "RKBM", "SHS"]
         elif extra < 2 / 8:
             codes += ["LKJP", "SPP"]
-        assignments += [Assignment(head, code) for code in codes]
+        assignments += [Assignment(head, code, since=since) for code in codes]
     for i in range(staff):
         person = f"P{i:06d}"
         people[person] = Person(person, rng.choice(head_ids))
@@ -104,9 +108,9 @@ def build_roster(catalog: Catalog, employees: int, rng: random.Random) -> Roster
             # about 1 % on leave during the SKP round
             on_leave = code == "SKP" and rng.random() < 0.01
             exempt = frozenset({str(YEAR)}) if on_leave else frozenset()
-            assignments.append(Assignment(person, code, exempt))
+            assignments.append(Assignment(person, code, exempt, since))
         if rng.random() < 0.10:
-            assignments.append(Assignment(person, "SERAPAN"))
+            assignments.append(Assignment(person, "SERAPAN", since=since))
     return Roster(people, assignments, SECRETARY)
 
 

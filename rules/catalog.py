@@ -147,7 +147,8 @@ class Rule(_Strict):
         if self.rrule is not None and self.anchor is not None:
             raise ValueError("give either rrule or anchor, not both")
         if self.rrule is not None:
-            compiled = rrulestr(self.rrule, dtstart=RRULE_EPOCH)
+            # cache=True: every year's expansion walks from the epoch; the cache walks once.
+            compiled = rrulestr(self.rrule, dtstart=RRULE_EPOCH, cache=True)
             if not isinstance(compiled, RRule):
                 raise ValueError("give one RRULE, not a set")
             self._rrule = compiled

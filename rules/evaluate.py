@@ -38,6 +38,8 @@ class Status(StrEnum):
 
 
 OPEN = frozenset({Status.UPCOMING, Status.DUE_SOON, Status.DUE_TODAY, Status.OVERDUE})
+# What still speaks for a cell after its year is over: a debt, not a settled or future item.
+_STILL_OWED = frozenset({Status.DUE_SOON, Status.DUE_TODAY, Status.OVERDUE, Status.PENDING})
 
 
 @contextmanager
@@ -58,14 +60,12 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
+class Person(NamedTuple):
     id: str
     superior: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
+class Assignment(NamedTuple):
     """An employee carries a rule from ``since`` on (None: always); ``exempt`` lists the
     periods they are excused from.  Nobody owes what fell due before they carried it."""
 
@@ -84,8 +84,7 @@ class Roster:
     secretary: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Submission:
+class Submission(NamedTuple):
     """A record that ``rule`` for ``period`` was handed in.  ``employee`` is None when an
     agency-scope deliverable is recorded for the agency as a whole."""
 
@@ -131,9 +130,39 @@ class Achievement(NamedTuple):
 
 @dataclass(frozen=True)
 class Evaluation:
+    """``statuses`` lists every occurrence in the window (empty when only headlines were
+    asked for); ``headlines`` the one status per (employee, rule) that speaks for the cell."""
+
     now: datetime
     statuses: list[OccurrenceStatus]
     achievements: list[Achievement] = field(default_factory=list)
+    headlines: list[OccurrenceStatus] = field(default_factory=list)
+
+
+# Which occurrence speaks for a (person, rule) cell: the most pressing open one first, then
+# the latest settled one, then what is still ahead.
+_RANK = {
+    Status.OVERDUE: 0,
+    Status.DUE_TODAY: 1,
+    Status.DUE_SOON: 2,
+    Status.PENDING: 2,
+    Status.LATE: 3,
+    Status.ON_TIME: 3,
+    Status.EXEMPT: 3,
+    Status.UPCOMING: 4,
+    Status.WAITING: 5,
+}
+
+
+def _speaks_before(item: OccurrenceStatus, current: OccurrenceStatus) -> bool:
+    rank, current_rank = _RANK[item.status], _RANK[current.status]
+    if rank != current_rank:
+        return rank < current_rank
+    due, current_due = item.occurrence.due, current.occurrence.due
+    if due is None or current_due is None:
+        return False
+    # Among settled items the latest speaks; among open or future ones the earliest.
+    return due > current_due if rank == 3 else due < current_due
 
 
 # A status with its days late and submission time.
@@ -208,16 +237,22 @@ def evaluate(
     now: datetime,
     window: tuple[date, date] | None = None,
     year: int | None = None,
+    detail: bool = True,
 ) -> Evaluation:
     """The status of every occurrence due in ``window`` for every assignment, and the IKI
     achievement of ``year`` (default: the year of ``now``) counted over that whole year,
     whatever the window.  In January, pass last year to get its final score.
 
+    With ``detail=False`` only the headline of each (employee, rule) is kept: the status
+    that speaks for it this year (what is overdue or due first, else the latest settled).
+    That is what a compliance matrix shows, and it costs one status per assignment rather
+    than one per occurrence: agency rules, identical for every carrier, are worked out once.
+
     Assignments are unique per (employee, rule): a repeated pair is ignored.  Rules that are
     disabled or unknown to the catalog are skipped.  ``now`` must be timezone-aware.
     """
     with paused_gc():
-        return _evaluate(schedule, roster, submissions, events, now, window, year)
+        return _evaluate(schedule, roster, submissions, events, now, window, year, detail)
 
 
 def _evaluate(
@@ -228,6 +263,7 @@ def _evaluate(
     now: datetime,
     window: tuple[date, date] | None,
     year: int | None,
+    detail: bool,
 ) -> Evaluation:
     calendar = schedule.calendar
     local_now = now.astimezone(calendar.tz)
@@ -278,7 +314,10 @@ def _evaluate(
         per_rule[code] = rows
 
     statuses: list[OccurrenceStatus] = []
+    headlines: list[OccurrenceStatus] = []
     tally: dict[tuple[str, str], tuple[int, int]] = {}
+    # Carriers of an agency rule with the same start and no exemption fare alike.
+    alike: dict[tuple[str, date | None], tuple[OccurrenceStatus | None, int, int]] = {}
     append = statuses.append
     for assignment in roster.assignments:
         code, employee = assignment.rule, assignment.employee
@@ -287,29 +326,44 @@ def _evaluate(
             continue
         personal_rule = code not in agency_rules
         exempt, since = assignment.exempt, assignment.since
+        reusable = not detail and not personal_rule and not exempt
+        if reusable and (code, since) in alike:
+            head, on_time, counted_due = alike[(code, since)]
+            if head is not None:
+                headlines.append(head._replace(employee=employee))
+            tally[(employee, code)] = (on_time, counted_due)
+            continue
+        head = None
         on_time = counted_due = 0
         for occ, starts, ends, outcome, shown, counted in rows_for_rule:
             if since is not None and starts < since:
                 continue
             if exempt and occ.period in exempt:
-                if shown:
-                    append(OccurrenceStatus(employee, occ, Status.EXEMPT))
-                continue
-            if personal_rule and ends is not None:
+                outcome = (Status.EXEMPT, None, None)
+                counted = False
+            elif personal_rule and ends is not None:
                 mine = (employee, code, occ.period)
                 outcome = _outcome(
                     personal.get(mine), mine in pending, outcome, ends, starts, calendar.tz
                 )
             status = outcome[0]
-            if shown:
+            if shown and detail:
                 append(OccurrenceStatus(employee, occ, status, outcome[1], outcome[2]))
+            elif shown and (starts.year == today.year or status in _STILL_OWED):
+                item = OccurrenceStatus(employee, occ, status, outcome[1], outcome[2])
+                if head is None or _speaks_before(item, head):
+                    head = item
             if counted:
                 counted_due += 1
                 on_time += status is Status.ON_TIME
         tally[(employee, code)] = (on_time, counted_due)
+        if head is not None:
+            headlines.append(head)
+        if reusable:
+            alike[(code, since)] = (head, on_time, counted_due)
     achievements = [
         Achievement(employee, rule, year, on_time, due)
         for (employee, rule), (on_time, due) in tally.items()
         if due
     ]
-    return Evaluation(now, statuses, achievements)
+    return Evaluation(now, statuses, achievements, headlines)

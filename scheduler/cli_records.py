@@ -110,7 +110,7 @@ def event() -> None:
 @event.command("set")
 @click.argument("code")
 @click.argument("key")
-@click.argument("day", type=DATE)
+@click.argument("day", type=DATE, metavar="DAY")
 def event_set(code: str, key: str, day: datetime) -> None:
     """Record that event CODE for KEY (a budget year) happened on DAY."""
     from scheduler import records
@@ -225,7 +225,10 @@ def _unit(ctx: Context, session: Session, unit: str | None) -> str | None:
 @click.option("--unit", help="Only this unit.")
 @click.option("--nip", help="Only this employee.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def status(as_of: datetime | None, unit: str | None, nip: str | None, as_json: bool) -> None:
+@click.option("--occurrences", is_flag=True, help="With --json: list every occurrence too.")
+def status(
+    as_of: datetime | None, unit: str | None, nip: str | None, as_json: bool, occurrences: bool
+) -> None:
     """The compliance matrix: people × rules, status colours and IKI achievement."""
     from scheduler import records
     from scheduler import status as matrix_module
@@ -243,9 +246,10 @@ def status(as_of: datetime | None, unit: str | None, nip: str | None, as_json: b
         snap = records.snapshot(
             session, ctx.config.catalog, since_year=now.year - 1, unit=unit_name, key=key
         )
-    matrix = matrix_module.build(ctx.config.schedule(), snap, now)
+    matrix = matrix_module.build(ctx.config.schedule(), snap, now, detail=occurrences)
     if as_json:
-        _dump(matrix_module.as_json(matrix))
+        for chunk in matrix_module.json_chunks(matrix):
+            click.echo(chunk, nl=False)
         return
     _print_matrix(ctx, matrix)
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -63,8 +64,7 @@ def normalise_nip(text: str) -> str:
     return re.sub(r"[\s.]", "", text)
 
 
-@dataclass(frozen=True, slots=True)
-class EmployeeInfo:
+class EmployeeInfo(NamedTuple):
     key: str
     nip: str | None
     name: str
@@ -127,7 +127,8 @@ def snapshot(
     employees: dict[str, EmployeeInfo] = {}
     key_of: dict[int, str] = {}
     secretary: str | None = None
-    for row in session.execute(people_query):
+    rows = session.connection().execute  # Core: no ORM row processing on bulk reads
+    for row in rows(people_query):
         roles = frozenset(row[7].split())
         employees[row[1]] = EmployeeInfo(
             row[1], row[2], row[3], row[4], row[5] or "", row[6], roles, row[8], row[9], row[10]
@@ -143,7 +144,7 @@ def snapshot(
         )
 
     exempt: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for employee_id, rule_code, period in session.execute(
+    for employee_id, rule_code, period in rows(
         select(models.Exemption.employee_id, models.Exemption.rule_code, models.Exemption.period)
     ):
         if employee_id in key_of:
@@ -151,7 +152,7 @@ def snapshot(
 
     codes: dict[str, list[str]] = defaultdict(list)
     assignments: list[Assignment] = []
-    for employee_id, rule_code, starts_on in session.execute(
+    for employee_id, rule_code, starts_on in rows(
         select(
             models.Assignment.employee_id,
             models.Assignment.rule_code,
@@ -165,18 +166,18 @@ def snapshot(
         excused = frozenset(exempt.get((employee_key, rule_code), ()))
         assignments.append(Assignment(employee_key, rule_code, excused, starts_on))
 
-    all_keys = {i: k for i, k in session.execute(select(models.Employee.id, models.Employee.key))}
+    all_keys = {i: k for i, k in rows(select(models.Employee.id, models.Employee.key))}
     submissions = [
         Submission(
             rule_code, period, submitted_at, all_keys.get(employee_id or 0), verified_at is not None
         )
-        for employee_id, rule_code, period, submitted_at, verified_at in session.execute(
+        for employee_id, rule_code, period, submitted_at, verified_at in rows(
             _current_submissions(since_year)
         )
     ]
     events = [
         Event(code, event_key, day)
-        for code, event_key, day in session.execute(
+        for code, event_key, day in rows(
             select(models.Event.code, models.Event.key, models.Event.day)
         )
     ]

@@ -1,11 +1,14 @@
 """The compliance matrix: people × rules at one moment, with the IKI achievement.
 
-Built from one snapshot and one evaluation, so its cost does not grow with round trips.
+Built from one snapshot and one evaluation, so its cost does not grow with round trips.  A
+cell is the headline of a person's rule (what is overdue or due first, else the latest
+settled); every occurrence is listed only when asked for.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,20 +16,6 @@ from typing import Any
 from rules.evaluate import Evaluation, OccurrenceStatus, Status, evaluate
 from rules.schedule import Schedule
 from scheduler.records import Snapshot
-
-# Which occurrence speaks for a (person, rule) cell: the most pressing open one first,
-# then the latest settled one, then what is still ahead.
-_URGENCY = {
-    Status.OVERDUE: 0,
-    Status.DUE_TODAY: 1,
-    Status.DUE_SOON: 2,
-    Status.PENDING: 2,
-    Status.LATE: 3,
-    Status.ON_TIME: 3,
-    Status.EXEMPT: 3,
-    Status.UPCOMING: 4,
-    Status.WAITING: 5,
-}
 
 
 @dataclass(frozen=True)
@@ -39,18 +28,19 @@ class Matrix:
     overall: dict[str, float | None]  # employee key → on-time ÷ due over all their rules
 
 
-def build(schedule: Schedule, snapshot: Snapshot, now: datetime) -> Matrix:
-    evaluation = evaluate(schedule, snapshot.roster, snapshot.submissions, snapshot.events, now)
-    today = now.astimezone(schedule.calendar.tz).date()
+def build(schedule: Schedule, snapshot: Snapshot, now: datetime, detail: bool = False) -> Matrix:
+    """The matrix at ``now``; ``detail`` also keeps every occurrence's status."""
+    evaluation = evaluate(
+        schedule, snapshot.roster, snapshot.submissions, snapshot.events, now, detail=detail
+    )
+    heads = evaluation.headlines
+    if detail:  # the same headlines, picked from the full list
+        heads = evaluate(
+            schedule, snapshot.roster, snapshot.submissions, snapshot.events, now, detail=False
+        ).headlines
     cells: dict[str, dict[str, OccurrenceStatus]] = defaultdict(dict)
-    for item in evaluation.statuses:
-        due = item.occurrence.due
-        off_year = due is not None and due.year != today.year
-        if off_year and (not item.status.is_open or item.status is Status.UPCOMING):
-            continue  # last year's settled items and next year's are not this year's cells
-        current = cells[item.employee].get(item.rule)
-        if current is None or _better(item, current):
-            cells[item.employee][item.rule] = item
+    for item in heads:
+        cells[item.employee][item.rule] = item
     achievement: dict[str, dict[str, float | None]] = defaultdict(dict)
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for entry in evaluation.achievements:
@@ -61,35 +51,44 @@ def build(schedule: Schedule, snapshot: Snapshot, now: datetime) -> Matrix:
     return Matrix(now, snapshot, evaluation, dict(cells), dict(achievement), overall)
 
 
-def _better(item: OccurrenceStatus, current: OccurrenceStatus) -> bool:
-    rank, current_rank = _URGENCY[item.status], _URGENCY[current.status]
-    if rank != current_rank:
-        return rank < current_rank
-    due, current_due = item.occurrence.due, current.occurrence.due
-    if due is None or current_due is None:
-        return False
-    # Among settled items the latest speaks; among open or future ones the earliest.
-    return due > current_due if rank == 3 else due < current_due
-
-
-def as_json(matrix: Matrix) -> dict[str, Any]:
-    """The matrix for scripts: every occurrence of every person, plus the achievement."""
-    by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for item in matrix.evaluation.statuses:
-        occ = item.occurrence
-        by_person[item.employee].append(
-            {
-                "rule": occ.rule,
-                "period": occ.period,
-                "due": occ.due.isoformat() if occ.due else None,
-                "status": item.status.value,
-                "days_late": item.days_late,
-                "submitted_at": item.submitted_at.isoformat() if item.submitted_at else None,
-            }
-        )
+def _occurrence(item: OccurrenceStatus) -> dict[str, Any]:
+    occ = item.occurrence
     return {
-        "as_of": matrix.now.isoformat(),
-        "employees": [
+        "rule": occ.rule,
+        "period": occ.period,
+        "due": occ.due.isoformat() if occ.due else None,
+        "status": item.status.value,
+        "days_late": item.days_late,
+        "submitted_at": item.submitted_at.isoformat() if item.submitted_at else None,
+    }
+
+
+def json_chunks(matrix: Matrix) -> Iterator[str]:
+    """The matrix for scripts as JSON text, one employee at a time so that 100,000 of them
+    never sit in memory as one string: identity, achievement, the cell of each rule, and
+    every occurrence when the matrix was built with detail.
+
+    The carriers of an agency rule share their occurrence's outcome, so each distinct
+    outcome is encoded once and reused as text.
+    """
+    import json
+
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    fragments: dict[tuple[int, Status, int | None, datetime | None], str] = {}
+
+    def fragment(item: OccurrenceStatus) -> str:
+        key = (id(item.occurrence), item.status, item.days_late, item.submitted_at)
+        text = fragments.get(key)
+        if text is None:
+            text = fragments[key] = encode(_occurrence(item))
+        return text
+
+    by_person: dict[str, list[OccurrenceStatus]] = defaultdict(list)
+    for item in matrix.evaluation.statuses:
+        by_person[item.employee].append(item)
+    yield '{"as_of":' + encode(matrix.now.isoformat()) + ',"employees":['
+    for index, (key, info) in enumerate(matrix.snapshot.employees.items()):
+        identity = encode(
             {
                 "key": info.key,
                 "nip": info.nip,
@@ -100,8 +99,15 @@ def as_json(matrix: Matrix) -> dict[str, Any]:
                     "overall": matrix.overall.get(key),
                     "rules": matrix.achievement.get(key, {}),
                 },
-                "occurrences": by_person.get(key, []),
             }
-            for key, info in matrix.snapshot.employees.items()
-        ],
-    }
+        )
+        # rule codes are [A-Z0-9_]: safe as JSON keys without escaping
+        cells = ",".join(
+            f'"{code}":{fragment(cell)}' for code, cell in matrix.cells.get(key, {}).items()
+        )
+        text = identity[:-1] + ',"rules":{' + cells + "}"
+        if matrix.evaluation.statuses:
+            listed = ",".join(fragment(item) for item in by_person.get(key, ()))
+            text += ',"occurrences":[' + listed + "]"
+        yield ("," if index else "") + text + "}"
+    yield "]}\n"

@@ -112,7 +112,7 @@ def snap(database: Database, catalog: Catalog, **narrow: Any) -> records.Snapsho
 def matrix(database: Database, catalog: Catalog, schedule: Schedule) -> Matrix:
     with database.write() as session:
         records.set_event(session, catalog, "APBD_ADOPTED", "2025", date(2024, 12, 20), NOW, "t")
-    return build(schedule, snap(database, catalog, since_year=2024), NOW)
+    return build(schedule, snap(database, catalog, since_year=2024), NOW, detail=True)
 
 
 def status_of(result: Matrix, key: str, rule: str, period: str) -> tuple[Status, int | None]:
