@@ -9,10 +9,10 @@ from __future__ import annotations
 import difflib
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -127,7 +127,12 @@ def snapshot(
     employees: dict[str, EmployeeInfo] = {}
     key_of: dict[int, str] = {}
     secretary: str | None = None
-    rows = session.connection().execute  # Core: no ORM row processing on bulk reads
+    connection = session.connection()
+
+    def rows(statement: Any) -> Sequence[Any]:
+        """Core, fetched whole: no ORM row processing and no row-by-row fetching."""
+        return connection.execute(statement).all()
+
     for row in rows(people_query):
         roles = frozenset(row[7].split())
         employees[row[1]] = EmployeeInfo(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from rules.calendar import WITA
 from scheduler import models
-from scheduler.db import Database, DatabaseError
+from scheduler.db import SCHEMA_REVISION, Database, DatabaseError
 
 
 def test_unmigrated_database_is_refused_with_a_hint(database_url: str) -> None:
@@ -58,3 +58,7 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_schema_revision_constant_is_the_migrations_head(tmp_path: Path) -> None:
+    assert Database(f"sqlite:///{tmp_path / 'h.db'}").head() == SCHEMA_REVISION
