@@ -400,7 +400,7 @@ def _parse_segment(
 
     # Identity.
     if signature.raw_nip is not None:
-        block.nip = normalise_nip(signature.raw_nip)
+        block.nip = read_nip(signature.raw_nip)
     where = signature.nip_line or signature.name_line or signature.date_line or start
     if signature.raw_nip is None:
         if signature.name is None:
@@ -625,7 +625,7 @@ def _nip_value(text: str) -> str:
     return (m.group("value") if m else text).strip(" .:")
 
 
-def normalise_nip(raw: str) -> str | None:
+def read_nip(raw: str) -> str | None:
     """The 18-digit NIP, or None when ``raw`` cannot be one.
 
     Spaces are layout ("19710515 200012 1 003"); anything else, a wrong length, an

@@ -14,9 +14,9 @@ from scheduler.iki import (
     IkiImport,
     NotAnIki,
     codes_in,
-    normalise_nip,
     parse_iki,
     provisional_key,
+    read_nip,
 )
 
 SEED = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
@@ -567,7 +567,7 @@ def test_signature_variants(catalog: Catalog) -> None:
     ],
 )
 def test_normalise_nip(raw: str, nip: str | None) -> None:
-    assert normalise_nip(raw) == nip
+    assert read_nip(raw) == nip
 
 
 @pytest.mark.parametrize(
