@@ -230,11 +230,20 @@ def status(
     as_of: datetime | None, unit: str | None, nip: str | None, as_json: bool, occurrences: bool
 ) -> None:
     """The compliance matrix: people × rules, status colours and IKI achievement."""
-    from scheduler import records
-    from scheduler import status as matrix_module
+    from rules.evaluate import paused_gc
 
     ctx = _ctx()
     now = _as_of(ctx, as_of)
+    with paused_gc():  # a million short-lived rows: collections would rescan them all
+        _status(ctx, now, unit, nip, as_json, occurrences)
+
+
+def _status(
+    ctx: Context, now: datetime, unit: str | None, nip: str | None, as_json: bool, detail: bool
+) -> None:
+    from scheduler import records
+    from scheduler import status as matrix_module
+
     with ctx.db.read() as session:
         unit_name = _unit(ctx, session, unit)
         key = None
@@ -246,7 +255,7 @@ def status(
         snap = records.snapshot(
             session, ctx.config.catalog, since_year=now.year - 1, unit=unit_name, key=key
         )
-    matrix = matrix_module.build(ctx.config.schedule(), snap, now, detail=occurrences)
+    matrix = matrix_module.build(ctx.config.schedule(), snap, now, detail=detail)
     if as_json:
         for chunk in matrix_module.json_chunks(matrix):
             click.echo(chunk, nl=False)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from notifications.console import ConsoleChannel, Message
-from rules.evaluate import evaluate
+from rules.evaluate import evaluate, paused_gc
 from rules.plan import Notice, plan
 from scheduler import models, records
 from scheduler.config import Config
@@ -54,7 +54,7 @@ class Service:
         """Evaluate and plan at ``now``; send the notices not sent yet; return the plan."""
         now = now or self.clock()
         schedule = self.config.schedule()
-        with self.db.read() as session:
+        with paused_gc(), self.db.read() as session:
             snap = records.snapshot(session, self.config.catalog, since_year=now.year - 1)
         evaluation = evaluate(schedule, snap.roster, snap.submissions, snap.events, now)
         notices = plan(schedule, snap.roster, evaluation)
