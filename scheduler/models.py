@@ -73,6 +73,9 @@ class Employee(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(32), unique=True)
+    # The provisional key an employee had before their NIP was known, so that importing the
+    # same IKI again finds them instead of creating the provisional person anew.
+    former_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     nip: Mapped[str | None] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[str] = mapped_column(String(300), default="")

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from scheduler import models
@@ -44,12 +44,16 @@ def apply_import(session: Session, result: IkiImport, now: datetime) -> ImportOu
     people = result.employees
     units = units_by_name(session, (person.unit for person in people))
     keys = [person.key for person in people]
-    existing = {
-        employee.key: employee
-        for employee in session.scalars(
-            select(models.Employee).where(models.Employee.key.in_(keys))
+    found = session.scalars(
+        select(models.Employee).where(
+            or_(models.Employee.key.in_(keys), models.Employee.former_key.in_(keys))
         )
-    }
+    )
+    existing: dict[str, models.Employee] = {}
+    for match in found:  # a provisional person given a NIP since is found by either key
+        existing[match.key] = match
+        if match.former_key:
+            existing[match.former_key] = match
     assigned: dict[int, dict[str, models.Assignment]] = {}
     for row in session.scalars(
         select(models.Assignment).where(
@@ -64,14 +68,13 @@ def apply_import(session: Session, result: IkiImport, now: datetime) -> ImportOu
 
     by_key: dict[str, models.Employee] = dict(existing)
     for person in people:
-        employee = by_key.get(person.key)
-        if employee is None:
-            employee = models.Employee(
-                key=person.key, superior_origin="iki", roles="", updated_at=now
-            )
-            session.add(employee)
-            by_key[person.key] = employee
-        _fill(employee, person, units[person.unit].id if person.unit else None)
+        known = by_key.get(person.key)
+        if known is None:
+            known = models.Employee(key=person.key, superior_origin="iki", roles="", updated_at=now)
+            session.add(known)
+            by_key[person.key] = known
+        if known.former_key != person.key:  # else an admin has named this person since
+            _fill(known, person, units[person.unit].id if person.unit else None)
     session.flush()
 
     starts_on = _plan_year_start(result)

@@ -730,6 +730,8 @@ def apply_roster(session: Session, rows: Sequence[RosterRow], now: datetime) -> 
         employees[row.ident] = employee
     for row in writing:
         employee, after = employees[row.ident], row.after
+        if employee.key and employee.key != after.key and employee.key.startswith("TMP-"):
+            employee.former_key = employee.key
         employee.key, employee.nip, employee.name = after.key, after.nip, after.name
         employee.position, employee.review = after.position, after.review
         employee.unit_id = units[after.unit].id if after.unit else None

@@ -400,3 +400,26 @@ def test_submit_for_an_employee_with_a_provisional_key(seeded: Env) -> None:
 def test_event_set_usage_names_the_day() -> None:
     result = CliRunner().invoke(cli, ["event", "set", "--help"], prog_name="tenggat")
     assert result.output.startswith("Usage: tenggat event set [OPTIONS] CODE KEY DAY")
+
+
+def test_a_provisional_person_named_in_the_sheet_survives_a_re_import(seeded: Env) -> None:
+    """The review loop: an admin gives a TMP- person their NIP in the roster sheet; importing
+    the IKI again must neither recreate the provisional person nor wipe the NIP."""
+    roster = {p["key"]: p for p in seeded.json("roster", "list", "--json")}
+    tmp_key = sorted(key for key in roster if key.startswith("TMP-"))[0]
+    sheet = seeded.cwd / "roster.csv"
+    assert seeded.run("roster", "export", str(sheet)).exit_code == 0
+    nip = "199001012020121001"
+    lines = sheet.read_text(encoding="utf-8-sig").splitlines()
+    fixed = [line.replace(f"{tmp_key},,", f"{tmp_key},{nip},", 1) for line in lines]
+    assert fixed != lines
+    sheet.write_text("\n".join(fixed) + "\n", encoding="utf-8")
+    result = seeded.run("roster", "import", str(sheet))
+    assert result.exit_code == 0, result.output
+    again = seeded.run("import-iki", str(seeded.cwd / "iki.txt"))
+    assert again.exit_code == 0, again.output
+    after = {p["key"]: p for p in seeded.json("roster", "list", "--json")}
+    assert len(after) == 58
+    assert tmp_key not in after
+    assert after[nip]["name"] == roster[tmp_key]["name"]
+    assert after[nip]["rules"] == roster[tmp_key]["rules"]

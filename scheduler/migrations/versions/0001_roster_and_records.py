@@ -38,6 +38,7 @@ def upgrade() -> None:
         "employees",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("former_key", sa.String(length=32), nullable=True),
         sa.Column("nip", sa.String(length=18), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("position", sa.String(length=300), nullable=False),
@@ -55,6 +56,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_employees_unit_id_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_employees")),
+        sa.UniqueConstraint("former_key", name=op.f("uq_employees_former_key")),
         sa.UniqueConstraint("key", name=op.f("uq_employees_key")),
         sa.UniqueConstraint("nip", name=op.f("uq_employees_nip")),
     )
