@@ -248,7 +248,8 @@ def run(ctx: Context, once: bool, as_of: datetime | None) -> None:
     if as_of is not None and not once:
         raise click.BadParameter("--as-of needs --once", param_hint="--as-of")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for chatty in ("alembic", "apscheduler"):  # one line per event of our own is enough
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     service = Service(ctx.config, ctx.now)
     service.start()
     if once:
