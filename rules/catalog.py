@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from rules.calendar import HolidayPolicy
-from rules.errors import DefinitionError, locate_key, syntax_error
+from rules.errors import DefinitionError, key_path, locate_key, syntax_error
 from rules.periods import Granularity, parse_period, period_of
 
 # Expanding from a fixed epoch keeps INTERVAL meaningful and results independent of "now".
@@ -208,8 +208,7 @@ class Source:
             raise syntax_error(self.name, exc, self.text) from None
 
     def error(self, path: Sequence[str | int], reason: str) -> DefinitionError:
-        key = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
-        return DefinitionError(self.name, key or "(top)", reason, locate_key(self.text, path))
+        return DefinitionError(self.name, key_path(path), reason, locate_key(self.text, path))
 
 
 def _reason(error: ValidationError) -> tuple[tuple[str | int, ...], str]:

@@ -18,6 +18,12 @@ class DefinitionError(ValueError):
         super().__init__(f"{where}: {key}: {reason}")
 
 
+def key_path(path: Sequence[str | int]) -> str:
+    """A key path as people read it in TOML: ``("rule", 3, "rrule")`` → ``rule[3].rrule``."""
+    text = ".".join(part if isinstance(part, str) else f"[{part}]" for part in path)
+    return text.replace(".[", "[") or "(top)"
+
+
 _AT_LINE = re.compile(r"at line (\d+)")
 
 

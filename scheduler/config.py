@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from rules.calendar import DayOverride, LegalCalendar
 from rules.catalog import CATALOG_KEYS, Catalog, Source, load_catalog
-from rules.errors import DefinitionError, locate_key, syntax_error
+from rules.errors import DefinitionError, key_path, locate_key, syntax_error
 from rules.schedule import Schedule
 
 ENV_PREFIX = "TENGGAT_"
@@ -205,7 +205,7 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         loc = tuple(first["loc"])
-        key = ".".join(str(part) for part in loc)
+        key = key_path(loc)
         reason = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             reason = "unknown key"

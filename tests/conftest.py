@@ -7,8 +7,10 @@ import uuid
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine, MetaData, select
 
 from rules.calendar import LegalCalendar
 from rules.catalog import Catalog, Source, load_catalog
@@ -91,3 +93,20 @@ def database(database_url: str) -> Iterator[Database]:
     db.migrate()
     yield db
     db.engine.dispose()
+
+
+def dump_tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (Alembic's included), in primary-key order: two dumps are
+    equal exactly when a command changed nothing."""
+    meta = MetaData()
+    meta.reflect(bind=engine)
+    with engine.connect() as connection:
+        return {
+            table.name: [
+                tuple(row)
+                for row in connection.execute(
+                    select(table).order_by(*(list(table.primary_key.columns) or table.columns))
+                )
+            ]
+            for table in meta.sorted_tables
+        }

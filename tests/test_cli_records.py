@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import MetaData, select
+from conftest import dump_tables
 
 from rules.calendar import WITA
 from rules.catalog import Catalog
@@ -43,23 +43,9 @@ OCCURRENCE_KEYS = {"rule", "period", "due", "status", "days_late", "submitted_at
 
 
 def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table (Alembic's included), in primary-key order."""
     database = Database(url)
     try:
-        meta = MetaData()
-        meta.reflect(bind=database.engine)
-        with database.engine.connect() as connection:
-            return {
-                table.name: [
-                    tuple(row)
-                    for row in connection.execute(
-                        select(table).order_by(
-                            *(list(table.primary_key.columns) or list(table.columns))
-                        )
-                    )
-                ]
-                for table in meta.sorted_tables
-            }
+        return dump_tables(database.engine)
     finally:
         database.engine.dispose()
 

@@ -205,7 +205,7 @@ def test_calendar_overrides_cannot_come_from_the_environment() -> None:
         pytest.param(
             '[[calendar.override]]\ndate = 2025-05-02\nname = "Cuti"\nreference = "SKB"\n'
             '[[calendar.override]]\ndate = "besok"\nname = "Cuti"\nreference = "SKB"\n',
-            "calendar.override.1.date",
+            "calendar.override[1].date",
             6,
             "valid date",
             id="override-date",

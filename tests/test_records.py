@@ -8,7 +8,8 @@ from importlib import resources
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, select
+from conftest import dump_tables
+from sqlalchemy import select
 
 from rules.calendar import WITA
 from rules.catalog import Catalog
@@ -52,21 +53,7 @@ def seeded(database: Database, seed: IkiImport) -> Database:
 
 
 def dump(database: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table (Alembic's included), in primary-key order."""
-    meta = MetaData()
-    meta.reflect(bind=database.engine)
-    with database.engine.connect() as connection:
-        return {
-            table.name: [
-                tuple(row)
-                for row in connection.execute(
-                    select(table).order_by(
-                        *(list(table.primary_key.columns) or list(table.columns))
-                    )
-                )
-            ]
-            for table in meta.sorted_tables
-        }
+    return dump_tables(database.engine)
 
 
 def employee(database: Database, key: str) -> models.Employee:
