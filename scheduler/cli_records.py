@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -257,8 +258,9 @@ def _status(
         )
     matrix = matrix_module.build(ctx.config.schedule(), snap, now, detail=detail)
     if as_json:
+        write = sys.stdout.write  # click.echo costs more than the JSON for 100,000 people
         for chunk in matrix_module.json_chunks(matrix):
-            click.echo(chunk, nl=False)
+            write(chunk)
         return
     _print_matrix(ctx, matrix)
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from rules.catalog import Catalog
+from rules.catalog import Catalog, Scope
 from rules.evaluate import Assignment, Person, Roster, Submission
 from rules.periods import EXAMPLES, parse_period
 from rules.schedule import Event
@@ -148,21 +148,26 @@ def snapshot(
             )
         )
 
+    # Narrowed to some people, the per-person tables are read for them alone.
+    narrowed = unit is not None or key is not None
+    chosen = list(key_of)
+    exemptions = select(
+        models.Exemption.employee_id, models.Exemption.rule_code, models.Exemption.period
+    )
     exempt: dict[tuple[str, str], set[str]] = defaultdict(set)
     for employee_id, rule_code, period in rows(
-        select(models.Exemption.employee_id, models.Exemption.rule_code, models.Exemption.period)
+        exemptions.where(models.Exemption.employee_id.in_(chosen)) if narrowed else exemptions
     ):
         if employee_id in key_of:
             exempt[(key_of[employee_id], rule_code)].add(period)
 
     codes: dict[str, list[str]] = defaultdict(list)
     assignments: list[Assignment] = []
+    carried = select(
+        models.Assignment.employee_id, models.Assignment.rule_code, models.Assignment.starts_on
+    ).order_by(models.Assignment.employee_id, models.Assignment.rule_code)
     for employee_id, rule_code, starts_on in rows(
-        select(
-            models.Assignment.employee_id,
-            models.Assignment.rule_code,
-            models.Assignment.starts_on,
-        ).order_by(models.Assignment.employee_id, models.Assignment.rule_code)
+        carried.where(models.Assignment.employee_id.in_(chosen)) if narrowed else carried
     ):
         employee_key = key_of.get(employee_id)
         if employee_key is None:
@@ -171,14 +176,18 @@ def snapshot(
         excused = frozenset(exempt.get((employee_key, rule_code), ()))
         assignments.append(Assignment(employee_key, rule_code, excused, starts_on))
 
-    all_keys = {i: k for i, k in rows(select(models.Employee.id, models.Employee.key))}
+    current = _current_submissions(since_year)
+    if narrowed:  # theirs, and every agency submission: one serves all carriers
+        agency = [r.code for r in catalog.rules.values() if r.scope is Scope.AGENCY]
+        current = current.where(
+            or_(
+                models.Submission.employee_id.in_(chosen),
+                models.Submission.rule_code.in_(agency),
+            )
+        )
     submissions = [
-        Submission(
-            rule_code, period, submitted_at, all_keys.get(employee_id or 0), verified_at is not None
-        )
-        for employee_id, rule_code, period, submitted_at, verified_at in rows(
-            _current_submissions(since_year)
-        )
+        Submission(rule_code, period, submitted_at, submitter, verified_at is not None)
+        for submitter, rule_code, period, submitted_at, verified_at in rows(current)
     ]
     events = [
         Event(code, event_key, day)
@@ -193,20 +202,24 @@ def snapshot(
 
 def _current_submissions(
     since_year: int | None,
-) -> Select[int | None, str, str, datetime, datetime | None]:
+) -> Select[str | None, str, str, datetime, datetime | None]:
     """The newest row per (employee or agency, rule, period): corrections are new rows."""
     newest = select(func.max(models.Submission.id)).group_by(
         models.Submission.employee_id, models.Submission.rule_code, models.Submission.period
     )
     if since_year is not None:
         newest = newest.where(models.Submission.period >= f"{since_year:04d}")
-    return select(
-        models.Submission.employee_id,
-        models.Submission.rule_code,
-        models.Submission.period,
-        models.Submission.submitted_at,
-        models.Submission.verified_at,
-    ).where(models.Submission.id.in_(newest))
+    return (
+        select(
+            models.Employee.key,
+            models.Submission.rule_code,
+            models.Submission.period,
+            models.Submission.submitted_at,
+            models.Submission.verified_at,
+        )
+        .outerjoin(models.Employee, models.Employee.id == models.Submission.employee_id)
+        .where(models.Submission.id.in_(newest))
+    )
 
 
 def find_employee(session: Session, ident: str) -> models.Employee:
