@@ -156,3 +156,52 @@ class Event(Base):
     day: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column()
+
+
+class Outbox(Base):
+    """A notice that should be delivered, once: the plan writes it, a dispatcher claims it.
+
+    ``key`` is the notice's idempotency key and UNIQUE, so planning the same notice again
+    (every tick, after a restart, from a second instance) adds nothing.  A dispatcher takes
+    rows with a conditional UPDATE of ``state`` and ``claimed_at``; a claim older than the
+    lease is taken over, so a process killed mid-batch loses nothing.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str] = mapped_column(String(32))  # employee key
+    role: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    employee: Mapped[str] = mapped_column(String(32))  # whose obligation it is
+    rule_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))
+    step: Mapped[str] = mapped_column(String(8))
+    due: Mapped[date] = mapped_column(Date)
+    days_late: Mapped[int | None] = mapped_column(Integer)
+    planned_at: Mapped[datetime] = mapped_column()
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|claimed|sent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    channel: Mapped[str | None] = mapped_column(String(16))
+    receipt: Mapped[str | None] = mapped_column(String(200))
+
+
+class Delivery(Base):
+    """One attempt to deliver one outbox row: the audit of what was sent, when and how."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16))
+    worker: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column()
+    outcome: Mapped[str] = mapped_column(String(16))  # sent | transient | permanent
+    detail: Mapped[str] = mapped_column(Text, default="")

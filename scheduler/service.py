@@ -1,9 +1,9 @@
 """The background service: look at the records on a schedule and tell people what is due.
 
-Each tick reads the records, evaluates them and plans the notices that should exist now;
-what is sent is decided by the plan alone, so APScheduler's timing only decides *when we
-look*.  Until the durable outbox lands, a notice is sent once per process (its key is
-remembered in memory), so a restart repeats the newest step of each open occurrence.
+Each tick reads the records, evaluates them, writes the notices that should exist now to
+the outbox (idempotently) and dispatches what the outbox holds.  What is sent is decided by
+those tables alone, so APScheduler's timing only decides *when we look*, and a restart
+after downtime sends each open occurrence's newest step once.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from notifications.console import ConsoleChannel, Message
 from rules.evaluate import evaluate, paused_gc
-from rules.plan import Notice, plan
-from scheduler import models, records
+from rules.plan import Notice, NoticeKind, plan
+from scheduler import models, outbox, records
 from scheduler.config import Config
 from scheduler.db import Database
 from scheduler.words import notice_text
@@ -34,7 +34,7 @@ class Service:
         self.clock = clock
         self.db = Database(config.settings.database.url)
         self.channel = ConsoleChannel()
-        self.sent: set[str] = set()
+        self.worker = outbox.worker_name()
 
     def start(self) -> None:
         """Bring the schema up to date and say what the service will work from."""
@@ -51,35 +51,64 @@ class Service:
             log.warning("roster empty: import it with `tenggat import-iki FILE` or `tenggat demo`")
 
     def tick(self, now: datetime | None = None) -> list[Notice]:
-        """Evaluate and plan at ``now``; send the notices not sent yet; return the plan."""
+        """Evaluate and plan at ``now``, queue the plan, dispatch; return the plan."""
         now = now or self.clock()
         schedule = self.config.schedule()
         with paused_gc(), self.db.read() as session:
             snap = records.snapshot(session, self.config.catalog, since_year=now.year - 1)
         evaluation = evaluate(schedule, snap.roster, snap.submissions, snap.events, now)
         notices = plan(schedule, snap.roster, evaluation)
-        language = self.config.settings.service.language
-        fresh = [notice for notice in notices if notice.key not in self.sent]
-        for notice in fresh:
-            person = snap.employees.get(notice.recipient)
-            subject = snap.employees.get(notice.employee)
-            recipient = f"{person.name} ({person.key})" if person else notice.recipient
-            text = notice_text(
-                notice,
-                self.config.catalog.get(notice.rule),
-                subject.name if subject else notice.employee,
-                language,
-            )
-            self.channel.send(Message(notice.key, recipient, text))
-            self.sent.add(notice.key)
+        with self.db.write() as session:
+            queued = outbox.enqueue(session, notices, now)
+        sent = self.dispatch(now)
         log.info(
-            "tick at=%s statuses=%d planned=%d sent=%d",
+            "tick at=%s statuses=%d planned=%d queued=%d sent=%d",
             now.isoformat(timespec="minutes"),
             len(evaluation.statuses),
             len(notices),
-            len(fresh),
+            queued,
+            sent,
         )
         return notices
+
+    def dispatch(self, now: datetime) -> int:
+        """Send what the outbox holds for now, batch by batch; return how many were sent."""
+        language = self.config.settings.service.language
+        sent = 0
+        while True:
+            with self.db.write() as session:
+                batch = outbox.claim(session, self.worker, now)
+                names = dict(
+                    session.execute(
+                        select(models.Employee.key, models.Employee.name).where(
+                            models.Employee.key.in_(
+                                {i.recipient for i in batch} | {i.employee for i in batch}
+                            )
+                        )
+                    ).all()
+                )
+            if not batch:
+                return sent
+            for item in batch:
+                recipient = f"{names.get(item.recipient, item.recipient)} ({item.recipient})"
+                text = notice_text(
+                    NoticeKind(item.kind),
+                    self.config.catalog.get(item.rule),
+                    item.period,
+                    item.due,
+                    item.days_late,
+                    names.get(item.employee, item.employee),
+                    language,
+                )
+                try:
+                    receipt, error = self.channel.send(Message(item.key, recipient, text)), None
+                except Exception as exc:  # a channel failing is recorded, never fatal
+                    receipt, error = None, f"{type(exc).__name__}: {exc}"
+                with self.db.write() as session:
+                    state = outbox.settle(
+                        session, item, self.worker, self.channel.name, now, receipt, error
+                    )
+                sent += state == "sent"
 
 
 def run_forever(service: Service, every_minutes: int) -> None:

@@ -8,7 +8,7 @@ from babel.dates import format_date, get_month_names
 
 from rules.catalog import Rule
 from rules.evaluate import OccurrenceStatus, Status
-from rules.plan import Notice, NoticeKind
+from rules.plan import NoticeKind
 from rules.schedule import Adjustment, Occurrence
 
 STATUS = {
@@ -329,12 +329,20 @@ _NOTICE = {
 }
 
 
-def notice_text(notice: Notice, rule: Rule, subject: str, language: str) -> str:
+def notice_text(
+    kind: NoticeKind,
+    rule: Rule,
+    period: str,
+    due: date,
+    days_late: int | None,
+    subject: str,
+    language: str,
+) -> str:
     """One notice as a line of text: the console channel's message."""
-    return _NOTICE[language][notice.kind].format(
+    return _NOTICE[language][kind].format(
         rule=rule_name(rule, language),
-        period=notice.period,
-        date=long_date(notice.due, language),
-        days=notice.days_late or 0,
+        period=period,
+        date=long_date(due, language),
+        days=days_late or 0,
         subject=subject,
     )

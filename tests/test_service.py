@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, select
 
+from notifications.console import ConsoleChannel
 from rules.calendar import WITA
+from rules.evaluate import evaluate
+from rules.plan import plan
+from scheduler import models
 from scheduler.config import load_config
+from scheduler.db import Database
+from scheduler.iki import parse_iki
+from scheduler.outbox import LEASE, enqueue
+from scheduler.records import snapshot
+from scheduler.roster import apply_import
 from scheduler.service import Service
 
 TENGGAT = str(Path(sys.executable).parent / "tenggat")
@@ -55,20 +67,88 @@ def test_run_once_sends_overdue_and_escalations_on_the_console(tmp_path: Path, s
     assert "tick at=2025-03-03T09:00+08:00" in result.stderr
 
 
-def test_a_second_tick_in_one_process_sends_nothing_again(tmp_path: Path, seeded: str) -> None:
-    os.environ["TENGGAT_DATABASE_URL"] = seeded
-    try:
-        config = load_config(None)
-    finally:
-        del os.environ["TENGGAT_DATABASE_URL"]
-    now = datetime(2025, 3, 3, 9, tzinfo=WITA)
-    service = Service(config, lambda: now)
-    service.start()
-    first = service.tick()
-    assert first and len(service.sent) == len(first)
-    again = service.tick()
-    assert {n.key for n in again} == {n.key for n in first}
-    assert len(service.sent) == len(first)  # nothing new was sent
+def service_on(url: str, now: datetime) -> Service:
+    """A service on the database at ``url`` whose console writes into a buffer."""
+    service = Service(load_config(None, environ={"TENGGAT_DATABASE_URL": url}), lambda: now)
+    service.channel = ConsoleChannel(io.StringIO())
+    return service
+
+
+def seed_roster(url: str) -> None:
+    database = Database(url)
+    database.migrate()
+    catalog = load_config(None, environ={"TENGGAT_DATABASE_URL": url}).catalog
+    with database.write() as session:
+        apply_import(session, parse_iki(SEED.read_text(encoding="utf-8"), catalog), MARCH_3)
+    database.engine.dispose()
+
+
+def deliveries(url: str) -> list[tuple[str, str]]:
+    database = Database(url)
+    with database.read() as session:
+        found = session.execute(
+            select(models.Outbox.key, models.Delivery.worker).join(
+                models.Delivery, models.Delivery.outbox_id == models.Outbox.id
+            )
+        ).all()
+    database.engine.dispose()
+    return [(key, worker) for key, worker in found]
+
+
+MARCH_3 = datetime(2025, 3, 3, 9, tzinfo=WITA)
+
+
+def test_ticks_and_restarts_send_each_notice_once(database_url: str) -> None:
+    seed_roster(database_url)
+    first = service_on(database_url, MARCH_3)
+    planned = first.tick()
+    assert planned
+    assert len(deliveries(database_url)) == len(planned)
+    first.tick()  # the same moment again: everything is already in the outbox
+    restarted = service_on(database_url, MARCH_3 + timedelta(minutes=15))
+    restarted.start()
+    restarted.tick()  # a new process after a restart: nothing is sent twice
+    sent = deliveries(database_url)
+    assert len(sent) == len(planned) == len({key for key, _ in sent})
+    assert isinstance(restarted.channel.stream, io.StringIO)
+    assert restarted.channel.stream.getvalue() == ""
+
+
+def test_two_dispatchers_at_once_deliver_each_notice_once(database_url: str) -> None:
+    seed_roster(database_url)
+    planner = service_on(database_url, MARCH_3)
+    schedule = planner.config.schedule()
+    with planner.db.read() as session:
+        snap = snapshot(session, planner.config.catalog, since_year=2024)
+    notices = plan(schedule, snap.roster, evaluate(schedule, snap.roster, snap.submissions,
+                                                   snap.events, MARCH_3))  # fmt: skip
+    with planner.db.write() as session:
+        assert enqueue(session, notices, MARCH_3) == len(notices)
+    workers = [service_on(database_url, MARCH_3) for _ in range(2)]
+    threads = [threading.Thread(target=w.dispatch, args=(MARCH_3,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    sent = deliveries(database_url)
+    assert sorted(key for key, _ in sent) == sorted(n.key for n in notices)
+    assert {worker for _, worker in sent} <= {w.worker for w in workers}
+
+
+def test_a_claim_left_by_a_killed_dispatcher_is_taken_over(database_url: str) -> None:
+    seed_roster(database_url)
+    planner = service_on(database_url, MARCH_3)
+    planner.tick()
+    with planner.db.write() as session:  # a dispatcher claimed one row, then died
+        row = session.scalars(select(models.Outbox).limit(1)).one()
+        row.state, row.claimed_by, row.claimed_at, row.sent_at = "claimed", "dead:1", MARCH_3, None
+        session.execute(delete(models.Delivery).where(models.Delivery.outbox_id == row.id))
+        key = row.key
+    soon = service_on(database_url, MARCH_3 + timedelta(minutes=5))
+    assert soon.dispatch(soon.clock()) == 0  # within the lease: left alone
+    later = service_on(database_url, MARCH_3 + LEASE + timedelta(minutes=1))
+    assert later.dispatch(later.clock()) == 1
+    assert [worker for k, worker in deliveries(database_url) if k == key] == [later.worker]
 
 
 def test_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
