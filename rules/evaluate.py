@@ -154,7 +154,8 @@ _RANK = {
 }
 
 
-def _speaks_before(item: OccurrenceStatus, current: OccurrenceStatus) -> bool:
+def speaks_before(item: OccurrenceStatus, current: OccurrenceStatus) -> bool:
+    """Whether ``item`` rather than ``current`` is the headline of their (person, rule)."""
     rank, current_rank = _RANK[item.status], _RANK[current.status]
     if rank != current_rank:
         return rank < current_rank
@@ -351,7 +352,7 @@ def _evaluate(
                 append(OccurrenceStatus(employee, occ, status, outcome[1], outcome[2]))
             elif shown and (starts.year == today.year or status in _STILL_OWED):
                 item = OccurrenceStatus(employee, occ, status, outcome[1], outcome[2])
-                if head is None or _speaks_before(item, head):
+                if head is None or speaks_before(item, head):
                     head = item
             if counted:
                 counted_due += 1

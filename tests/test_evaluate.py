@@ -285,3 +285,21 @@ def test_disabled_rule_yields_no_statuses(
     ev = run(disabled, assignments, now)
     assert {s.rule for s in ev.statuses} == {"SKP"}
     assert {a.rule for a in ev.achievements} == {"SKP"}
+
+
+def test_headlines_of_agency_carriers_differ_by_their_start(schedule: Schedule) -> None:
+    """Carriers of one agency rule share its outcomes, but not what came before they
+    carried it: a newcomer since July owes MR from Q3 on, the others from Q1."""
+    since_july = date(2025, 7, 1)
+    roster_ = roster(
+        Assignment("A", "MR"), Assignment("B", "MR", since=since_july), Assignment("K", "MR")
+    )
+    heads = evaluate(schedule, roster_, [], [], wita(2025, 12, 15), detail=False)
+    cell = {h.employee: (h.period, h.status) for h in heads.headlines}
+    assert cell == {
+        "A": ("2025-Q1", Status.OVERDUE),
+        "K": ("2025-Q1", Status.OVERDUE),
+        "B": ("2025-Q3", Status.OVERDUE),
+    }
+    tally = {a.employee: (a.on_time, a.due) for a in heads.achievements}
+    assert tally == {"A": (0, 3), "K": (0, 3), "B": (0, 1)}

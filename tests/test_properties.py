@@ -13,7 +13,17 @@ from hypothesis import strategies as st
 
 from rules.calendar import WITA, LegalCalendar
 from rules.catalog import Catalog
-from rules.evaluate import Assignment, Evaluation, Person, Roster, Submission, evaluate
+from rules.evaluate import (
+    Assignment,
+    Evaluation,
+    OccurrenceStatus,
+    Person,
+    Roster,
+    Status,
+    Submission,
+    evaluate,
+    speaks_before,
+)
 from rules.periods import period_year
 from rules.plan import Notice, plan
 from rules.schedule import Event, EventIndex, Occurrence, Schedule, index_events
@@ -94,8 +104,9 @@ def scenarios(draw: st.DrawFn, codes: Sequence[str]) -> Scenario:
         for i, pid in enumerate(ids)
     }
     exempt = st.frozensets(st.sampled_from(["2025", "2026", "2025-Q2", "2025-03"]), max_size=1)
+    since = st.sampled_from([None, date(2025, 1, 1), date(2025, 7, 1), date(2026, 1, 1)])
     assignments = [
-        Assignment(pid, code, draw(exempt))
+        Assignment(pid, code, draw(exempt), draw(since))
         for pid in ids
         for code in draw(st.lists(st.sampled_from(codes), max_size=3, unique=True))
     ]
@@ -206,3 +217,29 @@ def test_fresh_schedule_gives_the_same_answers(
     new = evaluate(fresh, scenario.roster, subs, scenario.events, scenario.now)
     assert (new.statuses, new.achievements) == (old.statuses, old.achievements)
     assert plan(fresh, scenario.roster, new) == plan(schedule, scenario.roster, old)
+
+
+@FEW
+@given(data=st.data())
+def test_headlines_are_the_best_of_the_detailed_statuses(
+    schedule: Schedule, catalog: Catalog, data: st.DataObject
+) -> None:
+    """The matrix mode (one status per assignment, agency carriers worked out once) picks
+    what the full list would: this year's items or debts still owed, the most pressing."""
+    scenario, subs = setup(schedule, catalog, data)
+    args = (schedule, scenario.roster, subs, scenario.events, scenario.now)
+    full, heads = evaluate(*args), evaluate(*args, detail=False)
+    assert heads.achievements == full.achievements
+    this_year = scenario.now.astimezone(WITA).year
+    owed = {Status.DUE_SOON, Status.DUE_TODAY, Status.OVERDUE, Status.PENDING}
+    best: dict[tuple[str, str], OccurrenceStatus] = {}
+    for item in full.statuses:
+        occ = item.occurrence
+        year = occ.due.year if occ.due else period_year(occ.period)
+        if year != this_year and item.status not in owed:
+            continue
+        current = best.get((item.employee, item.rule))
+        if current is None or speaks_before(item, current):
+            best[(item.employee, item.rule)] = item
+    assert {(h.employee, h.rule): h for h in heads.headlines} == best
+    assert heads.statuses == []
