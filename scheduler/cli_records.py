@@ -457,7 +457,132 @@ def demo() -> None:
     )
 
 
+@click.command("plan")
+@click.option("--as-of", type=MOMENT, help="The moment to plan at, local time (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plan_command(as_of: datetime | None, as_json: bool) -> None:
+    """Dry run: the reminders and escalations due at a moment, to whom and why."""
+    from sqlalchemy import select
+
+    from scheduler import models
+    from scheduler.service import Service
+    from scheduler.words import notice_text
+
+    ctx = _ctx()
+    now = _local(ctx, as_of)
+    service = Service(ctx.config, ctx.now)
+    service.db = ctx.db
+    snap, _, notices = service.planned(now)
+    with ctx.db.read() as session:
+        states = dict(
+            session.execute(
+                select(models.Outbox.key, models.Outbox.state).where(
+                    models.Outbox.key.in_([n.key for n in notices])
+                )
+            ).all()
+        )
+    people = snap.employees
+
+    def name(key: str) -> str:
+        return people[key].name if key in people else key
+
+    texts = [
+        notice_text(
+            n.kind,
+            ctx.config.catalog.get(n.rule),
+            n.period,
+            n.due,
+            n.days_late,
+            name(n.employee),
+            ctx.language,
+        )
+        for n in notices
+    ]
+    if as_json:
+        _dump(
+            {
+                "as_of": now.isoformat(),
+                "notices": [
+                    {
+                        **n._asdict(),
+                        "kind": n.kind.value,
+                        "status": n.status.value,
+                        "due": n.due.isoformat(),
+                        "scheduled_for": n.scheduled_for.isoformat(),
+                        "recipient_name": name(n.recipient),
+                        "outbox": states.get(n.key, "new"),
+                        "text": text,
+                    }
+                    for n, text in zip(notices, texts, strict=True)
+                ],
+            }
+        )
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"plan @ {now:%Y-%m-%d %H:%M %Z}: {len(notices)}")
+    for column in ("recipient", "step", "outbox", "message"):
+        table.add_column(column)
+    for n, text in zip(notices, texts, strict=True):
+        who = f"{name(n.recipient)} ({n.recipient})"
+        table.add_row(escape(who), n.step, states.get(n.key, "new"), escape(text))
+    Console().print(table)
+
+
+@click.command("outbox")
+@click.option(
+    "--status",
+    "state",
+    type=click.Choice(["pending", "claimed", "sent", "dead"]),
+    help="Only rows in this state.",
+)
+@click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
+    """What was planned for sending, and what became of it."""
+    from sqlalchemy import func, select
+
+    from scheduler import models
+
+    ctx = _ctx()
+    table_ = models.Outbox
+    with ctx.db.read() as session:
+        counts = dict(
+            session.execute(select(table_.state, func.count()).group_by(table_.state)).all()
+        )
+        query = select(table_).order_by(table_.id.desc()).limit(limit)
+        if state is not None:
+            query = query.where(table_.state == state)
+        rows = [
+            {
+                "key": row.key,
+                "state": row.state,
+                "attempts": row.attempts,
+                "planned_at": row.planned_at.isoformat(),
+                "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+                "channel": row.channel,
+                "receipt": row.receipt,
+            }
+            for row in session.scalars(query)
+        ]
+    if as_json:
+        _dump({"counts": counts, "rows": rows})
+        return
+    click.echo(
+        "  ".join(
+            f"{name}={counts.get(name, 0)}" for name in ("pending", "claimed", "sent", "dead")
+        )
+    )
+    for row in rows:
+        sent = f"sent {row['sent_at']} via {row['channel']}" if row["sent_at"] else ""
+        click.echo(f"{row['state']:8} {row['attempts']}x {row['key']}  {sent}")
+
+
 COMMANDS: list[Callable[..., Any]] = [
+    plan_command,
+    outbox_command,
     import_iki,
     demo,
     init,

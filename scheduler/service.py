@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from notifications.console import ConsoleChannel, Message
-from rules.evaluate import evaluate, paused_gc
+from rules.evaluate import Evaluation, evaluate, paused_gc
 from rules.plan import Notice, NoticeKind, plan
 from scheduler import models, outbox, records
 from scheduler.config import Config
 from scheduler.db import Database
+from scheduler.records import Snapshot
 from scheduler.words import notice_text
 
 log = logging.getLogger("tenggat")
@@ -50,14 +51,18 @@ class Service:
         if not people:
             log.warning("roster empty: import it with `tenggat import-iki FILE` or `tenggat demo`")
 
-    def tick(self, now: datetime | None = None) -> list[Notice]:
-        """Evaluate and plan at ``now``, queue the plan, dispatch; return the plan."""
-        now = now or self.clock()
+    def planned(self, now: datetime) -> tuple[Snapshot, Evaluation, list[Notice]]:
+        """What the records say at ``now`` and the notices that should exist then."""
         schedule = self.config.schedule()
         with paused_gc(), self.db.read() as session:
             snap = records.snapshot(session, self.config.catalog, since_year=now.year - 1)
         evaluation = evaluate(schedule, snap.roster, snap.submissions, snap.events, now)
-        notices = plan(schedule, snap.roster, evaluation)
+        return snap, evaluation, plan(schedule, snap.roster, evaluation)
+
+    def tick(self, now: datetime | None = None) -> list[Notice]:
+        """Evaluate and plan at ``now``, queue the plan, dispatch; return the plan."""
+        now = now or self.clock()
+        _, evaluation, notices = self.planned(now)
         with self.db.write() as session:
             queued = outbox.enqueue(session, notices, now)
         sent = self.dispatch(now)

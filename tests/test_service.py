@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -170,3 +171,24 @@ def test_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     rest, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert "stop signal=SIGTERM" in rest and "stopped" in rest
+
+
+def test_plan_and_outbox_commands_show_what_was_and_would_be_sent(
+    tmp_path: Path, seeded: str
+) -> None:
+    before = json.loads(
+        tenggat(tmp_path, seeded, "plan", "--as-of", "2025-03-03 09:00", "--json").stdout
+    )
+    notices = before["notices"]
+    assert notices and {n["outbox"] for n in notices} == {"new"}
+    skp = [n for n in notices if n["rule"] == "SKP" and n["role"] == "employee"]
+    assert len(skp) == 57 and all(n["kind"] == "overdue" and n["days_late"] == 3 for n in skp)
+    assert tenggat(tmp_path, seeded, "outbox", "--json").stdout.count('"sent"') == 0
+    assert tenggat(tmp_path, seeded, "run", "--once", "--as-of", "2025-03-03 09:00").returncode == 0
+    after = json.loads(
+        tenggat(tmp_path, seeded, "plan", "--as-of", "2025-03-03 09:00", "--json").stdout
+    )
+    assert {n["outbox"] for n in after["notices"]} == {"sent"}
+    listed = json.loads(tenggat(tmp_path, seeded, "outbox", "--json", "--limit", "5").stdout)
+    assert listed["counts"] == {"sent": len(notices)}
+    assert len(listed["rows"]) == 5 and all(r["channel"] == "console" for r in listed["rows"])
