@@ -10,11 +10,11 @@ from typing import TextIO
 
 @dataclass(frozen=True)
 class Message:
-    """A rendered message for one recipient."""
+    """A rendered message for one recipient, about the notices whose keys it carries."""
 
-    key: str  # idempotency key of what it is about
     recipient: str  # e.g. "SUTRISNO, S.Sos, M.Si (197105152000121003)"
     text: str
+    keys: tuple[str, ...]
 
 
 class ConsoleChannel:
@@ -24,6 +24,6 @@ class ConsoleChannel:
         self.stream = stream or sys.stdout
 
     def send(self, message: Message) -> str:
-        """Print the message; the receipt is its key."""
-        print(f"[console] → {message.recipient}: {message.text}", file=self.stream, flush=True)
-        return message.key
+        """Print the message; the receipt names the channel and how many notices it held."""
+        print(f"[console] → {message.recipient}:\n{message.text}\n", file=self.stream, flush=True)
+        return f"console:{len(message.keys)}"

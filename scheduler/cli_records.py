@@ -459,45 +459,26 @@ def demo() -> None:
 
 @click.command("plan")
 @click.option("--as-of", type=MOMENT, help="The moment to plan at, local time (default: now).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of messages.")
 def plan_command(as_of: datetime | None, as_json: bool) -> None:
     """Dry run: the reminders and escalations due at a moment, to whom and why."""
     from sqlalchemy import select
 
     from scheduler import models
-    from scheduler.service import Service
-    from scheduler.words import notice_text
+    from scheduler.service import Service, names_of
 
     ctx = _ctx()
     now = _local(ctx, as_of)
     service = Service(ctx.config, ctx.now)
     service.db = ctx.db
-    snap, _, notices = service.planned(now)
+    _, _, notices = service.planned(now)
     with ctx.db.read() as session:
+        names = names_of(session, notices)
+        query = select(models.Outbox.key, models.Outbox.state)
         states = dict(
-            session.execute(
-                select(models.Outbox.key, models.Outbox.state).where(
-                    models.Outbox.key.in_([n.key for n in notices])
-                )
-            ).all()
+            session.execute(query.where(models.Outbox.key.in_([n.key for n in notices]))).all()
         )
-    people = snap.employees
-
-    def name(key: str) -> str:
-        return people[key].name if key in people else key
-
-    texts = [
-        notice_text(
-            n.kind,
-            ctx.config.catalog.get(n.rule),
-            n.period,
-            n.due,
-            n.days_late,
-            name(n.employee),
-            ctx.language,
-        )
-        for n in notices
-    ]
+    messages = service.compose(notices, names)
     if as_json:
         _dump(
             {
@@ -509,26 +490,23 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
                         "status": n.status.value,
                         "due": n.due.isoformat(),
                         "scheduled_for": n.scheduled_for.isoformat(),
-                        "recipient_name": name(n.recipient),
                         "outbox": states.get(n.key, "new"),
-                        "text": text,
                     }
-                    for n, text in zip(notices, texts, strict=True)
+                    for n in notices
+                ],
+                "messages": [
+                    {"recipient": m.recipient, "text": m.text, "keys": list(m.keys)}
+                    for m, _ in messages
                 ],
             }
         )
         return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=f"plan @ {now:%Y-%m-%d %H:%M %Z}: {len(notices)}")
-    for column in ("recipient", "step", "outbox", "message"):
-        table.add_column(column)
-    for n, text in zip(notices, texts, strict=True):
-        who = f"{name(n.recipient)} ({n.recipient})"
-        table.add_row(escape(who), n.step, states.get(n.key, "new"), escape(text))
-    Console().print(table)
+    for message, group in messages:
+        fate = sorted({states.get(n.key, "new") for n in group})
+        why = ", ".join(f"{n.rule} {n.period} {n.step}" for n in group)
+        click.echo(f"→ {message.recipient} [{'/'.join(fate)}] ({why})")
+        click.echo(message.text + "\n")
+    click.echo(f"{len(notices)} notices in {len(messages)} messages at {now:%Y-%m-%d %H:%M %Z}")
 
 
 @click.command("outbox")

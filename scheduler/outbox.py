@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from rules.plan import Notice
@@ -84,14 +84,22 @@ class Claimed:
     attempts: int
 
 
-def claim(session: Session, worker: str, now: datetime, limit: int = 100) -> list[Claimed]:
-    """Take up to ``limit`` rows that are due and free, or whose claim outlived the lease."""
+def claim(session: Session, worker: str, now: datetime, recipients: int = 50) -> list[Claimed]:
+    """Take every row that is due and free (or whose claim outlived the lease) for up to
+    ``recipients`` people: all a person is owed is claimed together, to go in one message."""
     table = models.Outbox
     free = or_(
         and_(table.state == "pending", table.next_attempt_at <= now),
         and_(table.state == "claimed", table.claimed_at < now - LEASE),
     )
-    candidates = select(table.id).where(free).order_by(table.id).limit(limit)
+    people = (
+        select(table.recipient)
+        .where(free)
+        .group_by(table.recipient)
+        .order_by(func.min(table.id))
+        .limit(recipients)
+    )
+    candidates = select(table.id).where(free, table.recipient.in_(people)).order_by(table.id)
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     ids = list(session.scalars(candidates))

@@ -11,20 +11,23 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from notifications.console import ConsoleChannel, Message
+from notifications.render import Item, render_text
 from rules.evaluate import Evaluation, evaluate, paused_gc
-from rules.plan import Notice, NoticeKind, plan
+from rules.plan import Notice, plan
 from scheduler import models, outbox, records
 from scheduler.config import Config
 from scheduler.db import Database
 from scheduler.records import Snapshot
-from scheduler.words import notice_text
+from scheduler.words import long_date, rule_name
 
 log = logging.getLogger("tenggat")
 
@@ -77,43 +80,85 @@ class Service:
         return notices
 
     def dispatch(self, now: datetime) -> int:
-        """Send what the outbox holds for now, batch by batch; return how many were sent."""
-        language = self.config.settings.service.language
+        """Send what the outbox holds for now, one message per person; return how many
+        notices were sent."""
         sent = 0
         while True:
             with self.db.write() as session:
                 batch = outbox.claim(session, self.worker, now)
-                names = dict(
-                    session.execute(
-                        select(models.Employee.key, models.Employee.name).where(
-                            models.Employee.key.in_(
-                                {i.recipient for i in batch} | {i.employee for i in batch}
-                            )
-                        )
-                    ).all()
-                )
+                names = names_of(session, batch)
             if not batch:
                 return sent
-            for item in batch:
-                recipient = f"{names.get(item.recipient, item.recipient)} ({item.recipient})"
-                text = notice_text(
-                    NoticeKind(item.kind),
-                    self.config.catalog.get(item.rule),
-                    item.period,
-                    item.due,
-                    item.days_late,
-                    names.get(item.employee, item.employee),
-                    language,
-                )
+            for message, items in self.compose(batch, names):
                 try:
-                    receipt, error = self.channel.send(Message(item.key, recipient, text)), None
+                    receipt, error = self.channel.send(message), None
                 except Exception as exc:  # a channel failing is recorded, never fatal
                     receipt, error = None, f"{type(exc).__name__}: {exc}"
                 with self.db.write() as session:
-                    state = outbox.settle(
-                        session, item, self.worker, self.channel.name, now, receipt, error
-                    )
-                sent += state == "sent"
+                    for item in items:
+                        state = outbox.settle(
+                            session, item, self.worker, self.channel.name, now, receipt, error
+                        )
+                        sent += state == "sent"
+
+    def compose(
+        self, entries: Sequence[E], names: Mapping[str, str]
+    ) -> list[tuple[Message, list[E]]]:
+        """Everything each recipient is owed, as one message in the configured language."""
+        language = self.config.settings.service.language
+        catalog = self.config.catalog
+        grouped: dict[str, list[E]] = defaultdict(list)
+        for entry in entries:
+            grouped[entry.recipient].append(entry)
+        composed = []
+        for recipient, group in grouped.items():
+            items = [
+                Item(
+                    kind=str(entry.kind),
+                    rule=rule_name(catalog.get(entry.rule), language),
+                    period=entry.period,
+                    due=long_date(entry.due, language),
+                    days_late=entry.days_late,
+                    subject=names.get(entry.employee, entry.employee),
+                )
+                for entry in group
+            ]
+            name = names.get(recipient, recipient)
+            text = render_text(name, items, language)
+            keys = tuple(entry.key for entry in group)
+            composed.append((Message(f"{name} ({recipient})", text, keys), group))
+        return composed
+
+
+class Entry(Protocol):
+    """What a message needs of a notice, planned or claimed from the outbox."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def employee(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def due(self) -> date: ...
+    @property
+    def days_late(self) -> int | None: ...
+
+
+E = TypeVar("E", bound=Entry)
+
+
+def names_of(session: Session, entries: Sequence[Entry]) -> dict[str, str]:
+    """The names of everyone the entries mention, in one query."""
+    keys = {e.recipient for e in entries} | {e.employee for e in entries}
+    query = select(models.Employee.key, models.Employee.name).where(models.Employee.key.in_(keys))
+    return {key: name for key, name in session.execute(query)}
 
 
 def run_forever(service: Service, every_minutes: int) -> None:

@@ -8,7 +8,6 @@ from babel.dates import format_date, get_month_names
 
 from rules.catalog import Rule
 from rules.evaluate import OccurrenceStatus, Status
-from rules.plan import NoticeKind
 from rules.schedule import Adjustment, Occurrence
 
 STATUS = {
@@ -306,43 +305,4 @@ def legend(language: str) -> str:
     return "  ".join(
         f"[{colour}]{mark.format(days='n')}[/{colour}] {names[status]}"
         for status, (mark, colour) in _CELLS.items()
-    )
-
-
-_NOTICE = {
-    "id": {
-        NoticeKind.REMINDER: "Pengingat: {rule} periode {period} jatuh tempo {date}.",
-        NoticeKind.DUE_TODAY: "Hari ini batas waktu {rule} periode {period} ({date}).",
-        NoticeKind.OVERDUE: "{rule} periode {period} lewat tenggat {days} hari (batas {date}). "
-        "Mohon segera disampaikan.",
-        NoticeKind.ESCALATION: "Eskalasi: {subject} belum menyampaikan {rule} periode {period}, "
-        "lewat {days} hari (batas {date}).",
-    },
-    "en": {
-        NoticeKind.REMINDER: "Reminder: {rule} for {period} is due {date}.",
-        NoticeKind.DUE_TODAY: "Today is the deadline of {rule} for {period} ({date}).",
-        NoticeKind.OVERDUE: "{rule} for {period} is {days} day(s) overdue (due {date}). "
-        "Please submit it now.",
-        NoticeKind.ESCALATION: "Escalation: {subject} has not submitted {rule} for {period}, "
-        "{days} day(s) overdue (due {date}).",
-    },
-}
-
-
-def notice_text(
-    kind: NoticeKind,
-    rule: Rule,
-    period: str,
-    due: date,
-    days_late: int | None,
-    subject: str,
-    language: str,
-) -> str:
-    """One notice as a line of text: the console channel's message."""
-    return _NOTICE[language][kind].format(
-        rule=rule_name(rule, language),
-        period=period,
-        date=long_date(due, language),
-        days=days_late or 0,
-        subject=subject,
     )

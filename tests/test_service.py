@@ -59,12 +59,15 @@ def seeded(tmp_path: Path) -> str:
 def test_run_once_sends_overdue_and_escalations_on_the_console(tmp_path: Path, seeded: str) -> None:
     result = tenggat(tmp_path, seeded, "run", "--once", "--as-of", "2025-03-03 09:00")
     assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stdout.splitlines() if line.startswith("[console]")]
-    skp_overdue = [line for line in lines if "Sasaran Kinerja Pegawai (SKP)" in line]
-    # 58 carry SKP, the Secretary submitted: 57 overdue reminders and their escalations
-    assert sum("lewat tenggat 3 hari" in line for line in skp_overdue) == 57
-    assert not any(f"({SECRETARY}): Sasaran Kinerja" in line for line in skp_overdue)
-    assert any(line.startswith("[console] → SUTRISNO") and "Eskalasi" in line for line in lines)
+    messages = result.stdout.split("[console] → ")[1:]
+    recipients = [message.split(":\n", 1)[0] for message in messages]
+    assert len(recipients) == len(set(recipients))  # everything for a person in one message
+    skp = "- Sasaran Kinerja Pegawai (SKP) periode 2025: lewat tenggat 3 hari"
+    # 58 carry SKP and the Secretary submitted: 57 are told, once each
+    assert sum(message.count(skp) for message in messages) == 57
+    (secretary,) = [m for m in messages if m.startswith(f"SUTRISNO, S.Sos, M.Si ({SECRETARY})")]
+    assert skp not in secretary
+    assert "Belum disampaikan oleh bawahan Anda:" in secretary
     assert "tick at=2025-03-03T09:00+08:00" in result.stderr
 
 
