@@ -1,0 +1,49 @@
+"""Message templates: one message per person, own items first, then the team's."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifications.render import Item, render_text
+
+SKP = "Sasaran Kinerja Pegawai (SKP)"
+OVERDUE = Item("overdue", SKP, "2025", "Jumat, 28 Februari 2025", 3, "A")
+SOON = Item("reminder", "SPT Tahunan PPh Orang Pribadi", "2025", "Senin, 31 Maret 2025", None, "A")
+TODAY = Item("due_today", "Laporan P3DN", "2025-03", "Selasa, 25 Maret 2025", None, "A")
+TEAM = Item("escalation", SKP, "2025", "Jumat, 28 Februari 2025", 3, "YANTI HEIDA YANI")
+
+
+def test_indonesian_message_lists_own_items_then_the_team() -> None:
+    text = render_text("SUTRISNO", [TEAM, OVERDUE, SOON, TODAY], "id")
+    lines = text.splitlines()
+    assert lines[0] == "Yth. SUTRISNO,"
+    own = lines.index("Kewajiban Anda:")
+    team = lines.index("Belum disampaikan oleh bawahan Anda:")
+    assert own < team
+    assert lines[own + 1] == (
+        "- Sasaran Kinerja Pegawai (SKP) periode 2025: lewat tenggat 3 hari "
+        "(batas Jumat, 28 Februari 2025). Mohon segera disampaikan."
+    )
+    assert (
+        "- SPT Tahunan PPh Orang Pribadi periode 2025: jatuh tempo Senin, 31 Maret 2025." in lines
+    )
+    assert "- Laporan P3DN periode 2025-03: batas waktu hari ini, Selasa, 25 Maret 2025." in lines
+    assert lines[team + 1].startswith("- YANTI HEIDA YANI: Sasaran Kinerja Pegawai (SKP)")
+    assert lines[-1] == "— Tenggat"
+
+
+def test_sections_without_items_are_left_out() -> None:
+    assert "Belum disampaikan" not in render_text("A", [OVERDUE], "id")
+    assert "Kewajiban Anda" not in render_text("B", [TEAM], "id")
+
+
+def test_english_is_available() -> None:
+    text = render_text("SUTRISNO", [OVERDUE, TEAM], "en")
+    assert text.startswith("Dear SUTRISNO,")
+    assert "Your obligations:" in text and "Not yet submitted by your team:" in text
+    assert "3 day(s) overdue" in text
+
+
+def test_an_unknown_language_is_refused() -> None:
+    with pytest.raises(Exception, match="fr/message"):
+        render_text("A", [OVERDUE], "fr")
