@@ -1,5 +1,5 @@
 """How to tell people: one module per channel behind one small interface.
 
-Only the console channel exists yet; Telegram and e-mail, the templates and the durable
-outbox come with the notification issue.
+A channel takes a rendered ``Message`` and returns a receipt, or raises ``DeliveryError``
+saying whether retrying can help.  Console and e-mail exist; Telegram comes next.
 """

@@ -4,17 +4,9 @@ token or SMTP host is configured, so a fresh install shows what it would send.""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import TextIO
 
-
-@dataclass(frozen=True)
-class Message:
-    """A rendered message for one recipient, about the notices whose keys it carries."""
-
-    recipient: str  # e.g. "SUTRISNO, S.Sos, M.Si (197105152000121003)"
-    text: str
-    keys: tuple[str, ...]
+from notifications.message import Message
 
 
 class ConsoleChannel:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 
 @dataclass(frozen=True)
@@ -30,15 +30,35 @@ def _environment() -> Environment:
     return Environment(
         loader=PackageLoader("notifications", "templates"),
         undefined=StrictUndefined,  # a misspelt field fails loudly, not as an empty line
+        autoescape=select_autoescape(["html"]),  # names with "<" or "&" stay text in HTML
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
 
 
-def render_text(recipient: str, items: list[Item], language: str) -> str:
-    """The plain-text message for ``recipient``: their own items, then their team's."""
+SUBJECT = {
+    "id": "Tenggat: {count} kewajiban perlu perhatian",
+    "en": "Tenggat: {count} obligation(s) need attention",
+}
+
+
+def _render(name: str, recipient: str, items: list[Item], language: str) -> str:
     own = [item for item in items if item.kind != "escalation"]
     team = [item for item in items if item.kind == "escalation"]
-    template = _environment().get_template(f"{language}/message.txt.j2")
+    template = _environment().get_template(f"{language}/{name}")
     return template.render(recipient=recipient, own=own, team=team).strip()
+
+
+def render_text(recipient: str, items: list[Item], language: str) -> str:
+    """The plain-text message for ``recipient``: their own items, then their team's."""
+    return _render("message.txt.j2", recipient, items, language)
+
+
+def render_html(recipient: str, items: list[Item], language: str) -> str:
+    """The same message as HTML, from the same items, every value escaped."""
+    return _render("message.html.j2", recipient, items, language)
+
+
+def subject(items: list[Item], language: str) -> str:
+    return SUBJECT[language].format(count=len(items))

@@ -465,7 +465,7 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
     from sqlalchemy import select
 
     from scheduler import models
-    from scheduler.service import Service, names_of
+    from scheduler.service import Service, contacts_of
 
     ctx = _ctx()
     now = _local(ctx, as_of)
@@ -473,12 +473,12 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
     service.db = ctx.db
     _, _, notices = service.planned(now)
     with ctx.db.read() as session:
-        names = names_of(session, notices)
+        contacts = contacts_of(session, notices)
         query = select(models.Outbox.key, models.Outbox.state)
         states = dict(
             session.execute(query.where(models.Outbox.key.in_([n.key for n in notices]))).all()
         )
-    messages = service.compose(notices, names)
+    messages = service.compose(notices, contacts)
     if as_json:
         _dump(
             {

@@ -138,12 +138,14 @@ def settle(
     now: datetime,
     receipt: str | None = None,
     error: str | None = None,
+    permanent: bool = False,
 ) -> str:
     """Record the attempt and mark the row sent, or put it back with backoff, or give up
-    after MAX_ATTEMPTS as a dead letter with the reason.  Returns the new state."""
+    (at once when the error is permanent, else after MAX_ATTEMPTS) as a dead letter with
+    the reason.  Returns the new state."""
     if error is None:
         state, values = "sent", {"sent_at": now, "channel": channel, "receipt": receipt}
-    elif item.attempts >= MAX_ATTEMPTS:
+    elif permanent or item.attempts >= MAX_ATTEMPTS:
         state, values = "dead", {"channel": channel, "receipt": error[:200]}
     else:
         wait = min(60 * 2 ** (item.attempts - 1), 3600) * random.uniform(0.8, 1.2)
@@ -160,7 +162,7 @@ def settle(
             channel=channel,
             worker=worker,
             at=now,
-            outcome="sent" if error is None else "transient",
+            outcome="sent" if error is None else "permanent" if permanent else "transient",
             detail=receipt or error or "",
         )
     )

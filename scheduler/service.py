@@ -8,6 +8,7 @@ after downtime sends each open occurrence's newest step once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import time
@@ -19,8 +20,10 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from notifications.console import ConsoleChannel, Message
-from notifications.render import Item, render_text
+from notifications.console import ConsoleChannel
+from notifications.email import EmailChannel
+from notifications.message import DeliveryError, Message
+from notifications.render import Item, render_html, render_text, subject
 from rules.evaluate import Evaluation, evaluate, paused_gc
 from rules.plan import Notice, plan
 from scheduler import models, outbox, records
@@ -37,7 +40,20 @@ class Service:
         self.config = config
         self.clock = clock
         self.db = Database(config.settings.database.url)
-        self.channel = ConsoleChannel()
+        self.channel = ConsoleChannel()  # for whoever no other channel reaches
+        smtp = config.settings.smtp
+        self.email = (
+            EmailChannel(
+                smtp.host,
+                smtp.port,
+                smtp.security,
+                smtp.sender,
+                smtp.username,
+                smtp.password.get_secret_value() if smtp.password else None,
+            )
+            if smtp.host
+            else None
+        )
         self.worker = outbox.worker_name()
 
     def start(self) -> None:
@@ -80,29 +96,42 @@ class Service:
         return notices
 
     def dispatch(self, now: datetime) -> int:
-        """Send what the outbox holds for now, one message per person; return how many
-        notices were sent."""
+        """Send what the outbox holds for now, one message per person, by e-mail where an
+        address and an SMTP server are known, else on the console; return how many notices
+        were sent."""
         sent = 0
         while True:
             with self.db.write() as session:
                 batch = outbox.claim(session, self.worker, now)
-                names = names_of(session, batch)
+                contacts = contacts_of(session, batch)
             if not batch:
                 return sent
-            for message, items in self.compose(batch, names):
-                try:
-                    receipt, error = self.channel.send(message), None
-                except Exception as exc:  # a channel failing is recorded, never fatal
-                    receipt, error = None, f"{type(exc).__name__}: {exc}"
-                with self.db.write() as session:
-                    for item in items:
-                        state = outbox.settle(
-                            session, item, self.worker, self.channel.name, now, receipt, error
-                        )
-                        sent += state == "sent"
+            with contextlib.ExitStack() as stack:
+                opened: dict[str, Exception | None] = {}
+                for message, items in self.compose(batch, contacts):
+                    channel: ConsoleChannel | EmailChannel = self.channel
+                    if message.address and self.email is not None:
+                        channel = self.email
+                        if channel.name not in opened:  # one connection for the batch
+                            opened[channel.name] = _opened(stack, self.email)
+                    receipt, error = None, opened.get(channel.name)
+                    if error is None:
+                        try:
+                            receipt = channel.send(message)
+                        except Exception as exc:  # a channel failing is recorded, never fatal
+                            error = exc
+                    permanent = isinstance(error, DeliveryError) and error.permanent
+                    reason = f"{type(error).__name__}: {error}" if error else None
+                    with self.db.write() as session:
+                        for item in items:
+                            state = outbox.settle(
+                                session, item, self.worker, channel.name, now, receipt, reason,
+                                permanent,
+                            )  # fmt: skip
+                            sent += state == "sent"
 
     def compose(
-        self, entries: Sequence[E], names: Mapping[str, str]
+        self, entries: Sequence[E], contacts: Mapping[str, tuple[str, str | None]]
     ) -> list[tuple[Message, list[E]]]:
         """Everything each recipient is owed, as one message in the configured language."""
         language = self.config.settings.service.language
@@ -110,6 +139,10 @@ class Service:
         grouped: dict[str, list[E]] = defaultdict(list)
         for entry in entries:
             grouped[entry.recipient].append(entry)
+
+        def name(key: str) -> str:
+            return contacts[key][0] if key in contacts else key
+
         composed = []
         for recipient, group in grouped.items():
             items = [
@@ -119,15 +152,29 @@ class Service:
                     period=entry.period,
                     due=long_date(entry.due, language),
                     days_late=entry.days_late,
-                    subject=names.get(entry.employee, entry.employee),
+                    subject=name(entry.employee),
                 )
                 for entry in group
             ]
-            name = names.get(recipient, recipient)
-            text = render_text(name, items, language)
-            keys = tuple(entry.key for entry in group)
-            composed.append((Message(f"{name} ({recipient})", text, keys), group))
+            message = Message(
+                recipient=f"{name(recipient)} ({recipient})",
+                text=render_text(name(recipient), items, language),
+                keys=tuple(entry.key for entry in group),
+                subject=subject(items, language),
+                html=render_html(name(recipient), items, language),
+                address=(contacts.get(recipient, ("", None))[1] or "") if self.email else "",
+            )
+            composed.append((message, group))
         return composed
+
+
+def _opened(stack: contextlib.ExitStack, channel: EmailChannel) -> Exception | None:
+    """Open a channel for the rest of the batch; the error, if it cannot be opened."""
+    try:
+        stack.enter_context(channel)
+    except DeliveryError as exc:
+        return exc
+    return None
 
 
 class Entry(Protocol):
@@ -154,11 +201,12 @@ class Entry(Protocol):
 E = TypeVar("E", bound=Entry)
 
 
-def names_of(session: Session, entries: Sequence[Entry]) -> dict[str, str]:
-    """The names of everyone the entries mention, in one query."""
+def contacts_of(session: Session, entries: Sequence[Entry]) -> dict[str, tuple[str, str | None]]:
+    """Name and e-mail of everyone the entries mention, in one query."""
     keys = {e.recipient for e in entries} | {e.employee for e in entries}
-    query = select(models.Employee.key, models.Employee.name).where(models.Employee.key.in_(keys))
-    return {key: name for key, name in session.execute(query)}
+    table = models.Employee
+    query = select(table.key, table.name, table.email).where(table.key.in_(keys))
+    return {key: (name, email) for key, name, email in session.execute(query)}
 
 
 def run_forever(service: Service, every_minutes: int) -> None:

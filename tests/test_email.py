@@ -1,0 +1,164 @@
+"""The e-mail channel against a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import socket
+from collections.abc import Iterator
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy import select
+
+from notifications.console import ConsoleChannel
+from notifications.email import EmailChannel
+from notifications.message import DeliveryError, Message
+from rules.calendar import WITA
+from scheduler import models
+from scheduler.config import load_config
+from scheduler.db import Database
+from scheduler.iki import parse_iki
+from scheduler.roster import apply_import
+from scheduler.service import Service
+
+SEED = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
+SECRETARY, STAFF = "197105152000121003", "197110122007012026"  # SUTRISNO, YANTI HEIDA YANI
+MARCH_3 = datetime(2025, 3, 3, 9, tzinfo=WITA)
+PASSWORD = "s3cret-Passw0rd"
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives and refuses one address."""
+
+    def __init__(self, refuse: str = "") -> None:
+        self.refuse = refuse
+        self.messages: list[email.message.EmailMessage] = []
+        self.logins: list[str] = []
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address == self.refuse:
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(parsed)  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        self.logins.append(data.login.decode())
+        return AuthResult(success=data.password.decode() == PASSWORD)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox(refuse="refused@kesbangpol.go.id")
+    port = free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, server_hostname="localhost",
+        authenticator=handler, auth_require_tls=False,
+    )  # fmt: skip
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+def test_a_message_goes_out_as_multipart_text_and_html(inbox: tuple[Inbox, int]) -> None:
+    handler, port = inbox
+    channel = EmailChannel("127.0.0.1", port, "none", "tenggat@kesbangpol.go.id", "admin", PASSWORD)
+    message = Message(
+        "A (1)", "teks <polos>", ("k1",), "Subjek", "<p>&lt;html&gt;</p>", "a@x.go.id"
+    )
+    with channel:
+        receipt = channel.send(message)
+    (mail,) = handler.messages
+    assert handler.logins == ["admin"]
+    assert (mail["To"], mail["Subject"], mail["Message-ID"]) == ("a@x.go.id", "Subjek", receipt)
+    assert mail["Date"]
+    assert mail.get_body(("plain",)).get_content().strip() == "teks <polos>"  # type: ignore[union-attr]
+    assert "&lt;html&gt;" in mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+def test_a_refused_address_is_permanent_and_a_dead_server_transient(
+    inbox: tuple[Inbox, int],
+) -> None:
+    _, port = inbox
+    channel = EmailChannel("127.0.0.1", port, "none", "t@x.go.id", "admin", PASSWORD)
+    with channel, pytest.raises(DeliveryError) as refused:
+        channel.send(Message("B", "t", ("k",), address="refused@kesbangpol.go.id"))
+    assert refused.value.permanent
+    with pytest.raises(DeliveryError) as down:
+        EmailChannel("127.0.0.1", free_port(), "none", "t@x.go.id").__enter__()
+    assert not down.value.permanent
+
+
+def service_with_smtp(tmp_path: Path, port: int) -> Service:
+    url = f"sqlite:///{tmp_path / 'mail.db'}"
+    environ = {
+        "TENGGAT_DATABASE_URL": url,
+        "TENGGAT_SMTP_HOST": "127.0.0.1",
+        "TENGGAT_SMTP_PORT": str(port),
+        "TENGGAT_SMTP_SECURITY": "none",
+        "TENGGAT_SMTP_USERNAME": "admin",
+        "TENGGAT_SMTP_PASSWORD": PASSWORD,
+        "TENGGAT_SMTP_SENDER": "tenggat@kesbangpol.go.id",
+    }
+    config = load_config(None, environ=environ)
+    database = Database(url)
+    database.migrate()
+    with database.write() as session:
+        apply_import(session, parse_iki(SEED.read_text(encoding="utf-8"), config.catalog), MARCH_3)
+        for key, address in ((SECRETARY, "sekretaris@kesbangpol.go.id"),
+                             (STAFF, "refused@kesbangpol.go.id")):  # fmt: skip
+            employee = session.scalars(select(models.Employee).filter_by(key=key)).one()
+            employee.email = address
+    service = Service(config, lambda: MARCH_3)
+    service.channel = ConsoleChannel(io.StringIO())
+    return service
+
+
+def test_the_service_mails_who_has_an_address_once_and_prints_the_rest(
+    tmp_path: Path, inbox: tuple[Inbox, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    handler, port = inbox
+    service = service_with_smtp(tmp_path, port)
+    service.tick()
+    service.tick()  # again: nothing new
+    (mail,) = handler.messages  # the Secretary's one message; the staff address is refused
+    assert mail["To"] == "sekretaris@kesbangpol.go.id"
+    body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Belum disampaikan oleh bawahan Anda:" in body and "YANTI HEIDA YANI" in body
+    with service.db.read() as session:
+        states = dict(
+            session.execute(
+                select(models.Outbox.recipient, models.Outbox.state).where(
+                    models.Outbox.recipient.in_([SECRETARY, STAFF])
+                )
+            ).all()
+        )
+        outcomes = set(session.scalars(select(models.Delivery.outcome)))
+    assert states == {SECRETARY: "sent", STAFF: "dead"}  # refused at once: a dead letter
+    assert outcomes == {"sent", "permanent"}
+    assert isinstance(service.channel.stream, io.StringIO)
+    printed = service.channel.stream.getvalue()
+    assert "ALEXANDER" in printed  # no address: the console still says it
+    assert PASSWORD not in printed and PASSWORD not in caplog.text
