@@ -122,6 +122,11 @@ class Service:
                             error = exc
                     permanent = isinstance(error, DeliveryError) and error.permanent
                     reason = f"{type(error).__name__}: {error}" if error else None
+                    if reason:
+                        log.warning(
+                            "send failed to=%s channel=%s notices=%d permanent=%s reason=%s",
+                            message.recipient, channel.name, len(items), permanent, reason,
+                        )  # fmt: skip
                     with self.db.write() as session:
                         for item in items:
                             state = outbox.settle(
