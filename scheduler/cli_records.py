@@ -558,7 +558,40 @@ def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
         click.echo(f"{row['state']:8} {row['attempts']}x {row['key']}  {sent}")
 
 
+@click.command("send-test")
+@click.option("--channel", "channel_name", type=click.Choice(["email", "console"]), required=True)
+@click.option("--to", "address", default="", help="The e-mail address to try.")
+def send_test(channel_name: str, address: str) -> None:
+    """Send a test message through a channel, to check its settings before going live."""
+    from notifications.console import ConsoleChannel
+    from notifications.message import DeliveryError, Message
+    from scheduler.service import Service
+
+    ctx = _ctx()
+    text = {
+        "id": "Pesan uji dari Tenggat: saluran ini siap dipakai.",
+        "en": "Test message from Tenggat: this channel works.",
+    }[ctx.language]
+    message = Message("test", text, ("send-test",), "Tenggat: pesan uji", "", address)
+    try:
+        if channel_name == "console":
+            receipt = ConsoleChannel().send(message)
+        else:
+            email = Service(ctx.config, ctx.now).email
+            if email is None:
+                raise click.UsageError("no SMTP server: set [smtp] host in config.toml")
+            if not address:
+                raise click.UsageError("--to ADDRESS is needed for e-mail")
+            with email:
+                receipt = email.send(message)
+    except DeliveryError as exc:
+        kind = "permanent" if exc.permanent else "transient"
+        raise click.ClickException(f"not sent ({kind}): {exc}") from None
+    click.echo(f"sent via {channel_name}: {receipt}")
+
+
 COMMANDS: list[Callable[..., Any]] = [
+    send_test,
     plan_command,
     outbox_command,
     import_iki,

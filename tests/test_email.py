@@ -5,7 +5,10 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from importlib import resources
@@ -162,3 +165,28 @@ def test_the_service_mails_who_has_an_address_once_and_prints_the_rest(
     printed = service.channel.stream.getvalue()
     assert "ALEXANDER" in printed  # no address: the console still says it
     assert PASSWORD not in printed and PASSWORD not in caplog.text
+
+
+def test_send_test_reaches_the_server(tmp_path: Path, inbox: tuple[Inbox, int]) -> None:
+    handler, port = inbox
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("TENGGAT_")} | {
+        "TENGGAT_DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}",
+        "TENGGAT_SMTP_HOST": "127.0.0.1",
+        "TENGGAT_SMTP_PORT": str(port),
+        "TENGGAT_SMTP_SECURITY": "none",
+        "TENGGAT_SMTP_USERNAME": "admin",
+        "TENGGAT_SMTP_PASSWORD": PASSWORD,
+    }
+    tenggat = str(Path(sys.executable).parent / "tenggat")
+    command = [tenggat, "send-test", "--channel", "email", "--to", "uji@kesbangpol.go.id"]
+    done = subprocess.run(command, env=environ, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    (mail,) = handler.messages
+    assert mail["To"] == "uji@kesbangpol.go.id"
+    assert mail["Message-ID"] in done.stdout
+    refused = subprocess.run(
+        [*command[:-1], "refused@kesbangpol.go.id"], env=environ, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode == 1 and "not sent (permanent)" in refused.stderr
+    assert PASSWORD not in done.stdout + done.stderr + refused.stdout + refused.stderr
