@@ -36,6 +36,9 @@ log = logging.getLogger("tenggat")
 
 
 class Service:
+    """The records, the plan and the channels of one process; ``clock`` is its only source
+    of the time, so tests and `run --once --as-of` can set it."""
+
     def __init__(self, config: Config, clock: Callable[[], datetime]) -> None:
         self.config = config
         self.clock = clock
@@ -61,11 +64,12 @@ class Service:
         self.db.migrate()
         with self.db.read() as session:
             people = session.scalar(select(func.count()).select_from(models.Employee)) or 0
+        channels = [self.channel.name] + ([self.email.name] if self.email else [])
         log.info(
-            "start database=%s employees=%d channel=%s",
+            "start database=%s employees=%d channels=%s",
             self.db.url.render_as_string(hide_password=True),
             people,
-            self.channel.name,
+            ",".join(channels),
         )
         if not people:
             log.warning("roster empty: import it with `tenggat import-iki FILE` or `tenggat demo`")
