@@ -154,6 +154,22 @@ _RANK = {
 }
 
 
+def headlines(statuses: Iterable[OccurrenceStatus], today: date) -> list[OccurrenceStatus]:
+    """The headline of each (employee, rule) among detailed statuses: this year's items or
+    debts still owed, the most pressing first.  ``evaluate(detail=False)`` picks the same
+    ones without listing every occurrence."""
+    best: dict[tuple[str, str], OccurrenceStatus] = {}
+    for item in statuses:
+        occ = item.occurrence
+        year = occ.due.year if occ.due is not None else period_year(occ.period)
+        if year != today.year and item.status not in _STILL_OWED:
+            continue
+        current = best.get((item.employee, item.rule))
+        if current is None or speaks_before(item, current):
+            best[(item.employee, item.rule)] = item
+    return list(best.values())
+
+
 def speaks_before(item: OccurrenceStatus, current: OccurrenceStatus) -> bool:
     """Whether ``item`` rather than ``current`` is the headline of their (person, rule)."""
     rank, current_rank = _RANK[item.status], _RANK[current.status]

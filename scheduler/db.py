@@ -35,10 +35,6 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_begin)
         self._writer = self.engine.execution_options(immediate=True)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.url.get_backend_name() == "sqlite"
-
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for queries; nothing it does is committed."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rules.evaluate import Evaluation, OccurrenceStatus, Status, evaluate
+from rules.evaluate import Evaluation, OccurrenceStatus, Status, evaluate, headlines
 from rules.schedule import Schedule
 from scheduler.records import Snapshot
 
@@ -33,11 +33,8 @@ def build(schedule: Schedule, snapshot: Snapshot, now: datetime, detail: bool = 
     evaluation = evaluate(
         schedule, snapshot.roster, snapshot.submissions, snapshot.events, now, detail=detail
     )
-    heads = evaluation.headlines
-    if detail:  # the same headlines, picked from the full list
-        heads = evaluate(
-            schedule, snapshot.roster, snapshot.submissions, snapshot.events, now, detail=False
-        ).headlines
+    today = now.astimezone(schedule.calendar.tz).date()
+    heads = headlines(evaluation.statuses, today) if detail else evaluation.headlines
     cells: dict[str, dict[str, OccurrenceStatus]] = defaultdict(dict)
     for item in heads:
         cells[item.employee][item.rule] = item
