@@ -469,8 +469,7 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
 
     ctx = _ctx()
     now = _local(ctx, as_of)
-    service = Service(ctx.config, ctx.now)
-    service.db = ctx.db
+    service = Service(ctx.config, ctx.now, ctx.db)
     _, _, notices = service.planned(now)
     with ctx.db.read() as session:
         contacts = contacts_of(session, notices)
@@ -565,7 +564,7 @@ def send_test(channel_name: str, address: str) -> None:
     """Send a test message through a channel, to check its settings before going live."""
     from notifications.console import ConsoleChannel
     from notifications.message import DeliveryError, Message
-    from scheduler.service import Service
+    from scheduler.service import email_channel
 
     ctx = _ctx()
     text = {
@@ -577,7 +576,7 @@ def send_test(channel_name: str, address: str) -> None:
         if channel_name == "console":
             receipt = ConsoleChannel().send(message)
         else:
-            email = Service(ctx.config, ctx.now).email
+            email = email_channel(ctx.config)
             if email is None:
                 raise click.UsageError("no SMTP server: set [smtp] host in config.toml")
             if not address:

@@ -35,28 +35,29 @@ from scheduler.words import long_date, rule_name
 log = logging.getLogger("tenggat")
 
 
+def email_channel(config: Config) -> EmailChannel | None:
+    """The configured SMTP server as a channel; None when no host is set."""
+    smtp = config.settings.smtp
+    if not smtp.host:
+        return None
+    password = smtp.password.get_secret_value() if smtp.password else None
+    return EmailChannel(smtp.host, smtp.port, smtp.security, smtp.sender, smtp.username, password)
+
+
 class Service:
     """The records, the plan and the channels of one process; ``clock`` is its only source
     of the time, so tests and `run --once --as-of` can set it."""
 
-    def __init__(self, config: Config, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, config: Config, clock: Callable[[], datetime], db: Database | None = None
+    ) -> None:
         self.config = config
         self.clock = clock
-        self.db = Database(config.settings.database.url)
+        self.db = db or Database(config.settings.database.url)
+        # Built once: the holidays of a year are computed on first use and kept.
+        self.schedule = config.schedule()
         self.channel = ConsoleChannel()  # for whoever no other channel reaches
-        smtp = config.settings.smtp
-        self.email = (
-            EmailChannel(
-                smtp.host,
-                smtp.port,
-                smtp.security,
-                smtp.sender,
-                smtp.username,
-                smtp.password.get_secret_value() if smtp.password else None,
-            )
-            if smtp.host
-            else None
-        )
+        self.email = email_channel(config)
         self.worker = outbox.worker_name()
 
     def start(self) -> None:
@@ -76,11 +77,10 @@ class Service:
 
     def planned(self, now: datetime) -> tuple[Snapshot, Evaluation, list[Notice]]:
         """What the records say at ``now`` and the notices that should exist then."""
-        schedule = self.config.schedule()
         with paused_gc(), self.db.read() as session:
             snap = records.snapshot(session, self.config.catalog, since_year=now.year - 1)
-        evaluation = evaluate(schedule, snap.roster, snap.submissions, snap.events, now)
-        return snap, evaluation, plan(schedule, snap.roster, evaluation)
+        evaluation = evaluate(self.schedule, snap.roster, snap.submissions, snap.events, now)
+        return snap, evaluation, plan(self.schedule, snap.roster, evaluation)
 
     def tick(self, now: datetime | None = None) -> list[Notice]:
         """Evaluate and plan at ``now``, queue the plan, dispatch; return the plan."""
