@@ -5,7 +5,6 @@ Heavy imports happen inside commands so that ``tenggat --help`` starts fast.
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -100,10 +99,6 @@ def rules() -> None:
     """The rule catalog: what is due when."""
 
 
-def _dump(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
 def _rule(ctx: Context, code: str) -> Any:
     try:
         return ctx.config.catalog.get(code)
@@ -131,7 +126,7 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
         upcoming = schedule.occurrences(rule, today, today + timedelta(days=400))
         listed.append((rule, upcoming[0] if upcoming else None))
     if as_json:
-        _dump(
+        cli_records.dump_json(
             [
                 {
                     "code": rule.code,
@@ -211,7 +206,7 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
         }
     )
     if as_json:
-        _dump({"rule": rule.code, "occurrences": rows, "warnings": warnings})
+        cli_records.dump_json({"rule": rule.code, "occurrences": rows, "warnings": warnings})
         return
     from rich.console import Console
     from rich.table import Table

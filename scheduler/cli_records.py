@@ -28,7 +28,8 @@ def _ctx() -> Context:
     return context
 
 
-def _dump(data: Any) -> None:
+def dump_json(data: Any) -> None:
+    """``--json`` output of every command: readable, UTF-8 names kept as they are."""
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
@@ -316,7 +317,7 @@ def roster_list(as_json: bool) -> None:
         snap = records.snapshot(session, ctx.config.catalog, since_year=ctx.today().year)
     people = snap.employees
     if as_json:
-        _dump(
+        dump_json(
             [
                 {
                     "key": info.key,
@@ -376,7 +377,7 @@ def _import_iki(ctx: Context, text: str, dry_run: bool, as_json: bool) -> None:
     with writing(ctx, dry_run) as session:
         outcome = roster_module.apply_import(session, result, ctx.now())
     if as_json:
-        _dump(
+        dump_json(
             {
                 "dry_run": dry_run,
                 "blocks": len(result.blocks),
@@ -479,7 +480,7 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
         )
     messages = service.compose(notices, contacts)
     if as_json:
-        _dump(
+        dump_json(
             {
                 "as_of": now.isoformat(),
                 "notices": [
@@ -545,7 +546,7 @@ def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
             for row in session.scalars(query)
         ]
     if as_json:
-        _dump({"counts": counts, "rows": rows})
+        dump_json({"counts": counts, "rows": rows})
         return
     click.echo(
         "  ".join(
