@@ -9,10 +9,9 @@ Loading is pure: the caller reads the files and passes their text.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -31,7 +30,7 @@ from pydantic import (
 )
 
 from rules.calendar import HolidayPolicy
-from rules.errors import DefinitionError, key_path, locate_key, syntax_error
+from rules.errors import DefinitionError, did_you_mean, key_path, locate_key, syntax_error
 from rules.periods import Granularity, parse_period, period_of
 
 # Expanding from a fixed epoch keeps INTERVAL meaningful and results independent of "now".
@@ -221,11 +220,6 @@ def _reason(error: ValidationError) -> tuple[tuple[str | int, ...], str]:
     return tuple(first["loc"]), message
 
 
-def _hint(code: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(code, list(known), n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
-
-
 @dataclass(frozen=True)
 class Catalog:
     """The loaded rules, the default ladder, the reminder time and the deadline overrides."""
@@ -239,7 +233,7 @@ class Catalog:
         """The rule for ``code``; a KeyError names the closest known code."""
         rule = self.rules.get(code.upper())
         if rule is None:
-            raise KeyError(f"unknown rule {code!r}{_hint(code.upper(), self.rules)}")
+            raise KeyError(f"unknown rule {code!r}{did_you_mean(code.upper(), self.rules)}")
         return rule
 
     def ladder(self, rule: Rule) -> tuple[Step, ...]:
@@ -279,7 +273,7 @@ def load_catalog(sources: Sequence[Source]) -> Catalog:
             if code not in rules:
                 raise source.error(
                     ("rules", code),
-                    f"unknown rule {code!r}{_hint(code.upper(), rules)}; "
+                    f"unknown rule {code!r}{did_you_mean(code.upper(), rules)}; "
                     "add a new rule with [[rule]]",
                 )
             if "code" in changes:
@@ -340,7 +334,7 @@ def _deadline(
     rule = rules.get(deadline.rule)
     if rule is None:
         raise source.error(
-            (*where, "rule"), f"unknown rule {deadline.rule!r}{_hint(deadline.rule, rules)}"
+            (*where, "rule"), f"unknown rule {deadline.rule!r}{did_you_mean(deadline.rule, rules)}"
         )
     try:
         parse_period(deadline.period, rule.period)

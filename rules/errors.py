@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 
 class DefinitionError(ValueError):
@@ -16,6 +17,13 @@ class DefinitionError(ValueError):
         self.line = line
         where = f"{source}:{line}" if line else source
         super().__init__(f"{where}: {key}: {reason}")
+
+
+def did_you_mean(word: str, known: Iterable[str], spell: str = "{}") -> str:
+    """ " (did you mean X?)" for the closest known word, or "" when none is close; ``spell``
+    writes the suggestion as the reader would type it (e.g. as an environment variable)."""
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean {spell.format(close[0])}?)" if close else ""
 
 
 def key_path(path: Sequence[str | int]) -> str:

@@ -7,7 +7,6 @@ Secrets (bot token, SMTP password) are read from the environment only and never 
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -22,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from rules.calendar import DayOverride, LegalCalendar
 from rules.catalog import CATALOG_KEYS, Catalog, Source, load_catalog
-from rules.errors import DefinitionError, key_path, locate_key, syntax_error
+from rules.errors import DefinitionError, did_you_mean, key_path, locate_key, syntax_error
 from rules.schedule import Schedule
 
 ENV_PREFIX = "TENGGAT_"
@@ -146,12 +145,8 @@ def _from_environment(
             continue  # TENGGAT_CONFIG and the test suite's own variables
         known = model.model_fields
         if key not in known:
-            close = difflib.get_close_matches(key, list(known), n=1)
-            hint = (
-                f" (did you mean {ENV_PREFIX}{section.upper()}_{close[0].upper()}?)"
-                if close
-                else ""
-            )
+            spell = ENV_PREFIX + section.upper() + "_{}"
+            hint = did_you_mean(key.upper(), [name.upper() for name in known], spell)
             raise ConfigError(variable, f"{section}.{key}", f"unknown setting{hint}")
         if key == "override":
             raise ConfigError(variable, f"{section}.{key}", "set overrides in config.toml")
@@ -191,8 +186,7 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
     settings_data = {k: v for k, v in data.items() if k not in CATALOG_KEYS}
     unknown = sorted(set(settings_data) - set(SECTIONS))
     if unknown:
-        close = difflib.get_close_matches(unknown[0], [*SECTIONS, *CATALOG_KEYS], n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        hint = did_you_mean(unknown[0], [*SECTIONS, *CATALOG_KEYS])
         raise ConfigError(
             name, unknown[0], f"unknown section{hint}", locate_key(text, (unknown[0],))
         )
