@@ -30,7 +30,9 @@ def _environment() -> Environment:
     return Environment(
         loader=PackageLoader("notifications", "templates"),
         undefined=StrictUndefined,  # a misspelt field fails loudly, not as an empty line
-        autoescape=select_autoescape(["html"]),  # names with "<" or "&" stay text in HTML
+        # "message.html.j2" ends in .j2, so the HTML suffix must be listed with it: a plain
+        # ["html"] never matched and left HTML unescaped.
+        autoescape=select_autoescape(["html", "html.j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.render import Item, render_text
+from notifications.render import Item, render_html, render_text
 
 SKP = "Sasaran Kinerja Pegawai (SKP)"
 OVERDUE = Item("overdue", SKP, "2025", "Jumat, 28 Februari 2025", 3, "A")
@@ -47,3 +47,12 @@ def test_english_is_available() -> None:
 def test_an_unknown_language_is_refused() -> None:
     with pytest.raises(Exception, match="fr/message"):
         render_text("A", [OVERDUE], "fr")
+
+
+def test_html_escapes_every_value_but_keeps_its_own_markup() -> None:
+    hostile = Item("overdue", "R<script>", "2025", "d & e", 1, "<b>x</b>")
+    html = render_html("A & <B>", [hostile], "id")
+    assert "Yth. A &amp; &lt;B&gt;," in html
+    assert "R&lt;script&gt;" in html and "<script>" not in html
+    assert "d &amp; e" in html
+    assert "<strong>lewat tenggat 1 hari</strong>" in html
