@@ -86,6 +86,9 @@ class Employee(Base):
     superior_origin: Mapped[str] = mapped_column(String(16), default="iki")
     roles: Mapped[str] = mapped_column(String(100), default="")  # space-separated
     telegram_chat_id: Mapped[str | None] = mapped_column(String(32))
+    # Why Telegram cannot reach this chat (bot blocked, chat not found), set by the
+    # dispatcher; messages go by e-mail until an admin sets the contact again.
+    telegram_unreachable: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     review: Mapped[str] = mapped_column(Text, default="")
@@ -205,3 +208,14 @@ class Delivery(Base):
     at: Mapped[datetime] = mapped_column()
     outcome: Mapped[str] = mapped_column(String(16))  # sent | transient | permanent
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ServiceState(Base):
+    """Small facts the service keeps about itself (last tick, last error, who schedules),
+    one row per name, read by `tenggat health`."""
+
+    __tablename__ = "service_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column()
