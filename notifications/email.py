@@ -10,10 +10,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from types import TracebackType
 
-from notifications.message import DeliveryError, Message
+from notifications.message import DeliveryError, Message, OneByOne
 
 
-class EmailChannel:
+class EmailChannel(OneByOne):
     """Opened once for a batch (``with channel:``), so fifty messages cost one login."""
 
     name = "email"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -23,9 +26,68 @@ class Message:
 
 class DeliveryError(Exception):
     """A message that did not go out.  ``permanent`` means retrying cannot help (a refused
-    address, a blocked bot); ``retry_after`` is the server's own wait, in seconds."""
+    address, a blocked bot); ``unreachable`` that the address itself is dead, so another
+    channel should be tried; ``retry_after`` is the server's own wait, in seconds."""
 
-    def __init__(self, reason: str, permanent: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        permanent: bool,
+        retry_after: float | None = None,
+        unreachable: bool = False,
+    ) -> None:
         super().__init__(reason)
-        self.permanent = permanent
+        self.permanent = permanent or unreachable
         self.retry_after = retry_after
+        self.unreachable = unreachable
+
+
+# Told each message's index and result as soon as it is known, so that the caller can record
+# it before the rest of the batch is done: a crash then repeats at most what was in flight.
+Report = Callable[[int, "str | DeliveryError"], None]
+
+
+class Channel(Protocol):
+    """The one interface of every channel: opened once for a dispatch run (``with
+    channel:``, so a connection or a bot session is reused), then given batches.  Each
+    message gets a receipt or a DeliveryError, in order; nothing else escapes."""
+
+    name: str
+
+    def __enter__(self) -> Channel: ...
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None: ...
+
+    def deliver(
+        self, messages: Sequence[Message], report: Report | None = None
+    ) -> list[str | DeliveryError]: ...
+
+
+class OneByOne:
+    """For channels that send one message at a time: ``deliver`` is ``send`` in a loop, and
+    any failure, even a bug, becomes that message's error instead of ending the batch."""
+
+    def send(self, message: Message) -> str:
+        raise NotImplementedError
+
+    def deliver(
+        self, messages: Sequence[Message], report: Report | None = None
+    ) -> list[str | DeliveryError]:
+        results: list[str | DeliveryError] = []
+        for index, message in enumerate(messages):
+            result: str | DeliveryError
+            try:
+                result = self.send(message)
+            except DeliveryError as exc:
+                result = exc
+            except Exception as exc:
+                result = DeliveryError(f"{type(exc).__name__}: {exc}", permanent=False)
+            if report is not None:
+                report(index, result)
+            results.append(result)
+        return results

@@ -15,14 +15,16 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 @dataclass(frozen=True)
 class Item:
-    """One obligation in a message: whose, what, when, and how it stands."""
+    """One line of a message: whose obligation, what, when, and how it stands."""
 
-    kind: str  # reminder | due_today | overdue | escalation
+    kind: str  # reminder | due_today | overdue | escalation | contact
     rule: str  # the rule's name
     period: str
     due: str  # e.g. "Jumat, 28 Februari 2025"
     days_late: int | None
-    subject: str  # whose obligation it is
+    subject: str  # whose obligation (or contact) it is
+    subject_key: str = ""  # their NIP or provisional key
+    detail: str = ""  # for a contact: why it failed
 
 
 @cache
@@ -43,23 +45,22 @@ SUBJECT = {
     "id": "Tenggat: {count} kewajiban perlu perhatian",
     "en": "Tenggat: {count} obligation(s) need attention",
 }
+TEXT, HTML, TELEGRAM = "message.txt.j2", "message.html.j2", "message.telegram.html.j2"
+# Sections in the order a recipient reads them: their own, their team's, contacts to fix.
+SECTIONS = {"own": None, "team": "escalation", "contact": "contact"}
 
 
-def _render(name: str, recipient: str, items: list[Item], language: str) -> str:
-    own = [item for item in items if item.kind != "escalation"]
-    team = [item for item in items if item.kind == "escalation"]
-    template = _environment().get_template(f"{language}/{name}")
-    return template.render(recipient=recipient, own=own, team=team).strip()
-
-
-def render_text(recipient: str, items: list[Item], language: str) -> str:
-    """The plain-text message for ``recipient``: their own items, then their team's."""
-    return _render("message.txt.j2", recipient, items, language)
-
-
-def render_html(recipient: str, items: list[Item], language: str) -> str:
-    """The same message as HTML, from the same items, every value escaped."""
-    return _render("message.html.j2", recipient, items, language)
+def render(template: str, recipient: str, items: list[Item], language: str) -> str:
+    """``message.txt.j2`` (plain text), ``message.html.j2`` (e-mail) or
+    ``message.telegram.html.j2`` for ``recipient``, the sentences in ``language``."""
+    kinds = {kind for kind in SECTIONS.values() if kind}
+    grouped = {
+        name: [i for i in items if (i.kind == kind if kind else i.kind not in kinds)]
+        for name, kind in SECTIONS.items()
+    }
+    sections = [(name, group) for name, group in grouped.items() if group]
+    page = _environment().get_template(template)
+    return page.render(recipient=recipient, sections=sections, language=language).strip()
 
 
 def subject(items: list[Item], language: str) -> str:

@@ -35,6 +35,16 @@ class DayOverride:
     reference: str
 
 
+@dataclass(frozen=True)
+class SendingWindow:
+    """When people may be messaged: from ``start`` to ``end`` local time, and on working
+    days only unless ``working_days_only`` is off.  The default is the office day."""
+
+    start: time = time(7, 30)
+    end: time = time(17, 0)
+    working_days_only: bool = True
+
+
 class LegalCalendar:
     """Working-day arithmetic on the Indonesian calendar in one time zone.
 
@@ -115,6 +125,26 @@ class LegalCalendar:
 
     def at(self, day: date, clock: time) -> datetime:
         return datetime.combine(day, clock, tzinfo=self.tz)
+
+    def sending_window(self, now: datetime, window: SendingWindow) -> datetime:
+        """The first instant at or after ``now`` when messages may go out: ``now`` itself
+        inside the window, else the window's next opening (the next working day's when
+        ``window.working_days_only``).  A message outside the window waits; it is never
+        dropped."""
+        local = now.astimezone(self.tz)
+        day = local.date()
+        if window.start <= local.time() < window.end and self._sends_on(day, window):
+            return now
+        if local.time() >= window.end or not self._sends_on(day, window):
+            day += timedelta(days=1)
+        elif local.time() < window.start:
+            return self.at(day, window.start)
+        while not self._sends_on(day, window):
+            day += timedelta(days=1)
+        return self.at(day, window.start)
+
+    def _sends_on(self, day: date, window: SendingWindow) -> bool:
+        return self.is_working_day(day) or not window.working_days_only
 
     def warnings(self, year: int) -> list[str]:
         """What the holiday data for ``year`` cannot vouch for, in plain words."""

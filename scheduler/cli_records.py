@@ -170,6 +170,7 @@ def contact(nip: str, chat_id: str | None, email: str | None) -> None:
         employee = records.find_employee(session, nip)
         if chat_id is not None:
             employee.telegram_chat_id = chat_id or None
+            employee.telegram_unreachable = None  # a new chat gets a new chance
         if email is not None:
             employee.email = email or None
         click.echo(
@@ -466,7 +467,8 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
     from sqlalchemy import select
 
     from scheduler import models
-    from scheduler.service import Service, contacts_of
+    from scheduler.dispatch import contacts_of
+    from scheduler.service import Service
 
     ctx = _ctx()
     now = _local(ctx, as_of)
@@ -478,7 +480,7 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
         states = dict(
             session.execute(query.where(models.Outbox.key.in_([n.key for n in notices]))).all()
         )
-    messages = service.compose(notices, contacts)
+    messages = service.dispatcher.compose(notices, contacts)
     if as_json:
         dump_json(
             {
@@ -495,17 +497,22 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
                     for n in notices
                 ],
                 "messages": [
-                    {"recipient": m.recipient, "text": m.text, "keys": list(m.keys)}
-                    for m, _ in messages
+                    {
+                        "recipient": o.message.recipient,
+                        "channel": o.channel,
+                        "text": o.message.text,
+                        "keys": list(o.message.keys),
+                    }
+                    for o in messages
                 ],
             }
         )
         return
-    for message, group in messages:
-        fate = sorted({states.get(n.key, "new") for n in group})
-        why = ", ".join(f"{n.rule} {n.period} {n.step}" for n in group)
-        click.echo(f"→ {message.recipient} [{'/'.join(fate)}] ({why})")
-        click.echo(message.text + "\n")
+    for o in messages:
+        fate = sorted({states.get(n.key, "new") for n in o.entries})
+        why = ", ".join(f"{n.rule} {n.period} {n.step}" for n in o.entries)
+        click.echo(f"→ {o.message.recipient} via {o.channel} [{'/'.join(fate)}] ({why})")
+        click.echo(o.message.text + "\n")
     click.echo(f"{len(notices)} notices in {len(messages)} messages at {now:%Y-%m-%d %H:%M %Z}")
 
 
@@ -559,35 +566,47 @@ def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
 
 
 @click.command("send-test")
-@click.option("--channel", "channel_name", type=click.Choice(["email", "console"]), required=True)
-@click.option("--to", "address", default="", help="The e-mail address to try.")
+@click.option(
+    "--channel", "channel_name", type=click.Choice(["telegram", "email", "console"]), required=True
+)
+@click.option("--to", "address", default="", help="The chat id or e-mail address to try.")
 def send_test(channel_name: str, address: str) -> None:
     """Send a test message through a channel, to check its settings before going live."""
     from notifications.console import ConsoleChannel
-    from notifications.message import DeliveryError, Message
-    from scheduler.service import email_channel
+    from notifications.message import Channel, DeliveryError, Message
+    from scheduler import records
+    from scheduler.service import email_channel, telegram_channel
 
     ctx = _ctx()
     text = {
         "id": "Pesan uji dari Tenggat: saluran ini siap dipakai.",
         "en": "Test message from Tenggat: this channel works.",
     }[ctx.language]
+    setting = {
+        "telegram": "set TENGGAT_TELEGRAM_TOKEN",
+        "email": "set [smtp] host in config.toml",
+    }
+    channel: Channel | None = {
+        "telegram": telegram_channel,
+        "email": email_channel,
+        "console": lambda _config: ConsoleChannel(),
+    }[channel_name](ctx.config)
+    if channel is None:
+        raise click.UsageError(f"{channel_name} is not configured: {setting[channel_name]}")
+    if channel_name != "console" and not address:
+        raise click.UsageError(f"--to is needed for {channel_name} (a chat id or an address)")
+    if channel_name == "telegram" and not records.is_chat_id(address):
+        raise click.BadParameter("a Telegram chat id is a number", param_hint="--to")
     message = Message("test", text, ("send-test",), "Tenggat: pesan uji", "", address)
     try:
-        if channel_name == "console":
-            receipt = ConsoleChannel().send(message)
-        else:
-            email = email_channel(ctx.config)
-            if email is None:
-                raise click.UsageError("no SMTP server: set [smtp] host in config.toml")
-            if not address:
-                raise click.UsageError("--to ADDRESS is needed for e-mail")
-            with email:
-                receipt = email.send(message)
-    except DeliveryError as exc:
-        kind = "permanent" if exc.permanent else "transient"
-        raise click.ClickException(f"not sent ({kind}): {exc}") from None
-    click.echo(f"sent via {channel_name}: {receipt}")
+        with channel:
+            result = channel.deliver([message])[0]
+    except DeliveryError as exc:  # the channel could not be opened
+        result = exc
+    if isinstance(result, DeliveryError):
+        kind = "permanent" if result.permanent else "transient"
+        raise click.ClickException(f"not sent ({kind}): {result}")
+    click.echo(f"sent via {channel_name}: {result}")
 
 
 COMMANDS: list[Callable[..., Any]] = [

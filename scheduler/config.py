@@ -11,15 +11,23 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from rules.calendar import DayOverride, LegalCalendar
+from rules.calendar import DayOverride, LegalCalendar, SendingWindow
 from rules.catalog import CATALOG_KEYS, Catalog, Source, load_catalog
 from rules.errors import DefinitionError, did_you_mean, key_path, locate_key, syntax_error
 from rules.schedule import Schedule
@@ -39,6 +47,7 @@ class ServiceSettings(_Section):
     timezone: str = "Asia/Makassar"
     language: Literal["id", "en"] = "id"
     tick_minutes: int = Field(default=15, ge=1, le=1440)  # how often the service looks
+    health_port: int = Field(default=0, ge=0, le=65535)  # GET /health on 127.0.0.1; 0 = off
 
     @field_validator("timezone")
     @classmethod
@@ -57,6 +66,23 @@ class DatabaseSettings(_Section):
 class TelegramSettings(_Section):
     api_url: str = "https://api.telegram.org/bot"
     token: SecretStr | None = None
+    # Telegram allows about 30 messages a second overall and one a second per chat.
+    rate: float = Field(default=29.0, gt=0)
+    per_chat_seconds: float = Field(default=1.0, ge=0)
+
+
+class DeliverySettings(_Section):
+    """When people may be messaged (local time); outside it messages wait, never drop."""
+
+    start: time = time(7, 30)
+    end: time = time(17, 0)
+    working_days_only: bool = True
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> DeliverySettings:
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start} must be before end {self.end}")
+        return self
 
 
 class SmtpSettings(_Section):
@@ -84,6 +110,7 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     telegram: TelegramSettings = TelegramSettings()
     smtp: SmtpSettings = SmtpSettings()
+    delivery: DeliverySettings = DeliverySettings()
     calendar: CalendarSettings = CalendarSettings()
 
 
@@ -92,6 +119,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "database": DatabaseSettings,
     "telegram": TelegramSettings,
     "smtp": SmtpSettings,
+    "delivery": DeliverySettings,
     "calendar": CalendarSettings,
 }
 
@@ -110,6 +138,10 @@ class Config:
             for o in self.settings.calendar.override
         ]
         return LegalCalendar(overrides, ZoneInfo(self.settings.service.timezone))
+
+    def window(self) -> SendingWindow:
+        delivery = self.settings.delivery
+        return SendingWindow(delivery.start, delivery.end, delivery.working_days_only)
 
     def schedule(self) -> Schedule:
         return Schedule(self.catalog, self.calendar())

@@ -16,8 +16,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from rules.plan import Notice
@@ -33,8 +34,32 @@ def worker_name() -> str:
 
 
 def enqueue(session: Session, notices: Sequence[Notice], now: datetime) -> int:
-    """Add the notices not in the outbox yet; return how many were new."""
-    if not notices:
+    """Add the planned notices not in the outbox yet; return how many were new."""
+    return add(
+        session,
+        [
+            {
+                "key": n.key,
+                "recipient": n.recipient,
+                "role": n.role,
+                "kind": n.kind.value,
+                "employee": n.employee,
+                "rule_code": n.rule,
+                "period": n.period,
+                "step": n.step,
+                "due": n.due,
+                "days_late": n.days_late,
+            }
+            for n in notices
+        ],
+        now,
+    )
+
+
+def add(session: Session, rows: Sequence[dict[str, object]], now: datetime) -> int:
+    """Insert outbox rows (columns from ``key`` to ``days_late``) whose key is new, due at
+    ``now``; return how many were new.  A key already there, in any state, adds nothing."""
+    if not rows:
         return 0
     from sqlalchemy.dialects import postgresql, sqlite
 
@@ -44,26 +69,8 @@ def enqueue(session: Session, notices: Sequence[Notice], now: datetime) -> int:
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(models.Outbox.id)
     )
-    rows = [
-        {
-            "key": n.key,
-            "recipient": n.recipient,
-            "role": n.role,
-            "kind": n.kind.value,
-            "employee": n.employee,
-            "rule_code": n.rule,
-            "period": n.period,
-            "step": n.step,
-            "due": n.due,
-            "days_late": n.days_late,
-            "planned_at": now,
-            "state": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-        }
-        for n in notices
-    ]
-    return len(session.execute(statement, rows).all())
+    fresh = {"planned_at": now, "state": "pending", "attempts": 0, "next_attempt_at": now}
+    return len(session.execute(statement, [{**row, **fresh} for row in rows]).all())
 
 
 @dataclass(frozen=True)
@@ -130,40 +137,89 @@ def claim(session: Session, worker: str, now: datetime, recipients: int = 50) ->
     ]
 
 
-def settle(
-    session: Session,
-    item: Claimed,
-    worker: str,
-    channel: str,
-    now: datetime,
-    receipt: str | None = None,
-    error: str | None = None,
-    permanent: bool = False,
-) -> str:
-    """Record the attempt and mark the row sent, or put it back with backoff, or give up
-    (at once when the error is permanent, else after MAX_ATTEMPTS) as a dead letter with
-    the reason.  Returns the new state."""
-    if error is None:
-        state, values = "sent", {"sent_at": now, "channel": channel, "receipt": receipt}
-    elif permanent or item.attempts >= MAX_ATTEMPTS:
-        state, values = "dead", {"channel": channel, "receipt": error[:200]}
-    else:
-        wait = min(60 * 2 ** (item.attempts - 1), 3600) * random.uniform(0.8, 1.2)
-        state, values = "pending", {"next_attempt_at": now + timedelta(seconds=wait)}
+@dataclass(frozen=True)
+class Attempt:
+    """What became of one claimed row: a receipt, or an error and what it allows.
+
+    ``reroute`` puts the row straight back for another channel (the Telegram chat is
+    dead, e-mail may still reach the person); ``retry_after`` is the server's own wait.
+    """
+
+    item: Claimed
+    channel: str
+    receipt: str | None = None
+    error: str | None = None
+    permanent: bool = False
+    retry_after: float | None = None
+    reroute: bool = False
+
+    @property
+    def outcome(self) -> str:
+        if self.error is None:
+            return "sent"
+        return "rerouted" if self.reroute else "permanent" if self.permanent else "transient"
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """Wait before the next try: doubling from a minute, at most an hour, with jitter so
+    that rows failed together do not all come back together; never less than the server
+    asked for."""
+    wait = min(60 * 2 ** (attempts - 1), 3600) * random.uniform(0.8, 1.2)
+    return timedelta(seconds=max(wait, retry_after or 0))
+
+
+def settle(session: Session, attempts: Sequence[Attempt], worker: str, now: datetime) -> list[str]:
+    """Record every attempt in the delivery log and mark each row sent, or put it back
+    (at once when rerouted, else with backoff), or give up on it (at once when the error
+    is permanent, else after MAX_ATTEMPTS) as a dead letter with the reason.  Two
+    statements for the whole batch; a row no longer claimed by ``worker`` is left alone.
+    Returns the new states."""
+    rows, states = [], []
+    for a in attempts:
+        values: dict[str, object] = {"row": a.item.id, "channel": a.channel, "receipt": None}
+        values["sent_at"] = None
+        values["next"] = now
+        if a.error is None:
+            state = "sent"
+            values.update(sent_at=now, receipt=a.receipt)
+        elif a.reroute:
+            state, values["next"] = "pending", now
+        elif a.permanent or a.item.attempts >= MAX_ATTEMPTS:
+            state, values["receipt"] = "dead", a.error[:200]
+        else:
+            state, values["next"] = "pending", now + backoff(a.item.attempts, a.retry_after)
+        rows.append({**values, "state": state})
+        states.append(state)
+    if not rows:
+        return states
+    table = cast(Table, models.Outbox.__table__)
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("row"), table.c.claimed_by == worker)
+        .values(
+            state=bindparam("state"),
+            claimed_by=None,
+            claimed_at=None,
+            sent_at=bindparam("sent_at"),
+            channel=bindparam("channel"),
+            receipt=bindparam("receipt"),
+            next_attempt_at=bindparam("next"),
+        ),
+        rows,
+    )
     session.execute(
-        update(models.Outbox)
-        .where(models.Outbox.id == item.id, models.Outbox.claimed_by == worker)
-        .values(state=state, claimed_by=None, claimed_at=None, **values)
+        insert(models.Delivery),
+        [
+            {
+                "outbox_id": a.item.id,
+                "attempt": a.item.attempts,
+                "channel": a.channel,
+                "worker": worker,
+                "at": now,
+                "outcome": a.outcome,
+                "detail": a.receipt or a.error or "",
+            }
+            for a in attempts
+        ],
     )
-    session.add(
-        models.Delivery(
-            outbox_id=item.id,
-            attempt=item.attempts,
-            channel=channel,
-            worker=worker,
-            at=now,
-            outcome="sent" if error is None else "permanent" if permanent else "transient",
-            detail=receipt or error or "",
-        )
-    )
-    return state
+    return states

@@ -335,3 +335,15 @@ def units_by_name(session: Session, names: Iterable[str]) -> dict[str, models.Un
         session.add(found[name])
     session.flush()
     return found
+
+
+def admins(session: Session) -> list[str]:
+    """Who is told about problems with the roster's contacts: the active employees with the
+    admin role, else the Secretary."""
+    table = models.Employee
+    active = table.active.is_(True)
+    for role in ("admin", "secretary"):
+        keys = list(session.scalars(select(table.key).where(active, table.roles.contains(role))))
+        if keys:
+            return sorted(keys)
+    return []

@@ -8,29 +8,26 @@ after downtime sends each open occurrence's newest step once.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 import time
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from notifications.console import ConsoleChannel
 from notifications.email import EmailChannel
-from notifications.message import DeliveryError, Message
-from notifications.render import Item, render_html, render_text, subject
+from notifications.message import Channel
+from notifications.telegram import TelegramChannel
 from rules.evaluate import Evaluation, evaluate, paused_gc
 from rules.plan import Notice, plan
 from scheduler import models, outbox, records
 from scheduler.config import Config
 from scheduler.db import Database
+from scheduler.dispatch import Dispatcher
 from scheduler.records import Snapshot
-from scheduler.words import long_date, rule_name
 
 log = logging.getLogger("tenggat")
 
@@ -42,6 +39,19 @@ def email_channel(config: Config) -> EmailChannel | None:
         return None
     password = smtp.password.get_secret_value() if smtp.password else None
     return EmailChannel(smtp.host, smtp.port, smtp.security, smtp.sender, smtp.username, password)
+
+
+def telegram_channel(config: Config) -> TelegramChannel | None:
+    """The bot as a channel; None when no token is set (TENGGAT_TELEGRAM_TOKEN)."""
+    telegram = config.settings.telegram
+    if telegram.token is None:
+        return None
+    return TelegramChannel(
+        telegram.token.get_secret_value(),
+        telegram.api_url,
+        rate=telegram.rate,
+        per_chat=telegram.per_chat_seconds,
+    )
 
 
 class Service:
@@ -56,21 +66,38 @@ class Service:
         self.db = db or Database(config.settings.database.url)
         # Built once: the holidays of a year are computed on first use and kept.
         self.schedule = config.schedule()
-        self.channel = ConsoleChannel()  # for whoever no other channel reaches
-        self.email = email_channel(config)
+        self.window = config.window()
+        # In order of preference; the console reaches whoever the others cannot.
+        channels: list[Channel | None] = [
+            telegram_channel(config),
+            email_channel(config),
+            ConsoleChannel(),
+        ]
+        self.channels: dict[str, Channel] = {c.name: c for c in channels if c is not None}
         self.worker = outbox.worker_name()
+        self.dispatcher = Dispatcher(
+            self.db,
+            config.catalog,
+            self.schedule.calendar,
+            self.window,
+            self.channels,
+            config.settings.service.language,
+            self.worker,
+        )
 
     def start(self) -> None:
         """Bring the schema up to date and say what the service will work from."""
         self.db.migrate()
         with self.db.read() as session:
             people = session.scalar(select(func.count()).select_from(models.Employee)) or 0
-        channels = [self.channel.name] + ([self.email.name] if self.email else [])
         log.info(
-            "start database=%s employees=%d channels=%s",
+            "start database=%s employees=%d channels=%s window=%s-%s%s",
             self.db.url.render_as_string(hide_password=True),
             people,
-            ",".join(channels),
+            ",".join(self.channels),
+            self.window.start.strftime("%H:%M"),
+            self.window.end.strftime("%H:%M"),
+            " working-days" if self.window.working_days_only else "",
         )
         if not people:
             log.warning("roster empty: import it with `tenggat import-iki FILE` or `tenggat demo`")
@@ -100,122 +127,8 @@ class Service:
         return notices
 
     def dispatch(self, now: datetime) -> int:
-        """Send what the outbox holds for now, one message per person, by e-mail where an
-        address and an SMTP server are known, else on the console; return how many notices
-        were sent."""
-        sent = 0
-        while True:
-            with self.db.write() as session:
-                batch = outbox.claim(session, self.worker, now)
-                contacts = contacts_of(session, batch)
-            if not batch:
-                return sent
-            with contextlib.ExitStack() as stack:
-                opened: dict[str, Exception | None] = {}
-                for message, items in self.compose(batch, contacts):
-                    channel: ConsoleChannel | EmailChannel = self.channel
-                    if message.address and self.email is not None:
-                        channel = self.email
-                        if channel.name not in opened:  # one connection for the batch
-                            opened[channel.name] = _opened(stack, self.email)
-                    receipt, error = None, opened.get(channel.name)
-                    if error is None:
-                        try:
-                            receipt = channel.send(message)
-                        except Exception as exc:  # a channel failing is recorded, never fatal
-                            error = exc
-                    permanent = isinstance(error, DeliveryError) and error.permanent
-                    reason = f"{type(error).__name__}: {error}" if error else None
-                    if reason:
-                        log.warning(
-                            "send failed to=%s channel=%s notices=%d permanent=%s reason=%s",
-                            message.recipient, channel.name, len(items), permanent, reason,
-                        )  # fmt: skip
-                    with self.db.write() as session:
-                        for item in items:
-                            state = outbox.settle(
-                                session, item, self.worker, channel.name, now, receipt, reason,
-                                permanent,
-                            )  # fmt: skip
-                            sent += state == "sent"
-
-    def compose(
-        self, entries: Sequence[E], contacts: Mapping[str, tuple[str, str | None]]
-    ) -> list[tuple[Message, list[E]]]:
-        """Everything each recipient is owed, as one message in the configured language."""
-        language = self.config.settings.service.language
-        catalog = self.config.catalog
-        grouped: dict[str, list[E]] = defaultdict(list)
-        for entry in entries:
-            grouped[entry.recipient].append(entry)
-
-        def name(key: str) -> str:
-            return contacts[key][0] if key in contacts else key
-
-        composed = []
-        for recipient, group in grouped.items():
-            items = [
-                Item(
-                    kind=str(entry.kind),
-                    rule=rule_name(catalog.get(entry.rule), language),
-                    period=entry.period,
-                    due=long_date(entry.due, language),
-                    days_late=entry.days_late,
-                    subject=name(entry.employee),
-                )
-                for entry in group
-            ]
-            message = Message(
-                recipient=f"{name(recipient)} ({recipient})",
-                text=render_text(name(recipient), items, language),
-                keys=tuple(entry.key for entry in group),
-                subject=subject(items, language),
-                html=render_html(name(recipient), items, language),
-                address=(contacts.get(recipient, ("", None))[1] or "") if self.email else "",
-            )
-            composed.append((message, group))
-        return composed
-
-
-def _opened(stack: contextlib.ExitStack, channel: EmailChannel) -> Exception | None:
-    """Open a channel for the rest of the batch; the error, if it cannot be opened."""
-    try:
-        stack.enter_context(channel)
-    except DeliveryError as exc:
-        return exc
-    return None
-
-
-class Entry(Protocol):
-    """What a message needs of a notice, planned or claimed from the outbox."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def recipient(self) -> str: ...
-    @property
-    def employee(self) -> str: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def rule(self) -> str: ...
-    @property
-    def period(self) -> str: ...
-    @property
-    def due(self) -> date: ...
-    @property
-    def days_late(self) -> int | None: ...
-
-
-E = TypeVar("E", bound=Entry)
-
-
-def contacts_of(session: Session, entries: Sequence[Entry]) -> dict[str, tuple[str, str | None]]:
-    """Name and e-mail of everyone the entries mention, in one query."""
-    keys = {e.recipient for e in entries} | {e.employee for e in entries}
-    table = models.Employee
-    query = select(table.key, table.name, table.email).where(table.key.in_(keys))
-    return {key: (name, email) for key, name, email in session.execute(query)}
+        """Send what the outbox holds for ``now``; return how many notices were sent."""
+        return self.dispatcher.run(now)
 
 
 def run_forever(service: Service, every_minutes: int) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from rules.calendar import WITA, DayOverride, HolidayPolicy, LegalCalendar
+from rules.calendar import WITA, DayOverride, HolidayPolicy, LegalCalendar, SendingWindow
 
 
 def days(start: date, end: date) -> list[date]:
@@ -183,3 +183,36 @@ def test_at_is_local_wall_clock(calendar: LegalCalendar) -> None:
     moment = calendar.at(date(2025, 2, 28), datetime.min.time().replace(hour=8))
     assert moment.astimezone(UTC) == datetime(2025, 2, 28, 0, 0, tzinfo=UTC)
     assert str(WITA) == "Asia/Makassar"
+
+
+WINDOW = SendingWindow(time(7, 30), time(17, 0), working_days_only=True)
+
+
+@pytest.mark.parametrize(
+    ("now", "opens"),
+    [
+        ("2025-03-03 09:00", "2025-03-03 09:00"),  # Monday, inside: now
+        ("2025-03-03 07:29", "2025-03-03 07:30"),  # before opening: the same morning
+        ("2025-03-03 17:00", "2025-03-04 07:30"),  # closing time is outside
+        ("2025-03-07 22:00", "2025-03-10 07:30"),  # Friday night → Monday
+        ("2025-03-08 10:00", "2025-03-10 07:30"),  # Saturday → Monday
+        ("2025-03-28 18:00", "2025-04-08 07:30"),  # Nyepi + Idul Fitri + cuti bersama
+    ],
+)
+def test_sending_window_defers_to_the_next_opening(
+    calendar: LegalCalendar, now: str, opens: str
+) -> None:
+    moment = datetime.fromisoformat(now).replace(tzinfo=calendar.tz)
+    assert calendar.sending_window(moment, WINDOW) == datetime.fromisoformat(opens).replace(
+        tzinfo=calendar.tz
+    )
+
+
+def test_sending_window_every_day_and_from_utc(calendar: LegalCalendar) -> None:
+    daily = SendingWindow(time(7, 30), time(17, 0), working_days_only=False)
+    saturday_night_utc = datetime(2025, 3, 8, 10, 0, tzinfo=UTC)  # 18:00 WITA
+    assert calendar.sending_window(saturday_night_utc, daily) == datetime(
+        2025, 3, 9, 7, 30, tzinfo=calendar.tz
+    )
+    inside = datetime(2025, 3, 8, 2, 0, tzinfo=UTC)  # Saturday 10:00 WITA
+    assert calendar.sending_window(inside, daily) is inside

@@ -135,7 +135,7 @@ def service_with_smtp(tmp_path: Path, port: int) -> Service:
             employee = session.scalars(select(models.Employee).filter_by(key=key)).one()
             employee.email = address
     service = Service(config, lambda: MARCH_3)
-    service.channel = ConsoleChannel(io.StringIO())
+    service.channels["console"] = ConsoleChannel(io.StringIO())
     return service
 
 
@@ -161,8 +161,9 @@ def test_the_service_mails_who_has_an_address_once_and_prints_the_rest(
         outcomes = set(session.scalars(select(models.Delivery.outcome)))
     assert states == {SECRETARY: "sent", STAFF: "dead"}  # refused at once: a dead letter
     assert outcomes == {"sent", "permanent"}
-    assert isinstance(service.channel.stream, io.StringIO)
-    printed = service.channel.stream.getvalue()
+    console = service.channels["console"]
+    assert isinstance(console, ConsoleChannel) and isinstance(console.stream, io.StringIO)
+    printed = console.stream.getvalue()
     assert "ALEXANDER" in printed  # no address: the console still says it
     assert PASSWORD not in printed and PASSWORD not in caplog.text
 

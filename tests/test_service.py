@@ -74,7 +74,7 @@ def test_run_once_sends_overdue_and_escalations_on_the_console(tmp_path: Path, s
 def service_on(url: str, now: datetime) -> Service:
     """A service on the database at ``url`` whose console writes into a buffer."""
     service = Service(load_config(None, environ={"TENGGAT_DATABASE_URL": url}), lambda: now)
-    service.channel = ConsoleChannel(io.StringIO())
+    service.channels["console"] = ConsoleChannel(io.StringIO())
     return service
 
 
@@ -114,8 +114,9 @@ def test_ticks_and_restarts_send_each_notice_once(database_url: str) -> None:
     restarted.tick()  # a new process after a restart: nothing is sent twice
     sent = deliveries(database_url)
     assert len(sent) == len(planned) == len({key for key, _ in sent})
-    assert isinstance(restarted.channel.stream, io.StringIO)
-    assert restarted.channel.stream.getvalue() == ""
+    console = restarted.channels["console"]
+    assert isinstance(console, ConsoleChannel) and isinstance(console.stream, io.StringIO)
+    assert console.stream.getvalue() == ""
 
 
 def test_two_dispatchers_at_once_deliver_each_notice_once(database_url: str) -> None:

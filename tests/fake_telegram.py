@@ -1,0 +1,173 @@
+"""A fake Telegram Bot API on 127.0.0.1, for tests and benchmarks.
+
+python-telegram-bot talks to it through ``base_url`` exactly as it talks to Telegram:
+form-encoded POSTs to ``/bot<TOKEN>/<method>``.  It answers ``getMe`` and ``sendMessage``,
+records every message it accepted, and can be told to answer a chat with a scripted error
+(429 with ``retry_after``, 403 blocked, 400 chat not found, 500) or to enforce Telegram's
+limits (messages per second overall, one message per second per chat) with 429s, which it
+counts.  It lives beside the tests because it is a test double of Telegram, not of our code.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+TOKEN = "123456:TEST-token-never-printed"
+BOT = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "Tenggat",
+    "username": "tenggat_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+BLOCKED = (403, "Forbidden: bot was blocked by the user")
+NOT_FOUND = (400, "Bad Request: chat not found")
+SERVER_ERROR = (500, "Internal Server Error")
+
+
+def too_many(retry_after: int) -> tuple[int, str, int]:
+    """A scripted 429 asking the client to wait ``retry_after`` seconds."""
+    return (429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+
+@dataclass
+class Sent:
+    chat_id: str
+    text: str
+    parse_mode: str | None
+    reply_markup: Any
+    at: float  # time.monotonic() when accepted
+
+
+@dataclass
+class FakeBotAPI:
+    """Start with ``with FakeBotAPI() as api:``; ``api.base_url`` goes to the client."""
+
+    token: str = TOKEN
+    rate: float | None = None  # accepted sendMessage per second overall; more → 429
+    per_chat: float | None = None  # minimum seconds between two messages to one chat
+    sent: list[Sent] = field(default_factory=list)
+    refused_429: int = 0
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _script: dict[str, deque[tuple[Any, ...]]] = field(default_factory=lambda: defaultdict(deque))
+    _always: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    _window: deque[float] = field(default_factory=deque)
+    _last: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __enter__(self) -> FakeBotAPI:
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Telegram does
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode()
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    params = json.loads(body or "{}")
+                else:
+                    params = dict(parse_qsl(body))
+                status, payload = api.answer(self.path, params)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_args: Any) -> None:  # quiet
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/bot"
+
+    def script(self, chat_id: str | int, *answers: tuple[Any, ...]) -> None:
+        """Answer the next sendMessage calls to ``chat_id`` with these errors, in order."""
+        self._script[str(chat_id)].extend(answers)
+
+    def always(self, chat_id: str | int, answer: tuple[Any, ...]) -> None:
+        """Answer every sendMessage to ``chat_id`` with this error."""
+        self._always[str(chat_id)] = answer
+
+    def texts(self, chat_id: str | int) -> list[str]:
+        return [s.text for s in self.sent if s.chat_id == str(chat_id)]
+
+    def answer(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        token, _, method = path.removeprefix("/bot").partition("/")
+        with self._lock:
+            self.calls[method] += 1
+            if token != self.token:
+                return _error(401, "Unauthorized")
+            if method == "getMe":
+                return 200, {"ok": True, "result": BOT}
+            if method != "sendMessage":
+                return _error(404, "Not Found: method not found")
+            chat = str(params.get("chat_id"))
+            scripted = self._script[chat].popleft() if self._script[chat] else None
+            scripted = scripted or self._always.get(chat)
+            if scripted:
+                if scripted[0] == 429:
+                    self.refused_429 += 1
+                return _error(*scripted)
+            now = time.monotonic()
+            if self.rate is not None:
+                while self._window and self._window[0] <= now - 1.0:
+                    self._window.popleft()
+                if len(self._window) >= self.rate:
+                    self.refused_429 += 1
+                    return _error(429, "Too Many Requests: retry after 1", 1)
+            if self.per_chat is not None:
+                last = self._last.get(chat)
+                if last is not None and now - last < self.per_chat:
+                    self.refused_429 += 1
+                    return _error(429, "Too Many Requests: retry after 1", 1)
+            self._window.append(now)
+            self._last[chat] = now
+            markup = params.get("reply_markup")
+            self.sent.append(
+                Sent(
+                    chat,
+                    str(params.get("text")),
+                    params.get("parse_mode"),
+                    json.loads(markup) if isinstance(markup, str) else markup,
+                    now,
+                )
+            )
+            message = {
+                "message_id": len(self.sent),
+                "date": int(time.time()),
+                "chat": {"id": int(chat) if chat.lstrip("-").isdigit() else 0, "type": "private"},
+                "text": params.get("text"),
+            }
+            return 200, {"ok": True, "result": message}
+
+
+def _error(
+    code: int, description: str, retry_after: int | None = None
+) -> tuple[int, dict[str, Any]]:
+    payload: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        payload["parameters"] = {"retry_after": retry_after}
+    return code, payload
