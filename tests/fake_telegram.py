@@ -11,6 +11,7 @@ counts.  It lives beside the tests because it is a test double of Telegram, not 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections import defaultdict, deque
@@ -56,6 +57,8 @@ class FakeBotAPI:
     token: str = TOKEN
     rate: float | None = None  # accepted sendMessage per second overall; more → 429
     per_chat: float | None = None  # minimum seconds between two messages to one chat
+    delay: float = 0.0  # seconds before answering a sendMessage, like a distant server
+    hang_after: int | None = None  # accept this many messages, then never answer again
     sent: list[Sent] = field(default_factory=list)
     refused_429: int = 0
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -64,6 +67,8 @@ class FakeBotAPI:
     _window: deque[float] = field(default_factory=deque)
     _last: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _released: threading.Event = field(default_factory=threading.Event)
+    _admitted: int = 0
 
     def __enter__(self) -> FakeBotAPI:
         api = self
@@ -89,13 +94,13 @@ class FakeBotAPI:
             def log_message(self, *_args: Any) -> None:  # quiet
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -116,6 +121,14 @@ class FakeBotAPI:
 
     def answer(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         token, _, method = path.removeprefix("/bot").partition("/")
+        if method == "sendMessage":
+            with self._lock:
+                self._admitted += 1
+                hang = self.hang_after is not None and self._admitted > self.hang_after
+            if hang:
+                self._released.wait()  # a server that stopped answering: nothing recorded
+                return _error(502, "Bad Gateway")
+            time.sleep(self.delay)
         with self._lock:
             self.calls[method] += 1
             if token != self.token:
@@ -162,6 +175,15 @@ class FakeBotAPI:
                 "text": params.get("text"),
             }
             return 200, {"ok": True, "result": message}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (killed mid-request, in the crash test) is no error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _error(

@@ -1,0 +1,277 @@
+"""Telegram: the channel against a fake Bot API on 127.0.0.1, and the service over it.
+
+Assertions are on what the fake server received (count, chat, text), never on our own code's
+internals; python-telegram-bot does the talking, through ``base_url``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fake_telegram import BLOCKED, NOT_FOUND, SERVER_ERROR, TOKEN, FakeBotAPI, too_many
+from sqlalchemy import func, select
+from test_service import MARCH_3, SECRETARY, TENGGAT, seed_roster
+
+from notifications.message import DeliveryError, Message
+from notifications.telegram import MAX_LENGTH, TelegramChannel, split
+from rules.calendar import WITA
+from scheduler import models
+from scheduler.config import load_config
+from scheduler.db import Database
+from scheduler.outbox import LEASE
+from scheduler.service import Service
+
+STAFF = "197110122007012026"  # YANTI HEIDA YANI
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotAPI]:
+    with FakeBotAPI() as fake:
+        yield fake
+
+
+def message(chat: str | int, html: str = "halo", text: str = "") -> Message:
+    return Message(f"P{chat}", text or html, (f"k{chat}",), html=html, address=str(chat))
+
+
+def deliver(api: FakeBotAPI, messages: list[Message], **limits: float) -> list[object]:
+    with TelegramChannel(TOKEN, api.base_url, **limits) as channel:
+        return list(channel.deliver(messages))
+
+
+def test_messages_arrive_as_html_one_get_me_per_run(api: FakeBotAPI) -> None:
+    results = deliver(api, [message(1, "<b>A</b> &amp; B"), message(2, html="", text="x < y & z")])
+    assert results == ["telegram:1:1", "telegram:2:2"]
+    assert api.calls["getMe"] == 1
+    assert [(s.chat_id, s.text, s.parse_mode) for s in api.sent] == [
+        ("1", "<b>A</b> &amp; B", "HTML"),
+        ("2", "x &lt; y &amp; z", "HTML"),  # plain text is escaped for HTML parse mode
+    ]
+
+
+def test_a_long_message_goes_in_well_formed_parts_of_at_most_4096(api: FakeBotAPI) -> None:
+    lines = [f"• <b>Pegawai {i}</b>: SKP periode 2025 &amp; SPT" for i in range(400)]
+    (receipt,) = deliver(api, [message(7, "\n".join(lines))], per_chat=0.0)
+    parts = api.texts(7)
+    assert len(parts) == len(str(receipt).split(":")[2].split(",")) >= 4
+    assert all(len(part) <= MAX_LENGTH for part in parts)
+    assert "\n".join(parts).splitlines() == lines  # cut at line ends: nothing lost or doubled
+
+
+@pytest.mark.parametrize("unit", ["<b>dua kata</b> ", "R&amp;D ", "x" * 50 + " "])
+def test_split_never_cuts_a_tag_or_an_entity(unit: str) -> None:
+    line = unit * (3 * MAX_LENGTH // len(unit))
+    parts = split(line)
+    assert len(parts) >= 3 and all(len(p) <= MAX_LENGTH for p in parts)
+    for part in parts:
+        assert part.count("<b>") == part.count("</b>")  # every part is well-formed
+        assert not re.search(r"&[a-z]*$", part) and not re.search(r"<[^>]*$", part)
+    untagged = re.sub(r"</?b>", "", "".join(parts))
+    assert untagged == re.sub(r"</?b>", "", line)  # nothing lost, nothing doubled
+
+
+def test_a_429_holds_only_that_chat(api: FakeBotAPI) -> None:
+    api.script(1, too_many(1))
+    results = deliver(api, [message(chat) for chat in range(1, 6)])
+    assert all(str(r).startswith("telegram:") for r in results)
+    assert api.refused_429 == 1
+    assert [s.chat_id for s in api.sent][-1] == "1"  # the others did not wait for it
+    assert api.texts(1) == ["halo"]  # sent once, after its wait
+
+
+def test_a_long_retry_after_is_a_transient_error_carrying_the_wait(api: FakeBotAPI) -> None:
+    api.script(1, too_many(120))
+    (error,) = deliver(api, [message(1)])
+    assert isinstance(error, DeliveryError)
+    assert (error.permanent, error.retry_after) == (False, 120.0)
+    assert api.sent == []
+
+
+def test_blocked_and_missing_chats_are_unreachable_a_500_is_transient(api: FakeBotAPI) -> None:
+    api.always(1, BLOCKED)
+    api.always(2, NOT_FOUND)
+    api.script(3, SERVER_ERROR)
+    blocked, missing, failed, fine = deliver(api, [message(c) for c in (1, 2, 3, 4)])
+    assert isinstance(blocked, DeliveryError) and blocked.unreachable and blocked.permanent
+    assert isinstance(missing, DeliveryError) and missing.unreachable and missing.permanent
+    assert isinstance(failed, DeliveryError) and not failed.permanent
+    assert fine == "telegram:4:1"
+
+
+def test_a_wrong_token_fails_at_opening_and_is_never_shown(api: FakeBotAPI) -> None:
+    wrong = "999:WRONG-secret"
+    with pytest.raises(DeliveryError) as caught, TelegramChannel(wrong, api.base_url):
+        pass
+    assert not caught.value.permanent  # fixable by the admin; the rows wait
+    assert wrong not in str(caught.value) and "999" not in str(caught.value)
+    assert api.calls["sendMessage"] == 0
+
+
+def test_pacing_stays_under_the_servers_limits() -> None:
+    """The fake refuses more than 20 a second overall or two within 0.5 s to one chat."""
+    with FakeBotAPI(rate=20, per_chat=0.5) as api:
+        chats = [c % 30 for c in range(45)]  # fifteen chats get two messages
+        results = deliver(api, [message(c) for c in chats], rate=19, per_chat=0.55)
+        assert api.refused_429 == 0
+        assert all(str(r).startswith("telegram:") for r in results)
+        assert Counter(s.chat_id for s in api.sent) == Counter(str(c) for c in chats)
+
+
+# ---- the service over Telegram ---------------------------------------------------------
+
+
+def telegram_environ(url: str, api: FakeBotAPI) -> dict[str, str]:
+    return {
+        "TENGGAT_DATABASE_URL": url,
+        "TENGGAT_TELEGRAM_TOKEN": TOKEN,
+        "TENGGAT_TELEGRAM_API_URL": api.base_url,
+    }
+
+
+def link_everyone(url: str, but: str = "") -> dict[str, str]:
+    """Give every employee (but one) a chat id (100 + row number); return key → chat."""
+    database = Database(url)
+    with database.write() as session:
+        people = session.scalars(select(models.Employee).order_by(models.Employee.id)).all()
+        for number, person in enumerate(people):
+            person.telegram_chat_id = str(100 + number) if person.key != but else None
+        chats = {p.key: str(p.telegram_chat_id) for p in people}
+    database.engine.dispose()
+    return chats
+
+
+def test_the_service_sends_one_telegram_message_per_person_once(
+    database_url: str, api: FakeBotAPI
+) -> None:
+    seed_roster(database_url)
+    chats = link_everyone(database_url)
+    service = Service(
+        load_config(None, environ=telegram_environ(database_url, api)), lambda: MARCH_3
+    )
+    notices = service.tick()
+    received = len(api.sent)
+    service.tick()  # again: nothing new
+    assert len(api.sent) == received
+    recipients = {n.recipient for n in notices}
+    greeted = Counter(s.chat_id for s in api.sent if s.text.startswith("Yth. "))
+    assert greeted == Counter(chats[r] for r in recipients)  # one message each
+    assert len(api.texts(chats[SECRETARY])) == 2  # 5,000 characters: sent in two parts
+    secretary = api.texts(chats[SECRETARY])[0]
+    assert secretary.startswith("Yth. SUTRISNO, S.Sos, M.Si,")
+    assert "<b>Belum disampaikan oleh bawahan Anda:</b>" in secretary
+    staff = api.texts(chats[STAFF])[0]
+    assert "• Sasaran Kinerja Pegawai (SKP) periode 2025: lewat tenggat 3 hari" in staff
+
+
+def test_a_blocked_chat_falls_back_and_the_admin_is_told(
+    database_url: str, api: FakeBotAPI
+) -> None:
+    seed_roster(database_url)
+    chats = link_everyone(database_url)
+    api.always(chats[STAFF], BLOCKED)
+    service = Service(
+        load_config(None, environ=telegram_environ(database_url, api)), lambda: MARCH_3
+    )
+    service.tick()
+    with service.db.read() as session:
+        staff = session.scalars(select(models.Employee).filter_by(key=STAFF)).one()
+        rows = session.execute(
+            select(models.Outbox.state, models.Outbox.channel).where(
+                models.Outbox.recipient == STAFF
+            )
+        ).all()
+    assert staff.telegram_unreachable and "blocked" in staff.telegram_unreachable
+    assert rows and set(rows) == {("sent", "console")}  # no e-mail known: the console says it
+    told = [t for t in api.texts(chats[SECRETARY]) if "Kontak yang perlu diperbarui" in t]
+    assert len(told) == 1 and f"YANTI HEIDA YANI ({STAFF})" in told[0]
+    service.tick()  # later ticks neither try the dead chat again nor repeat the warning
+    assert len([t for t in api.texts(chats[SECRETARY]) if "Kontak" in t]) == 1
+
+
+def test_outside_the_sending_window_messages_wait_for_the_next_opening(
+    database_url: str, api: FakeBotAPI
+) -> None:
+    seed_roster(database_url)
+    link_everyone(database_url)
+    friday_evening = datetime(2025, 3, 7, 18, 0, tzinfo=WITA)
+    config = load_config(None, environ=telegram_environ(database_url, api))
+    service = Service(config, lambda: friday_evening)
+    planned = service.tick()
+    assert planned and api.sent == []
+    with service.db.read() as session:
+        pending = session.scalar(
+            select(func.count()).where(models.Outbox.state == "pending").select_from(models.Outbox)
+        )
+    assert pending == len(planned)  # deferred, not dropped
+    assert service.dispatch(datetime(2025, 3, 8, 10, 0, tzinfo=WITA)) == 0  # Saturday
+    assert service.dispatch(datetime(2025, 3, 10, 7, 30, tzinfo=WITA)) == len(planned)
+    greeted = [s for s in api.sent if s.text.startswith("Yth. ")]
+    assert len(greeted) == len({n.recipient for n in planned})
+
+
+def test_send_test_reaches_the_bot_and_never_prints_the_token(
+    tmp_path: Path, api: FakeBotAPI
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENGGAT_")}
+    env |= telegram_environ(f"sqlite:///{tmp_path / 't.db'}", api)
+    run = [TENGGAT, "send-test", "--channel", "telegram", "--to"]
+    ok = subprocess.run([*run, "4242"], env=env, capture_output=True, text=True, timeout=60)
+    api.always(77, NOT_FOUND)
+    bad = subprocess.run([*run, "77"], env=env, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "sent via telegram: telegram:4242:1" in ok.stdout
+    assert api.texts(4242) == ["Pesan uji dari Tenggat: saluran ini siap dipakai."]
+    assert bad.returncode == 1 and "not sent (permanent)" in bad.stderr
+    for output in (ok.stdout, ok.stderr, bad.stdout, bad.stderr):
+        assert TOKEN not in output and TOKEN.split(":")[1] not in output
+
+
+def test_a_dispatcher_killed_mid_batch_loses_nothing_and_repeats_nothing(
+    database_url: str,
+) -> None:
+    """SIGKILL while the server has stopped answering: what it acknowledged is recorded as
+    sent; what was in flight is claimed again after the lease and sent once.  (The Secretary,
+    whose message comes in two parts, reads the console here: a kill between the parts of
+    one message would repeat its first part.)"""
+    seed_roster(database_url)
+    chats = link_everyone(database_url, but=SECRETARY)
+    with FakeBotAPI(hang_after=20) as api:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TENGGAT_")}
+        env |= telegram_environ(database_url, api)
+        run = [TENGGAT, "run", "--once", "--as-of"]
+        first = subprocess.Popen([*run, "2025-03-03 09:00"], env=env, stderr=subprocess.PIPE)
+        database = Database(database_url)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until the answered messages are recorded
+            with database.read() as session:
+                sent = session.scalar(
+                    select(func.count(func.distinct(models.Outbox.recipient))).where(
+                        models.Outbox.state == "sent"
+                    )
+                )
+            if len(api.sent) == 20 and sent == 20 + 1:  # and the Secretary's, on the console
+                break
+            time.sleep(0.1)
+        assert len(api.sent) == 20 and sent == 20 + 1
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        api.hang_after = None
+        later = (MARCH_3 + LEASE + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
+        second = subprocess.run([*run, later], env=env, capture_output=True, timeout=120)
+        assert second.returncode == 0, second.stderr
+        with database.read() as session:
+            states = Counter(session.scalars(select(models.Outbox.state)))
+            recipients = set(session.scalars(select(models.Outbox.recipient)))
+        database.engine.dispose()
+        assert set(states) == {"sent"}
+        received = Counter(s.chat_id for s in api.sent)
+        linked = recipients - {SECRETARY}
+        assert received == Counter(chats[r] for r in linked)  # each once, none lost
