@@ -132,7 +132,7 @@ class TelegramChannel:
         rate: float = RATE,
         per_chat: float = PER_CHAT_SECONDS,
         max_wait: float = 30.0,
-        connections: int = 16,
+        connections: int = 8,
     ) -> None:
         self.base_url = base_url
         self.rate, self.per_chat, self.max_wait = rate, per_chat, max_wait

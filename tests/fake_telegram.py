@@ -11,6 +11,7 @@ counts.  It lives beside the tests because it is a test double of Telegram, not 
 from __future__ import annotations
 
 import json
+import multiprocessing.connection
 import sys
 import threading
 import time
@@ -75,6 +76,9 @@ class FakeBotAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as Telegram does
+            # Headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm
+            # and the client's delayed ACK hold every answer back by ~40 ms.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -135,6 +139,9 @@ class FakeBotAPI:
                 return _error(401, "Unauthorized")
             if method == "getMe":
                 return 200, {"ok": True, "result": BOT}
+            if method == "getStats":  # not Telegram's: for a benchmark running us elsewhere
+                stats = {"sent": len(self.sent), "refused_429": self.refused_429}
+                return 200, {"ok": True, "result": stats}
             if method != "sendMessage":
                 return _error(404, "Not Found: method not found")
             chat = str(params.get("chat_id"))
@@ -193,3 +200,12 @@ def _error(
     if retry_after is not None:
         payload["parameters"] = {"retry_after": retry_after}
     return code, payload
+
+
+def serve(rate: float | None, port: multiprocessing.connection.Connection) -> None:
+    """Run a fake in this process until killed, sending its base URL through ``port``:
+    a benchmark runs it in a process of its own, so that the server's Python does not
+    share the client's interpreter lock."""
+    with FakeBotAPI(rate=rate) as api:
+        port.send(api.base_url)
+        threading.Event().wait()
