@@ -1,0 +1,162 @@
+"""The weekly digest laid out: compact text (Telegram, the e-mail's plain part), HTML tables
+(the e-mail) and a CSV attachment.
+
+Like ``render.py``, this module only lays out what the caller has already put into words:
+dates as people write them, rule names and statuses in the reader's language, percentages
+formatted.  The fixed wording lives in ``templates/<language>/digest.*.j2``.  The text keeps
+lines short and separates sections and groups by blank lines, so a channel that splits long
+messages at line boundaries (Telegram: 4096 characters) splits it where it reads well.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from notifications.render import _environment
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a compliance table (a unit, a rule, or the whole scope)."""
+
+    name: str  # the unit or rule as the reader knows it
+    code: str  # a rule's code; "" for units and the total
+    percent: str  # e.g. "66,7%", or "–" when nothing was due yet
+    on_time: int
+    due: int  # occurrences due so far this year
+    before: str  # the percentage a week ago, or "–"
+    change: str  # percentage points since, e.g. "+16,7", "−5", "±0"; "" when unknown
+    met: bool  # the 100% target is met
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A person in a group: their name and unit, an optional note (e.g. "Terlambat 3 hari"),
+    whether they are new in the group since last week, and (overdue) how far their item went
+    up the ladder when that differs from the group's ``level``."""
+
+    name: str
+    unit: str = ""
+    note: str = ""
+    new: bool = False
+    level: str = ""
+
+
+@dataclass(frozen=True)
+class Group:
+    """People under one occurrence: overdue, due soon, or handed in this week."""
+
+    code: str
+    rule: str  # the rule's name
+    period: str
+    due: str  # e.g. "Senin, 20 Januari 2025"
+    days: int  # days late (overdue) or days left (upcoming); 0 otherwise
+    entries: tuple[Entry, ...]
+    level: str = ""  # overdue: none | employee | superior | secretary (how far most went up)
+    new: int = 0  # overdue: entries new since last week
+    next_step: str = ""  # overdue: e.g. "H+5, Senin, 10 Maret 2025"; "" when none is left
+    waiting: tuple[Entry, ...] = ()  # upcoming: handed in, awaiting verification
+    done: int = 0  # upcoming: carriers who handed it in
+    total: int = 0  # upcoming: carriers (not exempt)
+
+
+@dataclass(frozen=True)
+class Person:
+    """One person's IKI achievement this year."""
+
+    name: str
+    unit: str
+    percent: str
+    on_time: int
+    due: int  # occurrences due so far: 0 means nothing to score yet
+    before: str
+    met: bool
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """The digest in words, ready to lay out.  ``scope`` is "" for the whole agency, else
+    the unit's name.  ``rows`` are the attachment's rows, one per person × rule."""
+
+    language: str
+    scope: str
+    date: str  # e.g. "Senin, 3 Maret 2025"
+    day: str  # the same in ISO form, e.g. "2025-03-03"
+    time: str  # e.g. "07.30 WITA"
+    week_ago: str  # the date a week before
+    total: Row
+    units: tuple[Row, ...]
+    rules: tuple[Row, ...]
+    overdue: tuple[Group, ...]
+    overdue_count: int
+    new_overdue_count: int
+    upcoming: tuple[Group, ...]
+    done: tuple[Group, ...]
+    done_count: int
+    people: tuple[Person, ...]  # everyone in scope, by unit and name
+    behind: tuple[Person, ...]  # below the target, worst first
+    rows: tuple[tuple[str, ...], ...] = field(default=())
+
+
+# The attachment's columns, in the reader's language.
+CSV_COLUMNS = {
+    "id": (
+        "unit", "nip", "nama", "kode", "aturan", "periode", "batas", "kode_status", "status",
+        "hari_terlambat", "disampaikan", "tepat_waktu", "jatuh_tempo", "capaian_persen",
+    ),
+    "en": (
+        "unit", "nip", "name", "code", "rule", "period", "due", "status_code", "status",
+        "days_late", "submitted_at", "on_time", "due_so_far", "achievement_percent",
+    ),
+}  # fmt: skip
+
+SUBJECT = {
+    "id": "Tenggat: ringkasan mingguan kepatuhan IKI{scope} — {date}",
+    "en": "Tenggat: weekly IKI compliance digest{scope} — {date}",
+}
+
+# How many names a text group lists before "and N more": the e-mail has them all.
+TEXT_NAMES = 12
+TEXT_PEOPLE = 40
+
+
+def render_text(view: DigestView, names: int = TEXT_NAMES, people: int = TEXT_PEOPLE) -> str:
+    """The compact text: at most ``names`` names per group and ``people`` people below the
+    target, each cut list saying how many more there are."""
+    template = _environment().get_template(f"{view.language}/digest.txt.j2")
+    return template.render(d=view, names=names, people=people).strip() + "\n"
+
+
+def render_html(view: DigestView) -> str:
+    """The full digest as HTML tables, every value escaped."""
+    template = _environment().get_template(f"{view.language}/digest.html.j2")
+    return template.render(d=view).strip() + "\n"
+
+
+def render_csv(view: DigestView) -> str:
+    """One row per person × rule, with a header row in the reader's language."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS[view.language])
+    writer.writerows(view.rows)
+    return out.getvalue()
+
+
+def csv_bytes(view: DigestView) -> bytes:
+    """The attachment as bytes: UTF-8 with a byte-order mark, so Excel reads the names right."""
+    return render_csv(view).encode("utf-8-sig")
+
+
+def csv_filename(view: DigestView) -> str:
+    """E.g. ``tenggat-digest-2025-03-03.csv``, or ``tenggat-digest-2025-03-03-sekretariat.csv``
+    for one unit."""
+    slug = re.sub(r"[^a-z0-9]+", "-", view.scope.lower()).strip("-")
+    return f"tenggat-digest-{view.day}{'-' + slug if slug else ''}.csv"
+
+
+def subject(view: DigestView) -> str:
+    scope = f" ({view.scope})" if view.scope else ""
+    return SUBJECT[view.language].format(scope=scope, date=view.date)

@@ -1,0 +1,417 @@
+"""The weekly digest: where the agency (or one unit) stands on its deadlines, for its heads.
+
+Built from two evaluations of the same records, at ``now`` and a week before, so it reads no
+clock and no files.  Every list in a ``Digest`` has a fixed order (members by unit, name and
+key; rules in catalog order; occurrences by due date), so the same records always give the
+same digest, message and attachment.
+
+**On-time %** (the IKI's "Tingkat Kepatuhan ... 100%", the target every line is held
+against) is, over the people in scope and the rules they carry::
+
+    occurrences due so far this year that were submitted before their deadline
+    ─────────────────────────────────────────────────────────────────────────── × 100
+    occurrences due so far this year
+
+counted per carrier (an agency rule carried by five people counts five times: each of them
+owes it in their own IKI), where *due so far* means the due day lies in the calendar year of
+``now`` and has ended by ``now``.  Exempt occurrences count in neither; a late submission, one
+still awaiting verification and one not handed in count in the denominator only.  It is
+``evaluate()``'s ``Achievement`` summed; with nothing due yet there is no percentage (None).
+
+**A week ago** is reconstructed from today's records: evaluated at ``now - 7 days`` with only
+the submissions dated up to then, and scored over the same year as ``now`` (so the first
+digest of January compares a fresh year with nothing, not with last December).  Exemptions,
+events and verifications recorded since are taken as they stand today.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import NamedTuple
+
+from rules.evaluate import (
+    OPEN,
+    Achievement,
+    OccurrenceStatus,
+    Roster,
+    Status,
+    Submission,
+    evaluate,
+    headlines,
+)
+from rules.schedule import Event, Schedule
+
+TARGET = 100  # percent: every IKI compliance indicator asks for 100%
+WEEK = timedelta(days=7)
+AHEAD_DAYS = 14  # how far the digest looks ahead for deadlines
+AUDIENCES = ("employee", "superior", "secretary")  # the ladder's order, lowest first
+# Handed in (on time, late, or awaiting verification): no longer owed by the person.
+HANDED_IN = frozenset({Status.ON_TIME, Status.LATE, Status.PENDING})
+
+
+class Member(NamedTuple):
+    """A person the digest may name: the key evaluation uses, their name and their unit
+    (empty when the roster does not say)."""
+
+    key: str
+    name: str
+    unit: str
+
+
+class Rate(NamedTuple):
+    """On-time occurrences over occurrences due so far; see the module's definition."""
+
+    on_time: int = 0
+    due: int = 0
+
+    @property
+    def percent(self) -> float | None:
+        return None if self.due == 0 else 100.0 * self.on_time / self.due
+
+    @property
+    def met(self) -> bool:
+        """The target is met: something was due and all of it was on time."""
+        return self.due > 0 and self.on_time == self.due
+
+    def plus(self, other: Rate) -> Rate:
+        return Rate(self.on_time + other.on_time, self.due + other.due)
+
+
+class Line(NamedTuple):
+    """One line of a compliance table: a unit, a rule or the whole scope, now and a week ago."""
+
+    name: str  # unit name ("" for people without one), rule code, or "" for the total
+    now: Rate
+    week_ago: Rate
+
+    @property
+    def change(self) -> float | None:
+        """Percentage points gained (negative: lost) since a week ago; None when either
+        side has nothing due."""
+        now, before = self.now.percent, self.week_ago.percent
+        return None if now is None or before is None else now - before
+
+
+class Level(StrEnum):
+    """How far up the ladder an overdue item has gone: who has been told about it."""
+
+    NONE = "none"
+    EMPLOYEE = "employee"
+    SUPERIOR = "superior"
+    SECRETARY = "secretary"
+
+
+class Overdue(NamedTuple):
+    """One person's overdue occurrence and the state of its escalation at ``now``.
+
+    ``steps`` are the ladder steps whose moment has passed (e.g. H-3, H, H+1); ``told`` the
+    audiences those steps reached, leaving out a superior or Secretary the roster lacks and
+    the person themselves (as ``plan()`` does); ``next_step`` and ``next_at`` the step still
+    to come, if any.  ``new``: not overdue a week ago.
+    """
+
+    employee: str
+    rule: str
+    period: str
+    due: date
+    days_late: int
+    steps: tuple[str, ...]
+    told: tuple[str, ...]
+    level: Level
+    next_step: str | None
+    next_at: datetime | None
+    new: bool
+
+
+class Upcoming(NamedTuple):
+    """An occurrence due in the next ``AHEAD_DAYS`` days (today included) and where its
+    carriers in scope stand: not handed in, handed in awaiting verification, and done.
+    Exempt carriers are in none of them."""
+
+    rule: str
+    period: str
+    due: date
+    days_left: int
+    outstanding: tuple[str, ...]
+    unverified: tuple[str, ...]
+    submitted: tuple[str, ...]
+
+
+class Settled(NamedTuple):
+    """An occurrence handed in since a week ago (on time, late or awaiting verification)."""
+
+    employee: str
+    rule: str
+    period: str
+    due: date | None
+    status: Status
+    days_late: int | None
+    submitted_at: datetime | None
+
+
+class Score(NamedTuple):
+    """A person's IKI achievement: over all their rules, a week ago, and per rule."""
+
+    employee: str
+    now: Rate
+    week_ago: Rate
+    rules: tuple[tuple[str, Rate], ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything the weekly digest says, for the whole agency (``unit`` None) or one unit.
+
+    ``cells`` holds the headline status of every (member, rule) in scope, members in order
+    and their rules in catalog order: the attachment's rows.
+    """
+
+    now: datetime
+    week_ago: datetime
+    year: int
+    unit: str | None
+    members: tuple[Member, ...]
+    rules: tuple[str, ...]
+    total: Line
+    units: tuple[Line, ...]
+    by_rule: tuple[Line, ...]
+    overdue: tuple[Overdue, ...]
+    upcoming: tuple[Upcoming, ...]
+    newly_done: tuple[Settled, ...]
+    people: tuple[Score, ...]
+    cells: tuple[OccurrenceStatus, ...]
+
+    @property
+    def newly_overdue(self) -> tuple[Overdue, ...]:
+        return tuple(item for item in self.overdue if item.new)
+
+    @property
+    def target(self) -> int:
+        return TARGET
+
+
+def _unit_order(unit: str) -> tuple[bool, str]:
+    """Units by name; people without a unit last."""
+    return (unit == "", unit)
+
+
+def build_digest(
+    schedule: Schedule,
+    roster: Roster,
+    submissions: Iterable[Submission],
+    events: Iterable[Event],
+    members: Iterable[Member],
+    now: datetime,
+    unit: str | None = None,
+) -> Digest:
+    """The digest at ``now`` of ``members`` (only those of ``unit`` when given).
+
+    ``roster`` may hold more people than the scope (the Secretary and superiors are looked
+    up in it); assignments of people outside the scope are left out.  ``now`` must be
+    timezone-aware.
+    """
+    calendar = schedule.calendar
+    today = now.astimezone(calendar.tz).date()
+    year = today.year
+    week_ago = now - WEEK
+    scope = sorted(
+        (m for m in members if unit is None or m.unit == unit),
+        key=lambda m: (_unit_order(m.unit), m.name, m.key),
+    )
+    order = {member.key: index for index, member in enumerate(scope)}
+    narrowed = Roster(
+        roster.people, [a for a in roster.assignments if a.employee in order], roster.secretary
+    )
+    records = list(submissions)
+    known = list(events)
+    current = evaluate(schedule, narrowed, records, known, now, year=year)
+    earlier_records = [s for s in records if s.submitted_at <= week_ago]
+    before = evaluate(schedule, narrowed, earlier_records, known, week_ago, year=year)
+
+    rule_index = {code: index for index, code in enumerate(schedule.catalog.rules)}
+    carried = {a.rule for a in narrowed.assignments if a.rule in rule_index}
+    active = {rule.code for rule in schedule.catalog.active}
+    codes = tuple(sorted(carried & active, key=rule_index.__getitem__))
+
+    then: dict[tuple[str, str, str], Status] = {
+        (item.employee, item.rule, item.period): item.status for item in before.statuses
+    }
+
+    def place(item: OccurrenceStatus) -> tuple[date, int, str, int]:
+        due = item.occurrence.due or date.max
+        return (due, rule_index[item.rule], item.period, order[item.employee])
+
+    statuses = sorted(current.statuses, key=place)
+    overdue = _overdue(schedule, narrowed, statuses, then, now)
+    upcoming = _upcoming(statuses, today)
+    done = [
+        Settled(
+            item.employee,
+            item.rule,
+            item.period,
+            item.occurrence.due,
+            item.status,
+            item.days_late,
+            item.submitted_at,
+        )
+        for item in statuses
+        if item.status in HANDED_IN
+        and then.get((item.employee, item.rule, item.period)) not in HANDED_IN
+    ]
+
+    unit_of = {m.key: m.unit for m in scope}
+    tally_now = _Tally(current.achievements, unit_of)
+    tally_then = _Tally(before.achievements, unit_of)
+    units = sorted({m.unit for m in scope}, key=_unit_order)
+    unit_lines = tuple(Line(name, tally_now.units[name], tally_then.units[name]) for name in units)
+    rule_lines = tuple(Line(code, tally_now.rules[code], tally_then.rules[code]) for code in codes)
+    total = Line("", tally_now.total, tally_then.total)
+    people = tuple(
+        Score(
+            m.key,
+            tally_now.people[m.key],
+            tally_then.people[m.key],
+            tuple(
+                (code, tally_now.cells[(m.key, code)])
+                for code in codes
+                if (m.key, code) in tally_now.cells
+            ),
+        )
+        for m in scope
+    )
+    cells = sorted(
+        headlines(current.statuses, today),
+        key=lambda item: (order[item.employee], rule_index[item.rule]),
+    )
+    return Digest(
+        now=now,
+        week_ago=week_ago,
+        year=year,
+        unit=unit,
+        members=tuple(scope),
+        rules=codes,
+        total=total,
+        units=unit_lines,
+        by_rule=rule_lines,
+        overdue=tuple(overdue),
+        upcoming=tuple(upcoming),
+        newly_done=tuple(done),
+        people=people,
+        cells=tuple(cells),
+    )
+
+
+class _Tally:
+    """Achievements summed per unit, rule, person and in all, in one pass."""
+
+    def __init__(self, achievements: Iterable[Achievement], unit_of: Mapping[str, str]) -> None:
+        self.units: defaultdict[str, Rate] = defaultdict(Rate)
+        self.rules: defaultdict[str, Rate] = defaultdict(Rate)
+        self.people: defaultdict[str, Rate] = defaultdict(Rate)
+        self.cells: dict[tuple[str, str], Rate] = {}
+        self.total = Rate()
+        for entry in achievements:
+            rate = Rate(entry.on_time, entry.due)
+            self.cells[(entry.employee, entry.rule)] = rate
+            unit = unit_of[entry.employee]
+            self.units[unit] = self.units[unit].plus(rate)
+            self.rules[entry.rule] = self.rules[entry.rule].plus(rate)
+            self.people[entry.employee] = self.people[entry.employee].plus(rate)
+            self.total = self.total.plus(rate)
+
+
+def _overdue(
+    schedule: Schedule,
+    roster: Roster,
+    statuses: Sequence[OccurrenceStatus],
+    then: Mapping[tuple[str, str, str], Status],
+    now: datetime,
+) -> list[Overdue]:
+    """The overdue items, each with how far its ladder has gone, most overdue first."""
+    catalog, calendar = schedule.catalog, schedule.calendar
+    ladders: dict[tuple[str, date], tuple[tuple[str, ...], set[str], str | None, datetime | None]]
+    ladders = {}
+    found: list[Overdue] = []
+    for item in statuses:
+        occ = item.occurrence
+        if item.status is not Status.OVERDUE or occ.due is None:
+            continue
+        state = ladders.get((occ.rule, occ.due))
+        if state is None:
+            steps: list[str] = []
+            audiences: set[str] = set()
+            next_step: str | None = None
+            next_at: datetime | None = None
+            ladder = sorted(catalog.ladder(catalog.rules[occ.rule]), key=lambda s: s.at)
+            for step in ladder:
+                moment = calendar.at(
+                    calendar.working_day_offset(occ.due, step.at), catalog.reminder_time
+                )
+                if moment <= now:
+                    steps.append(step.label)
+                    audiences.update(step.to)
+                elif next_step is None:
+                    next_step, next_at = step.label, moment
+            state = ladders[(occ.rule, occ.due)] = (tuple(steps), audiences, next_step, next_at)
+        steps_reached, audiences, next_step, next_at = state
+        person = roster.people.get(item.employee)
+        reachable = {
+            "employee": True,
+            "superior": person is not None
+            and person.superior is not None
+            and person.superior != item.employee,
+            "secretary": roster.secretary is not None and roster.secretary != item.employee,
+        }
+        told = tuple(a for a in AUDIENCES if a in audiences and reachable[a])
+        level = Level(told[-1]) if told else Level.NONE
+        found.append(
+            Overdue(
+                item.employee,
+                occ.rule,
+                occ.period,
+                occ.due,
+                item.days_late or 0,
+                steps_reached,
+                told,
+                level,
+                next_step,
+                next_at,
+                then.get((item.employee, occ.rule, occ.period)) is not Status.OVERDUE,
+            )
+        )
+    return found
+
+
+def _upcoming(statuses: Sequence[OccurrenceStatus], today: date) -> list[Upcoming]:
+    """Occurrences due from today to ``AHEAD_DAYS`` days on, with who has not handed in."""
+    last = today + timedelta(days=AHEAD_DAYS)
+    grouped: dict[tuple[str, str, date], dict[str, list[str]]] = defaultdict(
+        lambda: {"open": [], "pending": [], "done": []}
+    )
+    for item in statuses:
+        due = item.occurrence.due
+        if due is None or not today <= due <= last or item.status is Status.EXEMPT:
+            continue
+        lists = grouped[(item.rule, item.period, due)]
+        if item.status in OPEN:
+            lists["open"].append(item.employee)
+        elif item.status is Status.PENDING:
+            lists["pending"].append(item.employee)
+        else:
+            lists["done"].append(item.employee)
+    return [
+        Upcoming(
+            rule,
+            period,
+            due,
+            (due - today).days,
+            tuple(lists["open"]),
+            tuple(lists["pending"]),
+            tuple(lists["done"]),
+        )
+        for (rule, period, due), lists in grouped.items()
+    ]

@@ -1,0 +1,511 @@
+"""The weekly digest on the bundled IKI 2025 roster: the numbers (by hand), the escalation
+state, the next fortnight, the change since a week ago, the words in both languages, the
+CSV attachment, and `tenggat digest` on SQLite and PostgreSQL.
+
+The scenario, at Monday 3 March 2025 07:30 WITA (a week before: Monday 24 February 07:30),
+centres on the Bidang Politik Dalam Negeri (PDN), seven people:
+
+- the APBD 2025 was adopted on 20 December 2024, so PK was due Monday 20 January;
+- RINI (head) handed in PK on 15 January and SKP on 20 February; NORHAYATI PK on 16 January
+  and SKP on 27 February (on time, this week); FATHURRAHMAN SKP on Saturday 1 March (late by
+  a day, this week); WAHYUNI is exempt from SKP 2025; ANDRIE recorded e-Pantau 2025-02,
+  verified, on 7 February (agency rule: it serves all eight carriers).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import random
+from collections.abc import Iterator
+from datetime import date, datetime
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from notifications import digest as layout
+from rules.calendar import WITA
+from rules.catalog import Catalog
+from rules.digest import Digest, Level, Line, Member, Rate, Settled, Upcoming, build_digest
+from rules.evaluate import Assignment, Person, Roster, Status, Submission
+from rules.schedule import Event, Schedule
+from scheduler import digest as service_digest
+from scheduler import models, records
+from scheduler.cli import cli
+from scheduler.config import load_config
+from scheduler.db import Database
+from scheduler.iki import IkiImport, parse_iki
+from scheduler.roster import apply_import
+
+SEED_TEXT = (
+    resources.files("scheduler")
+    .joinpath("data/iki_2025_kesbangpol_kukar.txt")
+    .read_text(encoding="utf-8")
+)
+NOW = datetime(2025, 3, 3, 7, 30, tzinfo=WITA)
+PDN = "Bidang Politik Dalam Negeri"
+SECRETARY = "197105152000121003"  # SUTRISNO
+ARDANI = "197308132007011009"  # Kasubbag Umum, Sekretariat
+RINI = "197405161994022001"  # head of PDN
+ANDRIE = "197504252000121002"
+FATHUR = "197711032007011019"
+NORHAYATI = "197805302010012005"
+WAHYU = "196804092010012001"
+WAHYUNI = "198407252010012002"
+MULYO = "TMP-fb7f4e98c6"
+PDN_PEOPLE = [FATHUR, ANDRIE, MULYO, NORHAYATI, RINI, WAHYU, WAHYUNI]  # by name
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=WITA)
+
+
+# (employee, rule, period, submitted at, verified)
+SUBMITTED = [
+    (RINI, "PK", "2025", at("2025-01-15 10:00"), True),
+    (NORHAYATI, "PK", "2025", at("2025-01-16 10:00"), True),
+    (ANDRIE, "EPANTAU", "2025-02", at("2025-02-07 14:00"), True),
+    (RINI, "SKP", "2025", at("2025-02-20 09:00"), True),
+    (NORHAYATI, "SKP", "2025", at("2025-02-27 10:00"), True),
+    (FATHUR, "SKP", "2025", at("2025-03-01 09:00"), True),
+]
+EXEMPT = {(WAHYUNI, "SKP"): frozenset({"2025"})}
+EVENTS = [Event("APBD_ADOPTED", "2025", date(2024, 12, 20))]
+
+
+@pytest.fixture(scope="module")
+def seed(catalog: Catalog) -> IkiImport:
+    return parse_iki(SEED_TEXT, catalog)
+
+
+def pure(
+    seed: IkiImport,
+    schedule: Schedule,
+    unit: str | None = None,
+    extra: tuple[tuple[str, str, str, datetime, bool], ...] = (),
+    names: dict[str, str] | None = None,
+    shuffle: int | None = None,
+) -> Digest:
+    """The digest straight from the parsed seed, as the importer would store it (duties
+    from 1 January 2025), with the scenario's records."""
+    people = {e.key: Person(e.key, e.superior_key) for e in seed.employees}
+    assignments = [
+        Assignment(e.key, code, EXEMPT.get((e.key, code), frozenset()), date(2025, 1, 1))
+        for e in seed.employees
+        for code in sorted(e.codes)
+    ]
+    secretary = next(e.key for e in seed.employees if "secretary" in e.roles)
+    members = [Member(e.key, (names or {}).get(e.key, e.name), e.unit) for e in seed.employees]
+    submissions = [Submission(r, p, t, k, v) for k, r, p, t, v in (*SUBMITTED, *extra)]
+    if shuffle is not None:
+        for listed in (assignments, members, submissions):
+            random.Random(shuffle).shuffle(listed)
+    roster = Roster(people, assignments, secretary)
+    return build_digest(schedule, roster, submissions, EVENTS, members, NOW, unit)
+
+
+@pytest.fixture(scope="module")
+def pdn(seed: IkiImport, schedule: Schedule) -> Digest:
+    return pure(seed, schedule, PDN)
+
+
+@pytest.fixture(scope="module")
+def agency(seed: IkiImport, schedule: Schedule) -> Digest:
+    return pure(seed, schedule)
+
+
+# --------------------------------------------------------------------------- the numbers
+
+
+def test_on_time_rates_of_a_unit_now_and_a_week_ago(pdn: Digest) -> None:
+    # Due so far (now): SKP 6 (7 carriers, WAHYUNI exempt), PK 7, e-Pantau 2025-01 and -02
+    # for ANDRIE and RINI 4, Serapan 2025-01 and -02 for both 4: 21.  On time: SKP RINI and
+    # NORHAYATI, PK RINI and NORHAYATI, e-Pantau 2025-02 for both: 6.  A week ago SKP was
+    # not due yet and Serapan only once: 13 due, 4 on time.
+    assert pdn.total == Line("", Rate(6, 21), Rate(4, 13))
+    assert pdn.total.now.percent == pytest.approx(28.571, abs=1e-3)
+    assert pdn.total.change == pytest.approx(100 * 6 / 21 - 100 * 4 / 13)
+    assert pdn.units == (Line(PDN, Rate(6, 21), Rate(4, 13)),)
+    assert pdn.rules == ("SKP", "SPT", "LHKPN", "EPANTAU", "PK", "MR", "SERAPAN")
+    assert {line.name: (line.now, line.week_ago) for line in pdn.by_rule} == {
+        "SKP": (Rate(2, 6), Rate(0, 0)),
+        "SPT": (Rate(0, 0), Rate(0, 0)),
+        "LHKPN": (Rate(0, 0), Rate(0, 0)),
+        "EPANTAU": (Rate(2, 4), Rate(2, 4)),
+        "PK": (Rate(2, 7), Rate(2, 7)),
+        "MR": (Rate(0, 0), Rate(0, 0)),
+        "SERAPAN": (Rate(0, 4), Rate(0, 2)),
+    }
+    by_rule = {line.name: line for line in pdn.by_rule}
+    assert by_rule["SKP"].change is None  # nothing was due a week ago
+    assert by_rule["PK"].change == 0
+    assert not pdn.total.now.met and by_rule["SPT"].now.percent is None
+
+
+def test_people_and_their_iki_achievement(pdn: Digest) -> None:
+    assert [m.key for m in pdn.members] == PDN_PEOPLE
+    scores = {score.employee: score for score in pdn.people}
+    assert [score.employee for score in pdn.people] == PDN_PEOPLE
+    assert scores[RINI].now == Rate(3, 6)  # SKP, PK, e-Pantau 1 of 2, Serapan 0 of 2
+    assert scores[RINI].week_ago == Rate(2, 4)
+    assert dict(scores[RINI].rules) == {
+        "SKP": Rate(1, 1), "EPANTAU": Rate(1, 2), "PK": Rate(1, 1), "SERAPAN": Rate(0, 2),
+    }  # fmt: skip
+    assert scores[NORHAYATI].now.met and scores[NORHAYATI].now == Rate(2, 2)
+    assert scores[FATHUR].now == Rate(0, 2)  # SKP late counts as not on time
+    assert scores[WAHYUNI].now == Rate(0, 1)  # SKP exempt: only PK counts
+
+
+def test_overdue_items_with_days_late_and_how_far_they_went_up(pdn: Digest) -> None:
+    got = [(o.rule, o.period, o.employee, o.days_late, o.level, o.new) for o in pdn.overdue]
+    secretary, employee = Level.SECRETARY, Level.EMPLOYEE
+    assert got == [
+        ("EPANTAU", "2025-01", ANDRIE, 52, secretary, False),
+        ("EPANTAU", "2025-01", RINI, 52, secretary, False),
+        ("PK", "2025", FATHUR, 42, secretary, False),
+        ("PK", "2025", ANDRIE, 42, secretary, False),
+        ("PK", "2025", MULYO, 42, secretary, False),
+        ("PK", "2025", WAHYU, 42, secretary, False),
+        ("PK", "2025", WAHYUNI, 42, secretary, False),
+        ("SERAPAN", "2025-01", ANDRIE, 31, employee, False),  # its ladder is H only
+        ("SERAPAN", "2025-01", RINI, 31, employee, False),
+        ("SKP", "2025", ANDRIE, 3, employee, True),
+        ("SKP", "2025", MULYO, 3, employee, True),
+        ("SKP", "2025", WAHYU, 3, employee, True),
+        ("SERAPAN", "2025-02", ANDRIE, 3, employee, True),
+        ("SERAPAN", "2025-02", RINI, 3, employee, True),
+    ]
+    pk = pdn.overdue[2]
+    assert pk.steps == ("H-7", "H-3", "H-1", "H", "H+1", "H+5")
+    assert pk.told == ("employee", "superior", "secretary")
+    assert (pk.next_step, pk.next_at) == (None, None)
+    skp = pdn.overdue[9]
+    # Friday 28 February was H; H+1 is Monday 3 March at 08:00, half an hour from now.
+    assert skp.steps == ("H-7", "H-3", "H-1", "H") and skp.told == ("employee",)
+    assert (skp.next_step, skp.next_at) == ("H+1", at("2025-03-03 08:00"))
+    assert [(o.rule, o.employee) for o in pdn.newly_overdue] == [(o[0], o[2]) for o in got if o[5]]
+
+
+def test_nobody_above_the_secretary_is_told_about_their_own_items(agency: Digest) -> None:
+    epantau = {
+        o.employee: o for o in agency.overdue if (o.rule, o.period) == ("EPANTAU", "2025-01")
+    }
+    assert len(epantau) == 8
+    assert epantau[ARDANI].told == ("employee", "superior", "secretary")
+    assert epantau[SECRETARY].told == ("employee",)
+    assert epantau[SECRETARY].level is Level.EMPLOYEE
+
+
+def test_next_fourteen_days_and_who_has_not_submitted(
+    pdn: Digest, seed: IkiImport, schedule: Schedule
+) -> None:
+    assert pdn.upcoming == (
+        Upcoming("EPANTAU", "2025-03", date(2025, 3, 10), 7, (ANDRIE, RINI), (), ()),
+    )
+    # Handed in but not verified: nobody still owes it, but nobody is done either.
+    unverified = (RINI, "EPANTAU", "2025-03", at("2025-03-01 08:00"), False)
+    handed = pure(seed, schedule, PDN, extra=(unverified,))
+    assert handed.upcoming == (
+        Upcoming("EPANTAU", "2025-03", date(2025, 3, 10), 7, (), (ANDRIE, RINI), ()),
+    )
+    verified = pure(seed, schedule, PDN, extra=((*unverified[:4], True),))
+    assert verified.upcoming[0].submitted == (ANDRIE, RINI)
+    assert [(s.employee, s.rule, s.status) for s in verified.newly_done][-2:] == [
+        (ANDRIE, "EPANTAU", Status.ON_TIME),
+        (RINI, "EPANTAU", Status.ON_TIME),
+    ]
+
+
+def test_handed_in_since_a_week_ago(pdn: Digest) -> None:
+    assert pdn.newly_done == (
+        Settled(FATHUR, "SKP", "2025", date(2025, 2, 28), Status.LATE, 1, at("2025-03-01 09:00")),
+        Settled(
+            NORHAYATI, "SKP", "2025", date(2025, 2, 28), Status.ON_TIME, None,
+            at("2025-02-27 10:00"),
+        ),
+    )  # fmt: skip
+
+
+def test_the_agency_sees_the_unit_as_the_unit_sees_itself(agency: Digest, pdn: Digest) -> None:
+    assert agency.unit is None and len(agency.members) == 58
+    lines = {line.name: line for line in agency.units}
+    assert lines[PDN] == Line(PDN, pdn.total.now, pdn.total.week_ago)
+    assert [line.name for line in agency.units][-1] == ""  # people without a unit come last
+    assert agency.total.now == Rate(
+        sum(line.now.on_time for line in agency.units), sum(line.now.due for line in agency.units)
+    )
+    assert agency.total.now == Rate(
+        sum(line.now.on_time for line in agency.by_rule),
+        sum(line.now.due for line in agency.by_rule),
+    )
+    overdue = {o.employee for o in agency.overdue}
+    assert NORHAYATI not in overdue and overdue >= set(PDN_PEOPLE) - {NORHAYATI}
+
+
+def test_the_digest_does_not_depend_on_input_order(seed: IkiImport, schedule: Schedule) -> None:
+    assert pure(seed, schedule, shuffle=1) == pure(seed, schedule, shuffle=2)
+
+
+# --------------------------------------------------------------------------- words
+
+
+def test_percentages_are_written_for_the_reader() -> None:
+    assert service_digest.percent(200 / 3, "id") == "66,7%"
+    assert service_digest.percent(200 / 3, "en") == "66.7%"
+    assert service_digest.percent(99.96, "id") == "99,9%"  # short of the target: never 100%
+    assert service_digest.percent(100.0, "id") == "100%"
+    assert service_digest.percent(None, "id") == "–"
+    assert service_digest.points(-2.198, "id") == "-2,2"
+    assert service_digest.points(16.66, "en") == "+16.7"
+    assert service_digest.points(0.01, "en") == "±0"
+    assert service_digest.points(None, "en") == ""
+
+
+def test_text_in_indonesian(pdn: Digest, catalog: Catalog) -> None:
+    text = layout.render_text(service_digest.view(pdn, catalog, "id"))
+    lines = text.splitlines()
+    assert lines[:3] == [
+        "Ringkasan mingguan kepatuhan IKI",
+        PDN,
+        "Senin, 3 Maret 2025, pukul 07.30 WITA",
+    ]
+    for expected in [
+        "Tepat waktu tahun ini: 28,6% (target 100%)",
+        "6 dari 21 kewajiban yang sudah jatuh tempo",
+        "Seminggu lalu: 30,8% (-2,2 poin)",
+        "- Sasaran Kinerja Pegawai (SKP): 33,3% (2/6)",
+        "- Perjanjian Kinerja (PK): 28,6% (2/7), ±0",
+        "Belum jatuh tempo tahun ini: SPT, LHKPN, MR",
+        "Lewat tenggat: 14 (5 baru minggu ini)",
+        "Perjanjian Kinerja (PK) periode 2025: lewat 42 hari",
+        "batas Senin, 20 Januari 2025",
+        "sudah sampai Sekretaris",
+        "Sasaran Kinerja Pegawai (SKP) periode 2025: lewat 3 hari (baru)",
+        "sudah diingatkan ke pegawai; berikutnya H+1, Senin, 3 Maret 2025",
+        "Input dan verifikasi e-Pantau periode 2025-03",
+        "batas Senin, 10 Maret 2025 (7 hari lagi)",
+        "belum menyampaikan 2 dari 2:",
+        "Disampaikan sejak Senin, 24 Februari 2025: 2",
+        "- FATHURRAHMAN, S.Sos (Terlambat 1 hari)",
+        "- NORHAYATI (Tepat waktu)",
+        "Capaian IKI di bawah 100%: 6 pegawai",
+        "- RINI SULISTYOWATI, M.Si: 50% (3/6)",
+        "1 pegawai mencapai 100%; 0 belum punya kewajiban yang jatuh tempo.",
+    ]:
+        assert expected in lines, expected
+    assert "Per unit:" not in lines  # one unit: its total says it all
+    behind = lines[lines.index("Capaian IKI di bawah 100%: 6 pegawai") + 1 :][:6]
+    assert behind[0] == "- FATHURRAHMAN, S.Sos: 0% (0/2)"  # worst first
+    assert behind[-1] == "- RINI SULISTYOWATI, M.Si: 50% (3/6)"
+
+
+def test_text_in_english(pdn: Digest, catalog: Catalog) -> None:
+    lines = layout.render_text(service_digest.view(pdn, catalog, "en")).splitlines()
+    for expected in [
+        "Weekly IKI compliance digest",
+        "Monday, 3 March 2025, 07:30 WITA",
+        "On time this year: 28.6% (target 100%)",
+        "A week ago: 30.8% (-2.2 points)",
+        "Overdue: 14 (5 new this week)",
+        "Employee performance targets (SKP) for 2025: 3 day(s) overdue (new)",
+        "escalated to the Secretary",
+        "due Monday, 10 March 2025 (in 7 day(s))",
+        "- FATHURRAHMAN, S.Sos (Late by 1 day(s))",
+    ]:
+        assert expected in lines, expected
+    assert not any("hari" in line for line in lines)
+
+
+def test_agency_text_reads_well_when_telegram_splits_it(agency: Digest, catalog: Catalog) -> None:
+    text = layout.render_text(service_digest.view(agency, catalog, "id"))
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    # 17 people without a unit: PK and SKP each, Serapan twice for one of them; none on time
+    assert "Per unit:" in lines and "- Tanpa unit: 0% (0/36), ±0" in lines
+    assert "- dan 44 lainnya" in lines  # PK overdue for 56: twelve names, then a count
+    # the Secretary's own item, in a group that reached the Secretary, says so
+    assert "- SUTRISNO, S.Sos, M.Si (hanya pegawai yang diingatkan)" in lines
+    sections = text.split("\n\n")
+    assert all(len(section) < 4096 for section in sections)
+    assert len(text) > 4096  # long enough to need splitting, which blank lines make clean
+
+
+def test_html_has_tables_and_escapes_hostile_names(
+    seed: IkiImport, schedule: Schedule, catalog: Catalog
+) -> None:
+    hostile = '<script>alert("x")</script> & Co'
+    built = pure(seed, schedule, PDN, names={FATHUR: hostile})
+    for language in ("id", "en"):
+        html = layout.render_html(service_digest.view(built, catalog, language))
+        assert "<script>" not in html
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in html
+        assert html.count("<table") == 5  # rules, overdue, upcoming, handed in, people
+    assert "<th>Lewat (hari)</th>" in layout.render_html(service_digest.view(built, catalog, "id"))
+
+
+def test_csv_attachment_parses_back(seed: IkiImport, schedule: Schedule, catalog: Catalog) -> None:
+    tricky = 'FATHURRAHMAN, S.Sos "Fatur"'
+    built = pure(seed, schedule, PDN, names={FATHUR: tricky})
+    shown = service_digest.view(built, catalog, "id")
+    data = layout.csv_bytes(shown)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert list(rows[0]) == list(layout.CSV_COLUMNS["id"])
+    # one row per person and rule they carry: five staff with 3 rules, two with 6
+    assert len(rows) == 5 * 3 + 2 * 6
+    cell = next(r for r in rows if (r["nip"], r["kode"]) == (FATHUR, "SKP"))
+    assert cell == {
+        "unit": PDN, "nip": FATHUR, "nama": tricky, "kode": "SKP",
+        "aturan": "Sasaran Kinerja Pegawai (SKP)", "periode": "2025", "batas": "2025-02-28",
+        "kode_status": "late", "status": "Terlambat", "hari_terlambat": "1",
+        "disampaikan": "2025-03-01 09:00", "tepat_waktu": "0", "jatuh_tempo": "1",
+        "capaian_persen": "0.0",
+    }  # fmt: skip
+    rini = {r["kode"]: r for r in rows if r["nip"] == RINI}
+    assert rini["EPANTAU"]["capaian_persen"] == "50.0"
+    assert rini["LHKPN"]["kode_status"] == "upcoming" and rini["LHKPN"]["capaian_persen"] == ""
+    assert rini["LHKPN"]["batas"] == "2025-04-11"  # moved by the KPK
+    assert layout.csv_filename(shown) == "tenggat-digest-2025-03-03-bidang-politik-dalam-negeri.csv"
+    english = list(
+        csv.reader(io.StringIO(layout.render_csv(service_digest.view(built, catalog, "en"))))
+    )
+    assert english[0][:3] == ["unit", "nip", "name"]
+
+
+# --------------------------------------------------------------------------- the database
+
+
+@pytest.fixture
+def loaded(
+    database: Database, seed: IkiImport, catalog: Catalog, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Database]:  # fmt: skip
+    """The seed and the scenario's records in a real database; the working directory and
+    environment point the command line at it."""
+    with database.write() as session:
+        apply_import(session, seed, at("2025-03-01 09:00"))
+    with database.write() as session:
+        for key, rule, period, moment, verified in SUBMITTED:
+            employee = records.find_employee(session, key)
+            records.record_submission(
+                session, catalog, employee, rule, period, moment, NOW, "test", verified=verified
+            )
+        records.set_event(session, catalog, "APBD_ADOPTED", "2025", date(2024, 12, 20), NOW, "t")
+        session.add(
+            models.Exemption(
+                employee_id=records.find_employee(session, WAHYUNI).id,
+                rule_code="SKP",
+                period="2025",
+                reason="cuti melahirkan",
+                recorded_by="test",
+                recorded_at=NOW,
+            )
+        )
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("TENGGAT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("TENGGAT_DATABASE_URL", database.url.render_as_string(hide_password=False))
+    yield database
+
+
+def test_build_from_the_database_is_the_pure_digest(
+    loaded: Database, seed: IkiImport, schedule: Schedule, pdn: Digest, agency: Digest
+) -> None:
+    config = load_config()
+    assert service_digest.build(config, loaded, NOW, "bidang politik DALAM negeri") == pdn
+    assert service_digest.build(config, loaded, NOW) == agency
+    with pytest.raises(service_digest.UnknownUnit) as refused:
+        service_digest.build(config, loaded, NOW, "Bidang Politik")
+    assert refused.value.text("en").endswith("did you mean Bidang Politik Dalam Negeri?")
+
+    secretary_only = service_digest.recipients(loaded)
+    assert [(r.key, r.unit) for r in secretary_only] == [(SECRETARY, None)]
+    heads = service_digest.recipients(loaded, unit_heads=True)
+    assert [(r.key, r.unit) for r in heads] == [
+        (SECRETARY, None),  # also heads the Sekretariat: the agency's digest covers it
+        ("196905221997031004", "Bidang Ideologi dan Wawasan Kebangsaan"),
+        (RINI, PDN),
+        (ARDANI, "Sekretariat"),
+    ]
+    sent = service_digest.weekly(config, loaded, NOW, unit_heads=True)
+    assert [c.key for c in sent] == [
+        f"digest|2025-W10|*|{SECRETARY}",
+        "digest|2025-W10|Bidang Ideologi dan Wawasan Kebangsaan|196905221997031004",
+        f"digest|2025-W10|{PDN}|{RINI}",
+        f"digest|2025-W10|Sekretariat|{ARDANI}",
+    ]
+    rini = sent[2]
+    assert rini.subject == (
+        f"Tenggat: ringkasan mingguan kepatuhan IKI ({PDN}) — Senin, 3 Maret 2025"
+    )
+    assert "Tepat waktu tahun ini: 28,6% (target 100%)" in rini.text
+    assert "<table" in rini.html and rini.csv.startswith(b"\xef\xbb\xbf")
+
+
+def test_digest_command(loaded: Database) -> None:
+    run = CliRunner().invoke
+    base = ["digest", "--as-of", "2025-03-03 07:30", "--unit", "bidang politik dalam negeri"]
+
+    done = run(cli, [*base, "--preview", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.stdout)
+    assert (data["unit"], data["target"], data["as_of"]) == (PDN, 100, NOW.isoformat())
+    assert data["total"]["on_time"] == 6 and data["total"]["due"] == 21
+    assert data["total"]["percent"] == 28.6 and data["total"]["week_ago"]["percent"] == 30.8
+    assert len(data["overdue"]) == 14
+    assert data["overdue"][2] | {"name": ""} == {
+        "key": FATHUR, "name": "", "unit": PDN, "rule": "PK", "period": "2025",
+        "due": "2025-01-20", "days_late": 42, "steps": ["H-7", "H-3", "H-1", "H", "H+1", "H+5"],
+        "told": ["employee", "superior", "secretary"], "level": "secretary",
+        "next_step": None, "next_at": None, "new": False,
+    }  # fmt: skip
+    assert data["upcoming"][0]["outstanding"] == [
+        {"key": ANDRIE, "name": "M. ANDRIE WARDHANA, SE"},
+        {"key": RINI, "name": "RINI SULISTYOWATI, M.Si"},
+    ]
+
+    text = run(cli, [*base, "--preview"])
+    assert text.exit_code == 0, text.output
+    assert "Tepat waktu tahun ini: 28,6% (target 100%)" in text.stdout
+    assert "layanan" not in text.stdout  # a preview has no delivery line
+    english = run(cli, [*base, "--preview", "--lang", "en"])
+    assert "On time this year: 28.6% (target 100%)" in english.stdout
+
+    html = run(cli, [*base, "--preview", "--format", "html"])
+    assert html.exit_code == 0 and html.stdout.count("<table") == 5
+
+    table = run(cli, [*base, "--preview", "--format", "csv"])
+    assert len(list(csv.DictReader(io.StringIO(table.stdout)))) == 27
+
+    # Without --preview a last line says who gets it; unit digests need the setting.
+    agency = run(cli, ["digest", "--as-of", "2025-03-03 07:30"])
+    assert agency.exit_code == 0, agency.output
+    assert agency.stdout.rstrip().splitlines()[-1] == (
+        "Dikirim oleh layanan yang berjalan (`tenggat run`) setiap Senin pukul 07.30 WITA "
+        "kepada: SUTRISNO, S.Sos, M.Si."
+    )
+    machine = run(cli, ["digest", "--as-of", "2025-03-03 07:30", "--format", "json"])
+    assert json.loads(machine.stdout)["unit"] is None  # the note went to stderr
+    assert "SUTRISNO" in machine.stderr
+    unit = run(cli, [*base, "--lang", "en"])
+    assert unit.stdout.rstrip().splitlines()[-1] == (
+        "Unit digests are sent only with [digest] unit_heads = true."
+    )
+
+
+@pytest.mark.parametrize(
+    ("unit", "hint"),
+    [
+        ("Sekretarit", "did you mean Sekretariat?"),
+        ("Keuangan", "units: Bidang Ideologi dan Wawasan Kebangsaan, "),
+    ],
+)
+def test_unknown_unit_is_refused_with_a_hint(loaded: Database, unit: str, hint: str) -> None:
+    done = CliRunner().invoke(cli, ["--lang", "en", "digest", "--unit", unit])
+    assert done.exit_code == 2
+    assert f"Invalid value for --unit: unknown unit {unit!r}; {hint}" in done.output
+    assert "Ringkasan" not in done.output and "Traceback" not in done.output
