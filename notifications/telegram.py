@@ -140,6 +140,7 @@ class TelegramChannel:
         self._token = token
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bot: object | None = None
+        self._pacer: Pacer | None = None
         self.username = ""
 
     def __enter__(self) -> TelegramChannel:
@@ -156,6 +157,8 @@ class TelegramChannel:
             loop.close()
             raise self._error(exc) from None
         self._loop, self._bot, self.username = loop, bot, bot.username
+        # One pacer for the whole run: a new batch must not burst after the last one.
+        self._pacer = Pacer(self.rate, self.per_chat)
         return self
 
     def __exit__(
@@ -191,7 +194,8 @@ class TelegramChannel:
     async def _all(
         self, messages: Sequence[Message], report: Report | None
     ) -> list[str | DeliveryError]:
-        pacer = Pacer(self.rate, self.per_chat)
+        pacer = self._pacer
+        assert pacer is not None  # set when the channel is opened
 
         async def one(index: int, message: Message) -> str | DeliveryError:
             result = await self._one(pacer, message)

@@ -238,7 +238,7 @@ def run(ctx: Context, once: bool, as_of: datetime | None) -> None:
     """Run the service: evaluate the records and send reminders and escalations."""
     import logging
 
-    from scheduler.service import Service, run_forever
+    from scheduler.service import Busy, Service, run_forever
 
     if as_of is not None and not once:
         raise click.BadParameter("--as-of needs --once", param_hint="--as-of")
@@ -250,7 +250,11 @@ def run(ctx: Context, once: bool, as_of: datetime | None) -> None:
     if once:
         service.tick(as_of.replace(tzinfo=ctx.now().tzinfo) if as_of else None)
         return
-    run_forever(service, ctx.config.settings.service.tick_minutes)
+    try:
+        run_forever(service, ctx.config.settings.service.tick_minutes)
+    except Busy as exc:
+        click.echo(f"tenggat: {exc}", err=True)
+        sys.exit(2)
 
 
 def main() -> None:
@@ -270,7 +274,12 @@ def main() -> None:
         sys.exit(exc.exit_code)
 
 
-from scheduler import cli_records, cli_sheets  # noqa: E402  (they register their commands)
+from scheduler import cli_ops, cli_records, cli_sheets  # noqa: E402  (they register their commands)
 
 cli_records.register(cli)
 cli_sheets.register(cli)
+cli_ops.register(cli)
+
+from scheduler import cli_digest  # noqa: E402
+
+cli_digest.register(cli)

@@ -23,7 +23,7 @@ from notifications.message import Channel
 from notifications.telegram import TelegramChannel
 from rules.evaluate import Evaluation, evaluate, paused_gc
 from rules.plan import Notice, plan
-from scheduler import models, outbox, records
+from scheduler import health, models, outbox, records
 from scheduler.config import Config
 from scheduler.db import Database
 from scheduler.dispatch import Dispatcher
@@ -109,21 +109,22 @@ class Service:
         evaluation = evaluate(self.schedule, snap.roster, snap.submissions, snap.events, now)
         return snap, evaluation, plan(self.schedule, snap.roster, evaluation)
 
-    def tick(self, now: datetime | None = None) -> list[Notice]:
-        """Evaluate and plan at ``now``, queue the plan, dispatch; return the plan."""
+    def tick(self, now: datetime | None = None, plan_too: bool = True) -> list[Notice]:
+        """Evaluate and plan at ``now`` (unless another instance schedules), queue the plan,
+        dispatch, and note the tick for `tenggat health`; return the plan."""
         now = now or self.clock()
-        _, evaluation, notices = self.planned(now)
-        with self.db.write() as session:
-            queued = outbox.enqueue(session, notices, now)
+        statuses, queued = 0, 0
+        notices: list[Notice] = []
+        if plan_too:
+            _, evaluation, notices = self.planned(now)
+            statuses = len(evaluation.statuses)
+            with self.db.write() as session:
+                queued = outbox.enqueue(session, notices, now)
         sent = self.dispatch(now)
-        log.info(
-            "tick at=%s statuses=%d planned=%d queued=%d sent=%d",
-            now.isoformat(timespec="minutes"),
-            len(evaluation.statuses),
-            len(notices),
-            queued,
-            sent,
-        )
+        summary = f"statuses={statuses} planned={len(notices)} queued={queued} sent={sent}"
+        log.info("tick at=%s %s", now.isoformat(timespec="minutes"), summary)
+        with self.db.write() as session:  # when it ran, not the moment it planned for
+            health.record(session, health.LAST_TICK, summary, self.clock())
         return notices
 
     def dispatch(self, now: datetime) -> int:
@@ -131,22 +132,48 @@ class Service:
         return self.dispatcher.run(now)
 
 
+class Busy(Exception):
+    """Another `tenggat run` schedules from this SQLite file."""
+
+
 def run_forever(service: Service, every_minutes: int) -> None:
     """Tick now and every ``every_minutes`` until SIGTERM or Ctrl-C, then let a tick under way
     finish and exit normally.
 
-    The jobs run in APScheduler's background thread; the main thread only waits for a stop
-    flag.  A signal handler that did more (shut the scheduler down itself) could interrupt
-    the scheduler while it holds its executor's lock and deadlock on it.
+    One instance schedules: it holds the scheduler lock (a file lock beside a SQLite
+    database, an advisory lock on PostgreSQL).  On SQLite a second instance is refused
+    (`Busy`); on PostgreSQL it stands by, only dispatching, and takes over at a tick after
+    the holder is gone.  The jobs run in APScheduler's background thread; the main thread
+    only waits for a stop flag.  A signal handler that did more (shut the scheduler down
+    itself) could interrupt the scheduler while it holds its executor's lock and deadlock.
     """
     from apscheduler.schedulers.background import BackgroundScheduler
+
+    from scheduler.lock import SchedulerLock
+
+    language = service.config.settings.service.language
+    lock = SchedulerLock(service.db)
+    if lock.needed and not lock.try_acquire():
+        if lock.backend == "sqlite":
+            raise Busy(lock.refusal(language))
+        log.warning("standby: %s", lock.refusal("en"))
+
+    def job() -> None:
+        try:
+            schedules = not lock.needed or lock.still_held() or lock.try_acquire()
+            service.tick(plan_too=schedules)
+        except Exception as exc:  # logged and kept for `tenggat health`; the next tick retries
+            log.exception("tick failed")
+            with service.db.write() as session:
+                reason = f"{type(exc).__name__}: {exc}"
+                health.record(session, health.LAST_ERROR, reason[:500], service.clock())
 
     scheduler = BackgroundScheduler(
         timezone=service.config.settings.service.timezone,
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
     scheduler.add_job(
-        service.tick,
+        job,
         "interval",
         minutes=every_minutes,
         id="tick",
@@ -160,10 +187,15 @@ def run_forever(service: Service, every_minutes: int) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    server = health.serve_health(service.db, service.config)
     scheduler.start()
     log.info("running tick_every=%dmin (Ctrl-C to stop)", every_minutes)
     while not stop:
         time.sleep(0.2)
     log.info("stop signal=%s", stop[0])
     scheduler.shutdown(wait=True)
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+    lock.release()
     log.info("stopped")

@@ -171,10 +171,13 @@ def test_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         if "running tick_every=15min" in line:
             break
     assert any("roster empty" in line for line in seen), seen
+    second = tenggat(tmp_path, url, "run")  # one scheduler per SQLite file
     process.send_signal(signal.SIGTERM)
     rest, _ = process.communicate(timeout=30)
     assert process.returncode == 0
     assert "stop signal=SIGTERM" in rest and "stopped" in rest
+    assert second.returncode == 2, second.stderr
+    assert f"pid {process.pid}" in second.stderr or str(process.pid) in second.stderr
 
 
 def test_plan_and_outbox_commands_show_what_was_and_would_be_sent(

@@ -1,0 +1,270 @@
+"""scheduler.health and `tenggat health`: what the service says about itself, on real
+databases, through the library, the command line and the HTTP endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select
+
+from rules.calendar import WITA
+from scheduler import models
+from scheduler.cli import cli
+from scheduler.config import load_config
+from scheduler.db import Database
+from scheduler.health import DEAD_WINDOW, LAST_ERROR, LAST_TICK, record, report, serve_health
+
+NOW = datetime(2025, 3, 3, 9, tzinfo=WITA)
+TOKEN = "123456:AAE-health-secret-token"
+
+
+def row(key: str, state: str, planned: datetime, **values: Any) -> models.Outbox:
+    """An outbox row as the plan writes it, in ``state``."""
+    fields: dict[str, Any] = {
+        "key": key, "recipient": "197105152000121003", "role": "employee", "kind": "reminder",
+        "employee": "197105152000121003", "rule_code": "SKP", "period": "2025", "step": "H-3",
+        "due": date(2025, 2, 28), "days_late": None, "planned_at": planned, "state": state,
+        "attempts": 0, "next_attempt_at": planned,
+    }  # fmt: skip
+    return models.Outbox(**(fields | values))
+
+
+def dead_letter(session: Any, key: str, reason: str, tried: datetime) -> None:
+    """A notice that failed for good: the row and the attempt that killed it."""
+    letter = row(key, "dead", tried - timedelta(hours=1), receipt=reason, attempts=1)
+    session.add(letter)
+    session.flush()
+    session.add(
+        models.Delivery(
+            outbox_id=letter.id, attempt=1, channel="email", worker="w", at=tried,
+            outcome="permanent", detail=reason,
+        )
+    )  # fmt: skip
+
+
+def test_record_inserts_then_updates_one_row(database: Database) -> None:
+    with database.write() as session:
+        record(session, LAST_TICK, "statuses=1", NOW)
+    with database.write() as session:
+        record(session, LAST_TICK, "statuses=2", NOW + timedelta(minutes=15))
+    with database.read() as session:
+        rows = session.execute(select(models.ServiceState.name, models.ServiceState.value,
+                                      models.ServiceState.at)).all()  # fmt: skip
+    assert rows == [(LAST_TICK, "statuses=2", NOW + timedelta(minutes=15))]
+
+
+def test_a_fresh_database_has_never_ticked(database: Database) -> None:
+    with database.read() as session:
+        health = report(session, NOW, 15)
+    assert not health.healthy
+    assert [p.code for p in health.problems] == ["never_ticked"]
+    assert (health.pending, health.claimed, health.dead, health.last_tick) == (0, 0, 0, None)
+
+
+def test_a_recent_tick_is_healthy_and_one_older_than_two_ticks_is_not(database: Database) -> None:
+    with database.write() as session:
+        record(session, LAST_TICK, "statuses=500 sent=3", NOW - timedelta(minutes=29))
+    with database.read() as session:
+        fresh = report(session, NOW, 15)
+        stale = report(session, NOW + timedelta(minutes=2), 15)
+    assert fresh.healthy, fresh.problems
+    assert fresh.tick_age == timedelta(minutes=29)
+    assert fresh.last_tick_summary == "statuses=500 sent=3"
+    assert [p.code for p in stale.problems] == ["tick_stale"]
+    assert "30 menit" in stale.as_json("id")["problems"][0]["message"]
+
+
+def test_an_error_after_the_last_tick_is_a_failed_tick(database: Database) -> None:
+    with database.write() as session:
+        record(session, LAST_TICK, "ok", NOW - timedelta(minutes=10))
+        record(session, LAST_ERROR, "OperationalError: disk I/O error", NOW - timedelta(minutes=5))
+    with database.read() as session:
+        failed = report(session, NOW, 15)
+    with database.write() as session:
+        record(session, LAST_TICK, "ok", NOW)
+    with database.read() as session:
+        recovered = report(session, NOW, 15)
+    assert [p.code for p in failed.problems] == ["tick_failed"]
+    assert "disk I/O error" in failed.as_json("en")["problems"][0]["message"]
+    assert recovered.healthy
+    assert recovered.last_error == "OperationalError: disk I/O error"  # still shown
+    assert recovered.last_error_at == NOW - timedelta(minutes=5)
+
+
+def test_outbox_backlog_and_dead_letters(database: Database) -> None:
+    with database.write() as session:
+        record(session, LAST_TICK, "ok", NOW)
+        session.add_all([
+            row("overdue", "pending", NOW - timedelta(hours=3)),
+            row("backoff", "pending", NOW - timedelta(minutes=5),
+                next_attempt_at=NOW + timedelta(minutes=10)),
+            row("sending", "claimed", NOW - timedelta(minutes=40),
+                claimed_at=NOW - timedelta(minutes=20), claimed_by="w"),
+            row("done", "sent", NOW - timedelta(days=1), sent_at=NOW - timedelta(days=1)),
+        ])  # fmt: skip
+        dead_letter(session, "old", "address refused: old@x.go.id", NOW - timedelta(days=3))
+        dead_letter(session, "new", "address refused: new@x.go.id", NOW - timedelta(hours=1))
+    with database.read() as session:
+        health = report(session, NOW, 15)
+    assert (health.pending, health.pending_due, health.overdue) == (2, 1, 1)
+    assert health.oldest_pending == NOW - timedelta(hours=3)
+    assert health.oldest_pending_age == timedelta(hours=3)
+    assert (health.claimed, health.stale_claims) == (1, 1)
+    assert (health.dead, health.dead_recent) == (2, 1)
+    assert health.latest_dead is not None
+    assert health.latest_dead.reason == "address refused: new@x.go.id"
+    assert health.latest_dead.at == NOW - timedelta(hours=1)
+    assert [p.code for p in health.problems] == ["backlog", "dead_letters"]
+    data = health.as_json("en")
+    assert data["outbox"]["latest_dead"]["key"] == "new"
+    assert data["outbox"]["oldest_pending_age_seconds"] == 3 * 3600
+    json.dumps(data)  # all of it is JSON
+
+
+def test_an_old_dead_letter_is_shown_but_no_longer_unhealthy(database: Database) -> None:
+    with database.write() as session:
+        record(session, LAST_TICK, "ok", NOW)
+        dead_letter(session, "old", "SMTP 550", NOW - DEAD_WINDOW - timedelta(minutes=1))
+    with database.read() as session:
+        health = report(session, NOW, 15)
+    assert health.healthy
+    assert (health.dead, health.dead_recent) == (1, 0)
+    assert health.latest_dead is not None and health.latest_dead.reason == "SMTP 550"
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_health_endpoint_says_503_until_the_service_ticks(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TENGGAT_TELEGRAM_TOKEN", TOKEN)
+    port = free_port()
+    config = load_config(
+        None,
+        environ={
+            "TENGGAT_DATABASE_URL": database.url.render_as_string(hide_password=False),
+            "TENGGAT_SERVICE_HEALTH_PORT": str(port),
+            "TENGGAT_SERVICE_LANGUAGE": "en",
+            "TENGGAT_TELEGRAM_TOKEN": TOKEN,
+        },
+    )
+    assert config.settings.service.health_port == port
+    server = serve_health(database, config)
+    assert server is not None
+    try:
+        base = f"http://127.0.0.1:{port}"
+        status, body = get(f"{base}/health")
+        assert status == 503
+        assert body["healthy"] is False
+        assert [p["code"] for p in body["problems"]] == ["never_ticked"]
+
+        now = datetime.now(ZoneInfo("Asia/Makassar"))
+        with database.write() as session:
+            record(session, LAST_TICK, "ok", now)
+            error = f"send failed: bot{TOKEN}/sendMessage"
+            record(session, LAST_ERROR, error, now + timedelta(seconds=1))
+        status, body = get(f"{base}/health")
+        assert status == 503 and body["problems"][0]["code"] == "tick_failed"
+        assert TOKEN not in json.dumps(body) and TOKEN.split(":")[1] not in json.dumps(body)
+        assert "bot***/sendMessage" in body["last_error"]["message"]
+
+        with database.write() as session:
+            record(session, LAST_TICK, "statuses=500 sent=3", now + timedelta(seconds=2))
+        status, body = get(f"{base}/health")
+        assert status == 200
+        assert body["healthy"] is True and body["last_tick"]["summary"] == "statuses=500 sent=3"
+
+        status, body = get(f"{base}/metrics")
+        assert status == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_health_port_zero_serves_nothing(database: Database) -> None:
+    config = load_config(None, environ={})
+    assert config.settings.service.health_port == 0
+    assert serve_health(database, config) is None
+
+
+# --------------------------------------------------------------------------- the command
+
+
+@pytest.fixture
+def env(database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The migrated database as TENGGAT_DATABASE_URL, in an empty working directory."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("TENGGAT_"):
+            monkeypatch.delenv(name)
+    url = database.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("TENGGAT_DATABASE_URL", url)
+    monkeypatch.setenv("COLUMNS", "200")
+    yield url
+    import gc
+
+    gc.collect()  # close the pools of the engines the in-process commands left behind
+
+
+def tenggat(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_health_command_exit_status_follows_the_health(env: str, database: Database) -> None:
+    never = tenggat("health", "--json")
+    assert never.exit_code == 1, never.output
+    assert json.loads(never.stdout)["problems"][0]["code"] == "never_ticked"
+    people = tenggat("health")
+    assert people.exit_code == 1
+    assert "TIDAK SEHAT" in people.output and "belum pernah" in people.output
+
+    with database.write() as session:
+        record(session, LAST_TICK, "statuses=500 sent=3", datetime.now(WITA))
+        dead_letter(session, "k1", "address refused: a@x.go.id", datetime.now(WITA))
+    failing = tenggat("--lang", "en", "health")
+    assert failing.exit_code == 1
+    assert "UNHEALTHY" in failing.output and "address refused: a@x.go.id" in failing.output
+    with database.write() as session:
+        session.execute(models.Delivery.__table__.delete())
+        session.execute(models.Outbox.__table__.delete())
+    healthy = tenggat("--lang", "en", "health")
+    assert healthy.exit_code == 0, healthy.output
+    assert "HEALTHY" in healthy.output and "statuses=500 sent=3" in healthy.output
+    data = json.loads(tenggat("health", "--json").stdout)
+    assert data["healthy"] is True and data["last_tick"]["age_seconds"] >= 0
+
+
+def test_health_on_an_uninitialised_database_says_run_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TENGGAT_DATABASE_URL", f"sqlite:///{tmp_path / 'none.db'}")
+    result = tenggat("health")
+    assert result.exit_code == 2
+    assert "tenggat init" in result.output
