@@ -91,7 +91,7 @@ class Claimed:
     attempts: int
 
 
-def claim(session: Session, worker: str, now: datetime, recipients: int = 200) -> list[Claimed]:
+def claim(session: Session, worker: str, now: datetime, recipients: int = 500) -> list[Claimed]:
     """Take every row that is due and free (or whose claim outlived the lease) for up to
     ``recipients`` people: all a person is owed is claimed together, to go in one message."""
     table = models.Outbox
