@@ -80,6 +80,9 @@ class EmailChannel(OneByOne):
         mail.set_content(message.text)
         if message.html:
             mail.add_alternative(message.html, subtype="html")
+        for filename, content, mime in message.attachments:
+            maintype, _, subtype = mime.partition("/")
+            mail.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
         try:
             self._smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:

@@ -22,6 +22,8 @@ class Message:
     subject: str = ""
     html: str = ""
     address: str = ""
+    # (file name, content, MIME type): sent by channels that can carry files (e-mail).
+    attachments: tuple[tuple[str, bytes, str], ...] = ()
 
 
 class DeliveryError(Exception):

@@ -7,6 +7,7 @@ Secrets (bot token, SMTP password) are read from the environment only and never 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from collections.abc import Mapping
@@ -94,6 +95,32 @@ class SmtpSettings(_Section):
     password: SecretStr | None = None
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+HARI = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
+
+
+class DigestConfig(_Section):
+    """When the Secretary's weekly digest goes out, and whether unit heads get theirs."""
+
+    weekday: str = "monday"  # English or Indonesian day name
+    time: dt.time = dt.time(7, 30)  # the key is `time`, so the type is spelt dt.time
+    unit_heads: bool = False
+
+    @field_validator("weekday")
+    @classmethod
+    def _known_day(cls, value: str) -> str:
+        day = value.strip().lower()
+        if day not in WEEKDAYS and day not in HARI:
+            raise ValueError(f"unknown day {value!r} (e.g. monday or senin)")
+        return day
+
+    @property
+    def day_number(self) -> int:
+        """0 = Monday."""
+        days = WEEKDAYS if self.weekday in WEEKDAYS else HARI
+        return days.index(self.weekday)
+
+
 class OverrideSettings(_Section):
     date: date
     working: bool = False
@@ -111,6 +138,7 @@ class Settings(_Section):
     telegram: TelegramSettings = TelegramSettings()
     smtp: SmtpSettings = SmtpSettings()
     delivery: DeliverySettings = DeliverySettings()
+    digest: DigestConfig = DigestConfig()
     calendar: CalendarSettings = CalendarSettings()
 
 
@@ -120,6 +148,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "telegram": TelegramSettings,
     "smtp": SmtpSettings,
     "delivery": DeliverySettings,
+    "digest": DigestConfig,
     "calendar": CalendarSettings,
 }
 

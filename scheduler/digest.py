@@ -76,23 +76,12 @@ class DigestSettings:
 
 
 LEVELS = list(Level)  # lowest first
-_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_HARI = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
 
 
 def settings_of(config: Config) -> DigestSettings:
-    """``[digest] weekday, time, unit_heads`` when the configuration has them, else the
-    defaults (Monday 07:30, the Secretary only)."""
-    section = getattr(config.settings, "digest", None)
-    if section is None:
-        return DigestSettings()
-    day: Any = getattr(section, "weekday", WEEKDAY)
-    if isinstance(day, str):
-        name = day.strip().lower()
-        day = _DAYS.index(name) if name in _DAYS else _HARI.index(name)
-    return DigestSettings(
-        int(day), getattr(section, "time", TIME), bool(getattr(section, "unit_heads", False))
-    )
+    """``[digest] weekday, time, unit_heads`` (default Monday 07:30, the Secretary only)."""
+    section = config.settings.digest
+    return DigestSettings(section.day_number, section.time, section.unit_heads)
 
 
 class UnknownUnit(LookupError):

@@ -28,6 +28,7 @@ from rules.calendar import LegalCalendar, SendingWindow
 from rules.catalog import Catalog
 from scheduler import models, outbox, records
 from scheduler.db import Database
+from scheduler.digest import Composed
 from scheduler.words import long_date, rule_name
 
 log = logging.getLogger("tenggat")
@@ -99,9 +100,12 @@ class Dispatcher:
         channels: dict[str, Channel],
         language: str,
         worker: str,
+        digests: Callable[[str, datetime], Composed] | None = None,
     ) -> None:
         self.db, self.catalog, self.calendar, self.window = db, catalog, calendar, window
         self.channels, self.language, self.worker = channels, language, worker
+        # Renders a recipient's weekly digest at the moment it is sent (so it is current).
+        self.digests = digests
 
     def run(self, now: datetime) -> int:
         """Send what the outbox holds for ``now``; return how many notices were sent.
@@ -118,7 +122,8 @@ class Dispatcher:
                 if not batch:
                     return sent
                 with Recorder(self.db, self.worker, now, self._unreachable) as recorder:
-                    for name, outgoing in _by_channel(self.compose(batch, contacts)).items():
+                    composed = self.compose(batch, contacts, now)
+                    for name, outgoing in _by_channel(composed).items():
                         if name not in opened:  # one connection for the whole run
                             opened[name] = _opened(stack, self.channels[name])
                         self._send(name, opened[name], outgoing, recorder)
@@ -175,9 +180,12 @@ class Dispatcher:
         ]
         outbox.add(session, rows, now)
 
-    def compose(self, entries: Sequence[E], contacts: Mapping[str, Contact]) -> list[Outgoing[E]]:
+    def compose(
+        self, entries: Sequence[E], contacts: Mapping[str, Contact], now: datetime | None = None
+    ) -> list[Outgoing[E]]:
         """Everything each recipient is owed, as one message in the configured language,
-        rendered for the channel that reaches them."""
+        rendered for the channel that reaches them; a weekly digest is a message of its own,
+        rendered as of ``now``."""
         language = self.language
         grouped: dict[str, list[E]] = defaultdict(list)
         for entry in entries:
@@ -187,7 +195,15 @@ class Dispatcher:
             return contacts.get(key) or Contact(key, None, None)
 
         composed = []
-        for recipient, group in grouped.items():
+        for recipient, everything in grouped.items():
+            person = contact(recipient)
+            name, address = self.route(person)
+            group = [entry for entry in everything if entry.kind != "digest"]
+            for entry in everything:
+                if entry.kind == "digest":
+                    composed.append(self._digest(entry, person, name, address, now))
+            if not group:
+                continue
             items = [
                 Item(
                     kind=str(entry.kind),
@@ -201,8 +217,6 @@ class Dispatcher:
                 )
                 for entry in group
             ]
-            person = contact(recipient)
-            name, address = self.route(person)
             template = {"telegram": TELEGRAM, "email": HTML}.get(name)
             message = Message(
                 recipient=f"{person.name} ({recipient})",
@@ -214,6 +228,24 @@ class Dispatcher:
             )
             composed.append(Outgoing(name, message, group))
         return composed
+
+    def _digest(
+        self, entry: E, person: Contact, channel: str, address: str, now: datetime | None
+    ) -> Outgoing[E]:
+        if self.digests is None or now is None:
+            raise RuntimeError("a digest row needs the dispatcher's digest renderer and a time")
+        digest = self.digests(entry.recipient, now)
+        email = channel == "email"
+        message = Message(
+            recipient=f"{person.name} ({entry.recipient})",
+            text=digest.text,  # compact: Telegram escapes it, e-mail sends it as plain text
+            keys=(entry.key,),
+            subject=digest.subject,
+            html=digest.html if email else "",
+            address=address,
+            attachments=((digest.filename, digest.csv, "text/csv"),) if email else (),
+        )
+        return Outgoing(channel, message, [entry])
 
     def route(self, person: Contact) -> tuple[str, str]:
         """The channel that reaches ``person`` and their address on it."""

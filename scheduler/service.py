@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,7 +24,7 @@ from notifications.message import Channel
 from notifications.telegram import TelegramChannel
 from rules.evaluate import Evaluation, evaluate, paused_gc
 from rules.plan import Notice, plan
-from scheduler import health, models, outbox, records
+from scheduler import digest, health, models, outbox, records
 from scheduler.config import Config
 from scheduler.db import Database
 from scheduler.dispatch import Dispatcher
@@ -75,6 +76,7 @@ class Service:
         ]
         self.channels: dict[str, Channel] = {c.name: c for c in channels if c is not None}
         self.worker = outbox.worker_name()
+        self._dispatching = threading.Lock()
         self.dispatcher = Dispatcher(
             self.db,
             config.catalog,
@@ -83,6 +85,7 @@ class Service:
             self.channels,
             config.settings.service.language,
             self.worker,
+            self.digest_for,
         )
 
     def start(self) -> None:
@@ -120,6 +123,7 @@ class Service:
             statuses = len(evaluation.statuses)
             with self.db.write() as session:
                 queued = outbox.enqueue(session, notices, now)
+            queued += self.queue_digests(now)
         sent = self.dispatch(now)
         summary = f"statuses={statuses} planned={len(notices)} queued={queued} sent={sent}"
         log.info("tick at=%s %s", now.isoformat(timespec="minutes"), summary)
@@ -127,9 +131,53 @@ class Service:
             health.record(session, health.LAST_TICK, summary, self.clock())
         return notices
 
+    def queue_digests(self, now: datetime) -> int:
+        """Queue this week's digests once their moment ([digest] weekday and time) has
+        passed.  Level-triggered like the reminders: a service that was down on Monday
+        sends the week's digest when it comes back, and the ISO week in the key keeps it
+        to once a week."""
+        settings = digest.settings_of(self.config)
+        tz = self.schedule.calendar.tz
+        today = now.astimezone(tz).date()
+        day = today - timedelta(days=today.weekday() - settings.weekday)
+        moment = datetime.combine(day, settings.time, tzinfo=tz)
+        if now < moment:
+            return 0
+        year, week, _ = moment.isocalendar()
+        rows: list[dict[str, object]] = [
+            {
+                "key": f"digest|{year}-W{week:02d}|{r.unit or '*'}|{r.key}",
+                "recipient": r.key,
+                "role": "unit_head" if r.unit else "secretary",
+                "kind": "digest",
+                "employee": r.key,
+                "rule_code": "",
+                "period": f"{year}-W{week:02d}",
+                "step": "",
+                "due": day,
+                "days_late": None,
+            }
+            for r in digest.recipients(self.db, settings.unit_heads)
+        ]
+        with self.db.write() as session:
+            return outbox.add(session, rows, now)
+
+    def digest_for(self, key: str, now: datetime) -> digest.Composed:
+        """The digest recipient ``key`` reads, as of ``now``: their unit's for a unit head
+        (with [digest] unit_heads), the agency's otherwise."""
+        unit_heads = digest.settings_of(self.config).unit_heads
+        found = {r.key: r for r in digest.recipients(self.db, unit_heads)}
+        recipient = found.get(key) or digest.Recipient(key, key, None, None, None)
+        built = digest.build(self.config, self.db, now, recipient.unit, self.schedule)
+        language = self.config.settings.service.language
+        return digest.compose(built, recipient, self.config.catalog, language)
+
     def dispatch(self, now: datetime) -> int:
-        """Send what the outbox holds for ``now``; return how many notices were sent."""
-        return self.dispatcher.run(now)
+        """Send what the outbox holds for ``now``; return how many notices were sent.  One
+        dispatch at a time in a process: the planning and the sending jobs share a worker
+        name, and the outbox tells workers apart by it."""
+        with self._dispatching:
+            return self.dispatcher.run(now)
 
 
 class Busy(Exception):
@@ -158,27 +206,42 @@ def run_forever(service: Service, every_minutes: int) -> None:
             raise Busy(lock.refusal(language))
         log.warning("standby: %s", lock.refusal("en"))
 
-    def job() -> None:
-        try:
-            schedules = not lock.needed or lock.still_held() or lock.try_acquire()
-            service.tick(plan_too=schedules)
-        except Exception as exc:  # logged and kept for `tenggat health`; the next tick retries
-            log.exception("tick failed")
-            with service.db.write() as session:
-                reason = f"{type(exc).__name__}: {exc}"
-                health.record(session, health.LAST_ERROR, reason[:500], service.clock())
+    def guarded(work: Callable[[], object]) -> Callable[[], None]:
+        def job() -> None:
+            try:
+                work()
+            except Exception as exc:  # logged and kept for `tenggat health`; retried next time
+                log.exception("job failed")
+                with service.db.write() as session:
+                    reason = f"{type(exc).__name__}: {exc}"
+                    health.record(session, health.LAST_ERROR, reason[:500], service.clock())
+
+        return job
+
+    def tick() -> None:
+        schedules = not lock.needed or lock.still_held() or lock.try_acquire()
+        service.tick(plan_too=schedules)
 
     scheduler = BackgroundScheduler(
         timezone=service.config.settings.service.timezone,
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
+    # Planning (and the week's digest) every `tick_minutes`; sending every minute, so a
+    # message waiting for the window or a retry goes out within a minute of its time.
     scheduler.add_job(
-        job,
+        guarded(tick),
         "interval",
         minutes=every_minutes,
-        id="tick",
+        id="plan",
         replace_existing=True,
         next_run_time=service.clock(),
+    )
+    scheduler.add_job(
+        guarded(lambda: service.dispatch(service.clock())),
+        "interval",
+        minutes=1,
+        id="dispatch",
+        replace_existing=True,
     )
     stop: list[str] = []
 

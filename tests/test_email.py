@@ -146,8 +146,13 @@ def test_the_service_mails_who_has_an_address_once_and_prints_the_rest(
     service = service_with_smtp(tmp_path, port)
     service.tick()
     service.tick()  # again: nothing new
-    (mail,) = handler.messages  # the Secretary's one message; the staff address is refused
-    assert mail["To"] == "sekretaris@kesbangpol.go.id"
+    # the Secretary's message, and Monday's digest; the staff address is refused
+    mail, digest = sorted(handler.messages, key=lambda m: any(m.iter_attachments()))
+    assert mail["To"] == digest["To"] == "sekretaris@kesbangpol.go.id"
+    (attachment,) = digest.iter_attachments()  # type: ignore[attr-defined]
+    assert attachment.get_content_type() == "text/csv"
+    assert attachment.get_filename().endswith(".csv")
+    assert b"YANTI HEIDA YANI" in attachment.get_payload(decode=True)
     body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Belum disampaikan oleh bawahan Anda:" in body and "YANTI HEIDA YANI" in body
     with service.db.read() as session:

@@ -59,9 +59,13 @@ def seeded(tmp_path: Path) -> str:
 def test_run_once_sends_overdue_and_escalations_on_the_console(tmp_path: Path, seeded: str) -> None:
     result = tenggat(tmp_path, seeded, "run", "--once", "--as-of", "2025-03-03 09:00")
     assert result.returncode == 0, result.stderr
-    messages = result.stdout.split("[console] → ")[1:]
+    printed = result.stdout.split("[console] → ")[1:]
+    digests = [m for m in printed if "Ringkasan mingguan kepatuhan IKI" in m]
+    messages = [m for m in printed if m not in digests]
     recipients = [message.split(":\n", 1)[0] for message in messages]
     assert len(recipients) == len(set(recipients))  # everything for a person in one message
+    # a Monday after 07:30: the week's digest, on its own, for the Secretary only
+    assert [d.split(":\n", 1)[0] for d in digests] == [f"SUTRISNO, S.Sos, M.Si ({SECRETARY})"]
     skp = "- Sasaran Kinerja Pegawai (SKP) periode 2025: lewat tenggat 3 hari"
     # 58 carry SKP and the Secretary submitted: 57 are told, once each
     assert sum(message.count(skp) for message in messages) == 57
@@ -107,13 +111,13 @@ def test_ticks_and_restarts_send_each_notice_once(database_url: str) -> None:
     first = service_on(database_url, MARCH_3)
     planned = first.tick()
     assert planned
-    assert len(deliveries(database_url)) == len(planned)
+    assert len(deliveries(database_url)) == len(planned) + 1  # and Monday's digest
     first.tick()  # the same moment again: everything is already in the outbox
     restarted = service_on(database_url, MARCH_3 + timedelta(minutes=15))
     restarted.start()
     restarted.tick()  # a new process after a restart: nothing is sent twice
     sent = deliveries(database_url)
-    assert len(sent) == len(planned) == len({key for key, _ in sent})
+    assert len(sent) == len(planned) + 1 == len({key for key, _ in sent})
     console = restarted.channels["console"]
     assert isinstance(console, ConsoleChannel) and isinstance(console.stream, io.StringIO)
     assert console.stream.getvalue() == ""
@@ -197,5 +201,41 @@ def test_plan_and_outbox_commands_show_what_was_and_would_be_sent(
     )
     assert {n["outbox"] for n in after["notices"]} == {"sent"}
     listed = json.loads(tenggat(tmp_path, seeded, "outbox", "--json", "--limit", "5").stdout)
-    assert listed["counts"] == {"sent": len(notices)}
+    assert listed["counts"] == {"sent": len(notices) + 1}  # and Monday's digest
     assert len(listed["rows"]) == 5 and all(r["channel"] == "console" for r in listed["rows"])
+
+
+def test_after_three_days_down_each_open_occurrence_gets_its_newest_step_once(
+    database_url: str,
+) -> None:
+    seed_roster(database_url)
+    before = datetime(2025, 2, 21, 9, tzinfo=WITA)  # Friday: SKP's H-7 reminder is out
+    after = datetime(2025, 2, 26, 9, tzinfo=WITA)  # Wednesday: down across Tuesday's H-3
+    service_on(database_url, before).tick()
+    sent_before = {key for key, _ in deliveries(database_url)}
+    service = service_on(database_url, after)
+    planned = service.tick()
+    caught_up = {key for key, _ in deliveries(database_url)} - sent_before
+    notices = [n for n in planned if n.key in caught_up]
+    occurrences = [(n.employee, n.rule, n.period, n.recipient) for n in notices]
+    assert notices and len(occurrences) == len(set(occurrences))  # one each, no burst
+    assert caught_up - {n.key for n in notices} == {
+        f"digest|2025-W09|*|{SECRETARY}"
+    }  # and the week's digest
+    skp = {n.step for n in notices if n.rule == "SKP"}
+    assert skp == {"H-3"}  # SKP is due Friday 28 February: H-3 was Tuesday, H-1 is Thursday
+    console = service.channels["console"]
+    assert isinstance(console, ConsoleChannel) and isinstance(console.stream, io.StringIO)
+    printed = console.stream.getvalue().split("[console] → ")[1:]
+    assert len(printed) == len({n.recipient for n in notices}) + 1  # one message a person
+
+
+def test_the_weekly_digest_is_queued_once_a_week_and_caught_up(database_url: str) -> None:
+    seed_roster(database_url)
+    monday_early = datetime(2025, 3, 3, 7, 0, tzinfo=WITA)
+    wednesday = datetime(2025, 3, 5, 10, 0, tzinfo=WITA)
+    service = service_on(database_url, wednesday)
+    assert service.queue_digests(monday_early) == 0  # not before Monday 07:30
+    assert service.queue_digests(wednesday) == 1  # down on Monday: caught up on Wednesday
+    assert service.queue_digests(wednesday + timedelta(days=2)) == 0  # once a week
+    assert service.queue_digests(datetime(2025, 3, 10, 7, 30, tzinfo=WITA)) == 1  # next week
