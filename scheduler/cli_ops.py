@@ -84,6 +84,9 @@ _WORDS: dict[str, dict[str, str]] = {
             '"none"): kata sandi terkirim terbuka'
         ),
         "smtp_fail": "{host}:{port} ({security}): {error}",
+        "telegram_off": "tidak diatur (TENGGAT_TELEGRAM_TOKEN kosong): Telegram tidak dipakai",
+        "telegram_ok": "bot @{username} menjawab getMe di {url}",
+        "telegram_fail": "{url}: {error}",
         # health
         "health_title": "Kesehatan layanan Tenggat",
         "healthy": "SEHAT",
@@ -162,6 +165,9 @@ _WORDS: dict[str, dict[str, str]] = {
             "password went in clear"
         ),
         "smtp_fail": "{host}:{port} ({security}): {error}",
+        "telegram_off": "not configured (no TENGGAT_TELEGRAM_TOKEN): Telegram is not used",
+        "telegram_ok": "bot @{username} answered getMe at {url}",
+        "telegram_fail": "{url}: {error}",
         "health_title": "Tenggat service health",
         "healthy": "HEALTHY",
         "unhealthy": "UNHEALTHY",
@@ -395,6 +401,25 @@ def check_smtp(doctor: Doctor) -> Check:
     return doctor.check("smtp", OK, "smtp_ok", **where)
 
 
+@needs_config
+def check_telegram(doctor: Doctor) -> Check:
+    """Ask the Bot API who the bot is (getMe), as every dispatch run does first."""
+    from notifications.message import DeliveryError
+    from scheduler.service import telegram_channel
+
+    assert doctor.config is not None
+    channel = telegram_channel(doctor.config)
+    if channel is None:
+        return doctor.check("telegram", SKIP, "telegram_off")
+    url = channel.base_url
+    try:
+        with channel:
+            username = channel.username
+    except DeliveryError as exc:
+        return doctor.check("telegram", FAIL, "telegram_fail", url=url, error=str(exc))
+    return doctor.check("telegram", OK, "telegram_ok", url=url, username=username)
+
+
 # In order: a check may use what an earlier one set on the Doctor (config, database).  A
 # new check is a function `(Doctor) -> Check`, decorated with needs_config/needs_database
 # as it requires, and added here.
@@ -404,6 +429,7 @@ CHECKS: list[CheckFunction] = [
     check_database,
     check_roster,
     check_smtp,
+    check_telegram,
 ]
 
 

@@ -16,12 +16,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner, Result
+from fake_telegram import FakeBotAPI
 
 from rules.calendar import WITA
 from scheduler import models
 from scheduler.cli import Context, cli
 from scheduler.cli_ops import CHECKS, FAIL, Check, Doctor, run_checks
-from scheduler.db import Database
+from scheduler.db import SCHEMA_REVISION, Database
 
 PASSWORD = "doctor-Passw0rd-never-printed"
 TOKEN = "123456:AAE-doctor-secret-bot-token"
@@ -108,19 +109,27 @@ def doctor(*args: str) -> tuple[Result, dict[str, Check]]:
 
 
 def test_a_ready_service_passes_and_the_password_stays_secret(
-    clean: Path, database: Database, smtp: tuple[Server, int], monkeypatch: pytest.MonkeyPatch
+    clean: Path,
+    database: Database,
+    smtp: tuple[Server, int],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     server, port = smtp
     use(monkeypatch, database)
     with_smtp(monkeypatch, port)
     monkeypatch.setenv("TENGGAT_TELEGRAM_TOKEN", TOKEN)
+    api = FakeBotAPI(token=TOKEN).__enter__()
+    request.addfinalizer(lambda: api.__exit__(None, None, None))
+    monkeypatch.setenv("TENGGAT_TELEGRAM_API_URL", api.base_url)
     employ(database, email="sutrisno@kesbangpol.go.id")
     result, checks = doctor()
     assert result.exit_code == 0, result.output
-    assert [c.status for c in checks.values()] == ["ok", "ok", "ok", "ok", "warn"]
+    assert [c.status for c in checks.values()] == ["ok", "ok", "ok", "ok", "warn", "ok"]
+    assert "bot @tenggat_test_bot menjawab getMe" in checks["telegram"].message
     assert checks["config"].message == "dimuat dari nilai bawaan (tanpa berkas)"
     assert "UTC+08:00 (WITA)" in checks["timezone"].message
-    assert "revisi 0003 (terbaru)" in checks["database"].message
+    assert f"revisi {SCHEMA_REVISION} (terbaru)" in checks["database"].message
     assert "1 pegawai aktif: 1 dengan e-mail" in checks["roster"].message
     assert "login sebagai admin berhasil" in checks["smtp"].message
     assert "tanpa enkripsi" in checks["smtp"].message  # security = "none" with a password
@@ -229,7 +238,7 @@ def test_an_uninitialised_old_or_newer_database_fails(
         with database.engine.begin() as connection:
             connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0002'")
         _, checks = doctor("--lang", "en")
-        assert "is at revision 0002, this version needs 0003: run `tenggat init`" in (
+        assert f"is at revision 0002, this version needs {SCHEMA_REVISION}: run `tenggat init`" in (
             checks["database"].message
         )
         with database.engine.begin() as connection:
@@ -277,3 +286,16 @@ def test_a_check_that_raises_is_a_failure_not_a_crash(clean: Path) -> None:
     assert results[1] == Check(
         "broken", FAIL, "the check failed with an unexpected error: RuntimeError: boom"
     )
+
+
+def test_a_wrong_bot_token_fails_without_being_printed(
+    clean: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeBotAPI() as api:  # knows another token
+        monkeypatch.setenv("TENGGAT_TELEGRAM_TOKEN", TOKEN)
+        monkeypatch.setenv("TENGGAT_TELEGRAM_API_URL", api.base_url)
+        result, checks = doctor()
+    assert result.exit_code == 1
+    assert checks["telegram"].status == FAIL
+    assert "InvalidToken" in checks["telegram"].message
+    assert TOKEN not in result.output and TOKEN.split(":")[1] not in result.output
