@@ -274,12 +274,8 @@ def main() -> None:
         sys.exit(exc.exit_code)
 
 
-from scheduler import cli_ops, cli_records, cli_sheets  # noqa: E402  (they register their commands)
+# Each command module registers its own commands.
+from scheduler import cli_digest, cli_ops, cli_records, cli_sheets, cli_simulate  # noqa: E402
 
-cli_records.register(cli)
-cli_sheets.register(cli)
-cli_ops.register(cli)
-
-from scheduler import cli_digest  # noqa: E402
-
-cli_digest.register(cli)
+for module in (cli_records, cli_sheets, cli_ops, cli_digest, cli_simulate):
+    module.register(cli)
