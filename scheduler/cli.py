@@ -250,11 +250,21 @@ def run(ctx: Context, once: bool, as_of: datetime | None) -> None:
     if once:
         service.tick(as_of.replace(tzinfo=ctx.now().tzinfo) if as_of else None)
         return
+    import threading
+
+    from scheduler import bot
+
+    stop = threading.Event()
+    poller = bot.start(ctx.config, service.db, ctx.now, stop)  # None without a bot token
     try:
         run_forever(service, ctx.config.settings.service.tick_minutes)
     except Busy as exc:
         click.echo(f"tenggat: {exc}", err=True)
         sys.exit(2)
+    finally:
+        stop.set()
+        if poller is not None:
+            poller.join(timeout=ctx.config.settings.bot.poll_seconds + 20)
 
 
 def main() -> None:
@@ -275,7 +285,14 @@ def main() -> None:
 
 
 # Each command module registers its own commands.
-from scheduler import cli_digest, cli_ops, cli_records, cli_sheets, cli_simulate  # noqa: E402
+from scheduler import (  # noqa: E402
+    cli_bot,
+    cli_digest,
+    cli_ops,
+    cli_records,
+    cli_sheets,
+    cli_simulate,
+)
 
-for module in (cli_records, cli_sheets, cli_ops, cli_digest, cli_simulate):
+for module in (cli_records, cli_sheets, cli_ops, cli_digest, cli_simulate, cli_bot):
     module.register(cli)

@@ -121,6 +121,17 @@ class DigestConfig(_Section):
         return days.index(self.weekday)
 
 
+class BotConfig(_Section):
+    """The Telegram bot that answers /status, /lapor, /rekap (runs inside `tenggat run`)."""
+
+    link_hours: int = Field(default=72, ge=1)  # how long a link code is valid
+    groups: tuple[str, ...] = ()  # group chat ids the bot answers; others are ignored
+    flood_count: int = Field(default=20, ge=1)  # updates a chat may send within flood_seconds
+    flood_seconds: int = Field(default=60, ge=1)
+    poll_seconds: int = Field(default=10, ge=0, le=50)  # long-polling timeout of getUpdates
+    max_evidence: int = Field(default=1000, ge=1)  # characters of a text given as evidence
+
+
 class OverrideSettings(_Section):
     date: date
     working: bool = False
@@ -139,6 +150,7 @@ class Settings(_Section):
     smtp: SmtpSettings = SmtpSettings()
     delivery: DeliverySettings = DeliverySettings()
     digest: DigestConfig = DigestConfig()
+    bot: BotConfig = BotConfig()
     calendar: CalendarSettings = CalendarSettings()
 
 
@@ -149,6 +161,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "smtp": SmtpSettings,
     "delivery": DeliverySettings,
     "digest": DigestConfig,
+    "bot": BotConfig,
     "calendar": CalendarSettings,
 }
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -219,3 +220,45 @@ class ServiceState(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column()
+
+
+class LinkCode(Base):
+    """A one-time code that binds a Telegram chat to an employee (``/start CODE``).  Only
+    the SHA-256 of the code is kept: the database alone cannot be used to link a chat."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    used_chat: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class BotChat(Base):
+    """Where a chat is in a conversation with the bot (e.g. a report waiting for its
+    evidence), as JSON; no row means nothing is under way."""
+
+    __tablename__ = "bot_chats"
+
+    chat_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column()
+
+
+class BotAudit(Base):
+    """Everything the bot did or refused, one row per update (and per CLI link action)."""
+
+    __tablename__ = "bot_audit"
+    __table_args__ = (Index("ix_bot_audit_chat_at", "chat_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    update_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[str | None] = mapped_column(String(32))
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -5,7 +5,11 @@ form-encoded POSTs to ``/bot<TOKEN>/<method>``.  It answers ``getMe`` and ``send
 records every message it accepted, and can be told to answer a chat with a scripted error
 (429 with ``retry_after``, 403 blocked, 400 chat not found, 500) or to enforce Telegram's
 limits (messages per second overall, one message per second per chat) with 429s, which it
-counts.  It lives beside the tests because it is a test double of Telegram, not of our code.
+counts.  For the two-way bot it also serves ``getUpdates`` from a queue of scripted updates
+(`push`, built with `text_message`, `photo_message`, `document_message`, `callback`),
+honouring ``offset`` as Telegram does (asking for offset N forgets every update below N),
+and records ``answerCallbackQuery`` and ``editMessageText``.  It lives beside the tests
+because it is a test double of Telegram, not of our code.
 """
 
 from __future__ import annotations
@@ -70,6 +74,18 @@ class FakeBotAPI:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _released: threading.Event = field(default_factory=threading.Event)
     _admitted: int = 0
+    # The two-way bot: scripted updates, what getUpdates confirmed, answered callbacks.
+    updates: list[dict[str, Any]] = field(default_factory=list)  # not yet confirmed
+    confirmed: int = 0  # every update below this id was acknowledged by an offset
+    served: list[int] = field(default_factory=list)  # update ids handed out, in order
+    answered: list[dict[str, Any]] = field(default_factory=list)  # answerCallbackQuery
+    edited: list[dict[str, Any]] = field(default_factory=list)  # editMessageText
+    max_poll_wait: float = 1.0  # cap on a getUpdates timeout, to keep tests quick
+    _next_update: int = 1
+    _updates_script: deque[tuple[Any, ...]] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        self._arrived = threading.Condition(self._lock)  # getUpdates waits without the lock
 
     def __enter__(self) -> FakeBotAPI:
         api = self
@@ -123,6 +139,39 @@ class FakeBotAPI:
     def texts(self, chat_id: str | int) -> list[str]:
         return [s.text for s in self.sent if s.chat_id == str(chat_id)]
 
+    def push(self, *updates: dict[str, Any]) -> list[int]:
+        """Queue updates for getUpdates (an update_id is given to each); return the ids."""
+        ids = []
+        with self._lock:
+            for body in updates:
+                update = {"update_id": self._next_update, **body}
+                self._next_update += 1
+                self.updates.append(update)
+                ids.append(update["update_id"])
+            self._arrived.notify_all()
+        return ids
+
+    def fail_updates(self, *answers: tuple[Any, ...]) -> None:
+        """Answer the next getUpdates calls with these errors (an outage), in order."""
+        self._updates_script.extend(answers)
+
+    def _get_updates(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Called holding the lock.  Like Telegram: an offset confirms (forgets) every update
+        below it; the answer waits up to ``timeout`` seconds (capped) for one to arrive."""
+        if self._updates_script:
+            return _error(*self._updates_script.popleft())
+        offset = int(params.get("offset") or 0)
+        if offset > 0:
+            self.confirmed = max(self.confirmed, offset)
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        limit = int(params.get("limit") or 100)
+        wait = min(float(params.get("timeout") or 0), self.max_poll_wait)
+        if not self.updates and wait > 0:
+            self._arrived.wait(wait)
+        found = self.updates[:limit]
+        self.served += [u["update_id"] for u in found]
+        return 200, {"ok": True, "result": found}
+
     def answer(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         token, _, method = path.removeprefix("/bot").partition("/")
         if method == "sendMessage":
@@ -139,6 +188,16 @@ class FakeBotAPI:
                 return _error(401, "Unauthorized")
             if method == "getMe":
                 return 200, {"ok": True, "result": BOT}
+            if method == "getUpdates":
+                return self._get_updates(params)
+            if method == "answerCallbackQuery":
+                self.answered.append(params)
+                return 200, {"ok": True, "result": True}
+            if method == "editMessageText":
+                self.edited.append(params)
+                message = {"message_id": int(params.get("message_id") or 0), "date": 0}
+                message |= {"chat": {"id": int(params.get("chat_id") or 0), "type": "private"}}
+                return 200, {"ok": True, "result": message | {"text": params.get("text")}}
             if method == "getStats":  # not Telegram's: for a benchmark running us elsewhere
                 stats = {"sent": len(self.sent), "refused_429": self.refused_429}
                 return 200, {"ok": True, "result": stats}
@@ -209,3 +268,99 @@ def serve(rate: float | None, port: multiprocessing.connection.Connection) -> No
     with FakeBotAPI(rate=rate) as api:
         port.send(api.base_url)
         threading.Event().wait()
+
+
+# ---- scripted updates for the two-way bot ------------------------------------------------
+
+_MESSAGE_IDS = iter(range(1000, 10**9))
+
+
+def user(chat: str | int, name: str = "Pegawai") -> dict[str, Any]:
+    return {"id": int(chat), "is_bot": False, "first_name": name, "language_code": "id"}
+
+
+def _message(chat: str | int, chat_type: str = "private", **fields: Any) -> dict[str, Any]:
+    chat_info: dict[str, Any] = {"id": int(chat), "type": chat_type}
+    if chat_type == "private":
+        chat_info["first_name"] = "Pegawai"
+    else:
+        chat_info["title"] = "Grup"
+    return {
+        "message_id": next(_MESSAGE_IDS),
+        "date": int(time.time()),
+        "chat": chat_info,
+        "from": user(chat),
+        **fields,
+    }
+
+
+def text_message(
+    chat: str | int, text: str, chat_type: str = "private", **fields: Any
+) -> dict[str, Any]:
+    """An update carrying a text message (a command gets its bot_command entity)."""
+    if text.startswith("/"):
+        fields.setdefault(
+            "entities", [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        )
+    return {"message": _message(chat, chat_type, text=text, **fields)}
+
+
+def forwarded(chat: str | int, text: str) -> dict[str, Any]:
+    """A text forwarded from someone else's chat."""
+    origin = {"type": "user", "sender_user": user(999, "Orang Lain"), "date": int(time.time())}
+    return text_message(chat, text, forward_origin=origin)
+
+
+def photo_message(chat: str | int, file_id: str, caption: str = "") -> dict[str, Any]:
+    sizes = [
+        {"file_id": f"{file_id}-small", "file_unique_id": "s", "width": 90, "height": 90},
+        {"file_id": file_id, "file_unique_id": "l", "width": 1280, "height": 960},
+    ]
+    fields: dict[str, Any] = {"photo": sizes}
+    if caption:
+        fields["caption"] = caption
+    return {"message": _message(chat, **fields)}
+
+
+def document_message(
+    chat: str | int, file_id: str, file_name: str, caption: str = ""
+) -> dict[str, Any]:
+    document = {
+        "file_id": file_id,
+        "file_unique_id": file_id[-8:],
+        "file_name": file_name,
+        "mime_type": "application/pdf",
+    }
+    fields: dict[str, Any] = {"document": document}
+    if caption:
+        fields["caption"] = caption
+    return {"message": _message(chat, **fields)}
+
+
+def sticker_message(chat: str | int) -> dict[str, Any]:
+    sticker = {
+        "file_id": "sticker-1",
+        "file_unique_id": "st1",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+    return {"message": _message(chat, sticker=sticker)}
+
+
+def callback(chat: str | int, data: str, query_id: str = "") -> dict[str, Any]:
+    """A press of an inline button under one of the bot's messages in ``chat``."""
+    bot = {"id": BOT["id"], "is_bot": True, "first_name": BOT["first_name"]}
+    message = _message(chat, text="…") | {"from": bot}
+    query_id = query_id or f"q{next(_MESSAGE_IDS)}"
+    return {
+        "callback_query": {
+            "id": query_id,
+            "from": user(chat),
+            "chat_instance": f"ci{chat}",
+            "message": message,
+            "data": data,
+        }
+    }

@@ -1,0 +1,501 @@
+"""The two-way bot over the fake Bot API: scripted updates in through ``getUpdates``, replies
+asserted at the fake, effects asserted in the database.  Bad input gets a polite answer in
+Bahasa Indonesia and changes nothing but the audit trail and the acknowledged offset."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import dump_tables
+from fake_telegram import (
+    SERVER_ERROR,
+    FakeBotAPI,
+    callback,
+    document_message,
+    forwarded,
+    photo_message,
+    sticker_message,
+    text_message,
+)
+from sqlalchemy import select
+from test_service import MARCH_3, SECRETARY, seed_roster
+from test_telegram import STAFF, telegram_environ
+
+from scheduler import bot, models
+from scheduler.config import Config, load_config
+from scheduler.db import Database
+
+CARRIER = "197402022000121007"  # ERSIYANUSSALIM: carries EPANTAU (needs verification)
+HEAD = "196905221997031004"  # Drs. ZUKIPLI: head of Bidang Ideologi dan Wawasan Kebangsaan
+NOW = MARCH_3
+CHAT = 500  # STAFF's chat once linked
+UNLINKED = 777
+
+
+class Harness:
+    """A seeded database, the fake Bot API and a poller between them."""
+
+    def __init__(self, url: str, api: FakeBotAPI) -> None:
+        self.api = api
+        self.config: Config = load_config(None, environ=telegram_environ(url, api))
+        self.db = Database(url)
+        self.now = NOW
+        self.poller = bot.Poller(self.config, self.db, lambda: self.now)
+        self.poller.open()
+
+    def close(self) -> None:
+        self.poller.close()
+        self.db.engine.dispose()
+
+    def send(self, *updates: dict[str, Any]) -> list[int]:
+        """Push updates and poll until every one is handled."""
+        ids = self.api.push(*updates)
+        handled = 0
+        while handled < len(ids):
+            handled += self.poller.poll_once(self.now, timeout=0)
+        return ids
+
+    def code_for(self, key: str, now: datetime | None = None, hours: int = 72) -> str:
+        with self.db.write() as session:
+            employee = session.scalars(select(models.Employee).filter_by(key=key)).one()
+            return bot.issue_code(session, employee, now or self.now, hours, "test").code
+
+    def link(self, key: str, chat: int) -> None:
+        self.send(text_message(chat, f"/start {self.code_for(key)}"))
+
+    def employee(self, key: str) -> models.Employee:
+        with self.db.read() as session:
+            return session.scalars(select(models.Employee).filter_by(key=key)).one()
+
+    def submissions(self) -> list[models.Submission]:
+        with self.db.read() as session:
+            return list(session.scalars(select(models.Submission).order_by(models.Submission.id)))
+
+    def audit(self) -> list[tuple[str | None, str, str]]:
+        with self.db.read() as session:
+            rows = session.scalars(select(models.BotAudit).order_by(models.BotAudit.id))
+            return [(r.chat_id, r.action, r.detail) for r in rows if r.chat_id is not None]
+
+    def texts(self, chat: int) -> list[str]:
+        return self.api.texts(chat)
+
+    def buttons(self, chat: int) -> list[tuple[str, str]]:
+        """The inline buttons of the last message to ``chat``: (label, callback data)."""
+        markup = [s.reply_markup for s in self.api.sent if s.chat_id == str(chat)][-1] or {}
+        return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotAPI]:
+    with FakeBotAPI() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled IKI imported once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("seed") / "seed.db"
+    seed_roster(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def harness(tmp_path: Path, api: FakeBotAPI, seeded_file: Path) -> Iterator[Harness]:
+    copy = tmp_path / "tenggat.db"
+    shutil.copyfile(seeded_file, copy)  # no -wal: the seeding engine was disposed
+    found = Harness(f"sqlite:///{copy}", api)
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def both(database_url: str, api: FakeBotAPI) -> Iterator[Harness]:
+    """The same on each database backend."""
+    seed_roster(database_url)
+    found = Harness(database_url, api)
+    yield found
+    found.close()
+
+
+def test_link_status_report_with_a_document_and_the_receipt(both: Harness) -> None:
+    h = both
+    h.link(STAFF, CHAT)
+    assert h.employee(STAFF).telegram_chat_id == str(CHAT)
+    assert "Halo, YANTI HEIDA YANI! Chat ini sekarang terhubung dengan NIP" in h.texts(CHAT)[-1]
+
+    h.send(text_message(CHAT, "/status"))
+    status = h.texts(CHAT)[-1]
+    assert "<b>Kewajiban YANTI HEIDA YANI</b> per Senin, 3 Maret 2025:" in status
+    assert "Sasaran Kinerja Pegawai (SKP) periode 2025: Lewat tenggat (3 hari)" in status
+    assert "Capaian IKI tahun ini:" in status
+
+    h.send(text_message(CHAT, "/lapor"))
+    assert ("SKP 2025", "lapor:SKP:2025") in h.buttons(CHAT)
+    h.send(callback(CHAT, "lapor:SKP:2025", query_id="q-skp"))
+    assert [a["callback_query_id"] for a in h.api.answered] == ["q-skp"]
+    assert "Lapor <b>Sasaran Kinerja Pegawai (SKP) periode 2025</b>" in h.texts(CHAT)[-1]
+    assert ("Kirim tanpa bukti", "lapor:-") in h.buttons(CHAT)
+
+    h.now = NOW + timedelta(minutes=5)
+    (last,) = h.send(document_message(CHAT, "BQACAgUAAxk-skp", "SKP 2025.pdf", "ttd kepala"))
+    (row,) = h.submissions()
+    assert (row.rule_code, row.period, row.source) == ("SKP", "2025", "telegram")
+    assert row.recorded_by == f"telegram:{CHAT}" and row.employee_id == h.employee(STAFF).id
+    assert row.evidence == "telegram-document:BQACAgUAAxk-skp SKP 2025.pdf — ttd kepala"
+    assert row.submitted_at == NOW + timedelta(minutes=5)
+    receipt = h.texts(CHAT)[-1]
+    assert receipt.startswith(f"✅ <b>Tanda terima No. {row.id}</b>")
+    assert "Dicatat: Senin, 3 Maret 2025 pukul 09.05 WITA" in receipt
+    assert "Bukti: dokumen SKP 2025.pdf" in receipt
+    assert "Status: Terlambat (3 hari)" in receipt
+
+    actions = [action for chat, action, _ in h.audit() if chat == str(CHAT)]
+    assert actions == ["link", "status", "report_pick", "report_start", "report"]
+    with h.db.read() as session:
+        stored = session.get(models.ServiceState, bot.OFFSET)
+        assert stored is not None and stored.value == str(last)
+        assert session.get(models.BotChat, str(CHAT)) is None  # the conversation is over
+    h.poller.poll_once(h.now, timeout=0)
+    assert h.api.confirmed == last + 1  # acknowledged only now, after the commit
+    assert h.api.served == sorted(set(h.api.served))  # nothing was served twice
+
+
+def test_a_photo_as_evidence_keeps_the_largest_file_reference(harness: Harness) -> None:
+    h = harness
+    h.link(STAFF, CHAT)
+    h.send(text_message(CHAT, "/lapor SPT 2024"), photo_message(CHAT, "AgACAgUAAxk-bukti"))
+    (row,) = h.submissions()
+    assert (row.rule_code, row.period, row.evidence) == (
+        "SPT",
+        "2024",
+        "telegram-photo:AgACAgUAAxk-bukti",
+    )
+    assert "Bukti: foto" in h.texts(CHAT)[-1]
+
+
+def test_the_sudah_lapor_button_of_a_reminder_starts_the_report(harness: Harness) -> None:
+    h = harness
+    markup = bot.reminder_markup([("SKP", "2025"), ("SPT", "2024"), ("SKP", "2025")])
+    assert markup == {
+        "inline_keyboard": [
+            [{"text": "✅ Sudah lapor SKP 2025", "callback_data": "lapor:SKP:2025"}],
+            [{"text": "✅ Sudah lapor SPT 2024", "callback_data": "lapor:SPT:2024"}],
+        ]
+    }
+    h.link(STAFF, CHAT)
+    h.send(callback(CHAT, "lapor:SKP:2025"), callback(CHAT, "lapor:-"))
+    (row,) = h.submissions()
+    assert (row.rule_code, row.period, row.evidence) == ("SKP", "2025", "")
+    assert "Bukti: -" in h.texts(CHAT)[-1]
+
+
+def test_verification_by_an_admin_in_the_bot_and_in_the_cli(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness
+    h.link(CARRIER, 601)
+    h.link(SECRETARY, 600)  # no one has the admin role: the Secretary administers
+    h.send(text_message(601, "/lapor EPANTAU 2025-02"), text_message(601, "BA-0123/e-Pantau"))
+    assert "Status: menunggu verifikasi admin" in h.texts(601)[-1]
+    (pending,) = h.submissions()
+    assert pending.verified_at is None
+
+    h.send(text_message(601, "/verifikasi"))
+    assert h.texts(601)[-1] == "Maaf, perintah ini hanya untuk admin."
+    h.send(text_message(600, "/verifikasi"))
+    assert "ERSIYANUSSALIM: EPANTAU 2025-02" in h.texts(600)[-1]
+    assert h.buttons(600) == [("✓ EPANTAU 2025-02 — ERSIYANUSSALIM", f"verif:{pending.id}")]
+    h.send(callback(601, f"verif:{pending.id}"))  # the reporter presses a forwarded button
+    assert len(h.submissions()) == 1
+    h.send(callback(600, f"verif:{pending.id}"))
+    assert h.texts(600)[-1] == "Diverifikasi: ERSIYANUSSALIM, EPANTAU periode 2025-02."
+    assert "telah diverifikasi" in h.texts(601)[-1]
+    first, verified = h.submissions()
+    assert verified.verified_by == "telegram:600" and verified.evidence == first.evidence
+    assert verified.submitted_at == first.submitted_at
+    h.send(callback(600, f"verif:{pending.id}"))  # pressed again: nothing more
+    assert len(h.submissions()) == 2 and "sudah diverifikasi" in h.texts(600)[-1]
+
+    from scheduler.cli import cli
+
+    h.send(text_message(601, "/lapor EPANTAU 2025-01"), text_message(601, "BA-0099"))
+    monkeypatch.setenv("TENGGAT_DATABASE_URL", str(h.db.url))
+    monkeypatch.delenv("TENGGAT_TELEGRAM_TOKEN", raising=False)
+    run = CliRunner().invoke(cli, ["verify", CARRIER, "EPANTAU", "2025-01"])
+    assert run.exit_code == 0, run.output
+    assert "EPANTAU 2025-01: ERSIYANUSSALIM" in run.output and "verified" in run.output
+    again = CliRunner().invoke(cli, ["verify", CARRIER, "EPANTAU", "2025-01"])
+    assert again.exit_code == 1 and "already verified" in again.output
+    assert h.submissions()[-1].verified_at is not None
+
+
+def test_rekap_for_the_secretary_and_a_unit_head_not_for_staff(harness: Harness) -> None:
+    h = harness
+    h.link(SECRETARY, 600)
+    h.link(HEAD, 602)
+    h.link(STAFF, CHAT)
+    first = len(h.texts(600))
+    h.send(text_message(600, "/rekap"), text_message(602, "/rekap"), text_message(CHAT, "/rekap"))
+    agency, unit = "\n".join(h.texts(600)[first:]), h.texts(602)[-1]
+    assert unit.startswith("Ringkasan mingguan kepatuhan IKI\nBidang Ideologi dan Wawasan")
+    assert len(h.texts(600)[first:]) == 2 and all(len(t) <= 4096 for t in h.texts(600))
+    assert "Sekretariat" in agency and "Sekretariat" not in unit
+    assert h.texts(CHAT)[-1] == "Maaf, perintah ini hanya untuk Sekretaris dan kepala unit."
+    assert "/rekap" in h.texts(600)[0] and "/rekap" not in h.texts(CHAT)[0]  # help fits the role
+
+
+# ---- bad input: a polite answer, nothing recorded -------------------------------------
+
+EMOJI = "🙏🔥👍🏽 ✅"
+RTL = "مرحبا، أريد الإبلاغ عن SKP"
+
+CORPUS: list[tuple[str, Any, str]] = [
+    (
+        "unknown command",
+        lambda h: text_message(CHAT, "/hapus semua"),
+        "Maaf, perintah /hapus tidak dikenal",
+    ),
+    ("unknown rule", lambda h: text_message(CHAT, "/lapor XYZ 2025"), "aturan 'XYZ' tidak dikenal"),
+    (
+        "impossible month",
+        lambda h: text_message(CHAT, "/lapor SKP 2025-13"),
+        "periode '2025-13' tidak cocok untuk SKP",
+    ),
+    (
+        "far future",
+        lambda h: text_message(CHAT, "/lapor SKP 2099"),
+        "periode 2099 tidak mungkin dilaporkan",
+    ),
+    (
+        "someone else's",
+        lambda h: text_message(CHAT, f"/lapor SKP 2025 {SECRETARY}"),
+        "Ketik <code>/lapor KODE PERIODE</code>",
+    ),
+    (
+        "not carried",
+        lambda h: callback(CHAT, "lapor:LKJP:2025"),
+        "aturan LKJP tidak termasuk kewajiban Anda",
+    ),
+    (
+        "stale button",
+        lambda h: callback(CHAT, "verif:999999"),
+        "Maaf, perintah ini hanya untuk admin.",
+    ),
+    (
+        "unknown code",
+        lambda h: text_message(UNLINKED, "/start AAAAAAAAAAAAAAAAAAAAAA"),
+        "kode pendaftaran itu tidak dikenal",
+    ),
+    (
+        "expired code",
+        lambda h: text_message(UNLINKED, "/start " + h.code_for(HEAD, NOW - timedelta(hours=80))),
+        "sudah kedaluwarsa",
+    ),
+    (
+        "garbage code",
+        lambda h: text_message(UNLINKED, "/start ' OR 1=1 --"),
+        "kode pendaftaran itu tidak dikenal",
+    ),
+    ("unlinked text", lambda h: text_message(UNLINKED, "halo"), "Chat ini belum terhubung"),
+    (
+        "unlinked command",
+        lambda h: text_message(UNLINKED, "/lapor SKP 2025"),
+        "Chat ini belum terhubung",
+    ),
+    ("unlinked button", lambda h: callback(UNLINKED, "lapor:SKP:2025"), "Chat ini belum terhubung"),
+    ("forwarded", lambda h: forwarded(CHAT, "/lapor SKP 2025"), "pesan terusan tidak diproses"),
+    ("10,000 characters", lambda h: text_message(CHAT, "a" * 10_000), "terlalu panjang"),
+    ("emoji", lambda h: text_message(CHAT, EMOJI), "saya tidak memahami pesan itu"),
+    ("right-to-left", lambda h: text_message(CHAT, RTL), "saya tidak memahami pesan itu"),
+    (
+        "control characters",
+        lambda h: text_message(CHAT, "\x00\x07\u202e"),
+        "saya tidak memahami pesan itu",
+    ),
+    ("sticker", lambda h: sticker_message(CHAT), "saya tidak memahami pesan itu"),
+    (
+        "digest for staff",
+        lambda h: text_message(CHAT, "/rekap"),
+        "hanya untuk Sekretaris dan kepala unit",
+    ),
+    (
+        "cancel nothing",
+        lambda h: text_message(CHAT, "/batal"),
+        "Tidak ada laporan yang sedang diisi",
+    ),
+]
+
+
+def _changed(before: dict[str, list[Any]], after: dict[str, list[Any]]) -> set[str]:
+    return {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+
+
+@pytest.mark.parametrize(("case", "make", "expected"), CORPUS, ids=[c[0] for c in CORPUS])
+def test_bad_input_gets_a_polite_answer_and_records_nothing(
+    harness: Harness, case: str, make: Any, expected: str
+) -> None:
+    h = harness
+    h.link(STAFF, CHAT)
+    update = make(h)  # may issue a code: part of the state before
+    before = dump_tables(h.db.engine)
+    sent = len(h.api.sent)
+    h.send(update)
+    after = dump_tables(h.db.engine)
+    assert _changed(before, after) == {"bot_audit", "service_state"}  # the trail, the offset
+    (reply,) = [s.text for s in h.api.sent[sent:]]
+    assert expected in reply
+    assert reply.startswith(("Maaf", "Chat ini", "Ketik", "Tidak ada"))
+    assert h.audit()[-1][1] not in ("report", "link", "verify")
+
+
+def test_a_reused_code_and_a_group_chat(harness: Harness) -> None:
+    h = harness
+    code = h.code_for(STAFF)
+    h.send(text_message(CHAT, f"/start {code}"))
+    before = dump_tables(h.db.engine)
+    h.send(text_message(UNLINKED, f"/start {code}"))
+    assert "sudah pernah dipakai" in h.texts(UNLINKED)[-1]
+    h.send(text_message(-100123, "/status", chat_type="group"))  # not configured: ignored
+    assert h.texts(-100123) == []
+    assert _changed(before, dump_tables(h.db.engine)) == {"bot_audit", "service_state"}
+    assert h.employee(STAFF).telegram_chat_id == str(CHAT)
+
+
+def test_long_evidence_is_refused_and_the_report_stays_open(harness: Harness) -> None:
+    h = harness
+    h.link(STAFF, CHAT)
+    h.send(text_message(CHAT, "/lapor SKP 2025"))
+    h.send(text_message(CHAT, "x" * 2_000), sticker_message(CHAT))
+    assert "bukti teks paling banyak 1000 karakter" in h.texts(CHAT)[-2]
+    assert "jenis pesan itu tidak didukung" in h.texts(CHAT)[-1]
+    assert h.submissions() == []
+    h.send(text_message(CHAT, "/batal"), text_message(CHAT, "BA-1"))
+    assert h.submissions() == [] and "dibatalkan" in h.texts(CHAT)[-2]
+
+
+def test_a_flooding_chat_is_throttled_once_then_ignored(harness: Harness) -> None:
+    h = harness
+    h.link(STAFF, CHAT)  # one audited update
+    h.send(*[text_message(CHAT, "/bantuan") for _ in range(25)])
+    texts = h.texts(CHAT)[1:]
+    assert len(texts) == 20  # 19 answers, one warning, then silence
+    assert texts[-1].startswith("Terlalu banyak pesan")
+    assert [a for _, a, _ in h.audit()].count("throttled") == 6
+    h.now = NOW + timedelta(minutes=2)
+    h.send(text_message(CHAT, "/bantuan"))
+    assert h.texts(CHAT)[-1].startswith("Perintah yang tersedia")
+
+
+# ---- polling: outages, restarts, a bad update ------------------------------------------
+
+
+def test_polling_survives_an_outage_and_restarts_without_repeats(harness: Harness) -> None:
+    h = harness
+    h.link(STAFF, CHAT)
+    h.api.fail_updates(SERVER_ERROR, (502, "Bad Gateway"))
+    stop = threading.Event()
+    runner = bot.Poller(h.config, h.db, lambda: h.now)
+    thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
+    thread.start()
+    ids = h.api.push(*[text_message(CHAT, "/status") for _ in range(3)])
+    deadline = time.monotonic() + 30
+    while len(h.texts(CHAT)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert len(h.texts(CHAT)) == 4  # after two failed polls, each update answered once
+    # A new process (the poller restarted) resumes from the stored offset: nothing again.
+    restarted = bot.Poller(h.config, h.db, lambda: h.now)
+    with restarted:
+        assert restarted.poll_once(h.now, timeout=0) == 0
+    assert h.api.confirmed == ids[-1] + 1
+    statuses = [a for c, a, _ in h.audit() if a == "status"]
+    assert len(statuses) == 3
+
+
+def test_an_update_that_fails_is_answered_skipped_and_audited(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = harness
+    h.link(STAFF, CHAT)
+    real = bot.handle
+
+    def flaky(session: Any, update: dict[str, Any], now: datetime, config: Config) -> Any:
+        if (update.get("message") or {}).get("text") == "/status":
+            session.add(models.Exemption(employee_id=1, rule_code="SKP", period="2025"))
+            raise RuntimeError("boom")
+        return real(session, update, now, config)
+
+    monkeypatch.setattr(bot, "handle", flaky)
+    h.send(text_message(CHAT, "/status"), text_message(CHAT, "/bantuan"))
+    assert h.texts(CHAT)[-2].startswith("Maaf, terjadi kesalahan")
+    assert h.texts(CHAT)[-1].startswith("Perintah yang tersedia")
+    with h.db.read() as session:
+        assert session.scalars(select(models.Exemption)).all() == []  # rolled back
+    assert ("error" in [a for _, a, _ in h.audit()]) and "boom" in h.audit()[-2][2]
+
+
+def test_an_update_handled_twice_is_skipped(harness: Harness) -> None:
+    """A crash after the commit but before the next getUpdates: Telegram serves it again."""
+    h = harness
+    h.link(STAFF, CHAT)
+    update = {"update_id": 9999, **text_message(CHAT, "/lapor SKP 2025")}
+    assert h.poller._handle(update, h.now)
+    assert h.poller._handle(update, h.now) == []
+    assert [a for _, a, _ in h.audit()].count("report_start") == 1
+
+
+# ---- the command line ----------------------------------------------------------------
+
+
+def test_link_unlink_and_the_list_for_the_admin(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from scheduler.cli import cli
+
+    h = harness
+    for name, value in telegram_environ(str(h.db.url), h.api).items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["link", STAFF, "--valid-hours", "2"])
+    assert done.exit_code == 0, done.output
+    link = next(line for line in done.output.splitlines() if line.startswith("link:"))
+    code = link.split("?start=")[1]
+    assert link.startswith("link:    https://t.me/tenggat_test_bot?start=")
+    assert len(code) >= 20 and f"/start {code}" in done.output
+    with h.db.read() as session:
+        stored = session.scalars(select(models.LinkCode)).one()
+        assert stored.code_hash == bot.hash_code(code) and code not in stored.code_hash
+    h.now = datetime.now(NOW.tzinfo)  # the CLI used the wall clock
+    h.send(text_message(CHAT, f"/start {code}"))
+    assert h.employee(STAFF).telegram_chat_id == str(CHAT)
+
+    out = tmp_path / "kode.csv"
+    listed = runner.invoke(cli, ["link", "--all", "--out", str(out)])
+    assert listed.exit_code == 0, listed.output
+    with out.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 58 and len({r["code"] for r in rows}) == 58
+    assert all(r["link"].startswith("https://t.me/tenggat_test_bot?start=") for r in rows)
+    assert runner.invoke(cli, ["link", "--all", "--out", str(tmp_path / "k.xlsx")]).exit_code == 0
+    assert runner.invoke(cli, ["link", "--all"]).exit_code == 2
+
+    gone = runner.invoke(cli, ["unlink", STAFF])
+    assert gone.exit_code == 0 and f"chat {CHAT} unlinked" in gone.output
+    assert h.employee(STAFF).telegram_chat_id is None
+    h.send(text_message(CHAT, "/status"))
+    assert "belum terhubung" in h.texts(CHAT)[-1]
+    newest = rows[[r["key"] for r in rows].index(STAFF)]["code"]  # revoked by unlink
+    h.now = datetime.now(NOW.tzinfo)
+    h.send(text_message(CHAT, f"/start {newest}"))
+    assert "kedaluwarsa" in h.texts(CHAT)[-1]
