@@ -9,8 +9,9 @@ file: minimum and median wall time, bytes written, and the same command narrowed
 person (``--nip``), i.e. start-up plus whatever does not shrink with the filter.  It then
 runs the same three stages in this process once, to show where the time goes:
 ``records.snapshot`` (the queries), ``status.build`` (evaluate and the matrix) and the JSON
-(``status.as_json`` and ``json.dumps``).  Above the target, or with ``--profile``, it
-profiles those stages.
+(``status.json_chunks``, orjson).  Above the target, or with ``--profile``, it profiles those
+stages.  The command line ends without freeing what it built (see ``cli_records._status``),
+so its time has no teardown in it; the in-process stages have none either.
 
 The roster follows the obligation profiles of the seed (as bench/evaluate.py does): one
 Secretary carrying all fifteen codes; about 8 in 58 heads carrying SKP, LHKPN, EPANTAU, PK,
@@ -268,7 +269,7 @@ def in_process(url: str) -> tuple[dict[str, float], dict[str, int]]:
         t1 = time.perf_counter()
         matrix = status.build(config.schedule(), snap, NOW)
         t2 = time.perf_counter()
-        body = "".join(status.json_chunks(matrix))
+        body = b"".join(status.json_chunks(matrix))
         t3 = time.perf_counter()
     database.engine.dispose()
     times = {
@@ -279,7 +280,7 @@ def in_process(url: str) -> tuple[dict[str, float], dict[str, int]]:
     counts = {
         "headline cells": len(matrix.evaluation.headlines),
         "submissions read": len(snap.submissions),
-        "json bytes": len(body.encode()),
+        "json bytes": len(body),
     }
     return times, counts
 

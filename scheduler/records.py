@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from rules.catalog import Catalog, Scope
@@ -125,6 +124,7 @@ def snapshot(
     if key is not None:
         people_query = people_query.where(models.Employee.key == key)
     employees: dict[str, EmployeeInfo] = {}
+    people: dict[str, Person] = {}
     key_of: dict[int, str] = {}
     secretary: str | None = None
     connection = session.connection()
@@ -133,14 +133,20 @@ def snapshot(
         """Core, fetched whole: no ORM row processing and no row-by-row fetching."""
         return connection.execute(statement).all()
 
-    for row in rows(people_query):
-        roles = frozenset(row[7].split())
-        employees[row[1]] = EmployeeInfo(
-            row[1], row[2], row[3], row[4], row[5] or "", row[6], roles, row[8], row[9], row[10]
+    roles_of: dict[str, frozenset[str]] = {}  # a handful of distinct role texts
+    for employee_id, key_, nip, name, position, unit_name, boss, text, chat, email, review in rows(
+        people_query
+    ):
+        roles = roles_of.get(text)
+        if roles is None:
+            roles = roles_of[text] = frozenset(text.split())
+        employees[key_] = EmployeeInfo(
+            key_, nip, name, position, unit_name or "", boss, roles, chat, email, review
         )
-        key_of[row[0]] = row[1]
-        if "secretary" in roles and secretary is None:
-            secretary = row[1]
+        people[key_] = Person(key_, boss)
+        key_of[employee_id] = key_
+        if secretary is None and "secretary" in roles:
+            secretary = key_
     if secretary is None:
         secretary = session.scalar(
             select(models.Employee.key).where(
@@ -154,40 +160,47 @@ def snapshot(
     exemptions = select(
         models.Exemption.employee_id, models.Exemption.rule_code, models.Exemption.period
     )
-    exempt: dict[tuple[str, str], set[str]] = defaultdict(set)
+    exempt: dict[int, dict[str, set[str]]] = {}  # by employee id, then rule: a few hundred
     for employee_id, rule_code, period in rows(
         exemptions.where(models.Exemption.employee_id.in_(chosen)) if narrowed else exemptions
     ):
-        if employee_id in key_of:
-            exempt[(key_of[employee_id], rule_code)].add(period)
+        exempt.setdefault(employee_id, {}).setdefault(rule_code, set()).add(period)
 
-    codes: dict[str, list[str]] = defaultdict(list)
+    codes: dict[str, list[str]] = {}
     assignments: list[Assignment] = []
     carried = select(
         models.Assignment.employee_id, models.Assignment.rule_code, models.Assignment.starts_on
     ).order_by(models.Assignment.employee_id, models.Assignment.rule_code)
+    # Rows come grouped by employee: who they are is looked up once per employee, not per row.
+    current: int | None = None
+    carrier: str | None = None
+    mine: list[str] = []
+    excused: dict[str, set[str]] = {}
     for employee_id, rule_code, starts_on in rows(
         carried.where(models.Assignment.employee_id.in_(chosen)) if narrowed else carried
     ):
-        employee_key = key_of.get(employee_id)
-        if employee_key is None:
+        if employee_id != current:
+            current, carrier = employee_id, key_of.get(employee_id)
+            if carrier is not None:
+                mine = codes[carrier] = []
+            excused = exempt.get(employee_id, {})
+        if carrier is None:
             continue
-        codes[employee_key].append(rule_code)
-        excused = frozenset(exempt.get((employee_key, rule_code), ()))
-        assignments.append(Assignment(employee_key, rule_code, excused, starts_on))
+        mine.append(rule_code)
+        periods = frozenset(excused[rule_code]) if rule_code in excused else _NO_PERIODS
+        assignments.append(Assignment(carrier, rule_code, periods, starts_on))
 
-    current = _current_submissions(since_year)
+    theirs = None
     if narrowed:  # theirs, and every agency submission: one serves all carriers
         agency = [r.code for r in catalog.rules.values() if r.scope is Scope.AGENCY]
-        current = current.where(
-            or_(
-                models.Submission.employee_id.in_(chosen),
-                models.Submission.rule_code.in_(agency),
-            )
+        theirs = or_(
+            models.Submission.employee_id.in_(chosen), models.Submission.rule_code.in_(agency)
         )
     submissions = [
-        Submission(rule_code, period, submitted_at, submitter, verified_at is not None)
-        for submitter, rule_code, period, submitted_at, verified_at in rows(current)
+        Submission(rule_code, period, submitted_at, submitter, verified)
+        for submitter, rule_code, period, submitted_at, verified in rows(
+            _current_submissions(since_year, theirs)
+        )
     ]
     events = [
         Event(code, event_key, day)
@@ -195,27 +208,35 @@ def snapshot(
             select(models.Event.code, models.Event.key, models.Event.day)
         )
     ]
-    people = {k: Person(k, info.superior) for k, info in employees.items()}
     roster = Roster(people, assignments, secretary)
-    return Snapshot(roster, submissions, events, employees, dict(codes))
+    return Snapshot(roster, submissions, events, employees, codes)
+
+
+_NO_PERIODS: frozenset[str] = frozenset()  # shared by the assignments without exemptions
 
 
 def _current_submissions(
-    since_year: int | None,
-) -> Select[str | None, str, str, datetime, datetime | None]:
-    """The newest row per (employee or agency, rule, period): corrections are new rows."""
+    since_year: int | None, only: ColumnElement[bool] | None = None
+) -> Select[str | None, str, str, datetime, bool]:
+    """The newest row per (employee or agency, rule, period): corrections are new rows.
+
+    ``only`` narrows the rows by employee or rule, which are part of the key: applied before
+    grouping, so that one person's status does not group the whole table (0.2 s at 100,000).
+    """
     newest = select(func.max(models.Submission.id)).group_by(
         models.Submission.employee_id, models.Submission.rule_code, models.Submission.period
     )
     if since_year is not None:
         newest = newest.where(models.Submission.period >= f"{since_year:04d}")
+    if only is not None:
+        newest = newest.where(only)
     return (
         select(
             models.Employee.key,
             models.Submission.rule_code,
             models.Submission.period,
             models.Submission.submitted_at,
-            models.Submission.verified_at,
+            models.Submission.verified_at.is_not(None),  # verified: no datetime to parse
         )
         .outerjoin(models.Employee, models.Employee.id == models.Submission.employee_id)
         .where(models.Submission.id.in_(newest))
