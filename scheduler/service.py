@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from notifications.console import ConsoleChannel
 from notifications.email import EmailChannel
@@ -31,6 +31,7 @@ from scheduler.dispatch import Dispatcher
 from scheduler.records import Snapshot
 
 log = logging.getLogger("tenggat")
+EXPIRED = timedelta(days=30)  # how long an unused, expired link code is kept
 
 
 def email_channel(config: Config) -> EmailChannel | None:
@@ -172,6 +173,23 @@ class Service:
         language = self.config.settings.service.language
         return digest.compose(built, recipient, self.config.catalog, language)
 
+    def housekeeping(self, now: datetime) -> int:
+        """Daily upkeep: forget link codes that expired unused a month ago (used ones stay,
+        they say who linked which chat when) and, on SQLite, fold the write-ahead log back
+        into the database file so it does not grow for ever.  Returns codes removed.  The
+        outbox, the delivery log and the audit trail are records: they are never pruned."""
+        table = models.LinkCode
+        with self.db.write() as session:
+            old = select(table.id).where(table.used_at.is_(None), table.expires_at < now - EXPIRED)
+            ids = list(session.scalars(old))
+            session.execute(delete(table).where(table.id.in_(ids)))
+            removed = len(ids)
+        if self.db.url.get_backend_name() == "sqlite":
+            with self.db.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        log.info("housekeeping removed_link_codes=%d", removed)
+        return removed
+
     def dispatch(self, now: datetime) -> int:
         """Send what the outbox holds for ``now``; return how many notices were sent.  One
         dispatch at a time in a process: the planning and the sending jobs share a worker
@@ -235,6 +253,13 @@ def run_forever(service: Service, every_minutes: int) -> None:
         id="plan",
         replace_existing=True,
         next_run_time=service.clock(),
+    )
+    scheduler.add_job(
+        guarded(lambda: service.housekeeping(service.clock())),
+        "cron",
+        hour=2,
+        id="housekeeping",
+        replace_existing=True,
     )
     scheduler.add_job(
         guarded(lambda: service.dispatch(service.clock())),

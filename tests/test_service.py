@@ -239,3 +239,24 @@ def test_the_weekly_digest_is_queued_once_a_week_and_caught_up(database_url: str
     assert service.queue_digests(wednesday) == 1  # down on Monday: caught up on Wednesday
     assert service.queue_digests(wednesday + timedelta(days=2)) == 0  # once a week
     assert service.queue_digests(datetime(2025, 3, 10, 7, 30, tzinfo=WITA)) == 1  # next week
+
+
+def test_housekeeping_forgets_only_long_expired_unused_link_codes(database_url: str) -> None:
+    seed_roster(database_url)
+    service = service_on(database_url, MARCH_3)
+    with service.db.write() as session:
+        employee = session.scalars(select(models.Employee).filter_by(key=SECRETARY)).one()
+        old = MARCH_3 - timedelta(days=60)
+        for number, used in enumerate((None, old, None)):
+            session.add(
+                models.LinkCode(
+                    code_hash=f"{number:064d}", employee_id=employee.id, created_at=old,
+                    expires_at=old if number < 2 else MARCH_3, used_at=used,
+                    used_chat="42" if used else None, created_by="test",
+                )
+            )  # fmt: skip
+    assert service.housekeeping(MARCH_3) == 1
+    with service.db.read() as session:
+        kept = session.scalars(select(models.LinkCode.code_hash).order_by(models.LinkCode.id))
+        assert [h[-1] for h in kept] == ["1", "2"]  # the used one, and the one still valid
+    assert service.housekeeping(MARCH_3) == 0
