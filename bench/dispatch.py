@@ -1,6 +1,7 @@
 """Benchmark the dispatcher: N messages from the outbox to a fake Telegram Bot API.
 
-    python bench/dispatch.py [--messages 2000] [--limit 30] [--skip-limited] [--skip-unlimited]
+    python bench/dispatch.py [--messages 2000] [--limit 30] [--repeat 1]
+                             [--skip-limited] [--skip-unlimited]
 
 Fills a SQLite outbox in a temporary directory with one overdue SKP notice for each of N
 linked employees, then times the real path (claim, compose, render, python-telegram-bot
@@ -11,6 +12,9 @@ over HTTP to 127.0.0.1, record) twice, the fake running in a process of its own:
    429s received (target 0);
 2. against an unlimited fake, with pacing lifted (``rate`` set far above what the machine
    can do): msg/s (target >= 500), i.e. what the dispatcher itself costs.
+
+Each run is a fresh outbox and a fresh fake; the first run of a process also pays one-off
+imports (PTB, holidays).  ``--repeat N`` runs each mode N times and adds min / median.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import contextlib
 import json
 import multiprocessing
+import statistics
 import sys
 import tempfile
 import time
@@ -112,22 +117,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--limit", type=float, default=30.0, help="the fake's msg/s limit")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each mode")
     parser.add_argument("--skip-limited", action="store_true")
     parser.add_argument("--skip-unlimited", action="store_true")
     args = parser.parse_args()
-    if not args.skip_limited:
-        seconds, refused, accepted = run(args.messages, args.limit, rate=29.0)
-        print(
-            f"limited fake ({args.limit:g} msg/s): {accepted} messages in {seconds:.1f} s = "
-            f"{accepted / seconds:.1f} msg/s (target >= 28.5), 429s received: {refused} "
-            "(target 0)"
-        )
-    if not args.skip_unlimited:
-        seconds, refused, accepted = run(args.messages, None, rate=1_000_000.0)
-        print(
-            f"unlimited fake: {accepted} messages in {seconds:.2f} s = "
-            f"{accepted / seconds:.0f} msg/s (target >= 500), 429s: {refused}"
-        )
+    limited: list[float] = []
+    unlimited: list[float] = []
+    for _ in range(args.repeat):
+        if not args.skip_limited:
+            seconds, refused, accepted = run(args.messages, args.limit, rate=29.0)
+            limited.append(accepted / seconds)
+            print(
+                f"limited fake ({args.limit:g} msg/s): {accepted} messages in {seconds:.1f} s = "
+                f"{accepted / seconds:.1f} msg/s (target >= 28.5), 429s received: {refused} "
+                "(target 0)",
+                flush=True,
+            )
+        if not args.skip_unlimited:
+            seconds, refused, accepted = run(args.messages, None, rate=1_000_000.0)
+            unlimited.append(accepted / seconds)
+            print(
+                f"unlimited fake: {accepted} messages in {seconds:.2f} s = "
+                f"{accepted / seconds:.0f} msg/s (target >= 500), 429s: {refused}",
+                flush=True,
+            )
+    for name, rates in (("limited", limited), ("unlimited", unlimited)):
+        if len(rates) > 1:
+            print(
+                f"{name}: min {min(rates):.1f} median {statistics.median(rates):.1f} "
+                f"max {max(rates):.1f} msg/s over {len(rates)} runs"
+            )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import queue
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from types import TracebackType
 from typing import Generic, NamedTuple, Protocol, TypeVar
@@ -32,6 +33,8 @@ from scheduler.digest import Composed
 from scheduler.words import long_date, rule_name
 
 log = logging.getLogger("tenggat")
+# People in a run's first batch: small, so that sending starts while the next is composed.
+FIRST_BATCH = 50
 
 
 class Entry(Protocol):
@@ -113,21 +116,33 @@ class Dispatcher:
         if self.calendar.sending_window(now, self.window) != now:
             return 0
         sent = 0
-        with contextlib.ExitStack() as stack:
+        with contextlib.ExitStack() as stack, ThreadPoolExecutor(1, "tenggat-claim") as ahead:
             opened: dict[str, Channel | DeliveryError] = {}
-            while True:
-                with self.db.write() as session:
-                    batch = outbox.claim(session, self.worker, now)
-                    contacts = contacts_of(session, batch)
-                if not batch:
-                    return sent
+            batch = self._claim(now, FIRST_BATCH)
+            while batch:
+                for name in batch:
+                    if name not in opened:  # one connection for the whole run
+                        opened[name] = _opened(stack, self.channels[name])
+                # The next batch is claimed and composed while this one goes out: paced
+                # sending leaves the process idle, and a pause between batches loses slots.
+                following = ahead.submit(self._claim, now)
                 with Recorder(self.db, self.worker, now, self._unreachable) as recorder:
-                    composed = self.compose(batch, contacts, now)
-                    for name, outgoing in _by_channel(composed).items():
-                        if name not in opened:  # one connection for the whole run
-                            opened[name] = _opened(stack, self.channels[name])
+                    for name, outgoing in batch.items():
                         self._send(name, opened[name], outgoing, recorder)
                 sent += recorder.states.count("sent")
+                # Claimed before this batch was settled: when it found nothing, look again
+                # for what this batch put back (rerouted from a dead chat) or added.
+                batch = following.result() or self._claim(now)
+            return sent
+
+    def _claim(
+        self, now: datetime, recipients: int = outbox.BATCH
+    ) -> dict[str, list[Outgoing[outbox.Claimed]]]:
+        """The next batch from the outbox, composed, by channel; empty when nothing is due."""
+        with self.db.write() as session:
+            batch = outbox.claim(session, self.worker, now, recipients)
+            contacts = contacts_of(session, batch)
+        return _by_channel(self.compose(batch, contacts, now))
 
     def _send(
         self,

@@ -26,6 +26,7 @@ from scheduler import models
 
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
+BATCH = 500  # people claimed at a time (with everything each is owed)
 
 
 def worker_name() -> str:
@@ -91,7 +92,7 @@ class Claimed:
     attempts: int
 
 
-def claim(session: Session, worker: str, now: datetime, recipients: int = 500) -> list[Claimed]:
+def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH) -> list[Claimed]:
     """Take every row that is due and free (or whose claim outlived the lease) for up to
     ``recipients`` people: all a person is owed is claimed together, to go in one message."""
     table = models.Outbox
