@@ -15,7 +15,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from notifications.render import _environment
+from notifications.render import templates
 
 
 @dataclass(frozen=True)
@@ -126,13 +126,13 @@ TEXT_PEOPLE = 40
 def render_text(view: DigestView, names: int = TEXT_NAMES, people: int = TEXT_PEOPLE) -> str:
     """The compact text: at most ``names`` names per group and ``people`` people below the
     target, each cut list saying how many more there are."""
-    template = _environment().get_template(f"{view.language}/digest.txt.j2")
+    template = templates().get_template(f"{view.language}/digest.txt.j2")
     return template.render(d=view, names=names, people=people).strip() + "\n"
 
 
 def render_html(view: DigestView) -> str:
     """The full digest as HTML tables, every value escaped."""
-    template = _environment().get_template(f"{view.language}/digest.html.j2")
+    template = templates().get_template(f"{view.language}/digest.html.j2")
     return template.render(d=view).strip() + "\n"
 
 

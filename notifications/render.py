@@ -28,7 +28,8 @@ class Item:
 
 
 @cache
-def _environment() -> Environment:
+def templates() -> Environment:
+    """The one Jinja2 environment of every message and digest, built once per process."""
     return Environment(
         loader=PackageLoader("notifications", "templates"),
         undefined=StrictUndefined,  # a misspelt field fails loudly, not as an empty line
@@ -59,7 +60,7 @@ def render(template: str, recipient: str, items: list[Item], language: str) -> s
         for name, kind in SECTIONS.items()
     }
     sections = [(name, group) for name, group in grouped.items() if group]
-    page = _environment().get_template(template)
+    page = templates().get_template(template)
     return page.render(recipient=recipient, sections=sections, language=language).strip()
 
 
