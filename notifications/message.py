@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
 
+MAX_BUTTONS = 8  # buttons a message offers at most: more would bury the message under them
+
 
 @dataclass(frozen=True)
 class Message:
@@ -14,6 +16,9 @@ class Message:
 
     ``address`` is the channel's own: an e-mail address, a Telegram chat id, or empty for
     the console.  ``html`` is optional; channels that cannot show it send ``text``.
+    ``buttons`` are answers the recipient may give with one press (the Telegram bot's
+    "Sudah lapor"), one a row, at most `MAX_BUTTONS`; the message must make sense without
+    them, because channels that cannot show buttons (e-mail, the console) leave them out.
     """
 
     recipient: str  # e.g. "SUTRISNO, S.Sos, M.Si (197105152000121003)"
@@ -24,6 +29,8 @@ class Message:
     address: str = ""
     # (file name, content, MIME type): sent by channels that can carry files (e-mail).
     attachments: tuple[tuple[str, bytes, str], ...] = ()
+    # (label, callback data of at most 64 bytes): what the bot receives when one is pressed.
+    buttons: tuple[tuple[str, str], ...] = ()
 
 
 class DeliveryError(Exception):

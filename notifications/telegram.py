@@ -258,17 +258,29 @@ class TelegramChannel:
     async def _one(
         self, pacer: Pacer, slots: asyncio.Semaphore, message: Message
     ) -> str | DeliveryError:
+        import json
+
         from telegram import Bot
         from telegram.constants import ParseMode
         from telegram.error import RetryAfter
+
+        from notifications.message import MAX_BUTTONS
 
         assert isinstance(self._bot, Bot)
         chat = message.address
         if not chat:
             return DeliveryError(f"no Telegram chat for {message.recipient}", permanent=True)
         ids: list[str] = []
-        for part in split(message.html or escape(message.text), self.max_length):
+        parts = split(message.html or escape(message.text), self.max_length)
+        keyboard = [
+            [{"text": label, "callback_data": data}]
+            for label, data in message.buttons[:MAX_BUTTONS]
+        ]
+        for number, part in enumerate(parts, start=1):
             request = {"chat_id": chat, "text": part, "parse_mode": ParseMode.HTML.value}
+            if keyboard and number == len(parts):  # under the end, once all has been read
+                # As JSON text: PTB hands a string parameter to the transport unchanged.
+                request["reply_markup"] = json.dumps({"inline_keyboard": keyboard})
             while True:
                 await pacer.wait_chat(chat)
                 try:

@@ -1,4 +1,5 @@
-"""The two-way Telegram bot: linking chats to employees, /status, /lapor, /verifikasi, /rekap.
+"""The two-way Telegram bot: linking chats to employees (and /putus, unlinking one's own),
+/status, /lapor (also from a reminder's "Sudah lapor" button), /verifikasi, /rekap.
 
 `handle` turns one Bot API update (a dict, as Telegram sends it) into database effects and
 the replies to send; it reads no clock and sends nothing, so the tests drive it directly and
@@ -10,6 +11,8 @@ line's own path, with source ``telegram`` and ``recorded_by`` ``telegram:<chat>`
 asked for, so the offset (``service_state`` ``telegram_offset``) advances in the same
 transaction as the update's effects: an update is acknowledged only after it is handled and
 committed, and one handled twice (a crash between commit and the next poll) is skipped.
+`tenggat run` polls only while it holds the scheduler lock (`service.Leadership`), since
+Telegram answers a second poller of one bot with 409 Conflict.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -98,15 +101,6 @@ def report_button(code: str, period: str, language: str = "id") -> Button:
     )
 
 
-def reminder_markup(items: Iterable[tuple[str, str]], language: str = "id") -> dict[str, Any]:
-    """The ``reply_markup`` of a reminder: one 'Sudah lapor' button per (rule, period) the
-    recipient owes themselves (not their subordinates' items), at most eight."""
-    buttons = [report_button(code, period, language) for code, period in dict.fromkeys(items)]
-    return {
-        "inline_keyboard": [[{"text": label, "callback_data": data}] for label, data in buttons][:8]
-    }
-
-
 def _esc(text: str) -> str:
     """A value for a message in HTML parse mode (quotes need no escaping there)."""
     return html.escape(text, quote=False)
@@ -162,8 +156,9 @@ def issue_code(
     return IssuedCode(employee.key, employee.name, unit, code, expires)
 
 
-def unlink(session: Session, employee: models.Employee, now: datetime, by: str) -> str | None:
-    """Forget ``employee``'s chat and revoke their unused codes; return the chat it had."""
+def unlink(session: Session, employee: models.Employee, now: datetime) -> str | None:
+    """Forget ``employee``'s chat and revoke their unused codes; return the chat it had.
+    The caller audits it: the bot as the update that asked, the command line as its user."""
     chat = employee.telegram_chat_id
     employee.telegram_chat_id = None
     employee.telegram_unreachable = None
@@ -178,7 +173,6 @@ def unlink(session: Session, employee: models.Employee, now: datetime, by: str) 
         state = session.get(models.BotChat, chat)
         if state is not None:
             session.delete(state)
-    audit(session, now, chat, employee.id, "unlink", f"by {by}")
     return chat
 
 
@@ -416,6 +410,8 @@ def _command(turn: _Turn, command: str, args: list[str]) -> None:
             return turn.done("cancel")
         turn.say("nothing_to_cancel")
         return turn.done("cancel", "nothing under way")
+    if command in ("/putus", "/unlink"):
+        return _unlink_ask(turn)
     if command == "/verifikasi":
         return _verify_list(turn)
     if command == "/rekap":
@@ -713,8 +709,39 @@ def _callback(turn: _Turn, query: dict[str, Any]) -> None:
         return _command(turn, "/batal", [])
     elif parts[0] == "verif" and len(parts) == 2 and parts[1].isdigit():
         return _verify_one(turn, int(parts[1]))
+    elif parts[0] == "putus" and len(parts) == 2:
+        return _unlink_answer(turn, parts[1])
     turn.say("stale_button")
     return turn.done("stale_button", _sample(data))
+
+
+def _unlink_ask(turn: _Turn) -> None:
+    """/putus: the employee unlinks their own chat (a lost phone, a chat handed on), after
+    a confirmation, since only the admin can link it again."""
+    employee = turn.employee
+    assert employee is not None
+    buttons = (
+        ((turn.w("unlink_button"), f"putus:{employee.key}"),),
+        ((turn.w("cancel_button"), "putus:-"),),
+    )
+    turn.say("unlink_ask", buttons, name=_esc(employee.name), key=employee.key)
+    return turn.done("unlink_ask")
+
+
+def _unlink_answer(turn: _Turn, answer: str) -> None:
+    """The confirmation of /putus.  It names the employee, so a button left over from
+    before the chat was linked to someone else unlinks no one."""
+    employee = turn.employee
+    assert employee is not None
+    if answer == "-":
+        turn.say("unlink_kept")
+        return turn.done("cancel", "unlink kept")
+    if answer != employee.key:
+        turn.say("stale_button")
+        return turn.done("stale_button", f"putus:{_sample(answer)}")
+    unlink(turn.session, employee, turn.now)
+    turn.say("unlink_done", key=employee.key)
+    return turn.done("unlink", "by the employee")
 
 
 def _is_admin(turn: _Turn) -> bool:
@@ -1030,13 +1057,16 @@ def _chat_of(data: dict[str, Any]) -> str:
     return "" if chat is None else str(chat)
 
 
-def start(
-    config: Config, db: Database, clock: Callable[[], datetime], stop: threading.Event
-) -> threading.Thread | None:
-    """Run the bot in a daemon thread until ``stop`` is set; None when no token is set."""
-    if config.settings.telegram.token is None:
-        return None
+def start(config: Config, db: Database, clock: Callable[[], datetime]) -> Callable[[], None]:
+    """Poll in a daemon thread (a bot token must be set); return what stops it.  Stopping
+    waits for a poll under way, so the next holder of the lock never polls beside it."""
+    stop = threading.Event()
     poller = Poller(config, db, clock)
     thread = threading.Thread(target=poller.run, args=(stop,), name="tenggat-bot", daemon=True)
     thread.start()
-    return thread
+
+    def halt() -> None:
+        stop.set()
+        thread.join(timeout=poller.settings.poll_seconds + 20)
+
+    return halt

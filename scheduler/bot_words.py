@@ -20,6 +20,7 @@ WORDS: dict[str, dict[str, str]] = {
             "/status — kewajiban Anda yang masih terbuka, tenggatnya, dan capaian IKI\n"
             "/lapor — laporkan bahwa suatu kewajiban sudah disampaikan\n"
             "/batal — batalkan laporan yang sedang diisi\n"
+            "/putus — putuskan chat ini dari data Anda\n"
             "/bantuan — pesan ini"
         ),
         "help_admin": "/verifikasi — laporan yang menunggu verifikasi (admin)",
@@ -79,6 +80,17 @@ WORDS: dict[str, dict[str, str]] = {
         "verified_notice": "Laporan Anda {code} periode {period} telah diverifikasi. Terima kasih!",
         "verify_gone": "Laporan itu sudah diverifikasi atau diganti dengan laporan yang lebih baru.",
         "done_button": "✅ Sudah lapor {code} {period}",
+        "unlink_ask": (
+            "Putuskan chat ini dari data {name} (NIP {key})?\n"
+            "Tenggat tidak akan mengirim pengingat ke chat ini lagi, dan untuk menghubungkannya "
+            "kembali Anda perlu kode baru dari admin."
+        ),
+        "unlink_button": "Ya, putuskan",
+        "unlink_done": (
+            "Chat ini sudah tidak terhubung dengan NIP {key}. Untuk menghubungkannya kembali, "
+            "mintalah kode baru kepada admin Tenggat."
+        ),
+        "unlink_kept": "Baik, chat ini tetap terhubung.",
     },
     "en": {
         "how_to_link": (
@@ -95,6 +107,7 @@ WORDS: dict[str, dict[str, str]] = {
             "/status — your open obligations, their deadlines and your IKI achievement\n"
             "/lapor — report that an obligation was handed in\n"
             "/batal — cancel the report being filled in\n"
+            "/putus — unlink this chat from you\n"
             "/bantuan — this message"
         ),
         "help_admin": "/verifikasi — reports waiting for verification (admin)",
@@ -154,5 +167,16 @@ WORDS: dict[str, dict[str, str]] = {
         "verified_notice": "Your report {code} period {period} has been verified. Thank you!",
         "verify_gone": "That report was already verified or replaced by a newer one.",
         "done_button": "✅ Reported {code} {period}",
+        "unlink_ask": (
+            "Unlink this chat from {name} (NIP {key})?\n"
+            "Tenggat will send no more reminders to this chat, and linking it again takes a "
+            "new code from the admin."
+        ),
+        "unlink_button": "Yes, unlink",
+        "unlink_done": (
+            "This chat is no longer linked to NIP {key}. To link it again, ask the Tenggat "
+            "admin for a new code."
+        ),
+        "unlink_kept": "All right, this chat stays linked.",
     },
 }

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scheduler.config import Config
     from scheduler.db import Database
 
@@ -250,21 +252,17 @@ def run(ctx: Context, once: bool, as_of: datetime | None) -> None:
     if once:
         service.tick(as_of.replace(tzinfo=ctx.now().tzinfo) if as_of else None)
         return
-    import threading
-
     from scheduler import bot
 
-    stop = threading.Event()
-    poller = bot.start(ctx.config, service.db, ctx.now, stop)  # None without a bot token
+    def poll() -> Callable[[], None]:  # only while this process holds the scheduler lock
+        return bot.start(ctx.config, service.db, ctx.now)
+
+    with_bot = ctx.config.settings.telegram.token is not None
     try:
-        run_forever(service, ctx.config.settings.service.tick_minutes)
+        run_forever(service, ctx.config.settings.service.tick_minutes, poll if with_bot else None)
     except Busy as exc:
         click.echo(f"tenggat: {exc}", err=True)
         sys.exit(2)
-    finally:
-        stop.set()
-        if poller is not None:
-            poller.join(timeout=ctx.config.settings.bot.poll_seconds + 20)
 
 
 def main() -> None:

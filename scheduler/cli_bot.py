@@ -102,9 +102,11 @@ def unlink(nip: str) -> None:
     from scheduler import bot, records
 
     ctx = _ctx()
+    now = ctx.now()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
-        chat = bot.unlink(session, employee, ctx.now(), ctx.user)
+        chat = bot.unlink(session, employee, now)
+        bot.audit(session, now, chat, employee.id, "unlink", f"by {ctx.user}")
         click.echo(f"{employee.name} ({employee.key}): chat {chat or '-'} unlinked")
 
 

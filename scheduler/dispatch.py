@@ -23,11 +23,12 @@ from typing import Generic, NamedTuple, Protocol, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from notifications.message import Channel, DeliveryError, Message
+from notifications.message import MAX_BUTTONS, Channel, DeliveryError, Message
 from notifications.render import HTML, TELEGRAM, TEXT, Item, render, subject
 from rules.calendar import LegalCalendar, SendingWindow
 from rules.catalog import Catalog
-from scheduler import models, outbox, records
+from rules.plan import NoticeKind
+from scheduler import bot, models, outbox, records
 from scheduler.db import Database
 from scheduler.digest import Composed
 from scheduler.words import long_date, rule_name
@@ -35,6 +36,8 @@ from scheduler.words import long_date, rule_name
 log = logging.getLogger("tenggat")
 # People in a run's first batch: small, so that sending starts while the next is composed.
 FIRST_BATCH = 50
+# What a person is told about their own obligations (an escalation is about someone else's).
+OWN = frozenset({NoticeKind.REMINDER, NoticeKind.DUE_TODAY, NoticeKind.OVERDUE})
 
 
 class Entry(Protocol):
@@ -240,9 +243,18 @@ class Dispatcher:
                 subject=subject(items, language),
                 html=render(template, person.name, items, language) if template else "",
                 address=address,
+                buttons=self._report_buttons(group),
             )
             composed.append(Outgoing(name, message, group))
         return composed
+
+    def _report_buttons(self, entries: Sequence[Entry]) -> tuple[tuple[str, str], ...]:
+        """A "Sudah lapor" button for each obligation the recipient owes themselves, so a
+        reminder is answered with one press.  None for the staff's items of an escalation:
+        a button reports for whoever presses it, and only the staff member may report."""
+        owed = dict.fromkeys((e.rule, e.period) for e in entries if e.kind in OWN)
+        buttons = [bot.report_button(code, period, self.language) for code, period in owed]
+        return tuple(buttons[:MAX_BUTTONS])
 
     def _digest(
         self, entry: E, person: Contact, channel: str, address: str, now: datetime | None

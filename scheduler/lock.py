@@ -62,7 +62,7 @@ _WORDS = {
         ),
         "standby": (
             "penjadwal lain memegang kunci ({holder}): proses ini hanya mengirim dari outbox "
-            "dan mencoba mengambil alih kunci setiap menit"
+            "dan mencoba mengambil alih kunci pada setiap putaran perencanaan (tick_minutes)"
         ),
     },
     "en": {
@@ -77,7 +77,7 @@ _WORDS = {
         ),
         "standby": (
             "another scheduler holds the lock ({holder}): this process only dispatches the "
-            "outbox and tries to take the lock over every minute"
+            "outbox and tries to take the lock over at every planning tick (tick_minutes)"
         ),
     },
 }

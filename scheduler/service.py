@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 
@@ -29,6 +29,9 @@ from scheduler.config import Config
 from scheduler.db import Database
 from scheduler.dispatch import Dispatcher
 from scheduler.records import Snapshot
+
+if TYPE_CHECKING:
+    from scheduler.lock import SchedulerLock
 
 log = logging.getLogger("tenggat")
 EXPIRED = timedelta(days=30)  # how long an unused, expired link code is kept
@@ -202,14 +205,51 @@ class Busy(Exception):
     """Another `tenggat run` schedules from this SQLite file."""
 
 
-def run_forever(service: Service, every_minutes: int) -> None:
+# Starts what only the holder of the scheduler lock may run, and returns what stops it.
+OnLead = Callable[[], Callable[[], None]]
+
+
+class Leadership:
+    """The scheduler lock, and what only its holder runs beside the jobs: the bot's polling,
+    since Telegram lets one process at a time poll a bot (a second ``getUpdates`` gets 409
+    Conflict).  That starts when this process takes the lock (at start or, standing by, at
+    the tick that takes over) and stops when the lock is found lost and before it is given
+    back, so a refused or standing-by instance never polls."""
+
+    def __init__(self, lock: SchedulerLock, on_lead: OnLead | None = None) -> None:
+        self.lock, self.on_lead = lock, on_lead
+        self._halt: Callable[[], None] | None = None
+
+    def check(self) -> bool:
+        """Whether this process schedules now: it still holds the lock, or takes it now."""
+        try:
+            return self.lock.still_held() or self.lock.try_acquire()
+        finally:  # also when the database is away: then the lock is lost
+            if not self.lock.held:
+                self._stop()
+            elif self._halt is None and self.on_lead is not None:
+                self._halt = self.on_lead()
+
+    def release(self) -> None:
+        """Stop what follows the lock, then give the lock back."""
+        self._stop()
+        self.lock.release()
+
+    def _stop(self) -> None:
+        halt, self._halt = self._halt, None
+        if halt is not None:
+            halt()
+
+
+def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = None) -> None:
     """Tick now and every ``every_minutes`` until SIGTERM or Ctrl-C, then let a tick under way
     finish and exit normally.
 
     One instance schedules: it holds the scheduler lock (a file lock beside a SQLite
     database, an advisory lock on PostgreSQL).  On SQLite a second instance is refused
     (`Busy`); on PostgreSQL it stands by, only dispatching, and takes over at a tick after
-    the holder is gone.  The jobs run in APScheduler's background thread; the main thread
+    the holder is gone.  ``on_lead`` (the bot) runs only while the lock is held: see
+    `Leadership`.  The jobs run in APScheduler's background thread; the main thread
     only waits for a stop flag.  A signal handler that did more (shut the scheduler down
     itself) could interrupt the scheduler while it holds its executor's lock and deadlock.
     """
@@ -218,11 +258,11 @@ def run_forever(service: Service, every_minutes: int) -> None:
     from scheduler.lock import SchedulerLock
 
     language = service.config.settings.service.language
-    lock = SchedulerLock(service.db)
-    if lock.needed and not lock.try_acquire():
-        if lock.backend == "sqlite":
-            raise Busy(lock.refusal(language))
-        log.warning("standby: %s", lock.refusal("en"))
+    lead = Leadership(SchedulerLock(service.db), on_lead)
+    if not lead.check():
+        if lead.lock.backend == "sqlite":
+            raise Busy(lead.lock.refusal(language))
+        log.warning("standby: %s", lead.lock.refusal("en"))
 
     def guarded(work: Callable[[], object]) -> Callable[[], None]:
         def job() -> None:
@@ -237,8 +277,7 @@ def run_forever(service: Service, every_minutes: int) -> None:
         return job
 
     def tick() -> None:
-        schedules = not lock.needed or lock.still_held() or lock.try_acquire()
-        service.tick(plan_too=schedules)
+        service.tick(plan_too=lead.check())
 
     scheduler = BackgroundScheduler(
         timezone=service.config.settings.service.timezone,
@@ -285,5 +324,5 @@ def run_forever(service: Service, every_minutes: int) -> None:
     if server is not None:
         server.shutdown()
         server.server_close()
-    lock.release()
+    lead.release()
     log.info("stopped")

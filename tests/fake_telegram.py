@@ -54,6 +54,11 @@ class Sent:
     reply_markup: Any
     at: float  # time.monotonic() when accepted
 
+    def buttons(self) -> list[tuple[str, str]]:
+        """Its inline buttons, row by row: (label, callback data)."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [(button["text"], button["callback_data"]) for row in rows for button in row]
+
 
 @dataclass
 class FakeBotAPI:

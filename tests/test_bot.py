@@ -5,15 +5,19 @@ Bahasa Indonesia and changes nothing but the audit trail and the acknowledged of
 from __future__ import annotations
 
 import csv
+import io
 import shutil
+import signal
+import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 from click.testing import CliRunner
 from conftest import dump_tables
 from fake_telegram import (
@@ -27,12 +31,17 @@ from fake_telegram import (
     text_message,
 )
 from sqlalchemy import select
-from test_service import MARCH_3, SECRETARY, seed_roster
+from test_service import MARCH_3, SECRETARY, TENGGAT, environment, seed_roster
 from test_telegram import STAFF, telegram_environ
 
-from scheduler import bot, models
+from notifications.console import ConsoleChannel
+from rules.plan import Notice, NoticeKind
+from scheduler import bot, models, records
+from scheduler.bot_words import WORDS
 from scheduler.config import Config, load_config
 from scheduler.db import Database
+from scheduler.lock import SchedulerLock
+from scheduler.service import Leadership, Service
 
 CARRIER = "197402022000121007"  # ERSIYANUSSALIM: carries EPANTAU (needs verification)
 HEAD = "196905221997031004"  # Drs. ZUKIPLI: head of Bidang Ideologi dan Wawasan Kebangsaan
@@ -44,9 +53,10 @@ UNLINKED = 777
 class Harness:
     """A seeded database, the fake Bot API and a poller between them."""
 
-    def __init__(self, url: str, api: FakeBotAPI) -> None:
+    def __init__(self, url: str, api: FakeBotAPI, language: str = "id") -> None:
         self.api = api
-        self.config: Config = load_config(None, environ=telegram_environ(url, api))
+        environ = telegram_environ(url, api) | {"TENGGAT_SERVICE_LANGUAGE": language}
+        self.config: Config = load_config(None, environ=environ)
         self.db = Database(url)
         self.now = NOW
         self.poller = bot.Poller(self.config, self.db, lambda: self.now)
@@ -88,10 +98,16 @@ class Harness:
     def texts(self, chat: int) -> list[str]:
         return self.api.texts(chat)
 
+    def tick(self) -> list[Notice]:
+        """One tick of the service over the same database and Bot API: the reminders go
+        to the linked chats; the others' land on a console nobody reads."""
+        service = Service(self.config, lambda: self.now, self.db)
+        service.channels["console"] = ConsoleChannel(io.StringIO())
+        return service.tick()
+
     def buttons(self, chat: int) -> list[tuple[str, str]]:
         """The inline buttons of the last message to ``chat``: (label, callback data)."""
-        markup = [s.reply_markup for s in self.api.sent if s.chat_id == str(chat)][-1] or {}
-        return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
+        return [s for s in self.api.sent if s.chat_id == str(chat)][-1].buttons()
 
 
 @pytest.fixture
@@ -113,6 +129,16 @@ def harness(tmp_path: Path, api: FakeBotAPI, seeded_file: Path) -> Iterator[Harn
     copy = tmp_path / "tenggat.db"
     shutil.copyfile(seeded_file, copy)  # no -wal: the seeding engine was disposed
     found = Harness(f"sqlite:///{copy}", api)
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def english(tmp_path: Path, api: FakeBotAPI, seeded_file: Path) -> Iterator[Harness]:
+    """The same with ``language = "en"`` in ``[service]``."""
+    copy = tmp_path / "tenggat.db"
+    shutil.copyfile(seeded_file, copy)
+    found = Harness(f"sqlite:///{copy}", api, language="en")
     yield found
     found.close()
 
@@ -182,20 +208,135 @@ def test_a_photo_as_evidence_keeps_the_largest_file_reference(harness: Harness) 
     assert "Bukti: foto" in h.texts(CHAT)[-1]
 
 
-def test_the_sudah_lapor_button_of_a_reminder_starts_the_report(harness: Harness) -> None:
+# ---- the "Sudah lapor" button of a reminder ----------------------------------------------
+
+
+def test_pressing_sudah_lapor_under_a_reminder_reports_that_item(harness: Harness) -> None:
     h = harness
-    markup = bot.reminder_markup([("SKP", "2025"), ("SPT", "2024"), ("SKP", "2025")])
-    assert markup == {
-        "inline_keyboard": [
-            [{"text": "✅ Sudah lapor SKP 2025", "callback_data": "lapor:SKP:2025"}],
-            [{"text": "✅ Sudah lapor SPT 2024", "callback_data": "lapor:SPT:2024"}],
-        ]
-    }
     h.link(STAFF, CHAT)
-    h.send(callback(CHAT, "lapor:SKP:2025"), callback(CHAT, "lapor:-"))
+    before = len(h.api.sent)
+    h.tick()
+    (reminder,) = h.api.sent[before:]  # no one else has a chat
+    assert reminder.text.startswith("Yth. YANTI HEIDA YANI,")
+    assert "Sasaran Kinerja Pegawai (SKP) periode 2025: lewat tenggat 3 hari" in reminder.text
+    assert h.buttons(CHAT) == [("✅ Sudah lapor SKP 2025", "lapor:SKP:2025")]
+
+    h.send(callback(CHAT, "lapor:SKP:2025"))  # the press, as getUpdates serves it
+    assert h.audit()[-1] == (str(CHAT), "report_start", "SKP 2025")
+    assert "Lapor <b>Sasaran Kinerja Pegawai (SKP) periode 2025</b>" in h.texts(CHAT)[-1]
+    h.now = NOW + timedelta(minutes=5)
+    h.send(text_message(CHAT, "BKPSDM/SKP/0042"))
     (row,) = h.submissions()
-    assert (row.rule_code, row.period, row.evidence) == ("SKP", "2025", "")
-    assert "Bukti: -" in h.texts(CHAT)[-1]
+    assert (row.rule_code, row.period, row.evidence) == ("SKP", "2025", "BKPSDM/SKP/0042")
+    assert (row.employee_id, row.source) == (h.employee(STAFF).id, "telegram")
+    receipt = h.texts(CHAT)[-1]
+    assert receipt.startswith(f"✅ <b>Tanda terima No. {row.id}</b>\nSasaran Kinerja Pegawai")
+    assert "Status: Terlambat (3 hari)" in receipt
+
+
+def test_a_long_reminder_has_a_button_per_own_item_under_its_last_part(harness: Harness) -> None:
+    """The Secretary's message comes in parts: the buttons, one for each of his own items
+    (eight at most, not his staff's), go under the last."""
+    h = harness
+    h.link(SECRETARY, 600)
+    notices = h.tick()
+    owed = {
+        (f"✅ Sudah lapor {n.rule} {n.period}", f"lapor:{n.rule}:{n.period}")
+        for n in notices
+        if n.recipient == SECRETARY and n.kind is not NoticeKind.ESCALATION
+    }
+    with h.db.read() as session:  # "telegram:600:<the message id of each part>"
+        (receipt,) = set(
+            session.scalars(
+                select(models.Outbox.receipt).where(
+                    models.Outbox.recipient == SECRETARY, models.Outbox.kind != "digest"
+                )
+            )
+        )
+    parts = [h.api.sent[int(i) - 1] for i in str(receipt).split(":")[2].split(",")]
+    assert len(parts) >= 2 and parts[0].text.startswith("Yth. SUTRISNO")
+    assert [bool(part.reply_markup) for part in parts] == [False] * (len(parts) - 1) + [True]
+    buttons = parts[-1].buttons()
+    assert len(owed) > 8 and len(set(buttons)) == 8 and set(buttons) <= owed
+
+
+def test_an_escalation_has_no_buttons_for_the_staffs_items(harness: Harness) -> None:
+    """A unit head who owes nothing himself is told of his staff's SKP: only they may
+    report it, so his message has no button."""
+    h = harness
+    h.link(HEAD, 602)
+    with h.db.write() as session:  # he has handed in all of his own
+        head = session.scalars(select(models.Employee).filter_by(key=HEAD)).one()
+        for owed in ("EPANTAU 2025-01", "EPANTAU 2025-02", "SERAPAN 2025-01", "SERAPAN 2025-02"):
+            code, period = owed.split()
+            records.record_submission(
+                session, h.config.catalog, head, code, period, NOW, NOW, "test", verified=True
+            )
+        records.record_submission(session, h.config.catalog, head, "SKP", "2025", NOW, NOW, "test")
+    notices = h.tick()
+    assert {n.kind for n in notices if n.recipient == HEAD} == {NoticeKind.ESCALATION}
+    told = h.api.sent[-1]
+    assert told.chat_id == "602" and told.text.startswith("Yth. Drs. ZUKIPLI")
+    assert "Belum disampaikan oleh bawahan Anda" in told.text and told.reply_markup is None
+
+
+# ---- unlinking one's own chat, English -------------------------------------------------
+
+
+def test_an_employee_unlinks_their_own_chat_after_confirming(harness: Harness) -> None:
+    h = harness
+    h.link(STAFF, CHAT)
+    h.send(text_message(CHAT, "/bantuan"))
+    assert "/putus — putuskan chat ini dari data Anda" in h.texts(CHAT)[-1]
+    h.send(text_message(CHAT, "/putus"))
+    assert h.texts(CHAT)[-1].startswith(
+        f"Putuskan chat ini dari data YANTI HEIDA YANI (NIP {STAFF})?"
+    )
+    assert h.buttons(CHAT) == [("Ya, putuskan", f"putus:{STAFF}"), ("Batal", "putus:-")]
+    h.send(callback(CHAT, "putus:-"))
+    assert h.texts(CHAT)[-1] == "Baik, chat ini tetap terhubung."
+    h.send(callback(CHAT, f"putus:{SECRETARY}"))  # a button that is not this employee's
+    assert h.texts(CHAT)[-1] == "Tombol ini sudah tidak berlaku."
+    assert h.employee(STAFF).telegram_chat_id == str(CHAT)
+
+    h.send(callback(CHAT, f"putus:{STAFF}"))
+    assert h.texts(CHAT)[-1].startswith(f"Chat ini sudah tidak terhubung dengan NIP {STAFF}.")
+    assert h.employee(STAFF).telegram_chat_id is None
+    with h.db.read() as session:
+        last = session.scalars(select(models.BotAudit).order_by(models.BotAudit.id.desc())).first()
+        assert last is not None and last.employee_id == h.employee(STAFF).id
+        assert (last.chat_id, last.action, last.detail) == (str(CHAT), "unlink", "by the employee")
+    h.send(text_message(CHAT, "/status"), text_message(CHAT, "halo"))
+    assert all(t.startswith("Chat ini belum terhubung") for t in h.texts(CHAT)[-2:])
+    before = len(h.api.sent)
+    h.tick()  # the reminders now go elsewhere
+    assert len(h.api.sent) == before
+
+
+def test_the_bot_speaks_english_where_the_service_does(english: Harness) -> None:
+    h = english
+    h.link(STAFF, CHAT)
+    assert h.texts(CHAT)[-1].startswith("Hello, YANTI HEIDA YANI! This chat is now linked")
+    h.send(text_message(CHAT, "/bantuan"))
+    assert h.texts(CHAT)[-1].startswith("Commands:\n/status — your open obligations")
+    assert "/putus — unlink this chat from you" in h.texts(CHAT)[-1]
+    h.tick()
+    assert h.buttons(CHAT) == [("✅ Reported SKP 2025", "lapor:SKP:2025")]
+    h.send(callback(CHAT, "lapor:SKP:2025"))
+    assert "Report <b>Employee performance targets (SKP) period 2025</b>" in h.texts(CHAT)[-1]
+    assert h.buttons(CHAT) == [("Send without evidence", "lapor:-"), ("Cancel", "batal")]
+    h.send(text_message(CHAT, "/unlink"))  # the English name of /putus
+    assert h.texts(CHAT)[-1].startswith("Unlink this chat from YANTI HEIDA YANI")
+
+
+def test_every_reply_exists_in_both_languages_with_the_same_fields() -> None:
+    import string
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    assert WORDS["id"].keys() == WORDS["en"].keys()
+    assert all(fields(WORDS["id"][k]) == fields(WORDS["en"][k]) for k in WORDS["id"])
 
 
 def test_verification_by_an_admin_in_the_bot_and_in_the_cli(
@@ -453,6 +594,79 @@ def test_an_update_handled_twice_is_skipped(harness: Harness) -> None:
     assert h.poller._handle(update, h.now)
     assert h.poller._handle(update, h.now) == []
     assert [a for _, a, _ in h.audit()].count("report_start") == 1
+
+
+# ---- one poller: the holder of the scheduler lock ---------------------------------------
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def take_away(lock: SchedulerLock) -> None:
+    """Make ``lock`` lost, as a deleted lock file or a dropped connection would."""
+    if lock.path is not None:
+        lock.path.unlink()
+        return
+    holder = lock.holder()
+    assert holder is not None
+    engine = sqlalchemy.create_engine(lock.url)
+    with engine.begin() as connection:
+        connection.execute(
+            sqlalchemy.text("SELECT pg_terminate_backend(:pid)"), {"pid": holder.backend}
+        )
+    engine.dispose()
+
+
+def test_polling_follows_the_scheduler_lock(database_url: str, api: FakeBotAPI) -> None:
+    """Telegram answers a second poller of a bot with 409 Conflict: a standby polls only
+    from the tick that takes the lock over, and stops as soon as it finds the lock lost."""
+    db = Database(database_url)
+    db.migrate()
+    config = load_config(None, environ=telegram_environ(database_url, api))
+    other = SchedulerLock(database_url)
+    lead = Leadership(SchedulerLock(db), lambda: bot.start(config, db, lambda: NOW))
+    try:
+        assert other.try_acquire()
+        assert not lead.check() and not lead.check()  # standing by, tick after tick
+        assert (api.calls["getMe"], api.calls["getUpdates"]) == (0, 0)
+        other.release()
+        assert lead.check()  # the tick that takes over
+        wait_for(lambda: api.calls["getUpdates"] >= 2)
+        take_away(lead.lock)
+        assert other.try_acquire()
+        assert not lead.check()  # found lost: the poll under way ends, no other begins
+        polled = api.calls["getUpdates"]
+        time.sleep(1.5)  # longer than the fake's longest poll
+        assert api.calls["getUpdates"] == polled
+    finally:
+        lead.release()
+        other.release()
+        db.engine.dispose()
+
+
+def test_a_refused_second_run_never_polls(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tenggat.db'}"
+    with FakeBotAPI() as first_api, FakeBotAPI() as second_api:
+        first = subprocess.Popen(
+            [TENGGAT, "run"], cwd=tmp_path, env=environment(url) | telegram_environ(url, first_api),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        try:
+            wait_for(lambda: first_api.calls["getUpdates"] >= 1, 60)
+            env = environment(url) | telegram_environ(url, second_api)
+            second = subprocess.run(
+                [TENGGAT, "run"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+            )
+            assert second.returncode == 2 and "tenggat run lain sudah berjalan" in second.stderr
+            assert second_api.calls == {}  # not even getMe
+        finally:
+            first.send_signal(signal.SIGTERM)
+            output, _ = first.communicate(timeout=60)
+        assert first.returncode == 0 and "stopped" in output, output
 
 
 # ---- the command line ----------------------------------------------------------------

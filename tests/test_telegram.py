@@ -67,6 +67,19 @@ def test_a_long_message_goes_in_well_formed_parts_of_at_most_4096(api: FakeBotAP
     assert "\n".join(parts).splitlines() == lines  # cut at line ends: nothing lost or doubled
 
 
+def test_buttons_go_under_the_last_part_eight_at_most(api: FakeBotAPI) -> None:
+    lines = [f"• <b>Pegawai {i:03d}</b>: SKP periode 2025".ljust(49, ".") for i in range(100)]
+    html = "\n".join(lines) + "!"
+    assert len(html) == 5000
+    buttons = tuple((f"✅ Sudah lapor R{i} 2025", f"lapor:R{i}:2025") for i in range(10))
+    with_buttons = Message("P7", html, ("k7",), html=html, address="7", buttons=buttons)
+    deliver(api, [with_buttons, message(8)], per_chat=0.0)
+    first, last = [s for s in api.sent if s.chat_id == "7"]
+    assert first.reply_markup is None and last.text.endswith("!")
+    assert last.buttons() == list(buttons[:8])  # one a row, the first eight
+    assert [s.reply_markup for s in api.sent if s.chat_id == "8"] == [None]
+
+
 @pytest.mark.parametrize("unit", ["<b>dua kata</b> ", "R&amp;D ", "x" * 50 + " "])
 def test_split_never_cuts_a_tag_or_an_entity(unit: str) -> None:
     line = unit * (3 * MAX_LENGTH // len(unit))
