@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from notifications.message import Channel, DeliveryError, Message
 from scheduler.cli_records import _ctx, writing
+
+if TYPE_CHECKING:
+    from scheduler.bot import IssuedCode
 
 COLUMNS = ("key", "nip", "name", "unit", "code", "link", "expires_at")
 
@@ -17,7 +22,6 @@ def _bot_username(explicit: str | None) -> str:
     token is set; empty when neither (the code alone still works with /start)."""
     if explicit:
         return explicit.lstrip("@")
-    from notifications.message import DeliveryError
     from scheduler.service import telegram_channel
 
     channel = telegram_channel(_ctx().config)
@@ -36,38 +40,61 @@ def _bot_username(explicit: str | None) -> str:
 @click.option("--all", "everyone", is_flag=True, help="A code for every active employee.")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="With --all: CSV or XLSX.")
 @click.option(
+    "--mail",
+    is_flag=True,
+    help="Also e-mail each code and link to the employee ([smtp] needed). With --all and "
+    "no --out, only employees with an e-mail address get a code.",
+)
+@click.option(
     "--valid-hours",
     type=click.IntRange(1, 24 * 90),
     help="How long the code works (default: [bot] link_hours, 72).",
 )
 @click.option("--bot", "bot_name", help="The bot's username (default: asked of Telegram).")
 def link(
-    nip: str | None, everyone: bool, out: str | None, valid_hours: int | None, bot_name: str | None
+    nip: str | None,
+    everyone: bool,
+    out: str | None,
+    mail: bool,
+    valid_hours: int | None,
+    bot_name: str | None,
 ) -> None:
     """A one-time code and deep link that binds an employee's Telegram chat to NIP."""
+    from sqlalchemy import select
+
     from scheduler import bot, records, sheets
     from scheduler.models import Employee
+    from scheduler.service import email_channel
 
     if everyone == (nip is not None):
-        raise click.UsageError("give a NIP, or --all --out FILE")
-    if everyone and not out:
-        raise click.UsageError("--all needs --out FILE (.csv or .xlsx)")
+        raise click.UsageError("give a NIP, or --all with --out FILE and/or --mail")
+    if everyone and not (out or mail):
+        raise click.UsageError("--all needs --out FILE (.csv or .xlsx), --mail, or both")
     if out and not everyone:
         raise click.UsageError("--out goes with --all")
     if out and sheets.suffix_of(out) not in (".csv", ".xlsx"):
         raise click.BadParameter("use a .csv or .xlsx file", param_hint="--out")
     ctx = _ctx()
+    mailer = email_channel(ctx.config) if mail else None
+    if mail and mailer is None:
+        raise click.UsageError("--mail needs an SMTP server: set [smtp] host (TENGGAT_SMTP_HOST)")
     hours = valid_hours or bot.settings_of(ctx.config).link_hours
     username = _bot_username(bot_name)
     now = ctx.now()
     with writing(ctx) as session:
         if nip is not None:
             people = [records.find_employee(session, nip)]
+            if mail and not people[0].email:
+                raise click.ClickException(
+                    f"{people[0].key} has no e-mail address: "
+                    f"tenggat contact {people[0].key} --email ADDRESS"
+                )
         else:
-            from sqlalchemy import select
-
             query = select(Employee).where(Employee.active.is_(True)).order_by(Employee.key)
+            if not out:  # --mail alone: a code nobody receives would only revoke the last one
+                query = query.where(Employee.email.is_not(None), Employee.email != "")
             people = list(session.scalars(query))
+        addresses = {person.key: person.email or "" for person in people}
         issued = [bot.issue_code(session, person, now, hours, ctx.user) for person in people]
     zone = now.tzinfo
     if out:
@@ -85,14 +112,68 @@ def link(
         ]
         count = sheets.write_table(out, COLUMNS, rows)
         click.echo(f"{count} link codes written to {out}; each works once, until it expires")
-        return
-    (item,) = issued
-    click.echo(f"{item.name} ({item.employee})")
-    click.echo(f"code:    {item.code}")
-    if username:
-        click.echo(f"link:    {bot.deep_link(username, item.code)}")
-    click.echo(f"or send: /start {item.code}")
-    click.echo(f"valid until {item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}, once")
+    elif nip is not None:
+        (item,) = issued
+        click.echo(f"{item.name} ({item.employee})")
+        click.echo(f"code:    {item.code}")
+        if username:
+            click.echo(f"link:    {bot.deep_link(username, item.code)}")
+        click.echo(f"or send: /start {item.code}")
+        click.echo(f"valid until {item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}, once")
+    if mailer is not None:
+        language = ctx.config.settings.service.language
+        letters = [
+            _letter(item, addresses[item.employee], username, language, zone)
+            for item in issued
+            if addresses[item.employee]
+        ]
+        _mail(mailer, letters, {item.employee: item.code for item in issued})
+
+
+def _letter(
+    item: IssuedCode, address: str, username: str, language: str, zone: tzinfo | None
+) -> Message:
+    """The e-mail that hands one employee their link code (text and HTML from one context)."""
+    from notifications.render import templates
+    from scheduler import bot
+    from scheduler.words import long_date
+
+    local = item.expires_at.astimezone(zone)
+    at = "pukul " if language == "id" else ""
+    context = {
+        "name": item.name,
+        "bot": username,
+        "code": item.code,
+        "link": bot.deep_link(username, item.code) if username else "",
+        "until": f"{long_date(local.date(), language)} {at}{local:%H.%M %Z}",
+    }
+    subject = {"id": "Hubungkan Telegram Anda ke Tenggat", "en": "Link your Telegram to Tenggat"}
+    return Message(
+        f"{item.name} ({item.employee})",
+        templates().get_template(f"{language}/link.txt.j2").render(context),
+        (item.employee,),
+        subject[language],
+        templates().get_template(f"{language}/link.html.j2").render(context),
+        address,
+    )
+
+
+def _mail(mailer: Channel, letters: list[Message], codes: dict[str, str]) -> None:
+    """Send the letters on one connection; list each that did not go, with its code (which
+    still works: hand it over another way), and fail when any did not."""
+    try:
+        with mailer:
+            results: list[str | DeliveryError] = list(mailer.deliver(letters))
+    except DeliveryError as exc:  # the server is away: none went
+        results = [exc] * len(letters)
+    failed = [(m, r) for m, r in zip(letters, results, strict=True) if not isinstance(r, str)]
+    click.echo(f"{len(letters) - len(failed)} of {len(letters)} link codes e-mailed")
+    for letter, error in failed:
+        (key,) = letter.keys
+        click.echo(f"not e-mailed to {letter.recipient} <{letter.address}>: {error}; "
+                   f"code {codes[key]}", err=True)  # fmt: skip
+    if failed:
+        raise click.ClickException(f"{len(failed)} link codes not e-mailed (listed above)")
 
 
 @click.command("unlink")

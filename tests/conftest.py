@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from importlib import resources
@@ -10,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine, MetaData, select
 
 from rules.calendar import LegalCalendar
@@ -110,3 +115,56 @@ def dump_tables(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
             ]
             for table in meta.sorted_tables
         }
+
+
+# ---- a real SMTP server on 127.0.0.1 -------------------------------------------------
+
+PASSWORD = "s3cret-Passw0rd"  # the SMTP login's
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives and refuses one address."""
+
+    def __init__(self, refuse: str = "") -> None:
+        self.refuse = refuse
+        self.messages: list[email.message.EmailMessage] = []
+        self.logins: list[str] = []
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address == self.refuse:
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(parsed)  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        self.logins.append(data.login.decode())
+        return AuthResult(success=data.password.decode() == PASSWORD)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox(refuse="refused@kesbangpol.go.id")
+    port = free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, server_hostname="localhost",
+        authenticator=handler, auth_require_tls=False,
+    )  # fmt: skip
+    controller.start()
+    yield handler, port
+    controller.stop()

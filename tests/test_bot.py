@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import sqlalchemy
 from click.testing import CliRunner
-from conftest import dump_tables
+from conftest import PASSWORD, Inbox, dump_tables
 from fake_telegram import (
     SERVER_ERROR,
     FakeBotAPI,
@@ -713,3 +713,58 @@ def test_link_unlink_and_the_list_for_the_admin(
     h.now = datetime.now(NOW.tzinfo)
     h.send(text_message(CHAT, f"/start {newest}"))
     assert "kedaluwarsa" in h.texts(CHAT)[-1]
+
+
+def smtp_environ(port: int) -> dict[str, str]:
+    return {
+        "TENGGAT_SMTP_HOST": "127.0.0.1",
+        "TENGGAT_SMTP_PORT": str(port),
+        "TENGGAT_SMTP_SECURITY": "none",
+        "TENGGAT_SMTP_USERNAME": "admin",
+        "TENGGAT_SMTP_PASSWORD": PASSWORD,
+    }
+
+
+def test_link_codes_are_mailed_where_an_address_is_known(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, inbox: tuple[Inbox, int]
+) -> None:
+    from scheduler.cli import cli
+
+    h = harness
+    runner = CliRunner()
+    for name, value in telegram_environ(str(h.db.url), h.api).items():
+        monkeypatch.setenv(name, value)
+    refused = runner.invoke(cli, ["link", STAFF, "--mail"])
+    assert refused.exit_code == 2 and "[smtp] host" in refused.output
+    no_address = runner.invoke(cli, ["link", STAFF, "--mail"], env=smtp_environ(inbox[1]))
+    assert no_address.exit_code == 1 and f"tenggat contact {STAFF} --email" in no_address.output
+    with h.db.read() as session:
+        assert session.scalar(select(sqlalchemy.func.count()).select_from(models.LinkCode)) == 0
+
+    for name, value in smtp_environ(inbox[1]).items():
+        monkeypatch.setenv(name, value)
+    assert (
+        runner.invoke(cli, ["contact", STAFF, "--email", "yanti@kesbangpol.go.id"]).exit_code == 0
+    )
+    assert (
+        runner.invoke(cli, ["contact", SECRETARY, "--email", "refused@kesbangpol.go.id"]).exit_code
+        == 0
+    )
+    mailed = runner.invoke(cli, ["link", STAFF, "--mail"])
+    assert mailed.exit_code == 0 and "1 of 1 link codes e-mailed" in mailed.output
+    (letter,) = inbox[0].messages
+    text = letter.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = letter.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    code = text.split("/start ")[1].split()[0]
+    assert letter["To"] == "yanti@kesbangpol.go.id" and "Hubungkan Telegram" in letter["Subject"]
+    assert f"https://t.me/tenggat_test_bot?start={code}" in text and code in html
+    h.now = datetime.now(NOW.tzinfo)  # the CLI used the wall clock
+    h.send(text_message(CHAT, f"/start {code}"))
+    assert h.employee(STAFF).telegram_chat_id == str(CHAT)
+
+    everyone = runner.invoke(cli, ["link", "--all", "--mail"])
+    assert everyone.exit_code == 1, everyone.output  # the Secretary's address is refused
+    assert "1 of 2 link codes e-mailed" in everyone.output
+    assert "not e-mailed to SUTRISNO" in everyone.output and "code " in everyone.output
+    with h.db.read() as session:  # codes only for the two with an address: 1 + 2 in all
+        assert session.scalar(select(sqlalchemy.func.count()).select_from(models.LinkCode)) == 3
