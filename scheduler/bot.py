@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("tenggat")
 
 OFFSET = "telegram_offset"  # service_state: the last update id handled and committed
+ALLOWED_UPDATES = ["message", "callback_query"]  # all the bot answers; Telegram drops the rest
 SOURCE = "telegram"
 _CODE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -65,6 +66,9 @@ class BotSettings:
     flood_seconds: int = 60
     poll_seconds: int = 10  # long-polling timeout of one getUpdates
     max_evidence: int = 1000  # characters of a text given as evidence
+    webhook_url: str = ""  # where Telegram posts updates; empty: long polling
+    webhook_listen: str = "127.0.0.1"  # the address the webhook server binds
+    webhook_port: int = 8443
 
 
 def settings_of(config: Config) -> BotSettings:
@@ -77,6 +81,9 @@ def settings_of(config: Config) -> BotSettings:
         flood_seconds=section.flood_seconds,
         poll_seconds=section.poll_seconds,
         max_evidence=section.max_evidence,
+        webhook_url=section.webhook_url,
+        webhook_listen=section.webhook_listen,
+        webhook_port=section.webhook_port,
     )
 
 
@@ -938,16 +945,38 @@ class Poller:
             self._bot.get_updates(
                 offset=offset,
                 timeout=int(wait),
-                allowed_updates=["message", "callback_query"],
+                allowed_updates=ALLOWED_UPDATES,
             )
         )
         for update in updates:
-            replies = self._handle(update.to_dict(), now)
-            for reply in replies:
-                self._loop.run_until_complete(self._send(reply))
+            self.answer(self.handle_update(update.to_dict(), now))
         return len(updates)
 
-    def _handle(self, data: dict[str, Any], now: datetime | None) -> list[Reply]:
+    def answer(self, replies: Sequence[Reply]) -> None:
+        """Send the replies to handled updates (a reply that cannot go is logged, not retried:
+        its update is recorded)."""
+        assert self._loop is not None
+        for reply in replies:
+            self._loop.run_until_complete(self._send(reply))
+
+    def set_webhook(self, url: str, secret: str) -> None:
+        """Have Telegram post updates to ``url`` with ``secret`` in a header, one at a time
+        (in order, as the offset expects), instead of holding them for getUpdates."""
+        assert self._loop is not None
+        self._loop.run_until_complete(
+            self._bot.set_webhook(
+                url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=1
+            )
+        )
+
+    def delete_webhook(self) -> None:
+        """Back to getUpdates; Telegram keeps what arrives meanwhile for the next holder."""
+        assert self._loop is not None
+        self._loop.run_until_complete(self._bot.delete_webhook())
+
+    def handle_update(self, data: dict[str, Any], now: datetime | None = None) -> list[Reply]:
+        """Handle one update in its own transaction with the stored offset; the replies to
+        send.  Raises while the database is away: the update is then not acknowledged."""
         from sqlalchemy.exc import DBAPIError, OperationalError
 
         update_id = int(data["update_id"])
@@ -1037,6 +1066,7 @@ class Poller:
             try:
                 if self._loop is None:
                     self.open()
+                    self.delete_webhook()  # set by an earlier run with [bot] webhook_url
                 self.poll_once()
                 delay = 1.0
             except Exception as exc:
@@ -1058,10 +1088,15 @@ def _chat_of(data: dict[str, Any]) -> str:
 
 
 def start(config: Config, db: Database, clock: Callable[[], datetime]) -> Callable[[], None]:
-    """Poll in a daemon thread (a bot token must be set); return what stops it.  Stopping
-    waits for a poll under way, so the next holder of the lock never polls beside it."""
-    stop = threading.Event()
+    """Poll in a daemon thread (a bot token must be set), or serve a webhook when ``[bot]
+    webhook_url`` is set; return what stops it.  Stopping waits for a poll under way, so the
+    next holder of the lock never polls beside it."""
     poller = Poller(config, db, clock)
+    if poller.settings.webhook_url:
+        from scheduler.webhook import serve
+
+        return serve(poller)
+    stop = threading.Event()
     thread = threading.Thread(target=poller.run, args=(stop,), name="tenggat-bot", daemon=True)
     thread.start()
 

@@ -130,6 +130,11 @@ class BotConfig(_Section):
     flood_seconds: int = Field(default=60, ge=1)
     poll_seconds: int = Field(default=10, ge=0, le=50)  # long-polling timeout of getUpdates
     max_evidence: int = Field(default=1000, ge=1)  # characters of a text given as evidence
+    # Webhook instead of long polling: the public HTTPS address Telegram posts updates to
+    # (a reverse proxy forwards it to webhook_listen:webhook_port).  Empty: long polling.
+    webhook_url: str = Field(default="", pattern=r"^(https://\S+)?$")
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
 
 
 class OverrideSettings(_Section):

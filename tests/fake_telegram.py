@@ -86,6 +86,7 @@ class FakeBotAPI:
     answered: list[dict[str, Any]] = field(default_factory=list)  # answerCallbackQuery
     edited: list[dict[str, Any]] = field(default_factory=list)  # editMessageText
     max_poll_wait: float = 1.0  # cap on a getUpdates timeout, to keep tests quick
+    webhook: dict[str, Any] = field(default_factory=dict)  # setWebhook's parameters, if set
     _next_update: int = 1
     _updates_script: deque[tuple[Any, ...]] = field(default_factory=deque)
 
@@ -194,7 +195,15 @@ class FakeBotAPI:
             if method == "getMe":
                 return 200, {"ok": True, "result": BOT}
             if method == "getUpdates":
+                if self.webhook:  # as Telegram: one way of receiving at a time
+                    return _error(409, "Conflict: can't use getUpdates while webhook is active")
                 return self._get_updates(params)
+            if method == "setWebhook":
+                self.webhook = params
+                return 200, {"ok": True, "result": True}
+            if method == "deleteWebhook":
+                self.webhook = {}
+                return 200, {"ok": True, "result": True}
             if method == "answerCallbackQuery":
                 self.answered.append(params)
                 return 200, {"ok": True, "result": True}

@@ -591,8 +591,8 @@ def test_an_update_handled_twice_is_skipped(harness: Harness) -> None:
     h = harness
     h.link(STAFF, CHAT)
     update = {"update_id": 9999, **text_message(CHAT, "/lapor SKP 2025")}
-    assert h.poller._handle(update, h.now)
-    assert h.poller._handle(update, h.now) == []
+    assert h.poller.handle_update(update, h.now)
+    assert h.poller.handle_update(update, h.now) == []
     assert [a for _, a, _ in h.audit()].count("report_start") == 1
 
 

@@ -1,0 +1,87 @@
+"""The bot's webhook: Telegram posts each update to us instead of holding it for getUpdates.
+
+Used when ``[bot] webhook_url`` is set (behind a reverse proxy that terminates TLS).  Each
+start registers the webhook with a fresh random secret, so no secret is configured or
+stored; a post without it is refused before anything is read.  Telegram sends one update at
+a time (``max_connections=1``), in order, and counts an update as delivered only when we
+answer 200, which we do after its transaction committed: an update that failed for want of
+the database is answered 503, and Telegram posts it again.  Replies go after the 200.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from scheduler.bot import Poller
+
+log = logging.getLogger("tenggat")
+MAX_BODY = 1 << 20  # bytes of one update: Telegram's are a few kilobytes
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def serve(poller: Poller) -> Callable[[], None]:
+    """Register the webhook and serve it in a daemon thread; return what stops both (the
+    webhook is deleted on stop, so whoever holds the lock next can take the updates)."""
+    settings = poller.settings
+    secret = secrets.token_urlsafe(32)
+    server = HTTPServer((settings.webhook_listen, settings.webhook_port), _handler(poller, secret))
+    poller.open()
+    poller.set_webhook(settings.webhook_url, secret)
+    thread = threading.Thread(target=server.serve_forever, name="tenggat-webhook", daemon=True)
+    thread.start()
+    log.info("telegram webhook listening on %s:%d", *server.server_address[:2])
+
+    def halt() -> None:
+        server.shutdown()
+        server.server_close()
+        try:
+            poller.delete_webhook()
+        except Exception as exc:  # Telegram unreachable: the next start replaces it anyway
+            log.warning("telegram webhook not deleted: %s", poller.reason(exc))
+        poller.close()
+
+    return halt
+
+
+def _handler(poller: Poller, secret: str) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            given = self.headers.get(SECRET_HEADER, "")
+            if not hmac.compare_digest(given.encode(), secret.encode()):
+                return self._status(403)
+            length = int(self.headers.get("Content-Length") or 0)
+            if not 0 < length <= MAX_BODY:
+                return self._status(413 if length else 400)
+            try:
+                update = json.loads(self.rfile.read(length))
+                int(update["update_id"])
+            except (ValueError, TypeError, KeyError):
+                return self._status(400)
+            try:
+                replies = poller.handle_update(update)
+            except DBAPIError as exc:  # the database is away: Telegram will post it again
+                log.warning("telegram update not handled: %s", poller.reason(exc))
+                return self._status(503)
+            self._status(200)
+            self.wfile.flush()
+            poller.answer(replies)
+
+        def _status(self, code: int) -> None:
+            self.send_response(code)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:  # our own log line says enough
+            pass
+
+    return Handler
