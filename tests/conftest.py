@@ -152,6 +152,7 @@ class Inbox:
 
 
 def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (until a test binds it)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

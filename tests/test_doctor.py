@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner, Result
+from conftest import free_port
 from fake_telegram import FakeBotAPI
 
 from rules.calendar import WITA
@@ -41,12 +41,6 @@ class Server:
         self.logins.append(data.login.decode())
         # handled=False: aiosmtpd answers 235 or 535 itself
         return AuthResult(success=data.password.decode() == PASSWORD, handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import free_port
 from sqlalchemy import select
 
 from rules.calendar import WITA
@@ -144,12 +144,6 @@ def test_an_old_dead_letter_is_shown_but_no_longer_unhealthy(database: Database)
 
 
 # --------------------------------------------------------------------------- HTTP
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def get(url: str) -> tuple[int, Any]:

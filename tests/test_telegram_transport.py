@@ -4,23 +4,16 @@ environment as every HTTP client's do."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
+from conftest import free_port
 from fake_telegram import TOKEN, FakeBotAPI
 
 from notifications.message import DeliveryError, Message
 from notifications.telegram import TelegramChannel, _proxy
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_an_unreachable_bot_api_is_a_transient_error_without_the_token() -> None:
-    channel = TelegramChannel(TOKEN, f"http://127.0.0.1:{closed_port()}/bot")
+    channel = TelegramChannel(TOKEN, f"http://127.0.0.1:{free_port()}/bot")
     with pytest.raises(DeliveryError) as failure, channel:
         pass
     assert not failure.value.permanent

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import free_port
 from fake_telegram import FakeBotAPI, text_message
 from sqlalchemy import func, select
 from test_bot import NOW, STAFF, Harness, seeded_file  # noqa: F401 (a fixture)
@@ -25,12 +26,6 @@ from scheduler.webhook import SECRET_HEADER
 
 CHAT = 600
 HOOK = "https://tenggat.example.go.id/telegram"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Hooked:
