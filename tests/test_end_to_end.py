@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import PASSWORD, Inbox
 from fake_telegram import TOKEN, FakeBotAPI
 from sqlalchemy import select
-from test_email import PASSWORD, Inbox, inbox  # noqa: F401  (the SMTP server fixture)
 from test_service import SECRETARY, TENGGAT
 
 from scheduler import models
@@ -33,7 +33,7 @@ def api() -> Iterator[FakeBotAPI]:
 def test_reminders_escalations_and_the_digest_reach_the_right_people(
     tmp_path: Path,
     api: FakeBotAPI,
-    inbox: tuple[Inbox, int],  # noqa: F811
+    inbox: tuple[Inbox, int],
 ) -> None:
     handler, port = inbox
     url = f"sqlite:///{tmp_path / 'tenggat.db'}"
