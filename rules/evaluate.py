@@ -139,6 +139,27 @@ class Evaluation:
     headlines: list[OccurrenceStatus] = field(default_factory=list)
 
 
+_NO_PERIODS: frozenset[str] = frozenset()
+
+
+class Headline(NamedTuple):
+    """The status that speaks for a (person, rule) cell, less its carrier."""
+
+    occurrence: Occurrence
+    status: Status
+    days_late: int | None
+    submitted_at: datetime | None
+
+
+class Cell(NamedTuple):
+    """A (person, rule) cell less its carrier: its headline (None when nothing speaks for it
+    this year) and the year's achievement tally, on-time over due (0 due: no percentage)."""
+
+    headline: Headline | None
+    on_time: int
+    due: int
+
+
 # Which occurrence speaks for a (person, rule) cell: the most pressing open one first, then
 # the latest settled one, then what is still ahead.
 _RANK = {
@@ -172,10 +193,13 @@ def headlines(statuses: Iterable[OccurrenceStatus], today: date) -> list[Occurre
 
 def speaks_before(item: OccurrenceStatus, current: OccurrenceStatus) -> bool:
     """Whether ``item`` rather than ``current`` is the headline of their (person, rule)."""
-    rank, current_rank = _RANK[item.status], _RANK[current.status]
+    return _before(item.status, item.occurrence.due, current.status, current.occurrence.due)
+
+
+def _before(status: Status, due: date | None, current: Status, current_due: date | None) -> bool:
+    rank, current_rank = _RANK[status], _RANK[current]
     if rank != current_rank:
         return rank < current_rank
-    due, current_due = item.occurrence.due, current.occurrence.due
     if due is None or current_due is None:
         return False
     # Among settled items the latest speaks; among open or future ones the earliest.
@@ -189,8 +213,6 @@ _Outcome = tuple[Status, int | None, datetime | None]
 # has not submitted (for agency rules: for everyone); whether it lies in the window asked
 # for, and whether it counts for the year's achievement.
 _Row = tuple[Occurrence, date, datetime | None, _Outcome, bool, bool]
-# A headline without its carrier.
-_Headline = tuple[Occurrence, Status, int | None, datetime | None]
 
 
 def _outcome(
@@ -271,107 +293,165 @@ def evaluate(
     disabled or unknown to the catalog are skipped.  ``now`` must be timezone-aware.
     """
     with paused_gc():
-        return _evaluate(schedule, roster, submissions, events, now, window, year, detail)
-
-
-def _evaluate(
-    schedule: Schedule,
-    roster: Roster,
-    submissions: Iterable[Submission],
-    events: Iterable[Event],
-    now: datetime,
-    window: tuple[date, date] | None,
-    year: int | None,
-    detail: bool,
-) -> Evaluation:
-    calendar = schedule.calendar
-    local_now = now.astimezone(calendar.tz)
-    today = local_now.date()
-    year = today.year if year is None else year
-    start, end = window or default_window(today)
-    # The achievement needs the whole year even when the statuses asked for are fewer.
-    first, last = min(start, date(year, 1, 1)), max(end, date(year, 12, 31))
-    rules: dict[str, Rule] = {r.code: r for r in schedule.catalog.active}
-    agency_rules = frozenset(code for code, r in rules.items() if r.scope is Scope.AGENCY)
-    verified_rules = frozenset(code for code, r in rules.items() if r.verification)
-    personal, agency, pending = _first_submissions(submissions, agency_rules, verified_rules)
-    event_index = index_events(events)
-
-    # Everything that does not depend on the person is computed once per occurrence; for
-    # agency rules that includes the outcome itself, since one submission serves everyone.
-    per_rule: dict[str, list[_Row]] = {}
-    for code, rule in rules.items():
-        ladder = schedule.catalog.ladder(rule)
-        lead = min((step.at for step in ladder), default=0)
-        rows: list[_Row] = []
-        for occ in schedule.occurrences(rule, first, last, event_index):
-            if occ.due is None:
-                shown = start.year <= period_year(occ.period) <= end.year
-                starts = date(period_year(occ.period), 1, 1)
-                rows.append((occ, starts, None, (Status.WAITING, None, None), shown, False))
+        cells = Cells(schedule, submissions, events, now, window, year)
+        statuses: list[OccurrenceStatus] = []
+        headlines: list[OccurrenceStatus] = []
+        achievements: list[Achievement] = []
+        taken: dict[str, set[str]] = {}  # rule codes per employee: cheaper than a set of pairs
+        for employee, code, exempt, since in roster.assignments:
+            codes = taken.get(employee)
+            if codes is None:
+                taken[employee] = {code}
+            elif code in codes:
                 continue
-            due = occ.due
-            soon = calendar.working_day_offset(due, lead) if lead < 0 else due
-            if today < due:
-                open_status = Status.DUE_SOON if today >= soon else Status.UPCOMING
-            elif today == due:
-                open_status = Status.DUE_TODAY
             else:
-                open_status = Status.OVERDUE
-            late = (today - due).days if open_status is Status.OVERDUE else None
-            # In UTC, the zone submissions are read in: aware datetimes of one zone compare
-            # without asking a ZoneInfo for offsets, thirty times faster.
-            deadline = calendar.deadline(due).astimezone(UTC)
-            unsubmitted: _Outcome = (open_status, late, None)
-            if code in agency_rules:
-                shared = (code, occ.period)
-                outcome = _outcome(
-                    agency.get(shared), shared in pending, unsubmitted, deadline, due, calendar.tz
-                )
+                codes.add(code)
+            if detail:
+                cell = cells.own(employee, code, exempt, since, listing=statuses)
             else:
-                outcome = unsubmitted  # resolved per carrier below
-            counted = due.year == year and deadline <= now
-            rows.append((occ, due, deadline, outcome, start <= due <= end, counted))
-        per_rule[code] = rows
+                cell = cells.of(employee, code, exempt, since)
+            if cell is None:
+                continue
+            if cell.headline is not None:
+                headlines.append(OccurrenceStatus(employee, *cell.headline))
+            if cell.due:
+                achievements.append(Achievement(employee, code, cells.year, *cell[1:]))
+        return Evaluation(now, statuses, achievements, headlines)
 
-    # Carriers of a rule with the same start and no exemption fare alike when nothing of
-    # their own is recorded for it (always so for agency rules): their headline and tally are
-    # worked out once and copied, which at 100,000 people spares most of the work.
-    recorded = {key[:2] for key in personal}
-    recorded.update(key[:2] for key in pending if len(key) == 3)
-    # (code, since) → the headline less its carrier, on-time count, due count
-    alike: dict[tuple[str, date | None], tuple[_Headline | None, int, int]] = {}
-    statuses: list[OccurrenceStatus] = []
-    headlines: list[OccurrenceStatus] = []
-    achievements: list[Achievement] = []
-    taken: dict[str, set[str]] = {}  # rule codes per employee: cheaper than a set of pairs
-    append = statuses.append
-    for employee, code, exempt, since in roster.assignments:
-        rows_for_rule = per_rule.get(code)
-        if rows_for_rule is None:
-            continue
-        codes = taken.get(employee)
-        if codes is None:
-            taken[employee] = {code}
-        elif code in codes:
-            continue
-        else:
-            codes.add(code)
-        personal_rule = code not in agency_rules
-        reusable = (
-            not detail and not exempt and not (personal_rule and (employee, code) in recorded)
+
+class Cells:
+    """Evaluation's tables, worked out once, and the cell of any (carrier, rule) from them.
+
+    Everything that does not depend on the person is computed per occurrence on construction:
+    its due day, deadline, open status and window, and for agency rules the outcome itself,
+    since one submission serves every carrier.  A carrier's cell then depends only on the
+    rule, their start, their exempt periods and their own records of the rule.  Carriers with
+    no exemption and nothing of their own recorded (always so for agency rules) therefore
+    share one ``common`` cell per (rule, start), worked out once: at 100,000 people that
+    spares most of the work, and lets a caller turn each shared cell into output once.
+    """
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        submissions: Iterable[Submission],
+        events: Iterable[Event],
+        now: datetime,
+        window: tuple[date, date] | None = None,
+        year: int | None = None,
+    ) -> None:
+        calendar = schedule.calendar
+        self.now, self.tz = now, calendar.tz
+        self.today = today = now.astimezone(calendar.tz).date()
+        self.year = year = today.year if year is None else year
+        self.start, self.end = start, end = window or default_window(today)
+        # The achievement needs the whole year even when the statuses asked for are fewer.
+        first, last = min(start, date(year, 1, 1)), max(end, date(year, 12, 31))
+        rules: dict[str, Rule] = {r.code: r for r in schedule.catalog.active}
+        self.agency_rules = agency_rules = frozenset(
+            code for code, r in rules.items() if r.scope is Scope.AGENCY
         )
-        fared = alike.get((code, since)) if reusable else None
-        if fared is not None:
-            rest, on_time, counted_due = fared
-            if rest is not None:
-                headlines.append(OccurrenceStatus(employee, *rest))
-            if counted_due:
-                achievements.append(Achievement(employee, code, year, on_time, counted_due))
-            continue
-        head = None
-        on_time = counted_due = 0
-        for occ, starts, ends, outcome, shown, counted in rows_for_rule:
+        verified_rules = frozenset(code for code, r in rules.items() if r.verification)
+        personal, agency, pending = _first_submissions(submissions, agency_rules, verified_rules)
+        self.personal, self.pending = personal, pending
+        # Rule codes with records of their own (a submission, or one awaiting verification)
+        # per employee; agency rules never have any.
+        self.recorded: dict[str, set[str]] = {}
+        for key in (*personal, *(k for k in pending if len(k) == 3)):
+            self.recorded.setdefault(key[0], set()).add(key[1])
+        event_index = index_events(events)
+
+        self.rows: dict[str, list[_Row]] = {}
+        for code, rule in rules.items():
+            ladder = schedule.catalog.ladder(rule)
+            lead = min((step.at for step in ladder), default=0)
+            rows: list[_Row] = []
+            for occ in schedule.occurrences(rule, first, last, event_index):
+                if occ.due is None:
+                    shown = start.year <= period_year(occ.period) <= end.year
+                    starts = date(period_year(occ.period), 1, 1)
+                    rows.append((occ, starts, None, (Status.WAITING, None, None), shown, False))
+                    continue
+                due = occ.due
+                soon = calendar.working_day_offset(due, lead) if lead < 0 else due
+                if today < due:
+                    open_status = Status.DUE_SOON if today >= soon else Status.UPCOMING
+                elif today == due:
+                    open_status = Status.DUE_TODAY
+                else:
+                    open_status = Status.OVERDUE
+                late = (today - due).days if open_status is Status.OVERDUE else None
+                # In UTC, the zone submissions are read in: aware datetimes of one zone compare
+                # without asking a ZoneInfo for offsets, thirty times faster.
+                deadline = calendar.deadline(due).astimezone(UTC)
+                unsubmitted: _Outcome = (open_status, late, None)
+                if code in agency_rules:
+                    shared = (code, occ.period)
+                    outcome = _outcome(
+                        agency.get(shared), shared in pending, unsubmitted, deadline, due, self.tz
+                    )
+                else:
+                    outcome = unsubmitted  # resolved per carrier
+                counted = due.year == year and deadline <= now
+                rows.append((occ, due, deadline, outcome, start <= due <= end, counted))
+            self.rows[code] = rows
+        self._common: dict[tuple[str, date | None], Cell] = {}
+
+    def of(
+        self,
+        employee: str,
+        code: str,
+        exempt: frozenset[str] = frozenset(),
+        since: date | None = None,
+    ) -> Cell | None:
+        """The cell of ``employee`` carrying ``code``: the common one when nothing sets them
+        apart, else their own.  None for a rule that is disabled or unknown."""
+        if exempt or code in self.recorded.get(employee, ()):
+            return self.own(employee, code, exempt, since)
+        return self.common(code, since)
+
+    def common(self, code: str, since: date | None = None) -> Cell | None:
+        """The cell every carrier of ``code`` from ``since`` shares while they have no
+        exemption and nothing of their own recorded for it: the same object for all."""
+        cell = self._common.get((code, since))
+        if cell is None:
+            cell = self._fold("", code, _NO_PERIODS, since, False)
+            if cell is not None:
+                self._common[(code, since)] = cell
+        return cell
+
+    def own(
+        self,
+        employee: str,
+        code: str,
+        exempt: frozenset[str],
+        since: date | None,
+        listing: list[OccurrenceStatus] | None = None,
+    ) -> Cell | None:
+        """The cell of one carrier, worked out from their exemptions and records.  With
+        ``listing``, the status of every occurrence in the window is appended to it instead
+        of a headline being picked."""
+        return self._fold(employee, code, exempt, since, True, listing)
+
+    def _fold(
+        self,
+        employee: str,
+        code: str,
+        exempt: frozenset[str],
+        since: date | None,
+        recorded: bool,
+        listing: list[OccurrenceStatus] | None = None,
+    ) -> Cell | None:
+        """The headline and tally over the rule's occurrences; ``recorded`` False: the
+        employee's own records are not looked up (a common cell has none)."""
+        rows = self.rows.get(code)
+        if rows is None:
+            return None
+        personal_rule = recorded and code not in self.agency_rules
+        personal, pending, this_year, tz = self.personal, self.pending, self.today.year, self.tz
+        head: Headline | None = None
+        on_time = due = 0
+        for occ, starts, ends, outcome, shown, counted in rows:
             if since is not None and starts < since:
                 continue
             if exempt and occ.period in exempt:
@@ -379,23 +459,17 @@ def _evaluate(
                 counted = False
             elif personal_rule and ends is not None:
                 mine = (employee, code, occ.period)
-                outcome = _outcome(
-                    personal.get(mine), mine in pending, outcome, ends, starts, calendar.tz
-                )
+                outcome = _outcome(personal.get(mine), mine in pending, outcome, ends, starts, tz)
             status = outcome[0]
-            if shown and detail:
-                append(OccurrenceStatus(employee, occ, status, outcome[1], outcome[2]))
-            elif shown and (starts.year == today.year or status in _STILL_OWED):
-                item = OccurrenceStatus(employee, occ, status, outcome[1], outcome[2])
-                if head is None or speaks_before(item, head):
-                    head = item
+            if shown and listing is not None:
+                listing.append(OccurrenceStatus(employee, occ, status, outcome[1], outcome[2]))
+            elif (
+                shown
+                and (starts.year == this_year or status in _STILL_OWED)
+                and (head is None or _before(status, occ.due, head.status, head.occurrence.due))
+            ):
+                head = Headline(occ, status, outcome[1], outcome[2])
             if counted:
-                counted_due += 1
+                due += 1
                 on_time += status is Status.ON_TIME
-        if head is not None:
-            headlines.append(head)
-        if counted_due:
-            achievements.append(Achievement(employee, code, year, on_time, counted_due))
-        if reusable:
-            alike[(code, since)] = (None if head is None else head[1:], on_time, counted_due)
-    return Evaluation(now, statuses, achievements, headlines)
+        return Cell(head, on_time, due)

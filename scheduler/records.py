@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from functools import cache
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import Select, String, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from rules.catalog import Catalog, Scope
@@ -99,49 +102,22 @@ def snapshot(
     ``unit`` or ``key`` narrow the people evaluated; agency submissions are read for all,
     since anyone's submission serves every carrier.
     """
-    superior = aliased(models.Employee)
-    people_query = (
-        select(
-            models.Employee.id,
-            models.Employee.key,
-            models.Employee.nip,
-            models.Employee.name,
-            models.Employee.position,
-            models.Unit.name,
-            superior.key,
-            models.Employee.roles,
-            models.Employee.telegram_chat_id,
-            models.Employee.email,
-            models.Employee.review,
-        )
-        .outerjoin(models.Unit, models.Unit.id == models.Employee.unit_id)
-        .outerjoin(superior, superior.id == models.Employee.superior_id)
-        .where(models.Employee.active.is_(True))
-        .order_by(models.Unit.name, models.Employee.name)
-    )
-    if unit is not None:
-        people_query = people_query.where(models.Unit.name == unit)
-    if key is not None:
-        people_query = people_query.where(models.Employee.key == key)
+    E = models.Employee
+    people_query = _people(unit, key, E.position, E.roles, E.telegram_chat_id, E.email, E.review)
     employees: dict[str, EmployeeInfo] = {}
     people: dict[str, Person] = {}
     key_of: dict[int, str] = {}
     secretary: str | None = None
-    connection = session.connection()
-
-    def rows(statement: Any) -> Sequence[Any]:
-        """Core, fetched whole: no ORM row processing and no row-by-row fetching."""
-        return connection.execute(statement).all()
-
+    rows = _fetcher(session)
     roles_of: dict[str, frozenset[str]] = {}  # a handful of distinct role texts
-    for employee_id, key_, nip, name, position, unit_name, boss, text, chat, email, review in rows(
+    for employee_id, key_, nip, name, unit_name, boss, position, text, chat, email, review in rows(
         people_query
     ):
         roles = roles_of.get(text)
         if roles is None:
             roles = roles_of[text] = frozenset(text.split())
         employees[key_] = EmployeeInfo(
-            key_, nip, name, position, unit_name or "", boss, roles, chat, email, review
+            key_, nip, name, position, unit_name, boss, roles, chat, email, review
         )
         people[key_] = Person(key_, boss)
         key_of[employee_id] = key_
@@ -149,36 +125,20 @@ def snapshot(
             secretary = key_
     if secretary is None:
         secretary = session.scalar(
-            select(models.Employee.key).where(
-                models.Employee.active.is_(True), models.Employee.roles.contains("secretary")
-            )
+            select(E.key).where(E.active.is_(True), E.roles.contains("secretary"))
         )
 
     # Narrowed to some people, the per-person tables are read for them alone.
-    narrowed = unit is not None or key is not None
-    chosen = list(key_of)
-    exemptions = select(
-        models.Exemption.employee_id, models.Exemption.rule_code, models.Exemption.period
-    )
-    exempt: dict[int, dict[str, set[str]]] = {}  # by employee id, then rule: a few hundred
-    for employee_id, rule_code, period in rows(
-        exemptions.where(models.Exemption.employee_id.in_(chosen)) if narrowed else exemptions
-    ):
-        exempt.setdefault(employee_id, {}).setdefault(rule_code, set()).add(period)
-
+    chosen = list(key_of) if unit is not None or key is not None else None
+    exempt = _exemptions(rows, chosen)
     codes: dict[str, list[str]] = {}
     assignments: list[Assignment] = []
-    carried = select(
-        models.Assignment.employee_id, models.Assignment.rule_code, models.Assignment.starts_on
-    ).order_by(models.Assignment.employee_id, models.Assignment.rule_code)
     # Rows come grouped by employee: who they are is looked up once per employee, not per row.
     current: int | None = None
     carrier: str | None = None
     mine: list[str] = []
     excused: dict[str, set[str]] = {}
-    for employee_id, rule_code, starts_on in rows(
-        carried.where(models.Assignment.employee_id.in_(chosen)) if narrowed else carried
-    ):
+    for employee_id, rule_code, starts_on in rows(_assignments(chosen)):
         if employee_id != current:
             current, carrier = employee_id, key_of.get(employee_id)
             if carrier is not None:
@@ -188,58 +148,172 @@ def snapshot(
             continue
         mine.append(rule_code)
         periods = frozenset(excused[rule_code]) if rule_code in excused else _NO_PERIODS
-        assignments.append(Assignment(carrier, rule_code, periods, starts_on))
+        assignments.append(Assignment(carrier, rule_code, periods, _day(starts_on)))
 
-    theirs = None
-    if narrowed:  # theirs, and every agency submission: one serves all carriers
-        agency = [r.code for r in catalog.rules.values() if r.scope is Scope.AGENCY]
-        theirs = or_(
-            models.Submission.employee_id.in_(chosen), models.Submission.rule_code.in_(agency)
-        )
     submissions = [
-        Submission(rule_code, period, submitted_at, submitter, verified)
+        Submission(rule_code, period, _utc(submitted_at), submitter, verified)
         for submitter, rule_code, period, submitted_at, verified in rows(
-            _current_submissions(since_year, theirs)
-        )
-    ]
-    events = [
-        Event(code, event_key, day)
-        for code, event_key, day in rows(
-            select(models.Event.code, models.Event.key, models.Event.day)
+            _current_submissions(catalog, since_year, chosen)
         )
     ]
     roster = Roster(people, assignments, secretary)
-    return Snapshot(roster, submissions, events, employees, codes)
+    return Snapshot(roster, submissions, _events(rows), employees, codes)
+
+
+Carried = tuple[str, frozenset[str], date | None]  # a rule code, its exempt periods, its start
+
+
+@dataclass
+class Carriers:
+    """What the compliance matrix needs and no more: the people in display order as rows of
+    (id, key, NIP, name, unit, superior's key), the rules each carries by employee id, the
+    current submissions and the events."""
+
+    people: Sequence[Any]
+    carried: dict[int, tuple[Carried, ...]]
+    submissions: list[Submission]
+    events: list[Event]
+
+
+def carriers(
+    session: Session,
+    catalog: Catalog,
+    since_year: int | None = None,
+    unit: str | None = None,
+    key: str | None = None,
+) -> Carriers:
+    """The records of ``snapshot`` that ``status --json`` shows, read lean: six columns of
+    the people rather than eleven and no objects made for them, every rule a person carries
+    as one tuple.  Narrowed by ``unit`` or ``key`` as ``snapshot`` is."""
+    rows = _fetcher(session)
+    people = rows(_people(unit, key))
+    chosen = [row[0] for row in people] if unit is not None or key is not None else None
+    exempt = _exemptions(rows, chosen)
+    carried: dict[int, tuple[Carried, ...]] = {}
+    for employee_id, group in groupby(rows(_assignments(chosen)), itemgetter(0)):
+        excused = exempt.get(employee_id)
+        carried[employee_id] = tuple(
+            (
+                code,
+                frozenset(excused[code]) if excused and code in excused else _NO_PERIODS,
+                _day(starts_on),
+            )
+            for _, code, starts_on in group
+        )
+    submissions = [
+        Submission(rule_code, period, _utc(submitted_at), submitter, verified)
+        for submitter, rule_code, period, submitted_at, verified in rows(
+            _current_submissions(catalog, since_year, chosen)
+        )
+    ]
+    return Carriers(people, carried, submissions, _events(rows))
 
 
 _NO_PERIODS: frozenset[str] = frozenset()  # shared by the assignments without exemptions
+_Query = Select[*tuple[Any, ...]]
+
+
+def _fetcher(session: Session) -> Callable[[Any], Sequence[Any]]:
+    connection = session.connection()
+
+    def rows(statement: Any) -> Sequence[Any]:
+        """Core, fetched whole: no ORM row processing and no row-by-row fetching."""
+        return connection.execute(statement).all()
+
+    return rows
+
+
+def _people(unit: str | None, key: str | None, *extra: Any) -> _Query:
+    """Active employees in display order, by unit then name (then id, so that namesakes
+    keep one order): id, key, NIP, name, unit ("" without one), superior's key, ``extra``."""
+    E = models.Employee
+    superior = aliased(E)
+    query = (
+        select(
+            E.id, E.key, E.nip, E.name, func.coalesce(models.Unit.name, ""), superior.key, *extra
+        )
+        .outerjoin(models.Unit, models.Unit.id == E.unit_id)
+        .outerjoin(superior, superior.id == E.superior_id)
+        .where(E.active.is_(True))
+        .order_by(models.Unit.name, E.name, E.id)
+    )
+    if unit is not None:
+        query = query.where(models.Unit.name == unit)
+    if key is not None:
+        query = query.where(E.key == key)
+    return query
+
+
+def _exemptions(
+    rows: Callable[[Any], Sequence[Any]], chosen: list[int] | None
+) -> dict[int, dict[str, set[str]]]:
+    """Exempt periods by employee id, then rule: a few hundred at most."""
+    X = models.Exemption
+    query = select(X.employee_id, X.rule_code, X.period)
+    if chosen is not None:
+        query = query.where(X.employee_id.in_(chosen))
+    exempt: dict[int, dict[str, set[str]]] = {}
+    for employee_id, rule_code, period in rows(query):
+        exempt.setdefault(employee_id, {}).setdefault(rule_code, set()).add(period)
+    return exempt
+
+
+def _assignments(chosen: list[int] | None) -> _Query:
+    """(employee id, rule code, start) grouped by employee, in rule order.  The start comes as
+    the driver gives it (text on SQLite): ``_day`` reads each distinct one once."""
+    A = models.Assignment
+    query = select(A.employee_id, A.rule_code, type_coerce(A.starts_on, String)).order_by(
+        A.employee_id, A.rule_code
+    )
+    return query if chosen is None else query.where(A.employee_id.in_(chosen))
+
+
+@cache
+def _day(value: date | str | None) -> date | None:
+    """A stored day: a date from PostgreSQL, ISO text from SQLite; a few distinct ones."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A stored instant, read as ``models.Instant`` reads it but without its per-row hooks:
+    SQLite's UTC text is parsed by ``fromisoformat``; PostgreSQL's value is moved to UTC."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _events(rows: Callable[[Any], Sequence[Any]]) -> list[Event]:
+    E = models.Event
+    return [Event(code, key, day) for code, key, day in rows(select(E.code, E.key, E.day))]
 
 
 def _current_submissions(
-    since_year: int | None, only: ColumnElement[bool] | None = None
-) -> Select[str | None, str, str, datetime, bool]:
-    """The newest row per (employee or agency, rule, period): corrections are new rows.
+    catalog: Catalog, since_year: int | None, chosen: list[int] | None
+) -> _Query:
+    """The newest row per (employee or agency, rule, period): corrections are new rows.  As
+    (employee key, rule, period, submitted at as the driver gives it, verified).
 
-    ``only`` narrows the rows by employee or rule, which are part of the key: applied before
-    grouping, so that one person's status does not group the whole table (0.2 s at 100,000).
+    Narrowed to ``chosen`` employees, their rows and every agency row are read (anyone's
+    agency submission serves all its carriers), before grouping, so that one person's status
+    does not group the whole table (0.2 s at 100,000).
     """
-    newest = select(func.max(models.Submission.id)).group_by(
-        models.Submission.employee_id, models.Submission.rule_code, models.Submission.period
-    )
+    S = models.Submission
+    newest = select(func.max(S.id)).group_by(S.employee_id, S.rule_code, S.period)
     if since_year is not None:
-        newest = newest.where(models.Submission.period >= f"{since_year:04d}")
-    if only is not None:
-        newest = newest.where(only)
+        newest = newest.where(S.period >= f"{since_year:04d}")
+    if chosen is not None:
+        agency = [r.code for r in catalog.rules.values() if r.scope is Scope.AGENCY]
+        newest = newest.where(or_(S.employee_id.in_(chosen), S.rule_code.in_(agency)))
     return (
         select(
             models.Employee.key,
-            models.Submission.rule_code,
-            models.Submission.period,
-            models.Submission.submitted_at,
-            models.Submission.verified_at.is_not(None),  # verified: no datetime to parse
+            S.rule_code,
+            S.period,
+            type_coerce(S.submitted_at, String),
+            S.verified_at.is_not(None),  # verified: no datetime to parse
         )
-        .outerjoin(models.Employee, models.Employee.id == models.Submission.employee_id)
-        .where(models.Submission.id.in_(newest))
+        .outerjoin(models.Employee, models.Employee.id == S.employee_id)
+        .where(S.id.in_(newest))
     )
 
 

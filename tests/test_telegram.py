@@ -130,10 +130,12 @@ def test_a_wrong_token_fails_at_opening_and_is_never_shown(api: FakeBotAPI) -> N
 
 
 def test_pacing_stays_under_the_servers_limits() -> None:
-    """The fake refuses more than 20 a second overall or two within 0.5 s to one chat."""
+    """The fake refuses more than 20 a second overall or two within 0.5 s to one chat.  The
+    margins (15 a second, 0.7 s) absorb a busy machine delaying one request more than the
+    next: the server counts arrivals, the pacer departures."""
     with FakeBotAPI(rate=20, per_chat=0.5) as api:
         chats = [c % 30 for c in range(45)]  # fifteen chats get two messages
-        results = deliver(api, [message(c) for c in chats], rate=19, per_chat=0.55)
+        results = deliver(api, [message(c) for c in chats], rate=15, per_chat=0.7)
         assert api.refused_429 == 0
         assert all(str(r).startswith("telegram:") for r in results)
         assert Counter(s.chat_id for s in api.sent) == Counter(str(c) for c in chats)
