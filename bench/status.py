@@ -1,17 +1,26 @@
 """Benchmark ``tenggat status --json`` on a database of N employees.
 
-    python bench/status.py [--employees N] [--db PATH|URL] [--runs 3] [--seed S] [--profile]
+    python bench/status.py [--employees N] [--db PATH|URL] [--runs 5] [--seed S] [--profile]
+                           [--check] [--bytecode]
 
 Fills a migrated database (a SQLite file in a temporary directory unless ``--db`` names a
 file or a URL) with a synthetic agency shaped like the seed IKI, then times the real command
 line, ``tenggat status --json --as-of 2025-03-03``, as a subprocess writing to a temporary
-file: minimum and median wall time, bytes written, and the same command narrowed to one
-person (``--nip``), i.e. start-up plus whatever does not shrink with the filter.  It then
-runs the same three stages in this process once, to show where the time goes:
-``records.snapshot`` (the queries), ``status.build`` (evaluate and the matrix) and the JSON
-(``status.json_chunks``, orjson).  Above the target, or with ``--profile``, it profiles those
-stages.  The command line ends without freeing what it built (see ``cli_records._status``),
-so its time has no teardown in it; the in-process stages have none either.
+file: minimum and median wall time, the CPU time of each run (user + system: on a shared
+machine it varies less than the wall time), bytes written, and the same command narrowed to
+one person (``--nip``), i.e. start-up plus whatever does not shrink with the filter.  It then
+runs the command's two stages in this process once, to show where the time goes:
+``records.carriers`` (the queries) and ``status.matrix_json`` (evaluation and the JSON).
+Above the target, or with ``--profile``, it profiles those stages.  With ``--check`` it also
+builds the matrix the long way (``records.snapshot``, ``status.build``, ``json_chunks``) and
+compares its bytes with the command's.  The command line ends without freeing what it built
+(see ``cli_records._status``), so its time has no teardown in it; the in-process stages
+have none either.
+
+Where ``PYTHONDONTWRITEBYTECODE`` is set (a development shell), every run compiles the
+project's own modules again, about 0.3 s that an installed package (whose wheel install
+writes the bytecode) never pays: ``--bytecode`` lets the runs keep it, in a temporary
+``PYTHONPYCACHEPREFIX`` filled by the first run.
 
 The roster follows the obligation profiles of the seed (as bench/evaluate.py does): one
 Secretary carrying all fifteen codes; about 8 in 58 heads carrying SKP, LHKPN, EPANTAU, PK,
@@ -237,12 +246,18 @@ def generate(database: Database, employees: int, seed: int, codes: Iterable[str]
     }
 
 
-def run_cli(url: str, workdir: Path, *extra: str) -> tuple[float, int]:
-    """Wall time of one ``tenggat status --json`` and the bytes it wrote."""
+def run_cli(
+    url: str, workdir: Path, *extra: str, bytecode: Path | None = None
+) -> tuple[float, float, int]:
+    """Wall time and CPU time of one ``tenggat status --json``, and the bytes it wrote."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("TENGGAT_")}
     environ["TENGGAT_DATABASE_URL"] = url
+    if bytecode is not None:
+        environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        environ["PYTHONPYCACHEPREFIX"] = str(bytecode)
     out = workdir / "status.json"
     with out.open("wb") as sink:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(
             [str(TENGGAT), "status", "--json", "--as-of", AS_OF, *extra],
@@ -253,36 +268,43 @@ def run_cli(url: str, workdir: Path, *extra: str) -> tuple[float, int]:
             check=False,
         )
         elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"tenggat status failed ({done.returncode}):\n{done.stderr.decode()}")
-    return elapsed, out.stat().st_size
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return elapsed, cpu, out.stat().st_size
 
 
 def in_process(url: str) -> tuple[dict[str, float], dict[str, int]]:
-    """The command's three stages once, in this process, as the command line runs them."""
+    """The command's two stages once, in this process, as the command line runs them."""
     config = load_config(environ={"TENGGAT_DATABASE_URL": url})
     database = Database(url)
     with paused_gc():  # as the command runs them
         t0 = time.perf_counter()
         with database.read() as session:
-            snap = records.snapshot(session, config.catalog, since_year=NOW.year - 1)
+            lean = records.carriers(session, config.catalog, since_year=NOW.year - 1)
         t1 = time.perf_counter()
-        matrix = status.build(config.schedule(), snap, NOW)
+        size = sum(len(chunk) for chunk in status.matrix_json(config.schedule(), lean, NOW))
         t2 = time.perf_counter()
-        body = b"".join(status.json_chunks(matrix))
-        t3 = time.perf_counter()
     database.engine.dispose()
-    times = {
-        "snapshot": t1 - t0,
-        "build (evaluate)": t2 - t1,
-        "json": t3 - t2,
-    }
+    times = {"carriers (SQL)": t1 - t0, "matrix_json": t2 - t1}
     counts = {
-        "headline cells": len(matrix.evaluation.headlines),
-        "submissions read": len(snap.submissions),
-        "json bytes": len(body),
+        "people": len(lean.people),
+        "submissions read": len(lean.submissions),
+        "json bytes": size,
     }
     return times, counts
+
+
+def the_long_way(url: str) -> bytes:
+    """``status --json`` through the matrix: snapshot, evaluate, build, json_chunks."""
+    config = load_config(environ={"TENGGAT_DATABASE_URL": url})
+    database = Database(url)
+    with paused_gc(), database.read() as session:
+        snap = records.snapshot(session, config.catalog, since_year=NOW.year - 1)
+    matrix = status.build(config.schedule(), snap, NOW)
+    database.engine.dispose()
+    return b"".join(status.json_chunks(matrix))
 
 
 def profile(url: str, top: int = 20) -> None:
@@ -294,7 +316,7 @@ def profile(url: str, top: int = 20) -> None:
         stream = io.StringIO()
         pstats.Stats(profiler, stream=stream).sort_stats(order).print_stats(top)
         report = stream.getvalue()
-        print(f"profile (in-process snapshot + build + JSON), top {top} by {order}")
+        print(f"profile (in-process carriers + matrix_json), top {top} by {order}")
         print(report[report.find("   ncalls") :].rstrip())
 
 
@@ -302,9 +324,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--employees", type=int, default=100_000, help="default 100000")
     parser.add_argument("--db", help="SQLite file or database URL (default: a temporary file)")
-    parser.add_argument("--runs", type=int, default=3, help="CLI runs (default 3)")
+    parser.add_argument("--runs", type=int, default=5, help="CLI runs (default 5)")
     parser.add_argument("--seed", type=int, default=2025, help="random seed (default 2025)")
     parser.add_argument("--profile", action="store_true", help="profile even within target")
+    parser.add_argument("--check", action="store_true", help="compare with the matrix's bytes")
+    parser.add_argument(
+        "--bytecode", action="store_true", help="keep compiled modules between runs"
+    )
     args = parser.parse_args(argv)
     if args.employees < 2:
         parser.error("--employees must be at least 2 (a Secretary and one more)")
@@ -331,11 +357,18 @@ def main(argv: list[str] | None = None) -> None:
             )
         database.engine.dispose()
 
-        one, _ = run_cli(url, workdir, "--nip", "190000000000000001")  # the Secretary
-        timings, sizes = [], set()
+        bytecode = workdir / "pycache" if args.bytecode else None
+        if bytecode is None and os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            print("  PYTHONDONTWRITEBYTECODE is set: each run compiles the project (--bytecode)")
+        secretary = ("--nip", "190000000000000001")
+        if bytecode is not None:  # a first run compiles what the others load
+            run_cli(url, workdir, *secretary, bytecode=bytecode)
+        one, _, _ = run_cli(url, workdir, *secretary, bytecode=bytecode)
+        timings, cpus, sizes = [], [], set()
         for _ in range(args.runs):
-            elapsed, size = run_cli(url, workdir)
+            elapsed, cpu, size = run_cli(url, workdir, bytecode=bytecode)
             timings.append(elapsed)
+            cpus.append(cpu)
             sizes.add(size)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         median = statistics.median(timings)
@@ -346,8 +379,14 @@ def main(argv: list[str] | None = None) -> None:
             f"({verdict} target {TARGET_S:.0f} s)"
         )
         print(f"  runs {', '.join(f'{t:.3f}' for t in timings)} s; {max(sizes):,} bytes written")
+        print(f"  CPU (user + sys) {', '.join(f'{t:.3f}' for t in cpus)} s")
         print(f"  same command for one person (--nip): {one:.3f} s")
         print(f"  peak RSS of a run {peak:.0f} MB")
+        if args.check:
+            same = (workdir / "status.json").read_bytes() == the_long_way(url)
+            print(f"  bytes {'equal to' if same else 'DIFFER FROM'} the matrix's (--check)")
+            if not same:
+                sys.exit(1)
 
         times, counts = in_process(url)
         print("in-process, once: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))

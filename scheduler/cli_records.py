@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -265,22 +265,30 @@ def _status(
                 key = records.find_employee(session, nip).key
             except records.RecordError as exc:
                 raise click.ClickException(exc.text(ctx.language)) from None
-        snap = records.snapshot(
-            session, ctx.config.catalog, since_year=now.year - 1, unit=unit_name, key=key
-        )
-    matrix = matrix_module.build(ctx.config.schedule(), snap, now, detail=detail)
-    if as_json:
-        sys.stdout.flush()  # the JSON is bytes: nothing may wait in the text layer before it
-        write = sys.stdout.buffer.write  # click.echo costs more than the JSON for 100,000
-        for chunk in matrix_module.json_chunks(matrix):
-            write(chunk)
+        # The matrix as JSON is written straight from lean records, without building it.
+        read = records.carriers if as_json and not detail else records.snapshot
+        found = read(session, ctx.config.catalog, since_year=now.year - 1, unit=unit_name, key=key)
+    schedule = ctx.config.schedule()
+    if isinstance(found, records.Carriers):
+        _write(matrix_module.matrix_json(schedule, found, now))
     else:
-        _print_matrix(ctx, matrix)
+        matrix = matrix_module.build(schedule, found, now, detail=detail)
+        if as_json:
+            _write(matrix_module.json_chunks(matrix))
+        else:
+            _print_matrix(ctx, matrix)
     if sys.__stdout__ is not None and sys.stdout is sys.__stdout__:
         sys.stdout.flush()
         sys.stderr.flush()
         ctx.db.engine.dispose()
         os._exit(0)
+
+
+def _write(chunks: Iterable[bytes]) -> None:
+    sys.stdout.flush()  # the JSON is bytes: nothing may wait in the text layer before it
+    write = sys.stdout.buffer.write  # click.echo costs more than the JSON for 100,000
+    for chunk in chunks:
+        write(chunk)
 
 
 def _print_matrix(ctx: Context, matrix: Any) -> None:

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
-from itertools import groupby
-from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, String, func, or_, select, type_coerce
+from sqlalchemy import (
+    Select,
+    String,
+    aggregate_order_by,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, aliased
 
 from rules.catalog import Catalog, Scope
@@ -151,7 +157,7 @@ def snapshot(
         assignments.append(Assignment(carrier, rule_code, periods, _day(starts_on)))
 
     submissions = [
-        Submission(rule_code, period, _utc(submitted_at), submitter, verified)
+        Submission(rule_code, period, _utc(submitted_at), submitter, bool(verified))
         for submitter, rule_code, period, submitted_at, verified in rows(
             _current_submissions(catalog, since_year, chosen)
         )
@@ -183,27 +189,32 @@ def carriers(
     key: str | None = None,
 ) -> Carriers:
     """The records of ``snapshot`` that ``status --json`` shows, read lean: six columns of
-    the people rather than eleven and no objects made for them, every rule a person carries
-    as one tuple.  Narrowed by ``unit`` or ``key`` as ``snapshot`` is."""
+    the people and no objects made for them; the rules each person carries as one row of
+    text, of which the few distinct ones are read once.  Narrowed as ``snapshot`` is."""
     rows = _fetcher(session)
-    people = rows(_people(unit, key))
+    people = list(rows(_people(unit, key)))
     chosen = [row[0] for row in people] if unit is not None or key is not None else None
     exempt = _exemptions(rows, chosen)
+    postgres = session.get_bind().dialect.name == "postgresql"
     carried: dict[int, tuple[Carried, ...]] = {}
-    for employee_id, group in groupby(rows(_assignments(chosen)), itemgetter(0)):
+    read: dict[str, tuple[Carried, ...]] = {}
+    for employee_id, text in rows(_carried(chosen, postgres)):
+        entries = read.get(text)
+        if entries is None:
+            entries = read[text] = _entries(text, ordered=postgres)
         excused = exempt.get(employee_id)
-        carried[employee_id] = tuple(
-            (
-                code,
-                frozenset(excused[code]) if excused and code in excused else _NO_PERIODS,
-                _day(starts_on),
+        if excused:
+            entries = tuple(
+                (code, frozenset(excused.get(code, ())), since) for code, _, since in entries
             )
-            for _, code, starts_on in group
-        )
+        carried[employee_id] = entries
+    # By id rather than joined to the employees: only the people read have cells, and for
+    # agency rules (all that is read of anyone else) the submitter does not matter.
+    key_of = {row[0]: row[1] for row in people}
     submissions = [
-        Submission(rule_code, period, _utc(submitted_at), submitter, verified)
+        Submission(rule_code, period, _utc(submitted_at), key_of.get(submitter), bool(verified))
         for submitter, rule_code, period, submitted_at, verified in rows(
-            _current_submissions(catalog, since_year, chosen)
+            _current_submissions(catalog, since_year, chosen, by_id=True)
         )
     ]
     return Carriers(people, carried, submissions, _events(rows))
@@ -211,14 +222,23 @@ def carriers(
 
 _NO_PERIODS: frozenset[str] = frozenset()  # shared by the assignments without exemptions
 _Query = Select[*tuple[Any, ...]]
+_BATCH = 10_000  # rows fetched at a time
 
 
-def _fetcher(session: Session) -> Callable[[Any], Sequence[Any]]:
+def _fetcher(session: Session) -> Callable[[Any], Iterator[Any]]:
     connection = session.connection()
 
-    def rows(statement: Any) -> Sequence[Any]:
-        """Core, fetched whole: no ORM row processing and no row-by-row fetching."""
-        return connection.execute(statement).all()
+    def rows(statement: Any) -> Iterator[Any]:
+        """Core, read from the driver's cursor as its plain tuples: no ORM, no Row object
+        nor type processing per row (the columns that would need it are read as text and
+        converted here, each distinct value once where they repeat), and no list of them
+        all unless the caller keeps one: 100,000 rows are 40 MB."""
+        result = connection.execute(statement)
+        try:
+            while batch := result.cursor.fetchmany(_BATCH):
+                yield from batch
+        finally:
+            result.close()
 
     return rows
 
@@ -245,7 +265,7 @@ def _people(unit: str | None, key: str | None, *extra: Any) -> _Query:
 
 
 def _exemptions(
-    rows: Callable[[Any], Sequence[Any]], chosen: list[int] | None
+    rows: Callable[[Any], Iterator[Any]], chosen: list[int] | None
 ) -> dict[int, dict[str, set[str]]]:
     """Exempt periods by employee id, then rule: a few hundred at most."""
     X = models.Exemption
@@ -268,30 +288,61 @@ def _assignments(chosen: list[int] | None) -> _Query:
     return query if chosen is None else query.where(A.employee_id.in_(chosen))
 
 
+def _carried(chosen: list[int] | None, postgres: bool) -> _Query:
+    """(employee id, "CODE START,CODE START,…"): the rules of each employee as one text, a
+    row per employee rather than per assignment.  The codes must come in the order
+    ``ORDER BY rule_code`` gives, as in ``snapshot``: PostgreSQL orders the aggregate by its
+    collation (and writes the day ISO whatever its DateStyle); SQLite's group_concat takes no
+    order before 3.44, but its BINARY collation is code-point order, so ``_entries`` sorts."""
+    A = models.Assignment
+    day = func.to_char(A.starts_on, "YYYY-MM-DD") if postgres else type_coerce(A.starts_on, String)
+    entry = type_coerce(A.rule_code, String) + " " + func.coalesce(day, "")
+    joined = func.aggregate_strings(entry, ",")
+    texts = aggregate_order_by(joined, A.rule_code) if postgres else joined
+    query = select(A.employee_id, texts).group_by(A.employee_id)
+    return query if chosen is None else query.where(A.employee_id.in_(chosen))
+
+
+def _entries(text: str, ordered: bool) -> tuple[Carried, ...]:
+    """``_carried``'s text as (code, no exempt periods, start) in rule order.  Codes are
+    identifiers (``[A-Z][A-Z0-9_]*``), so neither separator occurs in them."""
+    pairs = [entry.partition(" ") for entry in text.split(",")]
+    if not ordered:
+        pairs.sort()  # codes are unique per employee: the order of the codes
+    return tuple((code, _NO_PERIODS, _day(day or None)) for code, _, day in pairs)
+
+
 @cache
 def _day(value: date | str | None) -> date | None:
-    """A stored day: a date from PostgreSQL, ISO text from SQLite; a few distinct ones."""
+    """A stored day or none, read once per distinct value: they repeat."""
+    return None if value is None else _date(value)
+
+
+def _date(value: date | str) -> date:
+    """A stored day: a date from PostgreSQL, ISO text from SQLite."""
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _utc(value: datetime | str) -> datetime:
     """A stored instant, read as ``models.Instant`` reads it but without its per-row hooks:
-    SQLite's UTC text is parsed by ``fromisoformat``; PostgreSQL's value is moved to UTC."""
+    SQLite's UTC text is parsed by ``fromisoformat``, told its zone in the text (a fifth of
+    the time of ``replace(tzinfo=UTC)``); PostgreSQL's value is moved to UTC."""
     if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return datetime.fromisoformat(value + "+00:00")
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _events(rows: Callable[[Any], Sequence[Any]]) -> list[Event]:
+def _events(rows: Callable[[Any], Iterator[Any]]) -> list[Event]:
     E = models.Event
-    return [Event(code, key, day) for code, key, day in rows(select(E.code, E.key, E.day))]
+    query = select(E.code, E.key, type_coerce(E.day, String))
+    return [Event(code, key, _date(day)) for code, key, day in rows(query)]
 
 
 def _current_submissions(
-    catalog: Catalog, since_year: int | None, chosen: list[int] | None
+    catalog: Catalog, since_year: int | None, chosen: list[int] | None, by_id: bool = False
 ) -> _Query:
     """The newest row per (employee or agency, rule, period): corrections are new rows.  As
-    (employee key, rule, period, submitted at as the driver gives it, verified).
+    (employee key, or id ``by_id``; rule; period; submitted at as text on SQLite; verified).
 
     Narrowed to ``chosen`` employees, their rows and every agency row are read (anyone's
     agency submission serves all its carriers), before grouping, so that one person's status
@@ -304,17 +355,17 @@ def _current_submissions(
     if chosen is not None:
         agency = [r.code for r in catalog.rules.values() if r.scope is Scope.AGENCY]
         newest = newest.where(or_(S.employee_id.in_(chosen), S.rule_code.in_(agency)))
-    return (
-        select(
-            models.Employee.key,
-            S.rule_code,
-            S.period,
-            type_coerce(S.submitted_at, String),
-            S.verified_at.is_not(None),  # verified: no datetime to parse
-        )
-        .outerjoin(models.Employee, models.Employee.id == S.employee_id)
-        .where(S.id.in_(newest))
-    )
+    submitter = S.employee_id if by_id else models.Employee.key
+    query = select(
+        submitter,
+        S.rule_code,
+        S.period,
+        type_coerce(S.submitted_at, String),
+        S.verified_at.is_not(None),  # verified: no datetime to parse
+    ).where(S.id.in_(newest))
+    if by_id:
+        return query
+    return query.outerjoin(models.Employee, models.Employee.id == S.employee_id)
 
 
 def find_employee(session: Session, ident: str) -> models.Employee:
