@@ -6,76 +6,15 @@ Heavy imports happen inside commands so that ``tenggat --help`` starts fast.
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from scheduler.cli_shared import Context
+
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from scheduler.config import Config
-    from scheduler.db import Database
-
-
-class Refused(click.ClickException):
-    """The command cannot work on things as they are (e.g. an uninitialised database)."""
-
-    exit_code = 2
-
-
-class Context:
-    """What every command may need, loaded on first use."""
-
-    def __init__(self, config_path: str | None, language: str | None) -> None:
-        self.config_path = config_path
-        self._language = language
-        self._config: Config | None = None
-        self._db: Database | None = None
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            from scheduler.config import load_config
-
-            self._config = load_config(self.config_path)
-        return self._config
-
-    @property
-    def language(self) -> str:
-        return self._language or self.config.settings.service.language
-
-    def now(self) -> datetime:
-        """The wall clock in the configured zone: the one place the command line reads it."""
-        from zoneinfo import ZoneInfo
-
-        return datetime.now(ZoneInfo(self.config.settings.service.timezone))
-
-    def today(self) -> date:
-        return self.now().date()
-
-    @property
-    def db(self) -> Database:
-        """The configured database, refused with a hint when it is not initialised."""
-        if self._db is None:
-            from scheduler.db import Database, DatabaseError
-
-            self._db = Database(self.config.settings.database.url)
-            try:
-                self._db.ensure_current()
-            except DatabaseError as exc:
-                raise Refused(str(exc)) from None
-        return self._db
-
-    @property
-    def user(self) -> str:
-        """Who is recording, for the audit columns."""
-        import getpass
-
-        try:
-            return f"cli:{getpass.getuser()}"
-        except (KeyError, OSError):
-            return "cli"
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from notifications.message import Channel, DeliveryError, Message
-from scheduler.cli_records import _ctx, writing
+from scheduler.cli_shared import current, writing
 
 if TYPE_CHECKING:
     from scheduler.bot import IssuedCode
@@ -24,7 +24,7 @@ def _bot_username(explicit: str | None) -> str:
         return explicit.lstrip("@")
     from scheduler.service import telegram_channel
 
-    channel = telegram_channel(_ctx().config)
+    channel = telegram_channel(current().config)
     if channel is None:
         return ""
     try:
@@ -74,7 +74,7 @@ def link(
         raise click.UsageError("--out goes with --all")
     if out and sheets.suffix_of(out) not in (".csv", ".xlsx"):
         raise click.BadParameter("use a .csv or .xlsx file", param_hint="--out")
-    ctx = _ctx()
+    ctx = current()
     mailer = email_channel(ctx.config) if mail else None
     if mail and mailer is None:
         raise click.UsageError("--mail needs an SMTP server: set [smtp] host (TENGGAT_SMTP_HOST)")
@@ -182,7 +182,7 @@ def unlink(nip: str) -> None:
     """Forget NIP's Telegram chat and revoke their unused link codes."""
     from scheduler import bot, records
 
-    ctx = _ctx()
+    ctx = current()
     now = ctx.now()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
@@ -199,7 +199,7 @@ def verify(nip: str, code: str, period: str) -> None:
     """Verify the pending submission of NIP for CODE and PERIOD (keeps its time and evidence)."""
     from scheduler import bot, records
 
-    ctx = _ctx()
+    ctx = current()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         code = records.check_rule_period(ctx.config.catalog, code, period)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from scheduler.cli_records import MOMENT, _as_of, _ctx, dump_json
+from scheduler.cli_shared import MOMENT, current, dump_json, end_of
 
 
 @click.command("digest")
@@ -44,9 +44,9 @@ def digest(
     from notifications import digest as layout
     from scheduler import digest as digest_module
 
-    ctx = _ctx()
+    ctx = current()
     language = lang or ctx.language
-    now = _as_of(ctx, as_of)
+    now = end_of(ctx, as_of)
     try:
         built = digest_module.build(ctx.config, ctx.db, now, unit)
     except digest_module.UnknownUnit as exc:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from scheduler.cli_shared import Context, current, dump_json
+
 if TYPE_CHECKING:
-    from scheduler.cli import Context
     from scheduler.config import Config
     from scheduler.db import Database
     from scheduler.health import Health
@@ -189,14 +190,6 @@ _WORDS: dict[str, dict[str, str]] = {
         "days": "{n} d",
     },
 }
-
-
-def _ctx() -> Context:
-    from scheduler.cli import Context
-
-    context = click.get_current_context().find_object(Context)
-    assert context is not None
-    return context
 
 
 def _language_option() -> str | None:
@@ -454,10 +447,9 @@ def run_checks(context: Context, checks: list[CheckFunction] | None = None) -> l
 def doctor(as_json: bool) -> None:
     """Check that the service can work: configuration, time zone, database and migrations,
     roster, SMTP. Exits 1 when a check fails."""
-    from scheduler.cli_records import dump_json
     from scheduler.health import scrub, secrets_of
 
-    ctx = _ctx()
+    ctx = current()
     results = run_checks(ctx)
     config = None
     if results and results[0].status != FAIL:
@@ -559,10 +551,9 @@ def health_rows(health: Health, language: str) -> list[tuple[str, str]]:
 def health(as_json: bool) -> None:
     """How the service is doing: last tick, outbox backlog, dead letters, last error.
     Exits 0 when healthy, 1 when not."""
-    from scheduler.cli_records import dump_json
     from scheduler.health import describe, report, scrub, secrets_of
 
-    ctx = _ctx()
+    ctx = current()
     language = ctx.language
     with ctx.db.read() as session:
         found = report(session, ctx.now(), ctx.config.settings.service.tick_minutes)

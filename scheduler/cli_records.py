@@ -2,56 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from scheduler.cli_shared import DATE, MOMENT, Context, current, dump_json, end_of, writing
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-    from scheduler.cli import Context
-
-DATE = click.DateTime(["%Y-%m-%d"])
-MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
-
-
-def _ctx() -> Context:
-    from scheduler.cli import Context
-
-    context = click.get_current_context().find_object(Context)
-    assert context is not None
-    return context
-
-
-def dump_json(data: Any) -> None:
-    """``--json`` output of every command: readable, UTF-8 names kept as they are."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-class _DryRun(Exception):
-    """Raised inside a write transaction to roll it back after showing what it would do."""
-
-
-@contextmanager
-def writing(ctx: Context, dry_run: bool = False) -> Iterator[Session]:
-    """A write transaction: committed when the body succeeds, rolled back when it fails or
-    when this is a dry run; record errors become one clear message in the admin's language."""
-    from scheduler.records import RecordError
-
-    try:
-        with ctx.db.write() as session:
-            yield session
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
-    except RecordError as exc:
-        raise click.ClickException(exc.text(ctx.language)) from None
 
 
 def _local(ctx: Context, moment: datetime | None) -> datetime:
@@ -66,7 +27,7 @@ def init() -> None:
     """Create the database, or migrate it to the newest schema."""
     from scheduler.db import Database
 
-    ctx = _ctx()
+    ctx = current()
     Database(ctx.config.settings.database.url).migrate()
     click.echo(f"database ready: {ctx.config.settings.database.url}")
 
@@ -84,7 +45,7 @@ def submit(
     """Record that NIP submitted CODE for PERIOD (e.g. 2025, 2025-02, 2025-S1, 2025-Q1)."""
     from scheduler import records
 
-    ctx = _ctx()
+    ctx = current()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         when = _local(ctx, at)
@@ -117,7 +78,7 @@ def event_set(code: str, key: str, day: datetime) -> None:
     """Record that event CODE for KEY (a budget year) happened on DAY."""
     from scheduler import records
 
-    ctx = _ctx()
+    ctx = current()
     with writing(ctx) as session:
         row = records.set_event(
             session, ctx.config.catalog, code, key, day.date(), ctx.now(), ctx.user
@@ -136,7 +97,7 @@ def exempt(nip: str, code: str, period: str, reason: str) -> None:
 
     from scheduler import models, records
 
-    ctx = _ctx()
+    ctx = current()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         code = records.check_rule_period(ctx.config.catalog, code, period)
@@ -165,7 +126,7 @@ def contact(nip: str, chat_id: str | None, email: str | None) -> None:
         raise click.BadParameter("a Telegram chat id is a number", param_hint="--telegram")
     if email and not records.is_email(email):
         raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
-    ctx = _ctx()
+    ctx = current()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         if chat_id is not None:
@@ -186,22 +147,12 @@ def superior(nip: str, superior_nip: str) -> None:
     """Make SUPERIOR_NIP the direct superior of NIP ("-" for none)."""
     from scheduler import records
 
-    ctx = _ctx()
+    ctx = current()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         boss = None if superior_nip == "-" else records.find_employee(session, superior_nip)
         records.set_superior(employee, boss)
         click.echo(f"{employee.name} ({employee.key}) → {boss.name if boss else '-'}")
-
-
-def _as_of(ctx: Context, as_of: datetime | None) -> datetime:
-    """``--as-of DAY`` means the end of that day, local time: everything recorded that day
-    counts, and what is due that day shows as due today."""
-    if as_of is None:
-        return ctx.now()
-    local = as_of.replace(tzinfo=ctx.now().tzinfo)
-    has_time = (as_of.hour, as_of.minute, as_of.second) != (0, 0, 0)
-    return local if has_time else local.replace(hour=23, minute=59, second=59)
 
 
 def _unit(ctx: Context, session: Session, unit: str | None) -> str | None:
@@ -235,8 +186,8 @@ def status(
     """The compliance matrix: people × rules, status colours and IKI achievement."""
     from rules.evaluate import paused_gc
 
-    ctx = _ctx()
-    now = _as_of(ctx, as_of)
+    ctx = current()
+    now = end_of(ctx, as_of)
     with paused_gc():  # a million short-lived rows: collections would rescan them all
         _status(ctx, now, unit, nip, as_json, occurrences)
 
@@ -337,7 +288,7 @@ def roster_list(as_json: bool) -> None:
 
     from scheduler import records, words
 
-    ctx = _ctx()
+    ctx = current()
     with ctx.db.read() as session:
         snap = records.snapshot(session, ctx.config.catalog, since_year=ctx.today().year)
     people = snap.employees
@@ -449,7 +400,7 @@ def import_iki(file: str, dry_run: bool, as_json: bool) -> None:
     """Import employees and their rules from an IKI document (OCR text)."""
     from scheduler.iki import NotAnIki
 
-    ctx = _ctx()
+    ctx = current()
     try:
         _import_iki(ctx, _read_text(file), dry_run, as_json)
     except NotAnIki as exc:
@@ -466,7 +417,7 @@ def demo() -> None:
     from scheduler import models
     from scheduler.db import Database
 
-    ctx = _ctx()
+    ctx = current()
     Database(ctx.config.settings.database.url).migrate()
     with ctx.db.read() as session:
         count = session.scalar(select(func.count()).select_from(models.Employee)) or 0
@@ -494,7 +445,7 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
     from scheduler.dispatch import contacts_of
     from scheduler.service import Service
 
-    ctx = _ctx()
+    ctx = current()
     now = _local(ctx, as_of)
     service = Service(ctx.config, ctx.now, ctx.db)
     _, _, notices = service.planned(now)
@@ -555,7 +506,7 @@ def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
 
     from scheduler import models
 
-    ctx = _ctx()
+    ctx = current()
     table_ = models.Outbox
     with ctx.db.read() as session:
         counts = dict(
@@ -601,7 +552,7 @@ def send_test(channel_name: str, address: str) -> None:
     from scheduler import records
     from scheduler.service import email_channel, telegram_channel
 
-    ctx = _ctx()
+    ctx = current()
     text = {
         "id": "Pesan uji dari Tenggat: saluran ini siap dipakai.",
         "en": "Test message from Tenggat: this channel works.",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from scheduler.cli_records import _ctx, writing
+from scheduler.cli_shared import current, writing
 
 if TYPE_CHECKING:
     from scheduler.sheets import Problem, RosterRow, Table
@@ -25,12 +25,12 @@ def _read(path: str, columns: Sequence[str]) -> Table:
     try:
         return sheets.read_table(path, columns)
     except sheets.SheetError as exc:
-        raise click.ClickException(exc.text(_ctx().language)) from None
+        raise click.ClickException(exc.text(current().language)) from None
 
 
 def _report(problems: Sequence[Problem], skipped: Sequence[int], skip_bad: bool) -> None:
     """Each problem as "row N: reason"; refuse the import when some remain and no --skip-bad."""
-    language = _ctx().language
+    language = current().language
     for problem in problems:
         click.echo(f"row {problem.row}: {problem.text(language)}", err=True)
     if skipped and not skip_bad:
@@ -58,7 +58,7 @@ def roster_export(file: str, delimiter: str) -> None:
     """
     from scheduler import sheets
 
-    ctx = _ctx()
+    ctx = current()
     try:
         sheets.suffix_of(file)
     except sheets.SheetError as exc:
@@ -90,7 +90,7 @@ def roster_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     """
     from scheduler import sheets
 
-    ctx = _ctx()
+    ctx = current()
     table = _read(file, sheets.ROSTER_COLUMNS)
     outcome = sheets.RosterOutcome()
     with writing(ctx, dry_run) as session:
@@ -147,7 +147,7 @@ def submissions_import(file: str, skip_bad: bool, dry_run: bool) -> None:
 
     from scheduler import models, sheets
 
-    ctx = _ctx()
+    ctx = current()
     table = _read(file, sheets.SUBMISSION_COLUMNS)
     now = ctx.now()
     zone = now.tzinfo

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scheduler.cli_records import DATE, _ctx, dump_json
+from scheduler.cli_shared import DATE, Refused, current, dump_json
 
 if TYPE_CHECKING:
     from rules.timeline import Queued
@@ -84,9 +84,8 @@ def simulate(first: datetime, last: datetime, as_json: bool, lang: str | None) -
     """
     from rules.timeline import NoOpening
     from scheduler import simulate as simulation
-    from scheduler.cli import Refused
 
-    ctx = _ctx()
+    ctx = current()
     language = lang or ctx.language
     words = _WORDS[language]
     if last < first:
