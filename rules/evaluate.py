@@ -212,6 +212,7 @@ _Outcome = tuple[Status, int | None, datetime | None]
 # period while it waits for an event); its deadline instant; its outcome for a carrier who
 # has not submitted (for agency rules: for everyone); whether it lies in the window asked
 # for, and whether it counts for the year's achievement.
+_EXEMPT: _Outcome = (Status.EXEMPT, None, None)
 _Row = tuple[Occurrence, date, datetime | None, _Outcome, bool, bool]
 
 
@@ -333,27 +334,14 @@ def _listed(cells: Cells, assignments: Iterable[Assignment]) -> Evaluation:
     loop of its own: the service lists 800,000 statuses at 100,000 people, and a call per
     assignment would cost it about a quarter more.
     """
-    personal, pending, tz = cells.personal, cells.pending, cells.tz
     statuses: list[OccurrenceStatus] = []
     achievements: list[Achievement] = []
     append = statuses.append
     for employee, code, exempt, since in _unique(assignments):
-        rows = cells.rows.get(code)
-        if rows is None:
-            continue
-        personal_rule = code not in cells.agency_rules
         on_time = counted_due = 0
-        for occ, starts, ends, outcome, shown, counted in rows:
-            if since is not None and starts < since:
-                continue
-            if exempt and occ.period in exempt:
-                outcome = (Status.EXEMPT, None, None)
-                counted = False
-            elif personal_rule and ends is not None:
-                mine = (employee, code, occ.period)
-                outcome = _outcome(personal.get(mine), mine in pending, outcome, ends, starts, tz)
+        for occ, _, outcome, shown, counted in cells.outcomes(employee, code, exempt, since):
             if shown:
-                append(OccurrenceStatus(employee, occ, outcome[0], outcome[1], outcome[2]))
+                append(OccurrenceStatus(employee, occ, *outcome))
             if counted:
                 counted_due += 1
                 on_time += outcome[0] is Status.ON_TIME
@@ -471,30 +459,41 @@ class Cells:
     ) -> Cell | None:
         """The cell of one carrier, worked out from their exemptions and records (None for
         a carrier with nothing recorded: a common cell)."""
-        rows = self.rows.get(code)
-        if rows is None:
+        if code not in self.rows:
             return None
-        personal_rule = code not in self.agency_rules
-        personal, pending, this_year, tz = self.personal, self.pending, self.today.year, self.tz
+        this_year = self.today.year
         head: Headline | None = None
         on_time = due = 0
-        for occ, starts, ends, outcome, shown, counted in rows:
-            if since is not None and starts < since:
-                continue
-            if exempt and occ.period in exempt:
-                outcome = (Status.EXEMPT, None, None)
-                counted = False
-            elif personal_rule and ends is not None and employee is not None:
-                mine = (employee, code, occ.period)
-                outcome = _outcome(personal.get(mine), mine in pending, outcome, ends, starts, tz)
+        for occ, starts, outcome, shown, counted in self.outcomes(employee, code, exempt, since):
             status = outcome[0]
             if (
                 shown
                 and (starts.year == this_year or status in _STILL_OWED)
                 and (head is None or _before(status, occ.due, head.status, head.occurrence.due))
             ):
-                head = Headline(occ, status, outcome[1], outcome[2])
+                head = Headline(occ, *outcome)
             if counted:
                 due += 1
                 on_time += status is Status.ON_TIME
         return Cell(head, on_time, due)
+
+    def outcomes(
+        self, employee: str | None, code: str, exempt: frozenset[str], since: date | None
+    ) -> Iterator[tuple[Occurrence, date, _Outcome, bool, bool]]:
+        """Each occurrence of the rule a carrier owes, with its day (the due date, or 1
+        January of its year while it waits for its event; none before ``since``), its outcome
+        for them (exempt, their own record, else the rule's), whether it is in the window and
+        whether it counts towards the achievement: the one reading of a carrier's records
+        that both the listing and the cells use."""
+        personal_rule = code not in self.agency_rules
+        personal, pending, tz = self.personal, self.pending, self.tz
+        for occ, starts, ends, outcome, shown, counted in self.rows.get(code, ()):
+            if since is not None and starts < since:
+                continue
+            if exempt and occ.period in exempt:
+                yield occ, starts, _EXEMPT, shown, False
+                continue
+            if personal_rule and ends is not None and employee is not None:
+                mine = (employee, code, occ.period)
+                outcome = _outcome(personal.get(mine), mine in pending, outcome, ends, starts, tz)
+            yield occ, starts, outcome, shown, counted
