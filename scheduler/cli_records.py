@@ -227,7 +227,7 @@ def _status(
         if as_json:
             _write(matrix_module.json_chunks(matrix))
         else:
-            _print_matrix(ctx, matrix)
+            _print_matrix(ctx, matrix, unit_name)
     if sys.__stdout__ is not None and sys.stdout is sys.__stdout__:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -242,9 +242,19 @@ def _write(chunks: Iterable[bytes]) -> None:
         write(chunk)
 
 
-def _print_matrix(ctx: Context, matrix: Any) -> None:
+def _print_matrix(ctx: Context, matrix: Any, unit: str | None) -> None:
+    """The matrix as a table: a row per person, a column per rule anyone shown carries.
+
+    Codes are never wrapped nor cut (a "LH…" tells nothing): where the screen is narrow the
+    names and units wrap instead.  The unit is named in the title rather than repeated on
+    every row when one unit was asked for.  Into
+    a file or a pager the table is written at its full width instead of the 80 columns rich
+    assumes there.
+    """
+    from rich import box
     from rich.console import Console
     from rich.markup import escape
+    from rich.measure import Measurement
     from rich.table import Table
 
     from scheduler import words
@@ -252,23 +262,33 @@ def _print_matrix(ctx: Context, matrix: Any) -> None:
     language = ctx.language
     codes = [c for c in ctx.config.catalog.rules if any(c in row for row in matrix.cells.values())]
     head = words.HEADINGS[language]
-    table = Table(title=f"{head['status']} — {words.long_date(matrix.now.date(), language)}")
-    table.add_column(head["name"])
-    table.add_column(head["unit"])
+    title = f"{head['status']} — {words.long_date(matrix.now.date(), language)}"
+    table = Table(
+        title=title if unit is None else f"{title} — {escape(unit)}",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 0),
+    )
+    table.add_column(head["name"], min_width=12)
+    if unit is None:
+        table.add_column(head["unit"], min_width=10, max_width=30)
     for code in codes:
-        table.add_column(code, justify="center")
-    table.add_column(head["achievement"], justify="right")
+        table.add_column(code, justify="center", no_wrap=True, min_width=len(code))
+    table.add_column(head["achievement"], justify="right", no_wrap=True)
     for key, info in matrix.snapshot.employees.items():
         row = matrix.cells.get(key, {})
         cells = [words.cell(row[code], language) if code in row else "" for code in codes]
         overall = matrix.overall.get(key)
         table.add_row(
             escape(info.name),
-            escape(info.unit),
+            *([escape(info.unit)] if unit is None else []),
             *cells,
             "-" if overall is None else f"{overall:.0f}%",
         )
     console = Console()
+    if not console.is_terminal:
+        unbounded = console.options.update_width(10_000)
+        console.width = max(console.width, Measurement.get(console, unbounded, table).maximum)
     console.print(table)
     console.print(words.legend(language))
 

@@ -126,7 +126,7 @@ def occurrence(person: dict[str, Any], rule: str, period: str) -> dict[str, Any]
 # --------------------------------------------------------------------------- end to end
 
 
-def test_admin_workflow_end_to_end(env: Env) -> None:
+def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
     def ok(*args: str) -> str:
         done = env.proc(*args)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -198,6 +198,12 @@ def test_admin_workflow_end_to_end(env: Env) -> None:
 
     table = ok("status", "--as-of", "2025-03-03", "--unit", "sekretariat")
     assert "SUTRISNO" in table and "ZUKIPLI" not in table
+    header = next(line for line in table.splitlines() if line.startswith("Nama"))
+    # Not a terminal: the table keeps its full width, every code whole, the unit in the title.
+    name, *codes, achievement = header.split()
+    assert (name, achievement) == ("Nama", "Capaian")
+    assert codes == [c for c in catalog.rules if c in codes] and len(codes) >= 14
+    assert "— Sekretariat" in table.splitlines()[0]
     one = ok("status", "--as-of", "2025-03-03", "--nip", SECRETARY_SPACED)
     assert "SUTRISNO" in one and "ARDANI" not in one
 
