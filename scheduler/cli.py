@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scheduler.cli_shared import Context
+from scheduler.cli_shared import Context, console_for, dump_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,7 +67,7 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
         upcoming = schedule.occurrences(rule, today, today + timedelta(days=400))
         listed.append((rule, upcoming[0] if upcoming else None))
     if as_json:
-        cli_records.dump_json(
+        dump_json(
             [
                 {
                     "code": rule.code,
@@ -88,7 +88,6 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
             ]
         )
         return
-    from rich.console import Console
     from rich.table import Table
 
     head = words.HEADINGS[language]
@@ -108,7 +107,7 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
             due,
             rule.confidence.value,
         )
-    Console().print(table)
+    console_for(table).print(table)
 
 
 @rules.command("due")
@@ -141,15 +140,14 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
     ]
     warnings = sorted(
         {
-            note
+            words.say(note.value, ctx.language, year=str(year))
             for year in range(start.year, end.year + 1)
             for note in schedule.calendar.warnings(year)
         }
     )
     if as_json:
-        cli_records.dump_json({"rule": rule.code, "occurrences": rows, "warnings": warnings})
+        dump_json({"rule": rule.code, "occurrences": rows, "warnings": warnings})
         return
-    from rich.console import Console
     from rich.table import Table
 
     head = words.HEADINGS[ctx.language]
@@ -159,7 +157,7 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
     for row, occ in zip(rows, found, strict=True):
         due = words.long_date(occ.due, ctx.language) if occ.due else "-"
         table.add_row(row["period"], due, escape(row["reason"] or ""))
-    console = Console()
+    console = console_for(table)
     console.print(table)
     if not rule.scheduled:
         console.print(escape(words.recurrence(rule, ctx.language)))

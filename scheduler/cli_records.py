@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scheduler.cli_shared import DATE, MOMENT, Context, current, dump_json, end_of, writing
+from scheduler.cli_shared import (
+    DATE,
+    MOMENT,
+    Context,
+    console_for,
+    current,
+    dump_json,
+    end_of,
+    writing,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -247,14 +256,10 @@ def _print_matrix(ctx: Context, matrix: Any, unit: str | None) -> None:
 
     Codes are never wrapped nor cut (a "LH…" tells nothing): where the screen is narrow the
     names and units wrap instead.  The unit is named in the title rather than repeated on
-    every row when one unit was asked for.  Into
-    a file or a pager the table is written at its full width instead of the 80 columns rich
-    assumes there.
+    every row when one unit was asked for.
     """
     from rich import box
-    from rich.console import Console
     from rich.markup import escape
-    from rich.measure import Measurement
     from rich.table import Table
 
     from scheduler import words
@@ -285,10 +290,7 @@ def _print_matrix(ctx: Context, matrix: Any, unit: str | None) -> None:
             *cells,
             "-" if overall is None else f"{overall:.0f}%",
         )
-    console = Console()
-    if not console.is_terminal:
-        unbounded = console.options.update_width(10_000)
-        console.width = max(console.width, Measurement.get(console, unbounded, table).maximum)
+    console = console_for(table)
     console.print(table)
     console.print(words.legend(language))
 
@@ -302,7 +304,6 @@ def roster() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def roster_list(as_json: bool) -> None:
     """Employees with their unit, superior and rule codes."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -334,7 +335,8 @@ def roster_list(as_json: bool) -> None:
         return
     head = words.HEADINGS[ctx.language]
     table = Table(title=f"{head['roster']} ({len(people)})")
-    for column in ("nip", "name", "unit", "superior", "codes"):
+    table.add_column(head["nip"], no_wrap=True)
+    for column in ("name", "unit", "superior", "codes"):
         table.add_column(head[column])
     for key, info in people.items():
         boss = people.get(info.superior or "")
@@ -346,7 +348,7 @@ def roster_list(as_json: bool) -> None:
             escape(boss.name) if boss else (info.superior or "-"),
             " ".join(snap.codes.get(key, [])),
         )
-    Console().print(table)
+    console_for(table).print(table)
 
 
 def _read_text(path: str) -> str:

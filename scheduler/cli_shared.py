@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
     from sqlalchemy.orm import Session
 
     from scheduler.config import Config
@@ -126,3 +128,17 @@ def end_of(ctx: Context, as_of: datetime | None) -> datetime:
     local = as_of.replace(tzinfo=ctx.now().tzinfo)
     has_time = (as_of.hour, as_of.minute, as_of.second) != (0, 0, 0)
     return local if has_time else local.replace(hour=23, minute=59, second=59)
+
+
+def console_for(table: Table) -> Console:
+    """A console to print ``table`` on.  Into a file or a pager it is as wide as the table:
+    rich assumes 80 columns where there is no terminal, and a NIP or rule code cut to fit
+    ("19840423…", "LH…") tells nothing."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = Console()
+    if not console.is_terminal:
+        unbounded = console.options.update_width(10_000)
+        console.width = max(console.width, Measurement.get(console, unbounded, table).maximum)
+    return console
