@@ -25,6 +25,13 @@ class HolidayPolicy(StrEnum):
     NEXT_WORKING_DAY = "next_working_day"
 
 
+class CalendarWarning(StrEnum):
+    """A gap in the holiday data of a year."""
+
+    NO_CUTI_BERSAMA = "no_cuti_bersama"  # the SKB of the year is not in the data yet
+    ESTIMATES = "estimates"  # lunar holidays whose dates are still estimates (perkiraan)
+
+
 @dataclass(frozen=True, slots=True)
 class DayOverride:
     """A correction to the holiday list: ``working=False`` adds a holiday, ``True`` removes one."""
@@ -146,15 +153,13 @@ class LegalCalendar:
     def _sends_on(self, day: date, window: SendingWindow) -> bool:
         return self.is_working_day(day) or not window.working_days_only
 
-    def warnings(self, year: int) -> list[str]:
-        """What the holiday data for ``year`` cannot vouch for, in plain words."""
+    def warnings(self, year: int) -> list[CalendarWarning]:
+        """What the holiday data for ``year`` cannot vouch for; worded by the caller, in the
+        reader's language."""
         names = self.holidays(year).values()
         notes = []
         if not any("cuti bersama" in name.lower() for name in names):
-            notes.append(
-                f"no cuti bersama known for {year}: add them to [[calendar.override]] "
-                "once the SKB is published"
-            )
+            notes.append(CalendarWarning.NO_CUTI_BERSAMA)
         if any("perkiraan" in name for name in names):
-            notes.append(f"some {year} holidays are estimates (perkiraan)")
+            notes.append(CalendarWarning.ESTIMATES)
         return notes

@@ -219,6 +219,8 @@ MESSAGES = {
         "empty_cell": "{column} kosong",
         "bad_moment": "submitted_at {value!r} bukan tanggal atau waktu (misalnya 2025-02-10 atau 2025-02-10 14:30)",
         "future": "submitted_at {when} ada di masa depan (sekarang: {now})",
+        "no_cuti_bersama": "cuti bersama {year} belum diketahui: tambahkan ke [[calendar.override]] setelah SKB terbit",
+        "estimates": "sebagian hari libur {year} masih perkiraan",
     },
     "en": {
         "no_employee": "no employee with NIP {ident!r}",
@@ -263,6 +265,8 @@ MESSAGES = {
         "empty_cell": "{column} is empty",
         "bad_moment": "submitted_at {value!r} is not a date or time (e.g. 2025-02-10 or 2025-02-10 14:30)",
         "future": "submitted_at {when} is in the future (now: {now})",
+        "no_cuti_bersama": "no cuti bersama known for {year}: add them to [[calendar.override]] once the SKB is published",
+        "estimates": "some {year} holidays are estimates (perkiraan)",
     },
 }
 
