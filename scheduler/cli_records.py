@@ -461,6 +461,8 @@ def demo() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of messages.")
 def plan_command(as_of: datetime | None, as_json: bool) -> None:
     """Dry run: the reminders and escalations due at a moment, to whom and why."""
+    from collections import Counter
+
     from sqlalchemy import select
 
     from scheduler import models
@@ -499,6 +501,9 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
                         "channel": o.channel,
                         "text": o.message.text,
                         "keys": list(o.message.keys),
+                        "buttons": [
+                            {"label": label, "data": data} for label, data in o.message.buttons
+                        ],
                     }
                     for o in messages
                 ],
@@ -507,7 +512,9 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
         return
     for o in messages:
         fate = sorted({states.get(n.key, "new") for n in o.entries})
-        why = ", ".join(f"{n.rule} {n.period} {n.step}" for n in o.entries)
+        # Each reason once, counted: an escalation to the Secretary carries dozens alike.
+        reasons = Counter(f"{n.rule} {n.period} {n.step}" for n in o.entries)
+        why = ", ".join(f"{r} ×{k}" if k > 1 else r for r, k in reasons.items())
         click.echo(f"→ {o.message.recipient} via {o.channel} [{'/'.join(fate)}] ({why})")
         click.echo(o.message.text + "\n")
     click.echo(f"{len(notices)} notices in {len(messages)} messages at {now:%Y-%m-%d %H:%M %Z}")

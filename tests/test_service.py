@@ -194,6 +194,15 @@ def test_plan_and_outbox_commands_show_what_was_and_would_be_sent(
     assert notices and {n["outbox"] for n in notices} == {"new"}
     skp = [n for n in notices if n["rule"] == "SKP" and n["role"] == "employee"]
     assert len(skp) == 57 and all(n["kind"] == "overdue" and n["days_late"] == 3 for n in skp)
+    # Each message shows the "Sudah lapor" buttons it will carry: one per own item, 8 at most.
+    buttons = {m["recipient"]: [b["data"] for b in m["buttons"]] for m in before["messages"]}
+    secretary = buttons.pop(next(k for k in buttons if SECRETARY in k))
+    assert len(secretary) == 8 and "lapor:EPANTAU:2025-01" in secretary  # of ten own items
+    assert all(v == ["lapor:SKP:2025"] for v in buttons.values() if len(v) == 1)
+    assert all("lapor:SKP:2025" in v and len(v) <= 8 for v in buttons.values())
+    text = tenggat(tmp_path, seeded, "plan", "--as-of", "2025-03-03 09:00").stdout
+    (head,) = [line for line in text.splitlines() if line.startswith("→") and SECRETARY in line]
+    assert "SKP 2025 H+1 ×" in head and head.count("SKP 2025 H+1") == 1  # each reason once
     assert tenggat(tmp_path, seeded, "outbox", "--json").stdout.count('"sent"') == 0
     assert tenggat(tmp_path, seeded, "run", "--once", "--as-of", "2025-03-03 09:00").returncode == 0
     after = json.loads(
