@@ -10,6 +10,7 @@ import click
 
 from notifications.message import Channel, DeliveryError, Message
 from scheduler.cli_shared import current, writing
+from scheduler.words import say
 
 if TYPE_CHECKING:
     from scheduler.bot import IssuedCode
@@ -31,7 +32,7 @@ def _bot_username(explicit: str | None) -> str:
         with channel:
             return channel.username or ""
     except DeliveryError as exc:
-        click.echo(f"warning: cannot ask Telegram for the bot's name ({exc}); use --bot", err=True)
+        click.echo(say("bot_name_unknown", current().language, error=str(exc)), err=True)
         return ""
 
 
@@ -111,15 +112,16 @@ def link(
             for item in issued
         ]
         count = sheets.write_table(out, COLUMNS, rows)
-        click.echo(f"{count} link codes written to {out}; each works once, until it expires")
+        click.echo(say("links_written", ctx.language, count=str(count), file=out))
     elif nip is not None:
         (item,) = issued
         click.echo(f"{item.name} ({item.employee})")
-        click.echo(f"code:    {item.code}")
+        click.echo(say("link_code", ctx.language, code=item.code))
         if username:
-            click.echo(f"link:    {bot.deep_link(username, item.code)}")
-        click.echo(f"or send: /start {item.code}")
-        click.echo(f"valid until {item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}, once")
+            click.echo(say("link_url", ctx.language, url=bot.deep_link(username, item.code)))
+        click.echo(say("link_send", ctx.language, code=item.code))
+        until = f"{item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+        click.echo(say("link_valid", ctx.language, until=until))
     if mailer is not None:
         language = ctx.config.settings.service.language
         letters = [
@@ -127,7 +129,7 @@ def link(
             for item in issued
             if addresses[item.employee]
         ]
-        _mail(mailer, letters, {item.employee: item.code for item in issued})
+        _mail(mailer, letters, {item.employee: item.code for item in issued}, ctx.language)
 
 
 def _letter(
@@ -158,7 +160,7 @@ def _letter(
     )
 
 
-def _mail(mailer: Channel, letters: list[Message], codes: dict[str, str]) -> None:
+def _mail(mailer: Channel, letters: list[Message], codes: dict[str, str], language: str) -> None:
     """Send the letters on one connection; list each that did not go, with its code (which
     still works: hand it over another way), and fail when any did not."""
     try:
@@ -167,13 +169,15 @@ def _mail(mailer: Channel, letters: list[Message], codes: dict[str, str]) -> Non
     except DeliveryError as exc:  # the server is away: none went
         results = [exc] * len(letters)
     failed = [(m, r) for m, r in zip(letters, results, strict=True) if not isinstance(r, str)]
-    click.echo(f"{len(letters) - len(failed)} of {len(letters)} link codes e-mailed")
+    sent, total = str(len(letters) - len(failed)), str(len(letters))
+    click.echo(say("links_mailed", language, sent=sent, total=total))
     for letter, error in failed:
         (key,) = letter.keys
-        click.echo(f"not e-mailed to {letter.recipient} <{letter.address}>: {error}; "
-                   f"code {codes[key]}", err=True)  # fmt: skip
+        where = {"recipient": letter.recipient, "address": letter.address}
+        line = say("link_not_mailed", language, error=str(error), code=codes[key], **where)
+        click.echo(line, err=True)
     if failed:
-        raise click.ClickException(f"{len(failed)} link codes not e-mailed (listed above)")
+        raise click.ClickException(say("links_not_mailed", language, count=str(len(failed))))
 
 
 @click.command("unlink")
@@ -188,7 +192,8 @@ def unlink(nip: str) -> None:
         employee = records.find_employee(session, nip)
         chat = bot.unlink(session, employee, now)
         bot.audit(session, now, chat, employee.id, "unlink", f"by {ctx.user}")
-        click.echo(f"{employee.name} ({employee.key}): chat {chat or '-'} unlinked")
+        who = {"name": employee.name, "key": employee.key}
+        click.echo(say("unlinked", ctx.language, chat=chat or "-", **who))
 
 
 @click.command("verify")
@@ -204,15 +209,16 @@ def verify(nip: str, code: str, period: str) -> None:
         employee = records.find_employee(session, nip)
         code = records.check_rule_period(ctx.config.catalog, code, period)
         row = bot.newest_submission(session, employee.id, code, period)
+        item = {"key": employee.key, "code": code, "period": period}
         if row is None:
-            raise click.ClickException(f"{employee.key} has no submission of {code} {period}")
+            raise click.ClickException(say("no_submission", ctx.language, **item))
         if row.verified_at is not None:
-            raise click.ClickException(
-                f"{code} {period} of {employee.key} is already verified ({row.verified_by})"
-            )
+            by = row.verified_by or "-"
+            raise click.ClickException(say("already_verified", ctx.language, by=by, **item))
         done = bot.verify(session, row, ctx.now(), ctx.user, "cli")
         stamp = f"{done.submitted_at.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M %Z}"
-        click.echo(f"{code} {period}: {employee.name} ({employee.key}) @ {stamp}, verified")
+        who = {"name": employee.name, "key": employee.key}
+        click.echo(say("verified", ctx.language, code=code, period=period, stamp=stamp, **who))
 
 
 COMMANDS: list[Callable[..., Any]] = [link, unlink, verify]

@@ -19,6 +19,7 @@ from scheduler.cli_shared import (
     end_of,
     writing,
 )
+from scheduler.words import say
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -38,7 +39,7 @@ def init() -> None:
 
     ctx = current()
     Database(ctx.config.settings.database.url).migrate()
-    click.echo(f"database ready: {ctx.config.settings.database.url}")
+    click.echo(say("db_ready", ctx.language, url=ctx.config.settings.database.url))
 
 
 @click.command()
@@ -404,14 +405,22 @@ def _import_iki(ctx: Context, text: str, dry_run: bool, as_json: bool) -> None:
             }
         )
         return
-    verb = "would import" if dry_run else "imported"
+    language = ctx.language
     click.echo(
-        f"{verb} {len(result.blocks)} IKI blocks → {len(result.employees)} employees: "
-        f"{len(outcome.created)} new, {len(outcome.updated)} updated, "
-        f"{len(outcome.unchanged)} unchanged"
+        say(
+            "iki_would_import" if dry_run else "iki_imported",
+            language,
+            blocks=str(len(result.blocks)),
+            employees=str(len(result.employees)),
+            created=str(len(outcome.created)),
+            updated=str(len(outcome.updated)),
+            unchanged=str(len(outcome.unchanged)),
+        )
     )
-    for problem in result.problems:
-        click.echo(f"  line {problem.line}: [{problem.severity}] {problem.message}")
+    for p in result.problems:
+        click.echo(
+            say("iki_problem", language, line=str(p.line), severity=p.severity, text=p.message)
+        )
 
 
 @click.command("import-iki")
@@ -444,16 +453,10 @@ def demo() -> None:
     with ctx.db.read() as session:
         count = session.scalar(select(func.count()).select_from(models.Employee)) or 0
     if count:
-        raise click.ClickException(
-            f"the database already holds {count} employees; run the demo on a fresh one, "
-            "e.g. TENGGAT_DATABASE_URL=sqlite:///demo.db tenggat demo"
-        )
+        raise click.ClickException(say("demo_not_fresh", ctx.language, count=str(count)))
     seed = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
     _import_iki(ctx, seed.read_text(encoding="utf-8"), dry_run=False, as_json=False)
-    click.echo(
-        "next: tenggat roster list · tenggat status --as-of 2025-03-03 · "
-        "tenggat event set APBD_ADOPTED 2025 <date the APBD was adopted>"
-    )
+    click.echo(say("demo_next", ctx.language))
 
 
 @click.command("plan")
@@ -517,7 +520,8 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
         why = ", ".join(f"{r} ×{k}" if k > 1 else r for r, k in reasons.items())
         click.echo(f"→ {o.message.recipient} via {o.channel} [{'/'.join(fate)}] ({why})")
         click.echo(o.message.text + "\n")
-    click.echo(f"{len(notices)} notices in {len(messages)} messages at {now:%Y-%m-%d %H:%M %Z}")
+    summary = {"notices": str(len(notices)), "messages": str(len(messages))}
+    click.echo(say("plan_summary", ctx.language, moment=f"{now:%Y-%m-%d %H:%M %Z}", **summary))
 
 
 @click.command("outbox")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from scheduler.cli_shared import current, writing
+from scheduler.words import say
 
 if TYPE_CHECKING:
     from scheduler.sheets import Problem, RosterRow, Table
@@ -32,12 +33,10 @@ def _report(problems: Sequence[Problem], skipped: Sequence[int], skip_bad: bool)
     """Each problem as "row N: reason"; refuse the import when some remain and no --skip-bad."""
     language = current().language
     for problem in problems:
-        click.echo(f"row {problem.row}: {problem.text(language)}", err=True)
+        reason = problem.text(language)
+        click.echo(say("sheet_row", language, row=str(problem.row), reason=reason), err=True)
     if skipped and not skip_bad:
-        raise click.ClickException(
-            f"nothing written: {len(skipped)} row(s) with problems; "
-            "correct them, or use --skip-bad to write the other rows"
-        )
+        raise click.ClickException(say("nothing_written", language, count=str(len(skipped))))
 
 
 @click.command("export")
@@ -69,7 +68,7 @@ def roster_export(file: str, delimiter: str) -> None:
         count = sheets.write_table(file, sheets.ROSTER_COLUMNS, rows, delimiter)
     except OSError as exc:
         raise click.FileError(file, hint=exc.strerror or str(exc)) from None
-    click.echo(f"exported {count} employees to {file}")
+    click.echo(say("roster_exported", ctx.language, count=str(count), file=file))
 
 
 @click.command("import")
@@ -97,17 +96,19 @@ def roster_import(file: str, skip_bad: bool, dry_run: bool) -> None:
         check = sheets.check_roster(table, sheets.load_roster(session), ctx.config.catalog)
         _report(check.problems, check.skipped, skip_bad)
         outcome = sheets.apply_roster(session, check.rows, ctx.now())
-    verb = "would import" if dry_run else "imported"
-    click.echo(
-        f"{verb} {file}: {len(outcome.created)} created, {len(outcome.updated)} updated, "
-        f"{len(outcome.unchanged)} unchanged, {len(check.skipped)} skipped"
-    )
+    counts = {
+        "created": str(len(outcome.created)),
+        "updated": str(len(outcome.updated)),
+        "unchanged": str(len(outcome.unchanged)),
+        "skipped": str(len(check.skipped)),
+    }
+    done = "roster_would_import" if dry_run else "roster_imported"
+    click.echo(say(done, ctx.language, file=file, **counts))
     for row in outcome.created:
         click.echo(f"  + row {row.number}: {row.after.key} {row.after.name}")
     for row in outcome.updated:
         click.echo(f"  ~ row {row.number}: {row.after.key} {row.after.name}: {_changes(row)}")
-    if check.skipped:
-        click.echo(f"  skipped rows: {', '.join(str(n) for n in check.skipped)}")
+    _skipped(check.skipped, ctx.language)
 
 
 def _changes(row: RosterRow) -> str:
@@ -159,10 +160,15 @@ def submissions_import(file: str, skip_bad: bool, dry_run: bool) -> None:
         check = sheets.check_submissions(table, people, ctx.config.catalog, zone, now)
         _report(check.problems, check.skipped, skip_bad)
         count = sheets.apply_submissions(session, check.rows, now, ctx.user)
-    verb = "would record" if dry_run else "recorded"
-    click.echo(f"{verb} {count} submissions from {file}; {len(check.skipped)} rows skipped")
-    if check.skipped:
-        click.echo(f"  skipped rows: {', '.join(str(n) for n in check.skipped)}")
+    done = "submissions_would_record" if dry_run else "submissions_recorded"
+    skipped = str(len(check.skipped))
+    click.echo(say(done, ctx.language, count=str(count), file=file, skipped=skipped))
+    _skipped(check.skipped, ctx.language)
+
+
+def _skipped(rows: Sequence[int], language: str) -> None:
+    if rows:
+        click.echo(say("skipped_rows", language, rows=", ".join(str(n) for n in rows)))
 
 
 def register(group: click.Group) -> None:

@@ -373,8 +373,8 @@ def test_verification_by_an_admin_in_the_bot_and_in_the_cli(
     monkeypatch.delenv("TENGGAT_TELEGRAM_TOKEN", raising=False)
     run = CliRunner().invoke(cli, ["verify", CARRIER, "EPANTAU", "2025-01"])
     assert run.exit_code == 0, run.output
-    assert "EPANTAU 2025-01: ERSIYANUSSALIM" in run.output and "verified" in run.output
-    again = CliRunner().invoke(cli, ["verify", CARRIER, "EPANTAU", "2025-01"])
+    assert "EPANTAU 2025-01: ERSIYANUSSALIM" in run.output and "terverifikasi" in run.output
+    again = CliRunner().invoke(cli, ["--lang", "en", "verify", CARRIER, "EPANTAU", "2025-01"])
     assert again.exit_code == 1 and "already verified" in again.output
     assert h.submissions()[-1].verified_at is not None
 
@@ -683,9 +683,9 @@ def test_link_unlink_and_the_list_for_the_admin(
     runner = CliRunner()
     done = runner.invoke(cli, ["link", STAFF, "--valid-hours", "2"])
     assert done.exit_code == 0, done.output
-    link = next(line for line in done.output.splitlines() if line.startswith("link:"))
+    link = next(line for line in done.output.splitlines() if line.startswith("tautan:"))
     code = link.split("?start=")[1]
-    assert link.startswith("link:    https://t.me/tenggat_test_bot?start=")
+    assert link.startswith("tautan:      https://t.me/tenggat_test_bot?start=")
     assert len(code) >= 20 and f"/start {code}" in done.output
     with h.db.read() as session:
         stored = session.scalars(select(models.LinkCode)).one()
@@ -705,7 +705,7 @@ def test_link_unlink_and_the_list_for_the_admin(
     assert runner.invoke(cli, ["link", "--all"]).exit_code == 2
 
     gone = runner.invoke(cli, ["unlink", STAFF])
-    assert gone.exit_code == 0 and f"chat {CHAT} unlinked" in gone.output
+    assert gone.exit_code == 0 and f"chat {CHAT} dilepas" in gone.output
     assert h.employee(STAFF).telegram_chat_id is None
     h.send(text_message(CHAT, "/status"))
     assert "belum terhubung" in h.texts(CHAT)[-1]
@@ -751,7 +751,7 @@ def test_link_codes_are_mailed_where_an_address_is_known(
         == 0
     )
     mailed = runner.invoke(cli, ["link", STAFF, "--mail"])
-    assert mailed.exit_code == 0 and "1 of 1 link codes e-mailed" in mailed.output
+    assert mailed.exit_code == 0 and "1 dari 1 kode tautan terkirim lewat e-mail" in mailed.output
     (letter,) = inbox[0].messages
     text = letter.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = letter.get_body(("html",)).get_content()  # type: ignore[union-attr]
@@ -764,7 +764,7 @@ def test_link_codes_are_mailed_where_an_address_is_known(
 
     everyone = runner.invoke(cli, ["link", "--all", "--mail"])
     assert everyone.exit_code == 1, everyone.output  # the Secretary's address is refused
-    assert "1 of 2 link codes e-mailed" in everyone.output
-    assert "not e-mailed to SUTRISNO" in everyone.output and "code " in everyone.output
+    assert "1 dari 2 kode tautan terkirim" in everyone.output
+    assert "tidak terkirim ke SUTRISNO" in everyone.output and "kode " in everyone.output
     with h.db.read() as session:  # codes only for the two with an address: 1 + 2 in all
         assert session.scalar(select(sqlalchemy.func.count()).select_from(models.LinkCode)) == 3

@@ -133,10 +133,10 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
         assert "Traceback" not in done.stderr
         return done.stdout
 
-    assert "database ready" in ok("init")
+    assert "basis data siap" in ok("init")
     imported = ok("import-iki", "iki.txt").splitlines()
-    assert imported[0] == ("imported 59 IKI blocks → 58 employees: 58 new, 0 updated, 0 unchanged")
-    assert imported[1:] and all(re.match(r"  line \d+: \[review\] ", x) for x in imported[1:])
+    assert imported[0] == "diimpor 59 blok IKI → 58 pegawai: 58 baru, 0 diperbarui, 0 tetap"
+    assert imported[1:] and all(re.match(r"  baris \d+: \[review\] ", x) for x in imported[1:])
 
     listed = json.loads(ok("roster", "list", "--json"))
     assert len(listed) == 58
@@ -159,7 +159,7 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
     )
     assert "→ SUTRISNO" in ok("superior", STAFF, SECRETARY)
     # a re-import changes nothing, and keeps the superior set by hand
-    assert "0 new, 0 updated, 58 unchanged" in ok("import-iki", "iki.txt")
+    assert "0 baru, 0 diperbarui, 58 tetap" in ok("import-iki", "iki.txt")
     again = json.loads(ok("roster", "list", "--json"))
     contact = {p["key"]: (p["telegram_chat_id"], p["email"], p["superior"]) for p in again}
     assert contact[SECRETARY] == ("12345", "a@b.go.id", None)
@@ -211,11 +211,11 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
 def test_demo_fills_a_fresh_database_once(env: Env) -> None:
     first = env.proc("demo")
     assert first.returncode == 0, first.stderr
-    assert "imported 59 IKI blocks → 58 employees: 58 new" in first.stdout
+    assert "diimpor 59 blok IKI → 58 pegawai: 58 baru" in first.stdout
     before = env.dump()
     second = env.proc("demo")
     assert second.returncode != 0
-    assert "already holds 58 employees" in second.stderr
+    assert "sudah berisi 58 pegawai" in second.stderr
     assert "Traceback" not in second.stderr
     assert env.dump() == before
 
@@ -246,7 +246,7 @@ def test_uninitialised_database_says_run_init(env: Env, args: tuple[str, ...]) -
 def test_dry_run_on_a_fresh_database_writes_nothing(env: Env) -> None:
     assert env.run("init").exit_code == 0
     before = env.dump()
-    result = env.run("import-iki", "--dry-run", "iki.txt")
+    result = env.run("--lang", "en", "import-iki", "--dry-run", "iki.txt")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("would import 59 IKI blocks → 58 employees: 58 new")
     assert env.dump() == before

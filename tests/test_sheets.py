@@ -552,7 +552,8 @@ def test_messages_follow_the_language(env: Env) -> None:
     write_csv(path, rows)
     result = env.run("--lang", "id", "roster", "import", str(path))
     assert result.exit_code != 0
-    assert "row 5: 'siti@kukar' bukan alamat e-mail" in result.output
+    assert "baris 5: 'siti@kukar' bukan alamat e-mail" in result.output
+    assert "tidak ada yang ditulis: 1 baris bermasalah" in result.output
 
 
 @pytest.mark.parametrize(
