@@ -19,6 +19,11 @@ class Message:
     ``buttons`` are answers the recipient may give with one press (the Telegram bot's
     "Sudah lapor"), one a row, at most `MAX_BUTTONS`; the message must make sense without
     them, because channels that cannot show buttons (e-mail, the console) leave them out.
+
+    ``skip`` holds the fingerprints of parts already delivered to this address by an
+    earlier attempt, which a channel that sends a long message in parts (Telegram) does
+    not send again: a retry after a failure between parts resumes where it stopped
+    instead of repeating the first part.  Channels that send a message whole ignore it.
     """
 
     recipient: str  # e.g. "SUTRISNO, S.Sos, M.Si (197105152000121003)"
@@ -31,12 +36,19 @@ class Message:
     attachments: tuple[tuple[str, bytes, str], ...] = ()
     # (label, callback data of at most 64 bytes): what the bot receives when one is pressed.
     buttons: tuple[tuple[str, str], ...] = ()
+    # Fingerprints of parts delivered on an earlier attempt (see DeliveryError.delivered).
+    skip: frozenset[str] = frozenset()
 
 
 class DeliveryError(Exception):
     """A message that did not go out.  ``permanent`` means retrying cannot help (a refused
     address, a blocked bot); ``unreachable`` that the address itself is dead, so another
-    channel should be tried; ``retry_after`` is the server's own wait, in seconds."""
+    channel should be tried; ``retry_after`` is the server's own wait, in seconds.
+
+    ``delivered`` holds the fingerprints of the parts of a message sent in parts that did
+    reach the recipient (in this attempt or, passed in as `Message.skip`, an earlier one)
+    before the failure: kept with the outbox rows and given back as ``skip``, they stop a
+    retry from sending those parts twice.  Empty from channels that send a message whole."""
 
     def __init__(
         self,
@@ -44,11 +56,13 @@ class DeliveryError(Exception):
         permanent: bool,
         retry_after: float | None = None,
         unreachable: bool = False,
+        delivered: tuple[str, ...] = (),
     ) -> None:
         super().__init__(reason)
         self.permanent = permanent or unreachable
         self.retry_after = retry_after
         self.unreachable = unreachable
+        self.delivered = delivered
 
 
 # Told each message's index and result as soon as it is known, so that the caller can record

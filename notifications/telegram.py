@@ -6,7 +6,9 @@ concurrently on one event loop, paced by a `Pacer` so the bot stays under both l
 for one chat holds that chat for ``retry_after`` while the others go on.  A blocked bot or a
 chat that does not exist is a permanent error (the dispatcher then falls back to e-mail).
 Messages are HTML (parse mode ``HTML``) whose values the templates have escaped; long ones
-are split at line ends, closing and reopening any tag a split would cut.
+are split at line ends, closing and reopening any tag a split would cut.  A failure between
+parts reports the parts that went out (`fingerprint`, ``DeliveryError.delivered``), and the
+retry skips them (``Message.skip``): the recipient never reads a part twice.
 
 PTB does the Bot API (request building, the mapping of answers to RetryAfter, Forbidden,
 BadRequest …) over aiohttp (`_aiohttp`): PTB's httpx transport took milliseconds of CPU a
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import os
 import re
 import time
@@ -42,6 +45,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 MAX_LENGTH = 4096  # characters of one Telegram message, after entity parsing
 PER_CHAT_SECONDS = 1.0  # about one message a second to one chat
+# The receipt's ids when every part had been delivered by earlier attempts.
+ALREADY_DELIVERED = "delivered-before"
 RATE = 29.0  # messages a second overall: Telegram allows about 30; keep a margin
 TIMEOUT = 5.0  # seconds to connect, to write a request, to read an answer (PTB's defaults)
 
@@ -127,6 +132,15 @@ def split(html: str, limit: int = MAX_LENGTH) -> list[str]:
     if current:
         parts.append(current)
     return [part.strip("\n") for part in parts if part.strip()]
+
+
+def fingerprint(chat: str, text: str, reply_markup: str = "") -> str:
+    """What identifies one part sent to one chat: 16 hex digits of the SHA-256 of the chat,
+    the part's text and its buttons.  The same message split the same way gives the same
+    fingerprints on a retry, so the parts that went out before can be skipped; a part whose
+    text changed meanwhile (or a new chat) gives a new one, and is sent."""
+    digest = hashlib.sha256("\0".join((chat, text, reply_markup)).encode())
+    return digest.hexdigest()[:16]
 
 
 def _safe_cut(line: str, limit: int) -> int:
@@ -276,11 +290,34 @@ class TelegramChannel:
             [{"text": label, "callback_data": data}]
             for label, data in message.buttons[:MAX_BUTTONS]
         ]
+        prints: list[str] = []  # the parts' fingerprints, as far as the loop got
+        delivered = dict.fromkeys(message.skip)  # in order: earlier attempts', then this one's
+
+        def failed(error: DeliveryError) -> DeliveryError:
+            """The error, carrying every part delivered so far (so that the retry skips
+            them) and saying in its reason how many went out."""
+            if not delivered:
+                return error
+            reason, done = str(error), sum(p in delivered for p in prints)
+            if done:
+                now = f", this time as message ids {','.join(ids)}" if ids else ""
+                reason += f" ({done} of {len(parts)} parts delivered{now})"
+            return DeliveryError(
+                reason,
+                error.permanent,
+                error.retry_after,
+                error.unreachable,
+                delivered=tuple(delivered),
+            )
+
         for number, part in enumerate(parts, start=1):
             request = {"chat_id": chat, "text": part, "parse_mode": ParseMode.HTML.value}
             if keyboard and number == len(parts):  # under the end, once all has been read
                 # As JSON text: PTB hands a string parameter to the transport unchanged.
                 request["reply_markup"] = json.dumps({"inline_keyboard": keyboard})
+            prints.append(fingerprint(chat, part, request.get("reply_markup", "")))
+            if prints[-1] in message.skip:  # delivered by an earlier attempt
+                continue
             while True:
                 await pacer.wait_chat(chat)
                 try:
@@ -290,14 +327,19 @@ class TelegramChannel:
                 except RetryAfter as exc:
                     wait = _retry_after(exc)
                     if wait > self.max_wait:
-                        return DeliveryError(self._reason(exc), permanent=False, retry_after=wait)
+                        reason = self._reason(exc)
+                        return failed(DeliveryError(reason, permanent=False, retry_after=wait))
                     pacer.hold(chat, wait)  # this chat waits; the others go on
                     continue
                 except Exception as exc:
-                    return self._error(exc)
+                    return failed(self._error(exc))
                 ids.append(str(sent["message_id"]))
+                delivered[prints[-1]] = None
                 break
-        return f"telegram:{chat}:{','.join(ids)}"
+        # Every part skipped: all had been delivered before, nothing new went out.  Not
+        # expected (parts are reported only by a failure, which leaves one unsent), but a
+        # receipt is never ambiguous: it says so instead of naming no message id.
+        return f"telegram:{chat}:{','.join(ids) if ids else ALREADY_DELIVERED}"
 
     def _reason(self, exc: Exception) -> str:
         """The error as a line for logs and the outbox, the token masked wherever it appears."""

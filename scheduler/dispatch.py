@@ -244,6 +244,7 @@ class Dispatcher:
                 html=render(template, person.name, items, language) if template else "",
                 address=address,
                 buttons=self._report_buttons(group),
+                skip=_delivered(group),
             )
             composed.append(Outgoing(name, message, group))
         return composed
@@ -271,6 +272,7 @@ class Dispatcher:
             html=digest.html if email else "",
             address=address,
             attachments=((digest.filename, digest.csv, "text/csv"),) if email else (),
+            skip=_delivered([entry]),
         )
         return Outgoing(channel, message, [entry])
 
@@ -348,6 +350,13 @@ def _by_channel(outgoing: Sequence[Outgoing[E]]) -> dict[str, list[Outgoing[E]]]
     return grouped
 
 
+def _delivered(entries: Sequence[Entry]) -> frozenset[str]:
+    """The parts of their message that earlier attempts delivered (`Message.skip`): known
+    only of rows claimed from the outbox; a planned notice (`tenggat plan`) has none."""
+    claimed = [e.delivered_parts for e in entries if isinstance(e, outbox.Claimed)]
+    return frozenset().union(*claimed)
+
+
 def _opened(stack: contextlib.ExitStack, channel: Channel) -> Channel | DeliveryError:
     """Open a channel for the rest of the run; the error, if it cannot be opened."""
     try:
@@ -375,6 +384,7 @@ def _attempts(
             permanent=result.permanent,
             retry_after=result.retry_after,
             reroute=result.unreachable and channel == "telegram",
+            delivered=result.delivered,
         )
         for item in outgoing.entries
     ]

@@ -169,6 +169,10 @@ class Outbox(Base):
     (every tick, after a restart, from a second instance) adds nothing.  A dispatcher takes
     rows with a conditional UPDATE of ``state`` and ``claimed_at``; a claim older than the
     lease is taken over, so a process killed mid-batch loses nothing.
+
+    ``delivered_parts`` holds the fingerprints (comma-separated) of the parts of a long
+    Telegram message that reached the recipient before a later part failed: the retry
+    skips them, so nobody reads a part twice.
     """
 
     __tablename__ = "outbox"
@@ -194,6 +198,7 @@ class Outbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
     channel: Mapped[str | None] = mapped_column(String(16))
     receipt: Mapped[str | None] = mapped_column(String(200))
+    delivered_parts: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Delivery(Base):

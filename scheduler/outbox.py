@@ -76,7 +76,9 @@ def add(session: Session, rows: Sequence[dict[str, object]], now: datetime) -> i
 
 @dataclass(frozen=True)
 class Claimed:
-    """An outbox row taken by this dispatcher, detached from the session that claimed it."""
+    """An outbox row taken by this dispatcher, detached from the session that claimed it.
+    ``delivered_parts``: fingerprints of the parts of its message that earlier attempts
+    delivered (`Message.skip`)."""
 
     id: int
     key: str
@@ -90,6 +92,7 @@ class Claimed:
     due: date
     days_late: int | None
     attempts: int
+    delivered_parts: frozenset[str] = frozenset()
 
 
 def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH) -> list[Claimed]:
@@ -118,7 +121,11 @@ def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH)
         .where(table.id.in_(ids), free)  # conditional: only what is still free
         .values(state="claimed", claimed_by=worker, claimed_at=now, attempts=table.attempts + 1)
     )
-    mine = session.scalars(select(table).where(table.id.in_(ids), table.claimed_by == worker)).all()
+    # In id order, that is as planned: a message retried reads as it did the first time
+    # (PostgreSQL returns updated rows in no set order), so the parts it delivered match.
+    mine = session.scalars(
+        select(table).where(table.id.in_(ids), table.claimed_by == worker).order_by(table.id)
+    ).all()
     return [
         Claimed(
             row.id,
@@ -133,9 +140,15 @@ def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH)
             row.due,
             row.days_late,
             row.attempts,
+            parts(row.delivered_parts),
         )
         for row in mine
     ]
+
+
+def parts(stored: str) -> frozenset[str]:
+    """The fingerprints in an ``outbox.delivered_parts`` value (comma-separated)."""
+    return frozenset(filter(None, stored.split(",")))
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,8 @@ class Attempt:
 
     ``reroute`` puts the row straight back for another channel (the Telegram chat is
     dead, e-mail may still reach the person); ``retry_after`` is the server's own wait.
+    ``delivered``: the fingerprints of every part of the message delivered so far (this
+    attempt's and earlier ones', `DeliveryError.delivered`), kept for the retry to skip.
     """
 
     item: Claimed
@@ -153,6 +168,7 @@ class Attempt:
     permanent: bool = False
     retry_after: float | None = None
     reroute: bool = False
+    delivered: tuple[str, ...] = ()
 
     @property
     def outcome(self) -> str:
@@ -163,8 +179,8 @@ class Attempt:
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     """Wait before the next try: doubling from a minute, at most an hour, with jitter so
-    that rows failed together do not all come back together; never less than the server
-    asked for."""
+    that messages failed together do not all come back together; never less than the
+    server asked for."""
     wait = min(60 * 2 ** (attempts - 1), 3600) * random.uniform(0.8, 1.2)
     return timedelta(seconds=max(wait, retry_after or 0))
 
@@ -172,23 +188,30 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
 def settle(session: Session, attempts: Sequence[Attempt], worker: str, now: datetime) -> list[str]:
     """Record every attempt in the delivery log and mark each row sent, or put it back
     (at once when rerouted, else with backoff), or give up on it (at once when the error
-    is permanent, else after MAX_ATTEMPTS) as a dead letter with the reason.  Two
-    statements for the whole batch; a row no longer claimed by ``worker`` is left alone.
-    Returns the new states."""
+    is permanent, else after MAX_ATTEMPTS) as a dead letter with the reason.  The parts
+    of its message delivered so far stay with the row (``delivered_parts``: those it had
+    and the attempt's), for a retry to skip.  Two statements for the whole batch; a row no
+    longer claimed by ``worker`` is left alone.  Returns the new states."""
     rows, states = [], []
+    # One wait per person: the rows of a message come back together, as the same message
+    # (a part of it already delivered is then recognised, and skipped).
+    waits: dict[str, timedelta] = {}
     for a in attempts:
         values: dict[str, object] = {"row": a.item.id, "channel": a.channel, "receipt": None}
         values["sent_at"] = None
         values["next"] = now
+        values["parts"] = ",".join(sorted(a.item.delivered_parts.union(a.delivered)))
         if a.error is None:
             state = "sent"
-            values.update(sent_at=now, receipt=a.receipt)
+            values.update(sent_at=now, receipt=(a.receipt or "")[:200])  # whole in the log
         elif a.reroute:
             state, values["next"] = "pending", now
         elif a.permanent or a.item.attempts >= MAX_ATTEMPTS:
             state, values["receipt"] = "dead", a.error[:200]
         else:
-            state, values["next"] = "pending", now + backoff(a.item.attempts, a.retry_after)
+            if a.item.recipient not in waits:
+                waits[a.item.recipient] = backoff(a.item.attempts, a.retry_after)
+            state, values["next"] = "pending", now + waits[a.item.recipient]
         rows.append({**values, "state": state})
         states.append(state)
     if not rows:
@@ -205,6 +228,7 @@ def settle(session: Session, attempts: Sequence[Attempt], worker: str, now: date
             channel=bindparam("channel"),
             receipt=bindparam("receipt"),
             next_attempt_at=bindparam("next"),
+            delivered_parts=bindparam("parts"),
         ),
         rows,
     )

@@ -39,6 +39,7 @@ BOT = {
 BLOCKED = (403, "Forbidden: bot was blocked by the user")
 NOT_FOUND = (400, "Bad Request: chat not found")
 SERVER_ERROR = (500, "Internal Server Error")
+ACCEPT = ()  # scripted: accept this one as usual (so that a later one fails)
 
 
 def too_many(retry_after: int) -> tuple[int, str, int]:
@@ -135,7 +136,8 @@ class FakeBotAPI:
         return f"http://127.0.0.1:{self._server.server_address[1]}/bot"
 
     def script(self, chat_id: str | int, *answers: tuple[Any, ...]) -> None:
-        """Answer the next sendMessage calls to ``chat_id`` with these errors, in order."""
+        """Answer the next sendMessage calls to ``chat_id`` with these errors, in order
+        (`ACCEPT` lets one through: ``script(7, ACCEPT, SERVER_ERROR)`` fails the second)."""
         self._script[str(chat_id)].extend(answers)
 
     def always(self, chat_id: str | int, answer: tuple[Any, ...]) -> None:

@@ -6,6 +6,7 @@ internals; python-telegram-bot does the talking, through ``base_url``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,20 +14,28 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fake_telegram import BLOCKED, NOT_FOUND, SERVER_ERROR, TOKEN, FakeBotAPI, too_many
+from fake_telegram import ACCEPT, BLOCKED, NOT_FOUND, SERVER_ERROR, TOKEN, FakeBotAPI, too_many
 from sqlalchemy import func, select
 from test_service import MARCH_3, SECRETARY, TENGGAT, seed_roster
 
 from notifications.message import DeliveryError, Message
-from notifications.telegram import MAX_LENGTH, TelegramChannel, split
+from notifications.telegram import (
+    ALREADY_DELIVERED,
+    MAX_LENGTH,
+    TelegramChannel,
+    fingerprint,
+    split,
+)
 from rules.calendar import WITA
-from scheduler import models
+from scheduler import models, outbox
 from scheduler.config import load_config
 from scheduler.db import Database
+from scheduler.dispatch import contacts_of
 from scheduler.outbox import LEASE
 from scheduler.service import Service
 
@@ -118,6 +127,52 @@ def test_blocked_and_missing_chats_are_unreachable_a_500_is_transient(api: FakeB
     assert isinstance(missing, DeliveryError) and missing.unreachable and missing.permanent
     assert isinstance(failed, DeliveryError) and not failed.permanent
     assert fine == "telegram:4:1"
+
+
+def long_html(parts: int) -> str:
+    """HTML that goes in exactly ``parts`` parts."""
+    lines = [f"• <b>Pegawai {i}</b>: SKP periode 2025 &amp; SPT" for i in range(80 * parts)]
+    html = "\n".join(lines)
+    assert len(split(html)) == parts
+    return html
+
+
+def test_a_retry_sends_only_the_parts_a_failure_left_unsent(api: FakeBotAPI) -> None:
+    html = long_html(3)
+    api.script(7, ACCEPT, SERVER_ERROR)  # part 1 goes out, part 2 fails
+    (failed,) = deliver(api, [message(7, html)], per_chat=0.0)
+    assert isinstance(failed, DeliveryError) and not failed.permanent
+    assert len(failed.delivered) == 1 and "(1 of 3 parts delivered" in str(failed)
+    retry = replace(message(7, html), skip=frozenset(failed.delivered))
+    (receipt,) = deliver(api, [retry], per_chat=0.0)
+    assert receipt == "telegram:7:2,3"  # the ids of this attempt's parts
+    assert api.texts(7) == split(html)  # part 1 once, then 2 and 3 once each
+
+
+def test_progress_accumulates_over_failures_and_a_finished_message_sends_nothing(
+    api: FakeBotAPI,
+) -> None:
+    html = long_html(3)
+    buttons = (("✅ Sudah lapor SKP 2025", "lapor:SKP:2025"),)
+    first = Message("P7", html, ("k7",), html=html, address="7", buttons=buttons)
+    api.script(7, ACCEPT, SERVER_ERROR)
+    (failed,) = deliver(api, [first], per_chat=0.0)
+    assert isinstance(failed, DeliveryError)
+    api.script(7, ACCEPT, too_many(120))  # part 2 goes out; part 3 must wait too long
+    (again,) = deliver(api, [replace(first, skip=frozenset(failed.delivered))], per_chat=0.0)
+    assert isinstance(again, DeliveryError) and again.retry_after == 120.0
+    assert set(again.delivered) > set(failed.delivered) and len(again.delivered) == 2
+    assert "(2 of 3 parts delivered" in str(again)
+    (done,) = deliver(api, [replace(first, skip=frozenset(again.delivered))], per_chat=0.0)
+    assert done == "telegram:7:3"
+    assert api.texts(7) == split(html)
+    assert api.sent[-1].buttons() == list(buttons)  # under the last part, as ever
+    # Had every part gone out before, nothing is sent and the receipt says so.
+    last = api.sent[-1]
+    everything = {*again.delivered, fingerprint("7", last.text, json.dumps(last.reply_markup))}
+    (nothing,) = deliver(api, [replace(first, skip=frozenset(everything))], per_chat=0.0)
+    assert nothing == f"telegram:7:{ALREADY_DELIVERED}"
+    assert api.texts(7) == split(html)
 
 
 def test_a_wrong_token_fails_at_opening_and_is_never_shown(api: FakeBotAPI) -> None:
@@ -212,6 +267,53 @@ def test_a_blocked_chat_falls_back_and_the_admin_is_told(
     assert len(told) == 1 and f"YANTI HEIDA YANI ({STAFF})" in told[0]
     service.tick()  # later ticks neither try the dead chat again nor repeat the warning
     assert len([t for t in api.texts(chats[SECRETARY]) if "Kontak" in t]) == 1
+
+
+def test_a_part_that_failed_goes_after_the_backoff_and_the_others_are_not_repeated(
+    database_url: str, api: FakeBotAPI
+) -> None:
+    """The Secretary's escalation goes in several parts; the second fails once (a 500).
+    The dispatcher's retry after the backoff sends the parts not yet delivered, never the
+    first again: every part reaches the Secretary once."""
+    seed_roster(database_url)
+    chats = link_everyone(database_url)
+    environ = telegram_environ(database_url, api) | {"TENGGAT_TELEGRAM_PER_CHAT_SECONDS": "0"}
+    service = Service(load_config(None, environ=environ), lambda: MARCH_3)
+    _, _, notices = service.planned(MARCH_3)
+    with service.db.write() as session:
+        outbox.enqueue(session, notices, MARCH_3)  # the notices alone: no weekly digest
+        contacts = contacts_of(session, notices)
+    (secretarys,) = [
+        o.message
+        for o in service.dispatcher.compose(notices, contacts)
+        if o.message.address == chats[SECRETARY]
+    ]
+    parts = split(secretarys.html)
+    assert len(parts) >= 2  # two, on this roster
+    api.script(chats[SECRETARY], ACCEPT, SERVER_ERROR)
+    service.dispatch(MARCH_3)
+    assert api.texts(chats[SECRETARY]) == parts[:1]
+    table = models.Outbox
+    with service.db.read() as session:
+        rows = session.scalars(select(table).where(table.recipient == SECRETARY)).all()
+    assert rows and {(r.state, bool(r.delivered_parts)) for r in rows} == {("pending", True)}
+    (retry_at,) = {r.next_attempt_at for r in rows}  # together: the same message again
+    later = retry_at + timedelta(seconds=1)
+    service.dispatch(later)
+    assert api.texts(chats[SECRETARY]) == parts  # each part once, in order
+    with service.db.read() as session:
+        assert set(session.scalars(select(table.state))) == {"sent"}
+        log = session.execute(
+            select(models.Delivery.outbox_id, models.Delivery.outcome, models.Delivery.detail)
+            .join(table, table.id == models.Delivery.outbox_id)
+            .where(table.recipient == SECRETARY)
+            .order_by(models.Delivery.id)
+        ).all()
+    for row in rows:  # the transient attempt, then the sent one naming the other parts
+        (failed, why), (sent, receipt) = [(o, detail) for i, o, detail in log if i == row.id]
+        assert failed == "transient" and f"(1 of {len(parts)} parts delivered" in why
+        assert sent == "sent" and receipt.startswith(f"telegram:{chats[SECRETARY]}:")
+        assert len(receipt.split(":")[2].split(",")) == len(parts) - 1
 
 
 def test_outside_the_sending_window_messages_wait_for_the_next_opening(
