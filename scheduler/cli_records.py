@@ -586,35 +586,29 @@ def send_test(channel_name: str, address: str) -> None:
     from scheduler.service import email_channel, telegram_channel
 
     ctx = current()
-    text = {
-        "id": "Pesan uji dari Tenggat: saluran ini siap dipakai.",
-        "en": "Test message from Tenggat: this channel works.",
-    }[ctx.language]
-    setting = {
-        "telegram": "set TENGGAT_TELEGRAM_TOKEN",
-        "email": "set [smtp] host in config.toml",
-    }
+    language = ctx.language
     channel: Channel | None = {
         "telegram": telegram_channel,
         "email": email_channel,
         "console": lambda _config: ConsoleChannel(),
     }[channel_name](ctx.config)
     if channel is None:
-        raise click.UsageError(f"{channel_name} is not configured: {setting[channel_name]}")
+        raise click.UsageError(say(f"{channel_name}_not_configured", language))
     if channel_name != "console" and not address:
-        raise click.UsageError(f"--to is needed for {channel_name} (a chat id or an address)")
+        raise click.UsageError(say("to_needed", language, channel=channel_name))
     if channel_name == "telegram" and not records.is_chat_id(address):
-        raise click.BadParameter("a Telegram chat id is a number", param_hint="--to")
-    message = Message("test", text, ("send-test",), "Tenggat: pesan uji", "", address)
+        raise click.BadParameter(say("chat_id_number", language), param_hint="--to")
+    text, subject = say("test_text", language), say("test_subject", language)
+    message = Message("test", text, ("send-test",), subject, "", address)
     try:
         with channel:
             result = channel.deliver([message])[0]
     except DeliveryError as exc:  # the channel could not be opened
         result = exc
     if isinstance(result, DeliveryError):
-        kind = "permanent" if result.permanent else "transient"
-        raise click.ClickException(f"not sent ({kind}): {result}")
-    click.echo(f"sent via {channel_name}: {result}")
+        kind = "not_sent_permanent" if result.permanent else "not_sent_transient"
+        raise click.ClickException(say(kind, language, error=str(result)))
+    click.echo(say("sent_via", language, channel=channel_name, receipt=result))
 
 
 COMMANDS: list[Callable[..., Any]] = [

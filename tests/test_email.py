@@ -139,5 +139,5 @@ def test_send_test_reaches_the_server(tmp_path: Path, inbox: tuple[Inbox, int]) 
         [*command[:-1], "refused@kesbangpol.go.id"], env=environ, capture_output=True,
         text=True, timeout=60,
     )  # fmt: skip
-    assert refused.returncode == 1 and "not sent (permanent)" in refused.stderr
+    assert refused.returncode == 1 and "tidak terkirim (permanen)" in refused.stderr
     assert PASSWORD not in done.stdout + done.stderr + refused.stdout + refused.stderr

@@ -346,9 +346,9 @@ def test_send_test_reaches_the_bot_and_never_prints_the_token(
     ok = subprocess.run([*run, "4242"], env=env, capture_output=True, text=True, timeout=60)
     api.always(77, NOT_FOUND)
     bad = subprocess.run([*run, "77"], env=env, capture_output=True, text=True, timeout=60)
-    assert ok.returncode == 0 and "sent via telegram: telegram:4242:1" in ok.stdout
+    assert ok.returncode == 0 and "terkirim lewat telegram: telegram:4242:1" in ok.stdout
     assert api.texts(4242) == ["Pesan uji dari Tenggat: saluran ini siap dipakai."]
-    assert bad.returncode == 1 and "not sent (permanent)" in bad.stderr
+    assert bad.returncode == 1 and "tidak terkirim (permanen)" in bad.stderr
     for output in (ok.stdout, ok.stderr, bad.stdout, bad.stderr):
         assert TOKEN not in output and TOKEN.split(":")[1] not in output
 
