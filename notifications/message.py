@@ -65,9 +65,18 @@ class DeliveryError(Exception):
         self.delivered = delivered
 
 
+@dataclass(frozen=True)
+class Progress:
+    """The parts of a message sent in parts that have gone out while the rest has not yet:
+    their fingerprints (`DeliveryError.delivered`), all of them so far."""
+
+    delivered: tuple[str, ...]
+
+
 # Told each message's index and result as soon as it is known, so that the caller can record
 # it before the rest of the batch is done: a crash then repeats at most what was in flight.
-Report = Callable[[int, "str | DeliveryError"], None]
+# A channel that sends in parts also reports its Progress after each part but the last.
+Report = Callable[[int, "str | DeliveryError | Progress"], None]
 
 
 class Channel(Protocol):

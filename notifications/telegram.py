@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
-from notifications.message import DeliveryError, Message, Report
+from notifications.message import DeliveryError, Message, Progress, Report
 
 if TYPE_CHECKING:
     from telegram.error import RetryAfter
@@ -262,7 +262,11 @@ class TelegramChannel:
         slots = asyncio.Semaphore(self.connections)
 
         async def one(index: int, message: Message) -> str | DeliveryError:
-            result = await self._one(pacer, slots, message)
+            def progress(delivered: tuple[str, ...]) -> None:
+                if report is not None:
+                    report(index, Progress(delivered))
+
+            result = await self._one(pacer, slots, message, progress)
             if report is not None:
                 report(index, result)
             return result
@@ -270,8 +274,15 @@ class TelegramChannel:
         return list(await asyncio.gather(*(one(i, m) for i, m in enumerate(messages))))
 
     async def _one(
-        self, pacer: Pacer, slots: asyncio.Semaphore, message: Message
+        self,
+        pacer: Pacer,
+        slots: asyncio.Semaphore,
+        message: Message,
+        progress: Callable[[tuple[str, ...]], None],
     ) -> str | DeliveryError:
+        """Send ``message``, in parts where it is long, skipping the parts an earlier
+        attempt delivered; ``progress`` is told after each part but the last, so that even
+        a process killed between parts does not send those again."""
         import json
 
         from telegram import Bot
@@ -335,6 +346,8 @@ class TelegramChannel:
                     return failed(self._error(exc))
                 ids.append(str(sent["message_id"]))
                 delivered[prints[-1]] = None
+                if number < len(parts):
+                    progress(tuple(delivered))
                 break
         # Every part skipped: all had been delivered before, nothing new went out.  Not
         # expected (parts are reported only by a failure, which leaves one unsent), but a

@@ -23,7 +23,7 @@ from typing import Generic, NamedTuple, Protocol, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from notifications.message import MAX_BUTTONS, Channel, DeliveryError, Message
+from notifications.message import MAX_BUTTONS, Channel, DeliveryError, Message, Progress
 from notifications.render import HTML, TELEGRAM, TEXT, Item, render, subject
 from rules.calendar import LegalCalendar, SendingWindow
 from rules.catalog import Catalog
@@ -154,8 +154,11 @@ class Dispatcher:
         outgoing: list[Outgoing[outbox.Claimed]],
         recorder: Recorder,
     ) -> None:
-        def report(index: int, result: str | DeliveryError) -> None:
-            recorder.put(_attempts(name, outgoing[index], result))
+        def report(index: int, result: str | DeliveryError | Progress) -> None:
+            if isinstance(result, Progress):
+                recorder.put_parts([(e, result.delivered) for e in outgoing[index].entries])
+            else:
+                recorder.put(_attempts(name, outgoing[index], result))
 
         if isinstance(channel, DeliveryError):  # it could not be opened
             for index in range(len(outgoing)):
@@ -285,10 +288,14 @@ class Dispatcher:
         return "console", ""
 
 
+_Parts = list[tuple[outbox.Claimed, tuple[str, ...]]]  # rows and the parts of their message sent
+
+
 class Recorder:
     """Writes attempts to the outbox as they are reported, from a thread of its own: each
     commit takes whatever arrived meanwhile (a group commit), so recording keeps up with a
-    fast channel and lags a slow one by one message at most."""
+    fast channel and lags a slow one by one message at most.  The parts of a message that
+    went out before the rest are kept too (`put_parts`)."""
 
     def __init__(
         self,
@@ -299,7 +306,8 @@ class Recorder:
     ) -> None:
         self.db, self.worker, self.now, self.after = db, worker, now, after
         self.states: list[str] = []
-        self._queue: queue.SimpleQueue[list[outbox.Attempt] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[outbox.Attempt] | tuple[_Parts] | None]
+        self._queue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="tenggat-recorder", daemon=True)
         self._failure: BaseException | None = None
 
@@ -321,24 +329,33 @@ class Recorder:
     def put(self, attempts: list[outbox.Attempt]) -> None:
         self._queue.put(attempts)
 
+    def put_parts(self, parts: _Parts) -> None:
+        self._queue.put((parts,))
+
     def _run(self) -> None:
         done = False
         while not done:
-            first = self._queue.get()
-            group = [] if first is None else list(first)
-            done = first is None
-            while not self._queue.empty():
-                more = self._queue.get()
-                if more is None:
-                    done = True
+            group: list[outbox.Attempt] = []
+            parts: _Parts = []
+            item = self._queue.get()
+            while item is not None:
+                if isinstance(item, tuple):
+                    parts += item[0]
                 else:
-                    group += more
-            if not group or self._failure is not None:
+                    group += item
+                if self._queue.empty():
+                    break
+                item = self._queue.get()
+            done = item is None
+            if not (group or parts) or self._failure is not None:
                 continue
             try:
                 with self.db.write() as session:
-                    self.states += outbox.settle(session, group, self.worker, self.now)
-                    self.after(session, group, self.now)
+                    if parts:
+                        outbox.keep_parts(session, parts, self.worker)
+                    if group:
+                        self.states += outbox.settle(session, group, self.worker, self.now)
+                        self.after(session, group, self.now)
             except Exception as exc:  # raised again in the dispatcher's thread
                 self._failure = exc
 

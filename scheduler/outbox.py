@@ -151,6 +151,24 @@ def parts(stored: str) -> frozenset[str]:
     return frozenset(filter(None, stored.split(",")))
 
 
+def keep_parts(
+    session: Session, parts: Sequence[tuple[Claimed, tuple[str, ...]]], worker: str
+) -> None:
+    """Remember the parts of a message sent so far, on each of its rows still claimed by
+    ``worker``, while the rest are on their way: if the process dies before they are,
+    the row is claimed again after the lease and its next attempt skips these."""
+    table = cast(Table, models.Outbox.__table__)
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("row"), table.c.claimed_by == worker)
+        .values(delivered_parts=bindparam("parts")),
+        [
+            {"row": item.id, "parts": ",".join(sorted(item.delivered_parts.union(delivered)))}
+            for item, delivered in parts
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class Attempt:
     """What became of one claimed row: a receipt, or an error and what it allows.
