@@ -352,8 +352,8 @@ def roster_list(as_json: bool) -> None:
     console_for(table).print(table)
 
 
-def _read_text(path: str) -> str:
-    """A document's text; a binary or undecodable file is refused, not guessed at."""
+def _read_text(path: str, language: str) -> str:
+    """A document's text; a binary file is refused (in ``language``), not guessed at."""
     from scheduler.iki import NotAnIki
 
     try:
@@ -361,7 +361,7 @@ def _read_text(path: str) -> str:
     except OSError as exc:
         raise click.FileError(path, hint=exc.strerror or str(exc)) from None
     if b"\0" in data:
-        raise NotAnIki(f"{path} is a binary file, not IKI text")
+        raise NotAnIki(say("iki_binary_file", language, path=path))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -372,7 +372,7 @@ def _import_iki(ctx: Context, text: str, dry_run: bool, as_json: bool) -> None:
     from scheduler import roster as roster_module
     from scheduler.iki import parse_iki
 
-    result = parse_iki(text, ctx.config.catalog)
+    result = parse_iki(text, ctx.config.catalog, ctx.language)
     with writing(ctx, dry_run) as session:
         outcome = roster_module.apply_import(session, result, ctx.now())
     if as_json:
@@ -433,7 +433,7 @@ def import_iki(file: str, dry_run: bool, as_json: bool) -> None:
 
     ctx = current()
     try:
-        _import_iki(ctx, _read_text(file), dry_run, as_json)
+        _import_iki(ctx, _read_text(file, ctx.language), dry_run, as_json)
     except NotAnIki as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import Literal
 
 from rules.catalog import Catalog
+from scheduler.words import say
 
 Severity = Literal["error", "review"]
 Column = Literal["indikator", "penjelasan"]
@@ -209,13 +210,15 @@ _DEGREE = re.compile(
 # --------------------------------------------------------------------------- entry point
 
 
-def parse_iki(text: str, catalog: Catalog) -> IkiImport:
+def parse_iki(text: str, catalog: Catalog, language: str = "id") -> IkiImport:
     """Read every IKI block of ``text`` and merge them into a roster.
 
     Raises NotAnIki when the text is empty, binary-looking or holds no IKI block, so a
-    caller that was handed the wrong file gets told what was expected.
+    caller that was handed the wrong file gets told what was expected.  Problems, review
+    notes and NotAnIki are worded in ``language`` ("id" or "en", see scheduler.words);
+    lines, severities and everything else do not depend on it.
     """
-    _check_text(text)
+    _check_text(text, language)
     lines = [line.rstrip("\r") for line in text.split("\n")]
     matchers = _matchers(catalog)
     segments = _segments(lines)
@@ -223,23 +226,18 @@ def parse_iki(text: str, catalog: Catalog) -> IkiImport:
     facts: list[_Facts] = []
     problems: list[Problem] = []
     for start, end, titled in segments:
-        parsed = _parse_segment(len(blocks) + 1, lines, start, end, titled, matchers)
+        parsed = _parse_segment(len(blocks) + 1, lines, start, end, titled, matchers, language)
         if parsed is None:
             if blocks:  # a bare title after real blocks: say so; the cover page is expected
-                problems.append(
-                    Problem(start, f"title line at L{start} has no IKI content; ignored", "review")
-                )
+                note = say("iki_title_only", language, line=str(start))
+                problems.append(Problem(start, note, "review"))
             continue
         blocks.append(parsed[0])
         facts.append(parsed[1])
     if not blocks:
-        raise NotAnIki(
-            "no 'INDIKATOR KINERJA INDIVIDU' block found: expected an IKI document whose "
-            "blocks start with that title, followed by the JABATAN header, the indicator "
-            "table and the signature with name and NIP"
-        )
-    _suggest_units(blocks, facts)
-    employees = _employees(blocks, facts)
+        raise NotAnIki(say("iki_no_block", language))
+    _suggest_units(blocks, facts, language)
+    employees = _employees(blocks, facts, language)
     for block in blocks:
         problems.extend(block.problems)
     problems.extend(problem for fact in facts for problem in fact.roster_problems)
@@ -247,16 +245,16 @@ def parse_iki(text: str, catalog: Catalog) -> IkiImport:
     return IkiImport(blocks=blocks, employees=employees, problems=problems)
 
 
-def _check_text(text: str) -> None:
+def _check_text(text: str, language: str) -> None:
     """Refuse what cannot be an IKI before trying to parse it."""
     if not text.strip():
-        raise NotAnIki("empty text: expected an IKI document ('INDIKATOR KINERJA INDIVIDU')")
+        raise NotAnIki(say("iki_empty_text", language))
     if "\x00" in text:
-        raise NotAnIki("binary data (NUL bytes): expected the IKI as plain text")
+        raise NotAnIki(say("iki_binary_text", language))
     sample = text[:20000]
     odd = sum(1 for ch in sample if not ch.isprintable() and not ch.isspace())
     if odd > len(sample) * 0.1:
-        raise NotAnIki("mostly non-printable characters: expected the IKI as plain text")
+        raise NotAnIki(say("iki_unprintable", language))
 
 
 # --------------------------------------------------------------------------- matching
@@ -374,6 +372,7 @@ def _parse_segment(
     end: int,
     titled: bool,
     matchers: Sequence[_Matcher],
+    language: str,
 ) -> tuple[IkiBlock, _Facts] | None:
     """Parse lines start..end (1-based, inclusive); None when there is nothing to read."""
     numbered = list(enumerate(lines[start - 1 : end], start))
@@ -396,7 +395,7 @@ def _parse_segment(
     )
     notes: list[tuple[int, str, Severity]] = []
     if not titled:
-        notes.append((start, "title line missing; block assumed to start here", "review"))
+        notes.append((start, say("iki_no_title", language), "review"))
 
     # Identity.
     if signature.raw_nip is not None:
@@ -404,22 +403,22 @@ def _parse_segment(
     where = signature.nip_line or signature.name_line or signature.date_line or start
     if signature.raw_nip is None:
         if signature.name is None:
-            notes.append((where, "neither name nor NIP found; block not imported", "error"))
+            notes.append((where, say("iki_no_name_no_nip", language), "error"))
         else:
-            notes.append((where, "NIP missing; provisional key assigned", "review"))
+            notes.append((where, say("iki_nip_missing", language), "review"))
     elif block.nip is None:
-        what = f"malformed NIP {signature.raw_nip!r}"
+        nip = repr(signature.raw_nip)
         if signature.name is None:
-            notes.append((where, f"{what} and name missing; block not imported", "error"))
+            notes.append((where, say("iki_bad_nip_no_name", language, nip=nip), "error"))
         else:
-            notes.append((where, f"{what}; provisional key assigned", "review"))
+            notes.append((where, say("iki_bad_nip", language, nip=nip), "review"))
     if signature.name is None and block.nip is not None:
-        notes.append((where, f"name missing; shown as {UNNAMED!r}", "review"))
+        notes.append((where, say("iki_name_missing", language, unnamed=repr(UNNAMED)), "review"))
     if signature.signed_on is None:
-        notes.append((signature.date_line or start, "signing date missing", "review"))
+        notes.append((signature.date_line or start, say("iki_no_signing_date", language), "review"))
 
     # Position and unit.
-    position, position_notes = _choose_position(start, headers, orphans, signature)
+    position, position_notes = _choose_position(start, headers, orphans, signature, language)
     block.position = position
     notes.extend((line, note, "review") for line, note in position_notes)
     block.unit = _choose_unit(position, headers)
@@ -436,12 +435,13 @@ def _parse_segment(
                     block.evidence[matcher.code] = Evidence(matcher.code, row.line, column, cell)
     for code, evidence in block.evidence.items():
         if evidence.column == "penjelasan":
-            notes.append((evidence.line, f"uncertain match (PENJELASAN only): {code}", "review"))
+            note = say("iki_uncertain_match", language, code=code)
+            notes.append((evidence.line, note, "review"))
     if not block.evidence:
-        notes.append((start, "no indicator matched any rule", "review"))
+        notes.append((start, say("iki_no_indicator", language), "review"))
 
     block.problems = [
-        Problem(line, f"block {number}: {note}", severity) for line, note, severity in notes
+        Problem(line, _in_block(number, note, language), severity) for line, note, severity in notes
     ]
     facts = _Facts(
         roles=_roles(position),
@@ -449,6 +449,11 @@ def _parse_segment(
         notes=[(line, note) for line, note, _ in notes],
     )
     return block, facts
+
+
+def _in_block(number: int, note: str, language: str) -> str:
+    """A block-level note as a problem's message: "block 5: ..." ("blok 5: ...")."""
+    return say("iki_block", language, number=str(number), note=note)
 
 
 def _clean(text: str) -> str:
@@ -721,6 +726,7 @@ def _choose_position(
     headers: dict[str, tuple[int, str]],
     orphans: Sequence[tuple[int, str]],
     signature: _Signature,
+    language: str,
 ) -> tuple[str | None, list[tuple[int, str]]]:
     """JABATAN when it holds a position; else the signature line (then a label-less
     ': value' line).  Disagreements between header and signature are reported."""
@@ -731,27 +737,29 @@ def _choose_position(
     if header is not None and header[1] and not _TUGAS_LIKE.search(header[1]):
         position = normalise_position(header[1])
         if signed and signed != position:
+            both = {"position": repr(position), "signed": repr(signed)}
             if not _known_position(position) and _known_position(signed):
-                notes.append(
-                    (header[0], f"JABATAN {position!r} differs from signature; took {signed!r}")
-                )
+                notes.append((header[0], say("iki_jabatan_differs_took", language, **both)))
                 return signed, notes
-            notes.append((header[0], f"JABATAN {position!r} differs from signature {signed!r}"))
+            notes.append((header[0], say("iki_jabatan_differs", language, **both)))
         return position, notes
-    reason = (
-        "JABATAN line holds the TUGAS text"
-        if header is not None and header[1]
-        else "JABATAN header missing"
+    reason = say(
+        "iki_jabatan_is_tugas" if header is not None and header[1] else "iki_jabatan_missing",
+        language,
     )
     if signed:
-        notes.append((sig_line, f"{reason}; position taken from signature line {signed!r}"))
+        note = say("iki_position_from_signature", language, reason=reason, position=repr(signed))
+        notes.append((sig_line, note))
         return signed, notes
     if orphans:
         line, value = orphans[0]
         position = normalise_position(value)
-        notes.append((line, f"{reason}; position taken from unlabelled line {position!r}"))
+        note = say("iki_position_from_unlabelled", language, reason=reason, position=repr(position))
+        notes.append((line, note))
         return position, notes
-    notes.append((header[0] if header else start, f"{reason}; position unknown"))
+    notes.append(
+        (header[0] if header else start, say("iki_position_unknown", language, reason=reason))
+    )
     return None, notes
 
 
@@ -788,7 +796,7 @@ def _roles(position: str | None) -> set[str]:
     return set()
 
 
-def _suggest_units(blocks: Sequence[IkiBlock], facts: Sequence[_Facts]) -> None:
+def _suggest_units(blocks: Sequence[IkiBlock], facts: Sequence[_Facts], language: str) -> None:
     """Report a block without unit; name the neighbours' unit when both agree.
 
     Blocks are filed unit by unit in the seed, so agreeing neighbours are a strong hint,
@@ -800,9 +808,12 @@ def _suggest_units(blocks: Sequence[IkiBlock], facts: Sequence[_Facts]) -> None:
             continue
         before = next((b.unit for b in reversed(blocks[:index]) if b.unit), None)
         after = next((b.unit for b in blocks[index + 1 :] if b.unit), None)
-        hint = f"; neighbouring blocks are in {before}" if before and before == after else ""
-        note = f"unit unknown (no JABATAN/FUNGSI header){hint}; superior defaults to the Sekretaris"
-        block.problems.append(Problem(block.start_line, f"block {block.number}: {note}", "review"))
+        if before and before == after:
+            note = say("iki_unit_unknown_near", language, unit=before)
+        else:
+            note = say("iki_unit_unknown", language)
+        message = _in_block(block.number, note, language)
+        block.problems.append(Problem(block.start_line, message, "review"))
         facts[index].notes.append((block.start_line, note))
 
 
@@ -822,7 +833,9 @@ def _name_key(name: str) -> str:
     return " ".join(re.sub(r"[^A-Za-z' ]", " ", " ".join(words)).upper().split())
 
 
-def _employees(blocks: Sequence[IkiBlock], facts: Sequence[_Facts]) -> list[ImportedEmployee]:
+def _employees(
+    blocks: Sequence[IkiBlock], facts: Sequence[_Facts], language: str
+) -> list[ImportedEmployee]:
     """Merge blocks into people (same NIP; else same name), then infer superiors.
 
     The first block of a person is the primary one: it gives the position and the unit
@@ -843,7 +856,7 @@ def _employees(blocks: Sequence[IkiBlock], facts: Sequence[_Facts]) -> list[Impo
             matched = by_name.get(name_key)
             key = matched or provisional_key(block.name or "")
             if matched is not None:
-                merge_notes.append(f"no valid NIP; merged by name with {matched}")
+                merge_notes.append(say("iki_merged_by_name", language, key=matched))
         employee = by_key.get(key)
         if employee is None:
             employee = ImportedEmployee(
@@ -868,16 +881,16 @@ def _employees(blocks: Sequence[IkiBlock], facts: Sequence[_Facts]) -> list[Impo
             if employee.name == UNNAMED and block.name:
                 employee.name = block.name
             elif block.name and name_key != _name_key(employee.name):
-                merge_notes.append(f"name {block.name!r} differs from {employee.name!r}")
+                names = {"name": repr(block.name), "other": repr(employee.name)}
+                merge_notes.append(say("iki_name_differs", language, **names))
         for note in merge_notes:
             employee.review.append(f"{note} (L{block.start_line})")
-            fact.roster_problems.append(
-                Problem(block.start_line, f"block {block.number}: {note}", "review")
-            )
+            message = _in_block(block.number, note, language)
+            fact.roster_problems.append(Problem(block.start_line, message, "review"))
         if name_key and name_key not in by_name:
             by_name[name_key] = key
     employees = list(by_key.values())
-    _infer_superiors(employees, blocks, facts, primary)
+    _infer_superiors(employees, blocks, facts, primary, language)
     return employees
 
 
@@ -886,6 +899,7 @@ def _infer_superiors(
     blocks: Sequence[IkiBlock],
     facts: Sequence[_Facts],
     primary: dict[str, int],
+    language: str,
 ) -> None:
     """Staff report to the head of their unit, heads and functional officials to the
     Sekretaris, and the Sekretaris to nobody in the roster (the Kepala Badan)."""
@@ -920,27 +934,22 @@ def _infer_superiors(
             superior = heads[employee.unit]
         elif employee.unit:
             superior = secretary
-            note = f"no head of {employee.unit} in the roster; superior set to the Sekretaris"
+            note = say("iki_no_unit_head", language, unit=employee.unit)
         else:
             superior = secretary  # already reported as "unit unknown"
         if superior == employee.key:
             superior = None
         if superior is None and ROLE_SECRETARY not in fact.roles:
-            note = "no Sekretaris in the roster; superior unknown"
+            note = say("iki_superior_unknown", language)
         employee.superior_key = superior
         if note:
             employee.review.append(f"{note} (L{line})")
             if secretary is not None:  # a missing Sekretaris is reported once, below
-                message = f"block {blocks[index].number}: {note}"
+                message = _in_block(blocks[index].number, note, language)
                 fact.roster_problems.append(Problem(line, message, "review"))
     if secretary is None and facts:
         facts[0].roster_problems.append(
-            Problem(
-                blocks[0].start_line,
-                "no Sekretaris in the roster: heads, functional officials and staff "
-                "without a unit head have no superior",
-                "review",
-            )
+            Problem(blocks[0].start_line, say("iki_no_secretary", language), "review")
         )
 
 

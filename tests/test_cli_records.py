@@ -137,6 +137,10 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
     imported = ok("import-iki", "iki.txt").splitlines()
     assert imported[0] == "diimpor 59 blok IKI → 58 pegawai: 58 baru, 0 diperbarui, 0 tetap"
     assert imported[1:] and all(re.match(r"  baris \d+: \[review\] ", x) for x in imported[1:])
+    assert (
+        "  baris 220: [review] blok 5: kecocokan belum pasti (hanya di PENJELASAN): LHKPN"
+        in imported
+    )
 
     listed = json.loads(ok("roster", "list", "--json"))
     assert len(listed) == 58
@@ -249,6 +253,9 @@ def test_dry_run_on_a_fresh_database_writes_nothing(env: Env) -> None:
     result = env.run("--lang", "en", "import-iki", "--dry-run", "iki.txt")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("would import 59 IKI blocks → 58 employees: 58 new")
+    assert (
+        "  line 220: [review] block 5: uncertain match (PENJELASAN only): LHKPN\n" in result.output
+    )
     assert env.dump() == before
     assert env.json("roster", "list", "--json") == []
 
@@ -259,6 +266,9 @@ def test_import_json_reports_people_and_problems(env: Env) -> None:
     assert (report["dry_run"], report["blocks"], len(report["employees"])) == (False, 59, 58)
     assert len(report["created"]) == 58
     assert report["problems"] and all(p["line"] > 0 for p in report["problems"])
+    assert report["problems"][0]["message"].startswith("blok 5: kecocokan belum pasti")
+    ardani = next(p for p in report["employees"] if p["key"] == KASUBBAG)
+    assert ardani["review"] == ["kecocokan belum pasti (hanya di PENJELASAN): LHKPN (L220)"]
 
 
 @pytest.mark.parametrize(("flags", "expected"), [((), "pending"), (("--verified",), "on_time")])
@@ -308,9 +318,10 @@ BAD_FILES = {
     "notes.txt": b"Notulen rapat koordinasi\nTenggarong, 3 Maret 2025\n",
 }
 BAD_INPUT = [
-    (("import-iki", "empty.txt"), "empty text"),
-    (("import-iki", "binary.bin"), "binary"),
-    (("import-iki", "notes.txt"), "INDIKATOR KINERJA INDIVIDU"),
+    (("import-iki", "empty.txt"), "teks kosong: diharapkan dokumen IKI"),
+    (("import-iki", "binary.bin"), "binary.bin adalah berkas biner, bukan teks IKI"),
+    (("--lang", "en", "import-iki", "binary.bin"), "binary.bin is a binary file, not IKI text"),
+    (("import-iki", "notes.txt"), "tidak ditemukan blok 'INDIKATOR KINERJA INDIVIDU'"),
     (("import-iki", "missing.txt"), "missing.txt"),
     (("import-iki", "folder"), "folder"),
     (("import-iki", "--dry-run", "notes.txt"), "INDIKATOR KINERJA INDIVIDU"),

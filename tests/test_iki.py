@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from importlib import resources
 
 import pytest
@@ -37,6 +38,12 @@ PERSONS = {
 STRICT = PERSONS | {"SKP": 57, "LHKPN": 7, "SPT": 55, "EPANTAU": 7}
 
 
+def parse(text: str, catalog: Catalog) -> IkiImport:
+    """parse_iki in English: the assertions of this module quote the English notes (the
+    Indonesian ones, the default, are checked against them in test_seed_in_indonesian)."""
+    return parse_iki(text, catalog, language="en")
+
+
 @pytest.fixture(scope="module")
 def seed_text() -> str:
     """The seed as the package ships it for `tenggat demo` (a copy of shared/seed/)."""
@@ -45,7 +52,7 @@ def seed_text() -> str:
 
 @pytest.fixture(scope="module")
 def seed(seed_text: str, catalog: Catalog) -> IkiImport:
-    return parse_iki(seed_text, catalog)
+    return parse(seed_text, catalog)
 
 
 # --------------------------------------------------------------------------- seed
@@ -244,14 +251,62 @@ def test_seed_units_and_superiors(seed: IkiImport) -> None:
 
 def test_seed_is_deterministic_and_fast(seed_text: str, catalog: Catalog) -> None:
     started = time.perf_counter()
-    first = parse_iki(seed_text, catalog)
+    first = parse(seed_text, catalog)
     elapsed = time.perf_counter() - started
-    assert first == parse_iki(seed_text, catalog)
+    assert first == parse(seed_text, catalog)
     assert elapsed < 1.0
 
 
 def test_seed_crlf_reads_the_same(seed_text: str, seed: IkiImport, catalog: Catalog) -> None:
-    assert parse_iki(seed_text.replace("\n", "\r\n"), catalog) == seed
+    assert parse(seed_text.replace("\n", "\r\n"), catalog) == seed
+
+
+def _same_but_the_words(indonesian: IkiImport, english: IkiImport) -> None:
+    """Blocks, roster, problem lines and severities agree; every message is reworded."""
+    assert [replace(b, problems=[]) for b in indonesian.blocks] == [
+        replace(b, problems=[]) for b in english.blocks
+    ]
+    assert [replace(e, review=[]) for e in indonesian.employees] == [
+        replace(e, review=[]) for e in english.employees
+    ]
+    for ours, theirs in zip(indonesian.employees, english.employees, strict=True):
+        # The same notes in the same order, each with its line: "... (L220)".
+        assert [n.rsplit(" (L", 1)[1] for n in ours.review] == [
+            n.rsplit(" (L", 1)[1] for n in theirs.review
+        ]
+        assert all(a != b for a, b in zip(ours.review, theirs.review, strict=True))
+    pairs = list(zip(indonesian.problems, english.problems, strict=True))
+    assert all((i.line, i.severity) == (e.line, e.severity) for i, e in pairs)
+    assert all(i.message != e.message for i, e in pairs)
+
+
+def test_seed_in_indonesian(seed_text: str, seed: IkiImport, catalog: Catalog) -> None:
+    """Indonesian is the default: the same import as in English, worded for the admin."""
+    indonesian = parse_iki(seed_text, catalog)
+    _same_but_the_words(indonesian, seed)
+    assert len(indonesian.problems) == len(seed.problems) > 40
+    message = {p.line: p.message for p in indonesian.problems}
+    assert message[220] == "blok 5: kecocokan belum pasti (hanya di PENJELASAN): LHKPN"
+    assert message[586] == (
+        "blok 15: judul JABATAN tidak ada; jabatan diambil dari baris tanda tangan "
+        "'Pengolah Data dan Informasi'"
+    )
+    assert message[1276] == (
+        "blok 39: baris JABATAN berisi teks TUGAS; jabatan diambil dari baris tanda tangan "
+        "'Pengolah Data dan Informasi'"
+    )
+    assert message[567] == (
+        "blok 15: unit tidak diketahui (tanpa judul JABATAN/FUNGSI); blok di sekitarnya ada di "
+        "Sekretariat; atasan sementara Sekretaris"
+    )
+    assert message[1823] == (
+        "blok 59: unit tidak diketahui (tanpa judul JABATAN/FUNGSI); atasan sementara Sekretaris"
+    )
+    assert message[1502] == "blok 47: NIP '19820226 2001 1 007' rusak; diberi kunci sementara"
+    ardani = next(e for e in indonesian.employees if e.key == KASUBBAG)
+    assert ardani.review == ["kecocokan belum pasti (hanya di PENJELASAN): LHKPN (L220)"]
+    with pytest.raises(NotAnIki, match=r"^teks kosong: diharapkan dokumen IKI"):
+        parse_iki("", catalog)
 
 
 # --------------------------------------------------------------------------- seed excerpts
@@ -303,7 +358,7 @@ def test_seed_excerpt_variants(
     unit: str | None,
     notes: list[str],
 ) -> None:
-    result = parse_iki(edit(_excerpt(seed_text, seed, 10)), catalog)
+    result = parse(edit(_excerpt(seed_text, seed, 10)), catalog)
     [found] = result.blocks
     assert (found.name, found.nip, found.position, found.unit) == (
         "FENIL INDAH NOVARIANTY E.", nip, PDI, unit
@@ -324,7 +379,7 @@ def test_seed_excerpt_with_the_indicator_lost(
         "Tingkat Kepatuhan Penyampaian SKP 100% paling lambat akhir bulan Februari setiap tahun",
         "Internalisasi Core Values ASN Berakhlak",
     )
-    [found] = parse_iki(text, catalog).blocks
+    [found] = parse(text, catalog).blocks
     assert (found.evidence["SKP"].column, found.evidence["SKP"].line) == ("penjelasan", 19)
     assert [p.message for p in found.problems] == [
         "block 1: uncertain match (PENJELASAN only): SKP"
@@ -333,7 +388,7 @@ def test_seed_excerpt_with_the_indicator_lost(
 
 def test_seed_excerpts_with_a_title_lost(seed_text: str, seed: IkiImport, catalog: Catalog) -> None:
     second = _excerpt(seed_text, seed, 11).replace("INDIKATOR KINERJA INDIVIDU\n", "", 1)
-    result = parse_iki(_excerpt(seed_text, seed, 10) + "\n" + second, catalog)
+    result = parse(_excerpt(seed_text, seed, 10) + "\n" + second, catalog)
     assert [e.name for e in result.employees] == ["FENIL INDAH NOVARIANTY E.", "SYAHRIUDIN"]
     assert result.blocks[1].start_line == 33  # its first header line
     assert result.blocks[1].problems[0].message == (
@@ -444,7 +499,7 @@ def row(number: str, sasaran: str, *cells: str) -> str:
     ],
 )  # fmt: skip
 def test_rows_to_codes(rows: list[str], expected: dict[str, str], catalog: Catalog) -> None:
-    result = parse_iki(block(*rows), catalog)
+    result = parse(block(*rows), catalog)
     evidence = result.blocks[0].evidence
     assert {code: ev.column for code, ev in evidence.items()} == expected
     flagged = {p.message.split(": ")[-1] for p in result.problems if "PENJELASAN" in p.message}
@@ -454,12 +509,12 @@ def test_rows_to_codes(rows: list[str], expected: dict[str, str], catalog: Catal
 
 def test_evidence_records_cell_line_and_text(catalog: Catalog) -> None:
     text = block(row("1", "Sasaran", "Jumlah dokumen"), row("10", "10 Sasaran", f"15 {SKP}"))
-    evidence = parse_iki(text, catalog).blocks[0].evidence["SKP"]
+    evidence = parse(text, catalog).blocks[0].evidence["SKP"]
     assert (evidence.line, evidence.column, evidence.text) == (10, "indikator", SKP)
 
 
 def test_nip_before_name(catalog: Catalog) -> None:
-    result = parse_iki(block(nip_first=True), catalog)
+    result = parse(block(nip_first=True), catalog)
     first = result.blocks[0]
     assert (first.name, first.nip) == ("BUDI SANTOSO, S.Sos", "198001012005011001")
     assert result.employees[0].key == "198001012005011001"
@@ -467,7 +522,7 @@ def test_nip_before_name(catalog: Catalog) -> None:
 
 
 def test_block_without_nip_gets_a_provisional_key(catalog: Catalog) -> None:
-    result = parse_iki(block(nip=None), catalog)
+    result = parse(block(nip=None), catalog)
     employee = result.employees[0]
     assert employee.key == provisional_key("BUDI SANTOSO") == provisional_key("Budi Santoso, SE")
     assert employee.key.startswith("TMP-") and employee.nip is None
@@ -477,7 +532,7 @@ def test_block_without_nip_gets_a_provisional_key(catalog: Catalog) -> None:
 
 
 def test_malformed_nip_gets_a_provisional_key(catalog: Catalog) -> None:
-    result = parse_iki(block(nip="NIP. 19820226 2001 1 007"), catalog)
+    result = parse(block(nip="NIP. 19820226 2001 1 007"), catalog)
     assert result.blocks[0].raw_nip == "19820226 2001 1 007"
     assert result.blocks[0].nip is None
     assert result.employees[0].key == provisional_key("BUDI SANTOSO")
@@ -486,7 +541,7 @@ def test_malformed_nip_gets_a_provisional_key(catalog: Catalog) -> None:
 
 def test_block_without_name_and_nip_is_an_error_not_an_employee(catalog: Catalog) -> None:
     text = block() + block(name=None, nip=None)
-    result = parse_iki(text, catalog)
+    result = parse(text, catalog)
     assert len(result.blocks) == 2
     assert [e.blocks for e in result.employees] == [[1]]
     errors = [p for p in result.problems if p.severity == "error"]
@@ -495,7 +550,7 @@ def test_block_without_name_and_nip_is_an_error_not_an_employee(catalog: Catalog
 
 
 def test_missing_header_takes_the_signature_position(catalog: Catalog) -> None:
-    result = parse_iki(block(jabatan=None, signed="Penelaah Teknis Rebijakan,"), catalog)
+    result = parse(block(jabatan=None, signed="Penelaah Teknis Rebijakan,"), catalog)
     employee = result.employees[0]
     assert employee.position == "Penelaah Teknis Kebijakan"
     assert employee.unit == ""
@@ -511,7 +566,7 @@ def test_jabatan_holding_the_tugas_text(catalog: Catalog) -> None:
         f": Pengolah Data dan Informasi\n2. JABATAN : {TUGAS}\n3. TUGAS : {FUNGSI_IWK}\n"
         "4. FUNGSI :",
     )
-    result = parse_iki(text, catalog)
+    result = parse(text, catalog)
     assert result.blocks[0].position == "Pengolah Data dan Informasi"
     assert result.blocks[0].unit == "Bidang Ideologi dan Wawasan Kebangsaan"
     assert any("JABATAN line holds the TUGAS text" in p.message for p in result.problems)
@@ -539,7 +594,7 @@ def test_jabatan_holding_the_tugas_text(catalog: Catalog) -> None:
 def test_header_layouts(header: str, position: str, unit: str, catalog: Catalog) -> None:
     signed = f"{position},"
     text = block(jabatan=None, signed=signed).replace(TABLE, f"{header}\n\n{TABLE}")
-    result = parse_iki(text, catalog)
+    result = parse(text, catalog)
     assert (result.blocks[0].position, result.blocks[0].unit) == (position, unit)
     assert not [p for p in result.problems if p.message.startswith("block 1:")]
 
@@ -548,10 +603,10 @@ def test_signature_variants(catalog: Catalog) -> None:
     text = block().replace("Tenggarong, 1 Februari 2025\nPengolah Data dan Informasi,", (
         "\t\tTenggarong, 20 Januari 2025 Pengolah Data dan Informasi,\t\t"
     ))  # fmt: skip
-    first = parse_iki(text, catalog).blocks[0]
+    first = parse(text, catalog).blocks[0]
     assert (str(first.signed_on), first.name) == ("2025-01-20", "BUDI SANTOSO, S.Sos")
     text = block().replace("Tenggarong, 1 Februari 2025", "Tanggal 3 Pebruari 2025")
-    assert str(parse_iki(text, catalog).blocks[0].signed_on) == "2025-02-03"
+    assert str(parse(text, catalog).blocks[0].signed_on) == "2025-02-03"
 
 
 @pytest.mark.parametrize(
@@ -587,7 +642,7 @@ def test_provisional_key_ignores_titles_only(first: str, second: str, same: bool
 
 def test_a_cell_starting_with_a_date_is_not_a_signature(catalog: Catalog) -> None:
     text = block(row("1", "Sasaran", "31 Maret 2025 batas LHKPN"), row("2", "Sasaran", SKP))
-    result = parse_iki(text, catalog)
+    result = parse(text, catalog)
     assert len(result.blocks) == 1
     assert set(result.blocks[0].evidence) == {"LHKPN", "SKP"}
 
@@ -607,7 +662,7 @@ def test_same_person_in_two_blocks_is_one_employee(catalog: Catalog) -> None:
               signed="Plh. Kabid Ideologi dan Wasbang,"),
         block(row("1", "S", SPT), name="ANI", nip="NIP. 19850505 201001 2 001"),
     )  # fmt: skip
-    result = parse_iki(text, catalog)
+    result = parse(text, catalog)
     boss, staff = result.employees
     assert (boss.blocks, boss.codes, boss.roles) == ([1, 2], {"SKP", "LHKPN"}, {
         "secretary", "unit_head"})  # fmt: skip
@@ -617,7 +672,7 @@ def test_same_person_in_two_blocks_is_one_employee(catalog: Catalog) -> None:
 
 
 def test_same_nip_with_another_name_is_flagged(catalog: Catalog) -> None:
-    result = parse_iki(_document(block(), block(name="BUDI SANTOSA")), catalog)
+    result = parse(_document(block(), block(name="BUDI SANTOSA")), catalog)
     [employee] = result.employees
     assert employee.blocks == [1, 2] and employee.name == "BUDI SANTOSO, S.Sos"
     assert any("'BUDI SANTOSA' differs" in note for note in employee.review)
@@ -627,7 +682,7 @@ def test_same_nip_with_another_name_is_flagged(catalog: Catalog) -> None:
 
 
 def test_two_blocks_without_nip_and_the_same_name_merge_for_review(catalog: Catalog) -> None:
-    result = parse_iki(_document(block(nip=None), block(row("1", "S", SPT), nip=None)), catalog)
+    result = parse(_document(block(nip=None), block(row("1", "S", SPT), nip=None)), catalog)
     [employee] = result.employees
     assert employee.blocks == [1, 2] and employee.codes == {"SKP", "SPT"}
     assert any("merged by name" in note for note in employee.review)
@@ -651,7 +706,7 @@ def test_superiors(catalog: Catalog) -> None:
               nip="NIP. 19800606 200501 1 006"),
         block(fungsi=fungsi_pdn, name="STAF PDN", nip="NIP. 19800707 200501 1 007"),
     )  # fmt: skip
-    result = parse_iki(text, catalog)
+    result = parse(text, catalog)
     superior = {e.name: e.superior_key for e in result.employees}
     key = {e.name: e.key for e in result.employees}
     assert superior == {
@@ -670,7 +725,7 @@ def test_superiors(catalog: Catalog) -> None:
 
 
 def test_roster_without_secretary_leaves_superiors_open(catalog: Catalog) -> None:
-    result = parse_iki(block(jabatan="ANALIS KEBIJAKAN AHLI MUDA"), catalog)
+    result = parse(block(jabatan="ANALIS KEBIJAKAN AHLI MUDA"), catalog)
     assert result.employees[0].superior_key is None
     assert any("no Sekretaris" in note for note in result.employees[0].review)
     assert [p.message for p in result.problems if "Sekretaris" in p.message] == [
@@ -687,7 +742,7 @@ def test_codes_come_from_the_catalog(make_catalog: Callable[..., Catalog]) -> No
         "config.toml",
         "[rules.SPT]\nenabled = false\n\n[rules.SKP]\npatterns = ['Internalisasi\\s+Core']\n",
     )
-    result = parse_iki(block(row("1", "S", SPT), row("2", "S", CORE)), make_catalog(config))
+    result = parse(block(row("1", "S", SPT), row("2", "S", CORE)), make_catalog(config))
     assert set(result.blocks[0].evidence) == {"SKP"}
     assert result.blocks[0].evidence["SKP"].line == 10
 
@@ -695,7 +750,7 @@ def test_codes_come_from_the_catalog(make_catalog: Callable[..., Catalog]) -> No
 def test_invalid_pattern_names_its_rule(make_catalog: Callable[..., Catalog]) -> None:
     config = Source("config.toml", "[rules.MR]\npatterns = ['Manajemen(']\n")
     with pytest.raises(ValueError, match="rule MR"):
-        parse_iki(block(), make_catalog(config))
+        parse(block(), make_catalog(config))
 
 
 # --------------------------------------------------------------------------- not an IKI
@@ -714,4 +769,43 @@ def test_invalid_pattern_names_its_rule(make_catalog: Callable[..., Catalog]) ->
 )
 def test_not_an_iki(text: str, message: str, catalog: Catalog) -> None:
     with pytest.raises(NotAnIki, match=message):
-        parse_iki(text, catalog)
+        parse(text, catalog)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "^teks kosong: diharapkan dokumen IKI"),
+        ("INDIKATOR\x00KINERJA\x00\x01\x02", "^data biner"),
+        ("\x01\x02\x03\x04\x05\x06\x07\x08 abc", "tidak dapat dicetak"),
+        ("Laporan Keuangan SKPD\nNO\tURAIAN\tJUMLAH\n1\tBelanja\t100\n",
+         "^tidak ditemukan blok 'INDIKATOR KINERJA INDIVIDU'"),
+    ],
+)  # fmt: skip
+def test_not_an_iki_in_indonesian(text: str, message: str, catalog: Catalog) -> None:
+    with pytest.raises(NotAnIki, match=message):
+        parse_iki(text, catalog, language="id")
+
+
+def test_roster_notes_in_indonesian(catalog: Catalog) -> None:
+    """The notes of the roster step (merges, superiors) and a stray title, in both words."""
+    text = _document(
+        block(nip=None),
+        block(row("1", "S", SPT), nip=None),
+        block(name="ANI", nip="NIP. 19850505 201001 2 001"),
+        block(name="ANITA", nip="NIP. 19850505 201001 2 001", jabatan=None, signed="Staf,"),
+        "INDIKATOR KINERJA INDIVIDU\n\n",
+    )
+    indonesian, english = parse_iki(text, catalog), parse(text, catalog)
+    _same_but_the_words(indonesian, english)
+    said = [p.message for p in indonesian.problems]
+    merged = indonesian.employees[0].key
+    assert f"blok 2: tanpa NIP yang sah; digabung menurut nama dengan {merged}" in said
+    assert "blok 4: nama 'ANITA' berbeda dari 'ANI'" in said
+    assert said[0] == (
+        "tidak ada Sekretaris dalam daftar pegawai: kepala unit, pejabat fungsional, dan staf "
+        "tanpa kepala unit tidak mempunyai atasan"
+    )
+    title = indonesian.problems[-1].line
+    assert said[-1] == f"baris judul di L{title} tanpa isi IKI; diabaikan"
+    assert any("atasan tidak diketahui" in note for note in indonesian.employees[0].review)
