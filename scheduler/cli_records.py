@@ -96,6 +96,39 @@ def event_set(code: str, key: str, day: datetime) -> None:
         click.echo(f"{row.code} {row.key}: {row.day.isoformat()}")
 
 
+@event.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def event_list(as_json: bool) -> None:
+    """The events recorded, and who recorded them when."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from scheduler import models, words
+
+    ctx = current()
+    E = models.Event
+    with ctx.db.read() as session:
+        found = session.execute(
+            select(E.code, E.key, E.day, E.recorded_by, E.recorded_at).order_by(E.code, E.key)
+        ).all()
+    if as_json:
+        dump_json([row._asdict() for row in found])
+        return
+    head, zone = words.HEADINGS[ctx.language], ctx.now().tzinfo
+    table = Table(title=f"{head['events']} ({len(found)})")
+    for column in ("event", "key", "day", "recorded_by", "recorded_at"):
+        table.add_column(head[column], no_wrap=True)
+    for code, key, day, by, at in found:
+        table.add_row(
+            code,
+            key,
+            words.long_date(day, ctx.language),
+            by,
+            f"{at.astimezone(zone):%Y-%m-%d %H:%M}",
+        )
+    console_for(table).print(table)
+
+
 @click.command()
 @click.argument("nip")
 @click.argument("code")
@@ -573,6 +606,68 @@ def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
         click.echo(f"{row['state']:8} {row['attempts']}x {row['key']}  {sent}")
 
 
+@click.group()
+def submissions() -> None:
+    """Submission records: their history, and imports in bulk."""
+
+
+@submissions.command("list")
+@click.option("--nip", help="Only this employee's (NIP or TMP- key).")
+@click.option("--rule", "code", help="Only this rule's (code).")
+@click.option("--period", help="Only this period's (e.g. 2025, 2025-02).")
+@click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def submissions_list(
+    nip: str | None, code: str | None, period: str | None, limit: int, as_json: bool
+) -> None:
+    """The records as kept, newest first: who recorded what, when, from where, with which
+    evidence; a correction is a new row, and the row it replaced stays, marked replaced."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from scheduler import records, words
+
+    ctx = current()
+    with ctx.db.read() as session:
+        try:
+            key = records.find_employee(session, nip).key if nip is not None else None
+            if code is not None and period is not None:
+                code = records.check_rule_period(ctx.config.catalog, code, period)
+            elif code is not None:
+                code = records.check_rule(ctx.config.catalog, code)
+        except records.RecordError as exc:
+            raise click.ClickException(exc.text(ctx.language)) from None
+        found = records.history(session, key, code, period, limit)
+    if as_json:
+        dump_json([row._asdict() for row in found])
+        return
+    zone, head = ctx.now().tzinfo, words.HEADINGS[ctx.language]
+
+    def local(moment: datetime | None) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment else ""
+
+    table = Table(title=f"{head['history']} ({len(found)})")
+    for column in ("recorded_at", "nip", "name", "code", "period", "submitted_at"):
+        table.add_column(head[column], no_wrap=column != "name")
+    for column in ("source", "evidence", "verified", "current"):
+        table.add_column(head[column])
+    for row in found:
+        verified = f"{local(row.verified_at)} {row.verified_by or ''}" if row.verified_at else ""
+        table.add_row(
+            local(row.recorded_at) + f"\n[dim]{escape(row.recorded_by)}[/dim]",
+            row.key or "",
+            escape(row.name or head["agency"]),
+            row.rule,
+            row.period,
+            local(row.submitted_at),
+            row.source,
+            escape(row.evidence),
+            escape(verified),
+            head["yes"] if row.current else head["replaced"],
+        )
+    console_for(table).print(table)
+
+
 @click.command("send-test")
 @click.option(
     "--channel", "channel_name", type=click.Choice(["telegram", "email", "console"]), required=True
@@ -625,6 +720,7 @@ COMMANDS: list[Callable[..., Any]] = [
     superior,
     status,
     roster,
+    submissions,
 ]
 
 

@@ -124,12 +124,7 @@ def _changes(row: RosterRow) -> str:
     return ", ".join(parts)
 
 
-@click.group()
-def submissions() -> None:
-    """Submission records in bulk."""
-
-
-@submissions.command("import")
+@click.command("import")
 @click.argument("file", type=SHEET)
 @click.option("--skip-bad", is_flag=True, help="Insert the good rows; report and skip the others.")
 @click.option("--dry-run", is_flag=True, help="Check every row; insert nothing.")
@@ -172,14 +167,10 @@ def _skipped(rows: Sequence[int], language: str) -> None:
 
 
 def register(group: click.Group) -> None:
-    """Add ``roster export``/``roster import`` to the roster group, and ``submissions``."""
-    roster = group.commands.get("roster")
-    if not isinstance(roster, click.Group):
-        raise RuntimeError("register scheduler.cli_records first: it defines `roster`")
+    """Add ``export`` and ``import`` to the roster group, ``import`` to submissions."""
+    roster, submissions = group.commands.get("roster"), group.commands.get("submissions")
+    if not (isinstance(roster, click.Group) and isinstance(submissions, click.Group)):
+        raise RuntimeError("register scheduler.cli_records first: it defines both groups")
     roster.add_command(roster_export)
     roster.add_command(roster_import)
-    existing = group.commands.get("submissions")
-    if isinstance(existing, click.Group):
-        existing.add_command(submissions_import)
-    else:
-        group.add_command(submissions)
+    submissions.add_command(submissions_import)

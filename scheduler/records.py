@@ -384,12 +384,17 @@ def find_employee(session: Session, ident: str) -> models.Employee:
     raise RecordError("no_employee", ident=ident, hints=hints)
 
 
+def check_rule(catalog: Catalog, code: str) -> str:
+    """Validate a rule code typed in any case; return the canonical code."""
+    if code.upper() not in catalog.rules:
+        close = difflib.get_close_matches(code.upper(), list(catalog.rules), n=3)
+        raise RecordError("unknown_rule", code=code, hints=", ".join(close))
+    return code.upper()
+
+
 def check_rule_period(catalog: Catalog, code: str, period: str) -> str:
     """Validate a rule code and a period key for it; return the canonical code."""
-    rule = catalog.rules.get(code.upper())
-    if rule is None:
-        close = difflib.get_close_matches(code.upper(), list(catalog.rules), n=1)
-        raise RecordError("unknown_rule", code=code, hints=", ".join(close))
+    rule = catalog.rules[check_rule(catalog, code)]
     try:
         parse_period(period, rule.period)
     except ValueError:
@@ -397,6 +402,71 @@ def check_rule_period(catalog: Catalog, code: str, period: str) -> str:
             "bad_period", code=rule.code, period=period, example=EXAMPLES[rule.period]
         ) from None
     return rule.code
+
+
+class Recorded(NamedTuple):
+    """One submission row as the history shows it; ``current`` is False once a newer row
+    for the same employee (or the agency), rule and period has replaced it."""
+
+    id: int
+    key: str | None  # None: the agency's
+    name: str | None
+    rule: str
+    period: str
+    submitted_at: datetime
+    evidence: str
+    source: str
+    recorded_by: str
+    recorded_at: datetime
+    verified_at: datetime | None
+    verified_by: str | None
+    current: bool
+
+
+def history(
+    session: Session,
+    key: str | None = None,
+    rule: str | None = None,
+    period: str | None = None,
+    limit: int = 50,
+) -> list[Recorded]:
+    """Submission rows newest first, narrowed to an employee, a rule and a period: the audit
+    trail, corrections included (a correction is a new row, and nothing is deleted).  One
+    query; whether a row is still current is worked out in SQL by a window over its
+    employee, rule and period, which the filters never split."""
+    S, E = models.Submission, models.Employee
+    newest_first = func.row_number().over(
+        partition_by=(S.employee_id, S.rule_code, S.period), order_by=S.id.desc()
+    )
+    rows = (
+        select(S, E.key, E.name, (newest_first == 1).label("current"))
+        .outerjoin(E, E.id == S.employee_id)
+        .order_by(S.recorded_at.desc(), S.id.desc())
+    )
+    if key is not None:
+        rows = rows.where(E.key == key)
+    if rule is not None:
+        rows = rows.where(S.rule_code == rule)
+    if period is not None:
+        rows = rows.where(S.period == period)
+    return [
+        Recorded(
+            row.id,
+            employee_key,
+            name,
+            row.rule_code,
+            row.period,
+            row.submitted_at,
+            row.evidence,
+            row.source,
+            row.recorded_by,
+            row.recorded_at,
+            row.verified_at,
+            row.verified_by,
+            bool(current),
+        )
+        for row, employee_key, name, current in session.execute(rows.limit(limit))
+    ]
 
 
 def record_submission(

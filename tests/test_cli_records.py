@@ -350,6 +350,9 @@ BAD_INPUT = [
     (("status", "--nip", "197105152000121004"), "maksud Anda"),
     (("status", "--nip", "123"), "tidak ada pegawai"),
     (("status", "--as-of", "3 Maret"), "--as-of"),
+    (("submissions", "list", "--nip", "197105152000121004"), "maksud Anda"),
+    (("submissions", "list", "--rule", "LHKPM"), "maksud Anda: LHKPN"),
+    (("submissions", "list", "--rule", "EPANTAU", "--period", "2025"), "contoh: 2025-02"),
 ]
 
 
@@ -398,6 +401,36 @@ def test_submit_for_an_employee_with_a_provisional_key(seeded: Env) -> None:
     result = seeded.run("submit", key.upper(), "SKP", "2025", "--at", "2025-02-10")
     assert result.exit_code == 0, result.output
     assert f"({key})" in result.output
+
+
+def test_the_history_keeps_every_record_and_marks_the_replaced(seeded: Env) -> None:
+    """A correction is a new row: both stay, newest first, the older one marked replaced."""
+    for at, evidence in (("2025-02-20", "BKN e-Kinerja"), ("2025-02-21", "koreksi")):
+        done = seeded.run("submit", STAFF, "SKP", "2025", "--at", at, "--evidence", evidence)
+        assert done.exit_code == 0, done.output
+    assert seeded.run("submit", SECRETARY, "SIRUP", "2025", "--at", "2025-02-27").exit_code == 0
+    mine = seeded.json("submissions", "list", "--nip", STAFF, "--json")
+    assert [(r["rule"], r["evidence"], r["current"]) for r in mine] == [
+        ("SKP", "koreksi", True),
+        ("SKP", "BKN e-Kinerja", False),
+    ]
+    assert {r["key"] for r in mine} == {STAFF} and mine[0]["source"] == "cli"
+    (sirup,) = seeded.json("submissions", "list", "--rule", "sirup", "--json")
+    assert (sirup["key"], sirup["period"], sirup["current"]) == (SECRETARY, "2025", True)
+    assert len(seeded.json("submissions", "list", "--limit", "2", "--json")) == 2
+    assert seeded.json("submissions", "list", "--rule", "SKP", "--period", "2024", "--json") == []
+    table = seeded.run("submissions", "list", "--nip", STAFF).output
+    assert "Riwayat laporan (2)" in table and "diganti" in table and "koreksi" in table
+    events = seeded.run("event", "list")
+    assert events.exit_code == 0 and "Peristiwa (0)" in events.output
+    assert seeded.run("event", "set", "APBD_ADOPTED", "2025", "2024-12-20").exit_code == 0
+    (adopted,) = seeded.json("event", "list", "--json")
+    assert (adopted["code"], adopted["key"], adopted["day"]) == (
+        "APBD_ADOPTED",
+        "2025",
+        "2024-12-20",
+    )
+    assert "Jumat, 20 Desember 2024" in seeded.run("event", "list").output
 
 
 def test_event_set_usage_names_the_day() -> None:

@@ -451,7 +451,7 @@ BAD_SUBMISSIONS = [  # id, the bad row (row 5, after GOOD), reason
     ("unknown nip", [DESSY[:-1] + "4", "SKP", "2024", "2025-02-10", "", ""],
      f"no employee with NIP '{DESSY[:-1]}4'; did you mean {DESSY} (DESSY LAULA)?"),
     ("unknown code", [DESSY, "SKPX", "2024", "2025-02-10", "", ""],
-     "unknown rule 'SKPX'; did you mean SKP?"),
+     "unknown rule 'SKPX'; did you mean SKP, LKSKPD?"),
     ("bad period", [DESSY, "EPANTAU", "2025-13", "2025-02-10", "", ""],
      "period '2025-13' does not fit EPANTAU (e.g. 2025-02)"),
     ("future", [DESSY, "SKP", "2024", "2100-01-01", "", ""],
