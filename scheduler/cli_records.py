@@ -46,7 +46,13 @@ def init() -> None:
 @click.argument("nip")
 @click.argument("code")
 @click.argument("period")
-@click.option("--at", "at", type=MOMENT, help="When it was submitted (default: now, local time).")
+@click.option(
+    "--at",
+    "at",
+    type=MOMENT,
+    help="When it was submitted, local time (default: now); a date alone means 12:00 that "
+    "day, as in the submissions sheet.",
+)
 @click.option("--evidence", default="", help="Receipt number, link or note.")
 @click.option("--verified", is_flag=True, help="You checked it (rules that need verification).")
 def submit(
@@ -58,6 +64,8 @@ def submit(
     ctx = current()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
+        if at is not None and (at.hour, at.minute, at.second) == (0, 0, 0):
+            at = at.replace(hour=12)  # a date alone: midday, as the submissions sheet reads it
         when = _local(ctx, at)
         row = records.record_submission(
             session,

@@ -186,7 +186,9 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
     boss = everyone[SECRETARY]
     skp = occurrence(boss, "SKP", "2025")
     assert (skp["status"], skp["due"]) == ("on_time", "2025-02-28")
-    assert datetime.fromisoformat(skp["submitted_at"]) == datetime(2025, 2, 10, tzinfo=WITA)
+    assert datetime.fromisoformat(skp["submitted_at"]) == datetime(
+        2025, 2, 10, 12, tzinfo=WITA
+    )  # a date alone: midday
     assert occurrence(boss, "SPT", "2025")["status"] == "exempt"
     assert {
         (o["status"], o["days_late"], o["due"])
