@@ -576,19 +576,28 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
     """What was planned for sending, and what became of it."""
+    from rich.markup import escape
+    from rich.table import Table
     from sqlalchemy import func, select
 
-    from scheduler import models
+    from scheduler import models, words
 
     ctx = current()
-    table_ = models.Outbox
+    table_, E = models.Outbox, models.Employee
     with ctx.db.read() as session:
         counts = dict(
             session.execute(select(table_.state, func.count()).group_by(table_.state)).all()
         )
-        query = select(table_).order_by(table_.id.desc()).limit(limit)
+        query = (
+            select(table_, E.name)
+            .outerjoin(E, E.key == table_.recipient)
+            .order_by(table_.id.desc())
+            .limit(limit)
+        )
         if state is not None:
             query = query.where(table_.state == state)
+        found = session.execute(query).all()
+    if as_json:
         rows = [
             {
                 "key": row.key,
@@ -599,19 +608,29 @@ def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
                 "channel": row.channel,
                 "receipt": row.receipt,
             }
-            for row in session.scalars(query)
+            for row, _ in found
         ]
-    if as_json:
         dump_json({"counts": counts, "rows": rows})
         return
-    click.echo(
-        "  ".join(
-            f"{name}={counts.get(name, 0)}" for name in ("pending", "claimed", "sent", "dead")
+    head, zone = words.HEADINGS[ctx.language], ctx.now().tzinfo
+    states = ("pending", "claimed", "sent", "dead")
+    summary = ", ".join(f"{head['state_' + s]} {counts.get(s, 0)}" for s in states)
+    table = Table(title=f"{head['outbox']}: {summary}")
+    for column in ("state", "recipient", "about", "planned", "sent_at", "channel", "detail"):
+        table.add_column(head[column], no_wrap=column not in {"recipient", "detail"})
+    for row, name in found:
+        sent = f"{row.sent_at.astimezone(zone):%Y-%m-%d %H:%M}" if row.sent_at else ""
+        about = " ".join(part for part in (row.rule_code, row.period, row.step) if part)
+        table.add_row(
+            f"{head['state_' + row.state]} ({row.attempts}×)",
+            escape(name or row.recipient),
+            f"{head.get('kind_' + row.kind, row.kind)} {about}".strip(),
+            f"{row.planned_at.astimezone(zone):%Y-%m-%d %H:%M}",
+            sent,
+            row.channel or "",
+            escape(row.receipt or ""),
         )
-    )
-    for row in rows:
-        sent = f"sent {row['sent_at']} via {row['channel']}" if row["sent_at"] else ""
-        click.echo(f"{row['state']:8} {row['attempts']}x {row['key']}  {sent}")
+    console_for(table).print(table)
 
 
 @click.group()

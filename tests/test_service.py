@@ -212,6 +212,11 @@ def test_plan_and_outbox_commands_show_what_was_and_would_be_sent(
     listed = json.loads(tenggat(tmp_path, seeded, "outbox", "--json", "--limit", "5").stdout)
     assert listed["counts"] == {"sent": len(notices) + 1}  # and Monday's digest
     assert len(listed["rows"]) == 5 and all(r["channel"] == "console" for r in listed["rows"])
+    shown = tenggat(tmp_path, seeded, "outbox", "--limit", "60").stdout
+    total = len(notices) + 1
+    assert f"Antrean kirim: menunggu 0, sedang dikirim 0, terkirim {total}, gagal 0" in shown
+    assert "ringkasan mingguan 2025-W10" in shown and "lewat tenggat SKP 2025 H+1" in shown
+    assert shown.count("terkirim (1×)") == 60 and "2025-03-03 09:00" in shown  # local time
 
 
 def test_after_three_days_down_each_open_occurrence_gets_its_newest_step_once(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 
-from scheduler.words import MESSAGES, say
+from scheduler.words import HEADINGS, MESSAGES, say
 
 
 def fields(text: str) -> set[str]:
@@ -15,6 +15,10 @@ def test_every_message_exists_in_both_languages_with_the_same_parameters() -> No
     assert MESSAGES["id"].keys() == MESSAGES["en"].keys()
     for key, text in MESSAGES["id"].items():
         assert fields(text) == fields(MESSAGES["en"][key]), key
+
+
+def test_every_heading_exists_in_both_languages() -> None:
+    assert HEADINGS["id"].keys() == HEADINGS["en"].keys()
 
 
 def test_a_message_is_worded_in_the_language_asked_for() -> None:
