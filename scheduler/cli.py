@@ -225,9 +225,10 @@ from scheduler import (  # noqa: E402
     cli_digest,
     cli_ops,
     cli_records,
+    cli_sending,
     cli_sheets,
     cli_simulate,
 )
 
-for module in (cli_records, cli_sheets, cli_ops, cli_digest, cli_simulate, cli_bot):
+for module in (cli_records, cli_sheets, cli_sending, cli_ops, cli_digest, cli_simulate, cli_bot):
     module.register(cli)

@@ -120,6 +120,13 @@ def writing(ctx: Context, dry_run: bool = False) -> Iterator[Session]:
         raise click.ClickException(exc.text(ctx.language)) from None
 
 
+def local(ctx: Context, moment: datetime | None) -> datetime:
+    """A moment typed by the admin, read in the configured zone (WITA); now when omitted."""
+    if moment is None:
+        return ctx.now()
+    return moment.replace(tzinfo=ctx.now().tzinfo) if moment.tzinfo is None else moment
+
+
 def end_of(ctx: Context, as_of: datetime | None) -> datetime:
     """``--as-of DAY`` means the end of that day, local time: everything recorded that day
     counts, and what is due that day shows as due today."""
