@@ -15,7 +15,8 @@ from scheduler.cli_shared import current, writing
 from scheduler.words import say
 
 if TYPE_CHECKING:
-    from scheduler.sheets import Problem, RosterRow, Table
+    from scheduler.roster_sheet import RosterRow
+    from scheduler.sheets import Problem, Table
 
 SHEET = click.Path(dir_okay=False)
 
@@ -55,7 +56,7 @@ def roster_export(file: str, delimiter: str) -> None:
     (rule codes), telegram_chat_id, email, active (yes/no), review; by unit, then name.
     Correct it and bring it back with `tenggat roster import FILE`.
     """
-    from scheduler import sheets
+    from scheduler import roster_sheet, sheets
 
     ctx = current()
     try:
@@ -63,9 +64,9 @@ def roster_export(file: str, delimiter: str) -> None:
     except sheets.SheetError as exc:
         raise click.BadParameter(exc.text(ctx.language), param_hint="FILE") from None
     with ctx.db.read() as session:
-        rows = sheets.roster_rows(sheets.load_roster(session))
+        rows = roster_sheet.roster_rows(roster_sheet.load_roster(session))
     try:
-        count = sheets.write_table(file, sheets.ROSTER_COLUMNS, rows, delimiter)
+        count = sheets.write_table(file, roster_sheet.ROSTER_COLUMNS, rows, delimiter)
     except OSError as exc:
         raise click.FileError(file, hint=exc.strerror or str(exc)) from None
     click.echo(say("roster_exported", ctx.language, count=str(count), file=file))
@@ -87,15 +88,16 @@ def roster_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     row is checked first, and nothing is written while one has a problem (unless
     --skip-bad).
     """
-    from scheduler import sheets
+    from scheduler import roster_sheet
+    from scheduler.roster_sheet_check import check_roster
 
     ctx = current()
-    table = _read(file, sheets.ROSTER_COLUMNS)
-    outcome = sheets.RosterOutcome()
+    table = _read(file, roster_sheet.ROSTER_COLUMNS)
+    outcome = roster_sheet.RosterOutcome()
     with writing(ctx, dry_run) as session:
-        check = sheets.check_roster(table, sheets.load_roster(session), ctx.config.catalog)
+        check = check_roster(table, roster_sheet.load_roster(session), ctx.config.catalog)
         _report(check.problems, check.skipped, skip_bad)
-        outcome = sheets.apply_roster(session, check.rows, ctx.now())
+        outcome = roster_sheet.apply_roster(session, check.rows, ctx.now())
     counts = {
         "created": str(len(outcome.created)),
         "updated": str(len(outcome.updated)),
@@ -141,10 +143,10 @@ def submissions_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     """
     from sqlalchemy import select
 
-    from scheduler import models, sheets
+    from scheduler import models, submission_sheet
 
     ctx = current()
-    table = _read(file, sheets.SUBMISSION_COLUMNS)
+    table = _read(file, submission_sheet.SUBMISSION_COLUMNS)
     now = ctx.now()
     zone = now.tzinfo
     assert zone is not None
@@ -152,9 +154,9 @@ def submissions_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     with writing(ctx, dry_run) as session:
         query = select(models.Employee.id, models.Employee.key, models.Employee.name)
         people = [(i, key, name) for i, key, name in session.execute(query)]
-        check = sheets.check_submissions(table, people, ctx.config.catalog, zone, now)
+        check = submission_sheet.check_submissions(table, people, ctx.config.catalog, zone, now)
         _report(check.problems, check.skipped, skip_bad)
-        count = sheets.apply_submissions(session, check.rows, now, ctx.user)
+        count = submission_sheet.apply_submissions(session, check.rows, now, ctx.user)
     done = "submissions_would_record" if dry_run else "submissions_recorded"
     skipped = str(len(check.skipped))
     click.echo(say(done, ctx.language, count=str(count), file=file, skipped=skipped))

@@ -22,7 +22,8 @@ from scheduler import models
 from scheduler.cli import cli
 from scheduler.cli_sheets import register
 from scheduler.db import Database
-from scheduler.sheets import ROSTER_COLUMNS, parse_moment
+from scheduler.roster_sheet import ROSTER_COLUMNS
+from scheduler.submission_sheet import parse_moment
 
 SITI, ZUKIPLI, DESSY = "197105152000121003", "196905221997031004", "198312132010012013"
 FERIA = "TMP-13871de04c"
