@@ -325,7 +325,7 @@ MESSAGES = {
         "not_sent_permanent": "tidak terkirim (permanen): {error}",
         "not_sent_transient": "tidak terkirim (sementara, coba lagi nanti): {error}",
         "demo_next": "berikutnya: tenggat roster list · tenggat status --as-of 2025-03-03 · tenggat event set APBD_ADOPTED 2025 <tanggal penetapan APBD>",
-        # The IKI importer's problems and review notes (scheduler/iki.py).
+        # The IKI importer's problems and review notes (scheduler/iki*.py).
         "iki_block": "blok {number}: {note}",
         "iki_title_only": "baris judul di L{line} tanpa isi IKI; diabaikan",
         "iki_no_title": "baris judul tidak ada; blok dianggap mulai di sini",
@@ -440,7 +440,7 @@ MESSAGES = {
         "not_sent_permanent": "not sent (permanent): {error}",
         "not_sent_transient": "not sent (transient, try again later): {error}",
         "demo_next": "next: tenggat roster list · tenggat status --as-of 2025-03-03 · tenggat event set APBD_ADOPTED 2025 <date the APBD was adopted>",
-        # The IKI importer's problems and review notes (scheduler/iki.py).
+        # The IKI importer's problems and review notes (scheduler/iki*.py).
         "iki_block": "block {number}: {note}",
         "iki_title_only": "title line at L{line} has no IKI content; ignored",
         "iki_no_title": "title line missing; block assumed to start here",
