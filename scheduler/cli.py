@@ -189,10 +189,10 @@ def run(ctx: Context, once: bool, as_of: datetime | None) -> None:
     if once:
         service.tick(as_of.replace(tzinfo=ctx.now().tzinfo) if as_of else None)
         return
-    from scheduler import bot
+    from scheduler import bot_poller
 
     def poll() -> Callable[[], None]:  # only while this process holds the scheduler lock
-        return bot.start(ctx.config, service.db, ctx.now)
+        return bot_poller.start(ctx.config, service.db, ctx.now)
 
     with_bot = ctx.config.settings.telegram.token is not None
     try:

@@ -13,7 +13,7 @@ from scheduler.cli_shared import current, writing
 from scheduler.words import say
 
 if TYPE_CHECKING:
-    from scheduler.bot import IssuedCode
+    from scheduler.bot_records import IssuedCode
 
 COLUMNS = ("key", "nip", "name", "unit", "code", "link", "expires_at")
 
@@ -63,7 +63,7 @@ def link(
     """A one-time code and deep link that binds an employee's Telegram chat to NIP."""
     from sqlalchemy import select
 
-    from scheduler import bot, records, sheets
+    from scheduler import bot_records, bot_turn, records, sheets
     from scheduler.models import Employee
     from scheduler.service import email_channel
 
@@ -79,7 +79,7 @@ def link(
     mailer = email_channel(ctx.config) if mail else None
     if mail and mailer is None:
         raise click.UsageError("--mail needs an SMTP server: set [smtp] host (TENGGAT_SMTP_HOST)")
-    hours = valid_hours or bot.settings_of(ctx.config).link_hours
+    hours = valid_hours or bot_turn.settings_of(ctx.config).link_hours
     username = _bot_username(bot_name)
     now = ctx.now()
     with writing(ctx) as session:
@@ -96,7 +96,9 @@ def link(
                 query = query.where(Employee.email.is_not(None), Employee.email != "")
             people = list(session.scalars(query))
         addresses = {person.key: person.email or "" for person in people}
-        issued = [bot.issue_code(session, person, now, hours, ctx.user) for person in people]
+        issued = [
+            bot_records.issue_code(session, person, now, hours, ctx.user) for person in people
+        ]
     zone = now.tzinfo
     if out:
         rows = [
@@ -106,7 +108,7 @@ def link(
                 item.name,
                 item.unit,
                 item.code,
-                bot.deep_link(username, item.code) if username else f"/start {item.code}",
+                bot_records.deep_link(username, item.code) if username else f"/start {item.code}",
                 f"{item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}",
             ]
             for item in issued
@@ -118,7 +120,9 @@ def link(
         click.echo(f"{item.name} ({item.employee})")
         click.echo(say("link_code", ctx.language, code=item.code))
         if username:
-            click.echo(say("link_url", ctx.language, url=bot.deep_link(username, item.code)))
+            click.echo(
+                say("link_url", ctx.language, url=bot_records.deep_link(username, item.code))
+            )
         click.echo(say("link_send", ctx.language, code=item.code))
         until = f"{item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
         click.echo(say("link_valid", ctx.language, until=until))
@@ -137,7 +141,7 @@ def _letter(
 ) -> Message:
     """The e-mail that hands one employee their link code (text and HTML from one context)."""
     from notifications.render import templates
-    from scheduler import bot
+    from scheduler import bot_records
     from scheduler.words import long_date
 
     local = item.expires_at.astimezone(zone)
@@ -146,7 +150,7 @@ def _letter(
         "name": item.name,
         "bot": username,
         "code": item.code,
-        "link": bot.deep_link(username, item.code) if username else "",
+        "link": bot_records.deep_link(username, item.code) if username else "",
         "until": f"{long_date(local.date(), language)} {at}{local:%H.%M %Z}",
     }
     subject = {"id": "Hubungkan Telegram Anda ke Tenggat", "en": "Link your Telegram to Tenggat"}
@@ -184,14 +188,14 @@ def _mail(mailer: Channel, letters: list[Message], codes: dict[str, str], langua
 @click.argument("nip")
 def unlink(nip: str) -> None:
     """Forget NIP's Telegram chat and revoke their unused link codes."""
-    from scheduler import bot, records
+    from scheduler import bot_records, records
 
     ctx = current()
     now = ctx.now()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
-        chat = bot.unlink(session, employee, now)
-        bot.audit(session, now, chat, employee.id, "unlink", f"by {ctx.user}")
+        chat = bot_records.unlink(session, employee, now)
+        bot_records.audit(session, now, chat, employee.id, "unlink", f"by {ctx.user}")
         who = {"name": employee.name, "key": employee.key}
         click.echo(say("unlinked", ctx.language, chat=chat or "-", **who))
 
@@ -202,20 +206,20 @@ def unlink(nip: str) -> None:
 @click.argument("period")
 def verify(nip: str, code: str, period: str) -> None:
     """Verify the pending submission of NIP for CODE and PERIOD (keeps its time and evidence)."""
-    from scheduler import bot, records
+    from scheduler import bot_records, records
 
     ctx = current()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         code = records.check_rule_period(ctx.config.catalog, code, period)
-        row = bot.newest_submission(session, employee.id, code, period)
+        row = bot_records.newest_submission(session, employee.id, code, period)
         item = {"key": employee.key, "code": code, "period": period}
         if row is None:
             raise click.ClickException(say("no_submission", ctx.language, **item))
         if row.verified_at is not None:
             by = row.verified_by or "-"
             raise click.ClickException(say("already_verified", ctx.language, by=by, **item))
-        done = bot.verify(session, row, ctx.now(), ctx.user, "cli")
+        done = bot_records.verify(session, row, ctx.now(), ctx.user, "cli")
         stamp = f"{done.submitted_at.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M %Z}"
         who = {"name": employee.name, "key": employee.key}
         click.echo(say("verified", ctx.language, code=code, period=period, stamp=stamp, **who))

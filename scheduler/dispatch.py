@@ -28,7 +28,8 @@ from notifications.render import HTML, TELEGRAM, TEXT, Item, render, subject
 from rules.calendar import LegalCalendar, SendingWindow
 from rules.catalog import Catalog
 from rules.plan import NoticeKind
-from scheduler import bot, models, outbox, records
+from scheduler import models, outbox, records
+from scheduler.bot_report import report_button
 from scheduler.db import Database
 from scheduler.digest import Composed
 from scheduler.words import long_date, rule_name
@@ -257,7 +258,7 @@ class Dispatcher:
         reminder is answered with one press.  None for the staff's items of an escalation:
         a button reports for whoever presses it, and only the staff member may report."""
         owed = dict.fromkeys((e.rule, e.period) for e in entries if e.kind in OWN)
-        buttons = [bot.report_button(code, period, self.language) for code, period in owed]
+        buttons = [report_button(code, period, self.language) for code, period in owed]
         return tuple(buttons[:MAX_BUTTONS])
 
     def _digest(

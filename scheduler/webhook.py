@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
-    from scheduler.bot import Poller
+    from scheduler.bot_poller import Poller
 
 log = logging.getLogger("tenggat")
 MAX_BODY = 1 << 20  # bytes of one update: Telegram's are a few kilobytes

@@ -36,7 +36,7 @@ from test_telegram import STAFF, telegram_environ
 
 from notifications.console import ConsoleChannel
 from rules.plan import Notice, NoticeKind
-from scheduler import bot, models, records
+from scheduler import bot, bot_poller, bot_records, models, records
 from scheduler.bot_words import WORDS
 from scheduler.config import Config, load_config
 from scheduler.db import Database
@@ -59,7 +59,7 @@ class Harness:
         self.config: Config = load_config(None, environ=environ)
         self.db = Database(url)
         self.now = NOW
-        self.poller = bot.Poller(self.config, self.db, lambda: self.now)
+        self.poller = bot_poller.Poller(self.config, self.db, lambda: self.now)
         self.poller.open()
 
     def close(self) -> None:
@@ -77,7 +77,7 @@ class Harness:
     def code_for(self, key: str, now: datetime | None = None, hours: int = 72) -> str:
         with self.db.write() as session:
             employee = session.scalars(select(models.Employee).filter_by(key=key)).one()
-            return bot.issue_code(session, employee, now or self.now, hours, "test").code
+            return bot_records.issue_code(session, employee, now or self.now, hours, "test").code
 
     def link(self, key: str, chat: int) -> None:
         self.send(text_message(chat, f"/start {self.code_for(key)}"))
@@ -187,7 +187,7 @@ def test_link_status_report_with_a_document_and_the_receipt(both: Harness) -> No
     actions = [action for chat, action, _ in h.audit() if chat == str(CHAT)]
     assert actions == ["link", "status", "report_pick", "report_start", "report"]
     with h.db.read() as session:
-        stored = session.get(models.ServiceState, bot.OFFSET)
+        stored = session.get(models.ServiceState, bot_poller.OFFSET)
         assert stored is not None and stored.value == str(last)
         assert session.get(models.BotChat, str(CHAT)) is None  # the conversation is over
     h.poller.poll_once(h.now, timeout=0)
@@ -544,7 +544,7 @@ def test_polling_survives_an_outage_and_restarts_without_repeats(harness: Harnes
     h.link(STAFF, CHAT)
     h.api.fail_updates(SERVER_ERROR, (502, "Bad Gateway"))
     stop = threading.Event()
-    runner = bot.Poller(h.config, h.db, lambda: h.now)
+    runner = bot_poller.Poller(h.config, h.db, lambda: h.now)
     thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
     thread.start()
     ids = h.api.push(*[text_message(CHAT, "/status") for _ in range(3)])
@@ -556,7 +556,7 @@ def test_polling_survives_an_outage_and_restarts_without_repeats(harness: Harnes
     assert not thread.is_alive()
     assert len(h.texts(CHAT)) == 4  # after two failed polls, each update answered once
     # A new process (the poller restarted) resumes from the stored offset: nothing again.
-    restarted = bot.Poller(h.config, h.db, lambda: h.now)
+    restarted = bot_poller.Poller(h.config, h.db, lambda: h.now)
     with restarted:
         assert restarted.poll_once(h.now, timeout=0) == 0
     assert h.api.confirmed == ids[-1] + 1
@@ -577,7 +577,7 @@ def test_an_update_that_fails_is_answered_skipped_and_audited(
             raise RuntimeError("boom")
         return real(session, update, now, config)
 
-    monkeypatch.setattr(bot, "handle", flaky)
+    monkeypatch.setattr(bot_poller, "handle", flaky)
     h.send(text_message(CHAT, "/status"), text_message(CHAT, "/bantuan"))
     assert h.texts(CHAT)[-2].startswith("Maaf, terjadi kesalahan")
     assert h.texts(CHAT)[-1].startswith("Perintah yang tersedia")
@@ -628,7 +628,7 @@ def test_polling_follows_the_scheduler_lock(database_url: str, api: FakeBotAPI) 
     db.migrate()
     config = load_config(None, environ=telegram_environ(database_url, api))
     other = SchedulerLock(database_url)
-    lead = Leadership(SchedulerLock(db), lambda: bot.start(config, db, lambda: NOW))
+    lead = Leadership(SchedulerLock(db), lambda: bot_poller.start(config, db, lambda: NOW))
     try:
         assert other.try_acquire()
         assert not lead.check() and not lead.check()  # standing by, tick after tick
@@ -689,7 +689,7 @@ def test_link_unlink_and_the_list_for_the_admin(
     assert len(code) >= 20 and f"/start {code}" in done.output
     with h.db.read() as session:
         stored = session.scalars(select(models.LinkCode)).one()
-        assert stored.code_hash == bot.hash_code(code) and code not in stored.code_hash
+        assert stored.code_hash == bot_records.hash_code(code) and code not in stored.code_hash
     h.now = datetime.now(NOW.tzinfo)  # the CLI used the wall clock
     h.send(text_message(CHAT, f"/start {code}"))
     assert h.employee(STAFF).telegram_chat_id == str(CHAT)

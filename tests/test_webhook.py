@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from test_bot import NOW, STAFF, Harness, seeded_file  # noqa: F401 (a fixture)
 from test_telegram import telegram_environ
 
-from scheduler import bot, models
+from scheduler import bot_poller, models
 from scheduler.config import load_config
 from scheduler.webhook import SECRET_HEADER
 
@@ -39,7 +39,7 @@ class Hooked:
         }
         url = str(harness.db.url)
         config = load_config(None, environ=telegram_environ(url, harness.api) | environ)
-        self.halt = bot.start(config, harness.db, lambda: NOW)
+        self.halt = bot_poller.start(config, harness.db, lambda: NOW)
         self.next_id = 1
 
     def post(self, update: dict[str, Any], secret: str | None = None, body: bytes = b"") -> int:
@@ -130,7 +130,7 @@ def test_stopping_deletes_the_webhook_and_polling_takes_the_updates_again(
     h.api.webhook = {"url": HOOK}  # left behind by a run that died
     h.api.push(text_message(CHAT, "/bantuan"))
     config = load_config(None, environ=telegram_environ(str(h.db.url), h.api))
-    halt = bot.start(config, h.db, lambda: NOW)  # long polling: deletes it first
+    halt = bot_poller.start(config, h.db, lambda: NOW)  # long polling: deletes it first
     try:
         assert "belum terhubung" in replies(h.api, CHAT, 1)[0]  # answered: polling works
     finally:

@@ -1,0 +1,272 @@
+"""Getting the bot's updates to `bot.handle` and sending its replies.
+
+`Poller` long-polls ``getUpdates``.  Telegram forgets an update once a later ``offset`` is
+asked for, so the offset (``service_state`` ``telegram_offset``) advances in the same
+transaction as the update's effects: an update is acknowledged only after it is handled and
+committed, and one handled twice (a crash between commit and the next poll) is skipped.
+`tenggat run` polls only while it holds the scheduler lock (`service.Leadership`), since
+Telegram answers a second poller of one bot with 409 Conflict.  With ``[bot] webhook_url``
+set, `scheduler.webhook` receives the updates instead and hands each to
+`Poller.handle_update`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import health, models
+from scheduler.bot import handle
+from scheduler.bot_records import audit
+from scheduler.bot_turn import Reply, settings_of
+from scheduler.bot_words import WORDS as _WORDS
+
+if TYPE_CHECKING:
+    from scheduler.config import Config
+    from scheduler.db import Database
+
+log = logging.getLogger("tenggat")
+
+OFFSET = "telegram_offset"  # service_state: the last update id handled and committed
+ALLOWED_UPDATES = ["message", "callback_query"]  # all the bot answers; Telegram drops the rest
+
+
+class Poller:
+    """Long-polls the Bot API and handles each update in its own transaction, which also
+    moves the stored offset; opened once (``with Poller(...) as poller:``) per thread."""
+
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        clock: Callable[[], datetime],
+        token: str | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        telegram = config.settings.telegram
+        if token is None and telegram.token is not None:
+            token = telegram.token.get_secret_value()
+        if not token:
+            raise ValueError("no bot token: set TENGGAT_TELEGRAM_TOKEN")
+        self.config, self.db, self.clock = config, db, clock
+        self.settings = settings_of(config)
+        self.base_url = base_url or telegram.api_url
+        self._token = token
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._bot: Any = None
+        self.username = ""
+
+    def __enter__(self) -> Poller:
+        self.open()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        from telegram import Bot
+        from telegram.request import HTTPXRequest
+
+        loop = asyncio.new_event_loop()
+        request = HTTPXRequest(read_timeout=self.settings.poll_seconds + 15.0)
+        bot = Bot(self._token, base_url=self.base_url, request=request)
+        try:
+            loop.run_until_complete(bot.initialize())  # getMe
+        except BaseException:
+            loop.run_until_complete(request.shutdown())
+            loop.close()
+            raise
+        self._loop, self._bot, self.username = loop, bot, bot.username
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.run_until_complete(self._bot.shutdown())
+            self._loop.close()
+            self._loop = self._bot = None
+
+    def reason(self, exc: BaseException) -> str:
+        return f"{type(exc).__name__}: {exc}".replace(self._token, "***")
+
+    def poll_once(self, now: datetime | None = None, timeout: float | None = None) -> int:
+        """One ``getUpdates`` (waiting up to ``timeout`` seconds for one), each update handled
+        and committed with the offset, then answered; the number of updates handled."""
+        if self._loop is None:
+            raise RuntimeError("open the poller first: with Poller(...) as poller: ...")
+        with self.db.read() as session:
+            stored = session.scalar(
+                select(models.ServiceState.value).where(models.ServiceState.name == OFFSET)
+            )
+        offset = int(stored) + 1 if stored else None
+        wait = self.settings.poll_seconds if timeout is None else timeout
+        updates = self._loop.run_until_complete(
+            self._bot.get_updates(
+                offset=offset,
+                timeout=int(wait),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        )
+        for update in updates:
+            self.answer(self.handle_update(update.to_dict(), now))
+        return len(updates)
+
+    def answer(self, replies: Sequence[Reply]) -> None:
+        """Send the replies to handled updates (a reply that cannot go is logged, not retried:
+        its update is recorded)."""
+        assert self._loop is not None
+        for reply in replies:
+            self._loop.run_until_complete(self._send(reply))
+
+    def set_webhook(self, url: str, secret: str) -> None:
+        """Have Telegram post updates to ``url`` with ``secret`` in a header, one at a time
+        (in order, as the offset expects), instead of holding them for getUpdates."""
+        assert self._loop is not None
+        self._loop.run_until_complete(
+            self._bot.set_webhook(
+                url, secret_token=secret, allowed_updates=ALLOWED_UPDATES, max_connections=1
+            )
+        )
+
+    def delete_webhook(self) -> None:
+        """Back to getUpdates; Telegram keeps what arrives meanwhile for the next holder."""
+        assert self._loop is not None
+        self._loop.run_until_complete(self._bot.delete_webhook())
+
+    def handle_update(self, data: dict[str, Any], now: datetime | None = None) -> list[Reply]:
+        """Handle one update in its own transaction with the stored offset; the replies to
+        send.  Raises while the database is away: the update is then not acknowledged."""
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
+        update_id = int(data["update_id"])
+        moment = now or self.clock()
+        try:
+            with self.db.write() as session:
+                if self._already(session, update_id, moment):
+                    return []
+                replies = handle(session, data, moment, self.config)
+                health.record(session, OFFSET, str(update_id), moment)
+            return replies
+        except (OperationalError, DBAPIError) as exc:
+            if isinstance(exc, OperationalError) or exc.connection_invalidated:
+                raise  # the database is away: not acknowledged, tried again later
+            failure: Exception = exc
+        except Exception as exc:
+            failure = exc
+        # A bug on this update must not block every later one: skip it, audited.
+        log.exception("telegram update %s failed", update_id, exc_info=failure)
+        with self.db.write() as session:
+            chat = _chat_of(data)
+            detail = self.reason(failure)
+            audit(session, moment, chat, None, "error", detail, update_id)
+            health.record(session, OFFSET, str(update_id), moment)
+        language = self.config.settings.service.language
+        return [Reply(chat, _WORDS[language]["error"])] if chat else []
+
+    @staticmethod
+    def _already(session: Session, update_id: int, now: datetime) -> bool:
+        """Lock the offset row (PostgreSQL: another poller waits; SQLite writes one at a
+        time anyway) and say whether this update was handled already."""
+        stored = session.scalar(
+            select(models.ServiceState.value)
+            .where(models.ServiceState.name == OFFSET)
+            .with_for_update()
+        )
+        return bool(stored) and int(str(stored)) >= update_id
+
+    async def _send(self, reply: Reply) -> None:
+        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+        from telegram.constants import ParseMode
+        from telegram.error import BadRequest, Forbidden, RetryAfter
+
+        from notifications.telegram import split
+
+        bot = self._bot
+        try:
+            if reply.callback:
+                with contextlib.suppress(BadRequest):  # too old: it stops spinning anyway
+                    await bot.answer_callback_query(reply.callback)
+            if not reply.text:
+                return
+            parts = split(reply.text)
+            for number, part in enumerate(parts, start=1):
+                markup = None
+                if reply.buttons and number == len(parts):
+                    markup = InlineKeyboardMarkup(
+                        [
+                            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                            for row in reply.buttons
+                        ]
+                    )
+                for attempt in range(3):
+                    try:
+                        await bot.send_message(
+                            reply.chat, part, parse_mode=ParseMode.HTML, reply_markup=markup
+                        )
+                        break
+                    except RetryAfter as exc:
+                        wait = exc.retry_after
+                        seconds = wait.total_seconds() if isinstance(wait, timedelta) else wait
+                        await asyncio.sleep(min(float(seconds), 30.0))
+                    except (BadRequest, Forbidden):
+                        raise
+                    except Exception:
+                        if attempt == 2:
+                            raise
+                        await asyncio.sleep(1.0 + attempt)
+        except Exception as exc:  # the update is recorded; only the answer is lost
+            log.warning("telegram reply to %s not sent: %s", reply.chat, self.reason(exc))
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll until ``stop`` is set; network errors and Telegram outages wait and retry
+        (1, 2, 4 … 60 seconds), and nothing unhandled is ever acknowledged."""
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                if self._loop is None:
+                    self.open()
+                    self.delete_webhook()  # set by an earlier run with [bot] webhook_url
+                self.poll_once()
+                delay = 1.0
+            except Exception as exc:
+                from telegram.error import RetryAfter
+
+                if isinstance(exc, RetryAfter):
+                    wait = exc.retry_after
+                    delay = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                log.warning("telegram polling: %s; again in %.0f s", self.reason(exc), delay)
+                stop.wait(delay)
+                delay = min(delay * 2, 60.0)
+        self.close()
+
+
+def _chat_of(data: dict[str, Any]) -> str:
+    source = data.get("message") or (data.get("callback_query") or {}).get("message") or {}
+    chat = (source.get("chat") or {}).get("id")
+    return "" if chat is None else str(chat)
+
+
+def start(config: Config, db: Database, clock: Callable[[], datetime]) -> Callable[[], None]:
+    """Poll in a daemon thread (a bot token must be set), or serve a webhook when ``[bot]
+    webhook_url`` is set; return what stops it.  Stopping waits for a poll under way, so the
+    next holder of the lock never polls beside it."""
+    poller = Poller(config, db, clock)
+    if poller.settings.webhook_url:
+        from scheduler.webhook import serve
+
+        return serve(poller)
+    stop = threading.Event()
+    thread = threading.Thread(target=poller.run, args=(stop,), name="tenggat-bot", daemon=True)
+    thread.start()
+
+    def halt() -> None:
+        stop.set()
+        thread.join(timeout=poller.settings.poll_seconds + 20)
+
+    return halt
