@@ -48,6 +48,7 @@ from scheduler.bot_turn import (
     Turn,
     chat_state,
     esc,
+    own_matrix,
     sample,
     schedule,
     set_chat_state,
@@ -222,14 +223,10 @@ def _link(turn: Turn, code: str) -> None:
 
 def _status(turn: Turn) -> None:
     from scheduler import digest
-    from scheduler import status as matrix_module
 
     employee = turn.employee
     assert employee is not None
-    snap = records.snapshot(
-        turn.session, turn.config.catalog, since_year=turn.now.year - 1, key=employee.key
-    )
-    matrix = matrix_module.build(schedule(turn.config), snap, turn.now)
+    matrix = own_matrix(turn)
     lines = [
         turn.w(
             "status_head",

@@ -14,7 +14,16 @@ from rules.evaluate import OPEN
 from rules.periods import period_year
 from scheduler import models, records
 from scheduler.bot_records import SOURCE
-from scheduler.bot_turn import CONTROL, Button, Turn, esc, sample, schedule, set_chat_state
+from scheduler.bot_turn import (
+    CONTROL,
+    Button,
+    Turn,
+    esc,
+    own_matrix,
+    sample,
+    schedule,
+    set_chat_state,
+)
 from scheduler.bot_words import WORDS as _WORDS
 from scheduler.words import STATUS, long_date, rule_name
 
@@ -29,14 +38,10 @@ def report_button(code: str, period: str, language: str = "id") -> Button:
 
 def pick(turn: Turn) -> None:
     """/lapor alone: a button for each open obligation (the eight due soonest)."""
-    from scheduler import status as matrix_module
 
     employee = turn.employee
     assert employee is not None
-    snap = records.snapshot(
-        turn.session, turn.config.catalog, since_year=turn.now.year - 1, key=employee.key
-    )
-    matrix = matrix_module.build(schedule(turn.config), snap, turn.now)
+    matrix = own_matrix(turn)
     items = sorted(
         (
             item
@@ -125,7 +130,6 @@ def evidence_of(turn: Turn, message: dict[str, Any]) -> str | None:
 def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
     """Record the report begun in ``state`` through the command line's own path, and send
     the receipt with the status it now has."""
-    from scheduler import status as matrix_module
 
     employee = turn.employee
     assert employee is not None
@@ -155,11 +159,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
     if rule.verification:
         status = turn.w("needs_verification")
     else:
-        snap = records.snapshot(
-            turn.session, catalog, since_year=turn.now.year - 1, key=employee.key
-        )
-        matrix = matrix_module.build(schedule(turn.config), snap, turn.now, detail=True)
-        for item in matrix.evaluation.statuses:
+        for item in own_matrix(turn, detail=True).evaluation.statuses:
             if item.rule == code and item.occurrence.period == period:
                 status = STATUS[turn.language][item.status]
                 if item.days_late:

@@ -22,6 +22,7 @@ from scheduler.bot_words import WORDS as _WORDS
 if TYPE_CHECKING:
     from rules.schedule import Schedule
     from scheduler.config import Config
+    from scheduler.status import Matrix
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # dropped from what people write
 
@@ -89,6 +90,20 @@ def schedule(config: Config) -> Schedule:
     if found is None or found[0] is not config:
         found = _SCHEDULES[id(config)] = (config, config.schedule())
     return found[1]
+
+
+def own_matrix(turn: Turn, detail: bool = False) -> Matrix:
+    """The compliance matrix of the linked employee as of this update: what /status shows,
+    what /lapor offers, and what a receipt reports."""
+    from scheduler import records
+    from scheduler.status import build
+
+    employee = turn.employee
+    assert employee is not None
+    snap = records.snapshot(
+        turn.session, turn.config.catalog, since_year=turn.now.year - 1, key=employee.key
+    )
+    return build(schedule(turn.config), snap, turn.now, detail=detail)
 
 
 @dataclass
