@@ -28,11 +28,17 @@ from scheduler.bot_words import WORDS as _WORDS
 from scheduler.words import STATUS, long_date, rule_name
 
 
+def report_data(code: str, period: str) -> str:
+    """What a button that starts /lapor for one item sends back: Telegram allows 64 bytes,
+    and a rule code and a period key are short."""
+    return f"lapor:{code}:{period}"
+
+
 def report_button(code: str, period: str, language: str = "id") -> Button:
     """The 'Sudah lapor' button of one reminder item: pressing it starts /lapor for it."""
     return (
         _WORDS[language]["done_button"].format(code=code, period=period),
-        f"lapor:{code}:{period}",
+        report_data(code, period),
     )
 
 
@@ -55,7 +61,7 @@ def pick(turn: Turn) -> None:
         return turn.done("report_pick", "nothing open")
     choices = [(f"{item.rule} {item.occurrence.period}", item) for item in items]
     buttons = (
-        *(((label, f"lapor:{item.rule}:{item.occurrence.period}"),) for label, item in choices),
+        *(((label, report_data(item.rule, item.occurrence.period)),) for label, item in choices),
         ((turn.w("cancel_button"), "batal"),),
     )
     turn.say("pick", buttons)

@@ -122,14 +122,17 @@ class Turn:
     detail: str = ""
 
     def w(self, word: str, /, **params: Any) -> str:
+        """A text of the bot in the chat's language."""
         return _WORDS[self.language][word].format(**params)
 
     def say(
         self, word: str, /, buttons: tuple[tuple[Button, ...], ...] = (), **params: Any
     ) -> None:
+        """Answer the chat with a text of the bot, under it rows of buttons."""
         self.replies.append(Reply(self.chat, self.w(word, **params), buttons))
 
     def done(self, action: str, detail: str = "") -> None:
+        """What this update did, for the audit trail."""
         self.action, self.detail = action, detail
 
 
