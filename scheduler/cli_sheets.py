@@ -107,9 +107,11 @@ def roster_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     done = "roster_would_import" if dry_run else "roster_imported"
     click.echo(say(done, ctx.language, file=file, **counts))
     for row in outcome.created:
-        click.echo(f"  + row {row.number}: {row.after.key} {row.after.name}")
+        who = {"row": str(row.number), "key": row.after.key, "name": row.after.name}
+        click.echo(say("sheet_created", ctx.language, **who))
     for row in outcome.updated:
-        click.echo(f"  ~ row {row.number}: {row.after.key} {row.after.name}: {_changes(row)}")
+        who = {"row": str(row.number), "key": row.after.key, "name": row.after.name}
+        click.echo(say("sheet_updated", ctx.language, changes=_changes(row), **who))
     _skipped(check.skipped, ctx.language)
 
 

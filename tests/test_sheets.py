@@ -555,6 +555,11 @@ def test_messages_follow_the_language(env: Env) -> None:
     assert result.exit_code != 0
     assert "baris 5: 'siti@kukar' bukan alamat e-mail" in result.output
     assert "tidak ada yang ditulis: 1 baris bermasalah" in result.output
+    by_key(rows)[SITI]["email"] = "siti@kukar.go.id"
+    write_csv(path, rows)
+    result = env.run("--lang", "id", "roster", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert f"  ~ baris 5: {SITI} " in result.output and ": email" in result.output
 
 
 @pytest.mark.parametrize(
