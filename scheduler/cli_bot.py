@@ -67,18 +67,19 @@ def link(
     from scheduler.models import Employee
     from scheduler.service import email_channel
 
-    if everyone == (nip is not None):
-        raise click.UsageError("give a NIP, or --all with --out FILE and/or --mail")
-    if everyone and not (out or mail):
-        raise click.UsageError("--all needs --out FILE (.csv or .xlsx), --mail, or both")
-    if out and not everyone:
-        raise click.UsageError("--out goes with --all")
-    if out and sheets.suffix_of(out) not in (".csv", ".xlsx"):
-        raise click.BadParameter("use a .csv or .xlsx file", param_hint="--out")
     ctx = current()
+    language = ctx.language
+    if everyone == (nip is not None):
+        raise click.UsageError(say("link_whom", language))
+    if everyone and not (out or mail):
+        raise click.UsageError(say("link_all_needs", language))
+    if out and not everyone:
+        raise click.UsageError(say("link_out_needs_all", language))
+    if out and sheets.suffix_of(out) not in (".csv", ".xlsx"):
+        raise click.BadParameter(say("link_out_kind", language), param_hint="--out")
     mailer = email_channel(ctx.config) if mail else None
     if mail and mailer is None:
-        raise click.UsageError("--mail needs an SMTP server: set [smtp] host (TENGGAT_SMTP_HOST)")
+        raise click.UsageError(say("link_mail_needs_smtp", language))
     hours = valid_hours or bot_turn.settings_of(ctx.config).link_hours
     username = _bot_username(bot_name)
     now = ctx.now()

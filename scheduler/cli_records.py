@@ -167,11 +167,11 @@ def contact(nip: str, chat_id: str | None, email: str | None) -> None:
     from scheduler import records
 
     # An empty value clears the contact.
-    if chat_id and not records.is_chat_id(chat_id):
-        raise click.BadParameter("a Telegram chat id is a number", param_hint="--telegram")
-    if email and not records.is_email(email):
-        raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
     ctx = current()
+    if chat_id and not records.is_chat_id(chat_id):
+        raise click.BadParameter(say("chat_id_number", ctx.language), param_hint="--telegram")
+    if email and not records.is_email(email):
+        raise click.BadParameter(say("bad_email", ctx.language, email=email), param_hint="--email")
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         if chat_id is not None:
@@ -215,8 +215,10 @@ def _unit(ctx: Context, session: Session, unit: str | None) -> str | None:
         if name.lower() == unit.lower():
             return name
     close = difflib.get_close_matches(unit, names, n=3, cutoff=0.4)
-    hint = f" (did you mean {', '.join(close)}?)" if close else f" (units: {', '.join(names)})"
-    raise click.BadParameter(f"unknown unit {unit!r}{hint}", param_hint="--unit")
+    text = say("unknown_unit", ctx.language, unit=unit, hints=", ".join(close))
+    if not close:
+        text += "; " + say("units_are", ctx.language, units=", ".join(names))
+    raise click.BadParameter(text, param_hint="--unit")
 
 
 @click.command()
