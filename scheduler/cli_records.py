@@ -17,7 +17,6 @@ from scheduler.cli_shared import (
     current,
     dump_json,
     end_of,
-    local,
     writing,
 )
 from scheduler.words import say
@@ -54,13 +53,17 @@ def submit(
 ) -> None:
     """Record that NIP submitted CODE for PERIOD (e.g. 2025, 2025-02, 2025-S1, 2025-Q1)."""
     from scheduler import records
+    from scheduler.submission_sheet import parse_moment
 
     ctx = current()
+    now = ctx.now()
+    zone = now.tzinfo
+    assert zone is not None
+    # Read as the submissions sheet reads it: a date alone is midday (not after now).
+    when = now if at is None else parse_moment(at, zone, now)
+    assert when is not None  # a datetime always reads as a moment
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
-        if at is not None and (at.hour, at.minute, at.second) == (0, 0, 0):
-            at = at.replace(hour=12)  # a date alone: midday, as the submissions sheet reads it
-        when = local(ctx, at)
         row = records.record_submission(
             session,
             ctx.config.catalog,
@@ -68,7 +71,7 @@ def submit(
             code,
             period,
             when,
-            ctx.now(),
+            now,
             ctx.user,
             evidence,
             verified=verified,

@@ -435,6 +435,17 @@ def test_the_history_keeps_every_record_and_marks_the_replaced(seeded: Env) -> N
     assert "Jumat, 20 Desember 2024" in seeded.run("event", "list").output
 
 
+def test_submit_at_today_is_never_later_than_now(seeded: Env) -> None:
+    """A date alone means midday, as in the submissions sheet, but never a time to come."""
+    today = datetime.now(WITA).date().isoformat()
+    before = datetime.now(WITA)
+    assert seeded.run("submit", STAFF, "SKP", "2025", "--at", today).exit_code == 0
+    (row,) = seeded.json("submissions", "list", "--nip", STAFF, "--json")
+    at = datetime.fromisoformat(row["submitted_at"]).astimezone(WITA)
+    noon = before.replace(hour=12, minute=0, second=0, microsecond=0)
+    assert before <= at <= datetime.now(WITA) if before < noon else at == noon
+
+
 def test_event_set_usage_names_the_day() -> None:
     result = CliRunner().invoke(cli, ["event", "set", "--help"], prog_name="tenggat")
     assert result.output.startswith("Usage: tenggat event set [OPTIONS] CODE KEY DAY")
