@@ -36,19 +36,14 @@ class Message:
     attachments: tuple[tuple[str, bytes, str], ...] = ()
     # (label, callback data of at most 64 bytes): what the bot receives when one is pressed.
     buttons: tuple[tuple[str, str], ...] = ()
-    # Fingerprints of parts delivered on an earlier attempt (see DeliveryError.delivered).
+    # Fingerprints of parts delivered on an earlier attempt (see Progress).
     skip: frozenset[str] = frozenset()
 
 
 class DeliveryError(Exception):
     """A message that did not go out.  ``permanent`` means retrying cannot help (a refused
     address, a blocked bot); ``unreachable`` that the address itself is dead, so another
-    channel should be tried; ``retry_after`` is the server's own wait, in seconds.
-
-    ``delivered`` holds the fingerprints of the parts of a message sent in parts that did
-    reach the recipient (in this attempt or, passed in as `Message.skip`, an earlier one)
-    before the failure: kept with the outbox rows and given back as ``skip``, they stop a
-    retry from sending those parts twice.  Empty from channels that send a message whole."""
+    channel should be tried; ``retry_after`` is the server's own wait, in seconds."""
 
     def __init__(
         self,
@@ -56,19 +51,19 @@ class DeliveryError(Exception):
         permanent: bool,
         retry_after: float | None = None,
         unreachable: bool = False,
-        delivered: tuple[str, ...] = (),
     ) -> None:
         super().__init__(reason)
         self.permanent = permanent or unreachable
         self.retry_after = retry_after
         self.unreachable = unreachable
-        self.delivered = delivered
 
 
 @dataclass(frozen=True)
 class Progress:
     """The parts of a message sent in parts that have gone out while the rest has not yet:
-    their fingerprints (`DeliveryError.delivered`), all of them so far."""
+    their fingerprints, all of them so far (those of `Message.skip` included).  The one
+    record of them: kept with the outbox rows and given back as ``skip``, they stop a retry
+    from sending those parts twice."""
 
     delivered: tuple[str, ...]
 

@@ -45,8 +45,6 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 MAX_LENGTH = 4096  # characters of one Telegram message, after entity parsing
 PER_CHAT_SECONDS = 1.0  # about one message a second to one chat
-# The receipt's ids when every part had been delivered by earlier attempts.
-ALREADY_DELIVERED = "delivered-before"
 RATE = 29.0  # messages a second overall: Telegram allows about 30; keep a margin
 TIMEOUT = 5.0  # seconds to connect, to write a request, to read an answer (PTB's defaults)
 
@@ -134,12 +132,13 @@ def split(html: str, limit: int = MAX_LENGTH) -> list[str]:
     return [part.strip("\n") for part in parts if part.strip()]
 
 
-def fingerprint(chat: str, text: str, reply_markup: str = "") -> str:
-    """What identifies one part sent to one chat: 16 hex digits of the SHA-256 of the chat,
-    the part's text and its buttons.  The same message split the same way gives the same
-    fingerprints on a retry, so the parts that went out before can be skipped; a part whose
-    text changed meanwhile (or a new chat) gives a new one, and is sent."""
-    digest = hashlib.sha256("\0".join((chat, text, reply_markup)).encode())
+def fingerprint(chat: str, text: str) -> str:
+    """What identifies one part sent to one chat: 16 hex digits of the SHA-256 of the chat
+    and the part's text.  The same message split the same way gives the same fingerprints
+    on a retry, so the parts that went out before can be skipped; a part whose text changed
+    meanwhile (or a new chat) gives a new one, and is sent.  (Buttons go under the last
+    part, which is never skipped: once it is out, the message is.)"""
+    digest = hashlib.sha256(f"{chat}\0{text}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -301,33 +300,24 @@ class TelegramChannel:
             [{"text": label, "callback_data": data}]
             for label, data in message.buttons[:MAX_BUTTONS]
         ]
-        prints: list[str] = []  # the parts' fingerprints, as far as the loop got
-        delivered = dict.fromkeys(message.skip)  # in order: earlier attempts', then this one's
+        delivered = set(message.skip)
 
-        def failed(error: DeliveryError) -> DeliveryError:
-            """The error, carrying every part delivered so far (so that the retry skips
-            them) and saying in its reason how many went out."""
-            if not delivered:
+        def failed(error: DeliveryError, number: int) -> DeliveryError:
+            """The error of part ``number``, saying how many went out before it (their
+            fingerprints were reported as Progress already)."""
+            if number == 1:
                 return error
-            reason, done = str(error), sum(p in delivered for p in prints)
-            if done:
-                now = f", this time as message ids {','.join(ids)}" if ids else ""
-                reason += f" ({done} of {len(parts)} parts delivered{now})"
-            return DeliveryError(
-                reason,
-                error.permanent,
-                error.retry_after,
-                error.unreachable,
-                delivered=tuple(delivered),
-            )
+            now = f", this time as message ids {','.join(ids)}" if ids else ""
+            reason = f"{error} ({number - 1} of {len(parts)} parts delivered{now})"
+            return DeliveryError(reason, error.permanent, error.retry_after, error.unreachable)
 
         for number, part in enumerate(parts, start=1):
             request = {"chat_id": chat, "text": part, "parse_mode": ParseMode.HTML.value}
             if keyboard and number == len(parts):  # under the end, once all has been read
                 # As JSON text: PTB hands a string parameter to the transport unchanged.
                 request["reply_markup"] = json.dumps({"inline_keyboard": keyboard})
-            prints.append(fingerprint(chat, part, request.get("reply_markup", "")))
-            if prints[-1] in message.skip:  # delivered by an earlier attempt
+            printed = fingerprint(chat, part)
+            if printed in delivered:  # by an earlier attempt
                 continue
             while True:
                 await pacer.wait_chat(chat)
@@ -338,21 +328,18 @@ class TelegramChannel:
                 except RetryAfter as exc:
                     wait = _retry_after(exc)
                     if wait > self.max_wait:
-                        reason = self._reason(exc)
-                        return failed(DeliveryError(reason, permanent=False, retry_after=wait))
+                        error = DeliveryError(self._reason(exc), permanent=False, retry_after=wait)
+                        return failed(error, number)
                     pacer.hold(chat, wait)  # this chat waits; the others go on
                     continue
                 except Exception as exc:
-                    return failed(self._error(exc))
+                    return failed(self._error(exc), number)
                 ids.append(str(sent["message_id"]))
-                delivered[prints[-1]] = None
                 if number < len(parts):
-                    progress(tuple(delivered))
+                    delivered.add(printed)
+                    progress(tuple(sorted(delivered)))
                 break
-        # Every part skipped: all had been delivered before, nothing new went out.  Not
-        # expected (parts are reported only by a failure, which leaves one unsent), but a
-        # receipt is never ambiguous: it says so instead of naming no message id.
-        return f"telegram:{chat}:{','.join(ids) if ids else ALREADY_DELIVERED}"
+        return f"telegram:{chat}:{','.join(ids)}"
 
     def _reason(self, exc: Exception) -> str:
         """The error as a line for logs and the outbox, the token masked wherever it appears."""

@@ -402,7 +402,6 @@ def _attempts(
             permanent=result.permanent,
             retry_after=result.retry_after,
             reroute=result.unreachable and channel == "telegram",
-            delivered=result.delivered,
         )
         for item in outgoing.entries
     ]

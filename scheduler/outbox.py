@@ -162,10 +162,7 @@ def keep_parts(
         update(table)
         .where(table.c.id == bindparam("row"), table.c.claimed_by == worker)
         .values(delivered_parts=bindparam("parts")),
-        [
-            {"row": item.id, "parts": ",".join(sorted(item.delivered_parts.union(delivered)))}
-            for item, delivered in parts
-        ],
+        [{"row": item.id, "parts": ",".join(delivered)} for item, delivered in parts],
     )
 
 
@@ -175,8 +172,6 @@ class Attempt:
 
     ``reroute`` puts the row straight back for another channel (the Telegram chat is
     dead, e-mail may still reach the person); ``retry_after`` is the server's own wait.
-    ``delivered``: the fingerprints of every part of the message delivered so far (this
-    attempt's and earlier ones', `DeliveryError.delivered`), kept for the retry to skip.
     """
 
     item: Claimed
@@ -186,7 +181,6 @@ class Attempt:
     permanent: bool = False
     retry_after: float | None = None
     reroute: bool = False
-    delivered: tuple[str, ...] = ()
 
     @property
     def outcome(self) -> str:
@@ -203,22 +197,36 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     return timedelta(seconds=max(wait, retry_after or 0))
 
 
+def _failure(a: Attempt) -> tuple[str, str, str | None, float | None]:
+    """What the rows of one failed message share: whom, by which channel, why."""
+    return a.item.recipient, a.channel, a.error, a.retry_after
+
+
+def _waits(
+    attempts: Sequence[Attempt],
+) -> dict[tuple[str, str, str | None, float | None], timedelta]:
+    """One backoff per failed message, from the most tries any of its rows had: its rows
+    come back together, as the same message, so that a part of it already delivered is
+    recognised and skipped.  Never shorter than the server's own wait."""
+    most: dict[tuple[str, str, str | None, float | None], int] = {}
+    for a in attempts:
+        if a.error is not None:
+            most[_failure(a)] = max(most.get(_failure(a), 0), a.item.attempts)
+    return {key: backoff(tries, key[3]) for key, tries in most.items()}
+
+
 def settle(session: Session, attempts: Sequence[Attempt], worker: str, now: datetime) -> list[str]:
     """Record every attempt in the delivery log and mark each row sent, or put it back
     (at once when rerouted, else with backoff), or give up on it (at once when the error
-    is permanent, else after MAX_ATTEMPTS) as a dead letter with the reason.  The parts
-    of its message delivered so far stay with the row (``delivered_parts``: those it had
-    and the attempt's), for a retry to skip.  Two statements for the whole batch; a row no
-    longer claimed by ``worker`` is left alone.  Returns the new states."""
+    is permanent, else after MAX_ATTEMPTS) as a dead letter with the reason.  Two
+    statements for the whole batch; a row no longer claimed by ``worker`` is left alone.
+    Returns the new states."""
     rows, states = [], []
-    # One wait per person: the rows of a message come back together, as the same message
-    # (a part of it already delivered is then recognised, and skipped).
-    waits: dict[str, timedelta] = {}
+    waits = _waits(attempts)
     for a in attempts:
         values: dict[str, object] = {"row": a.item.id, "channel": a.channel, "receipt": None}
         values["sent_at"] = None
         values["next"] = now
-        values["parts"] = ",".join(sorted(a.item.delivered_parts.union(a.delivered)))
         if a.error is None:
             state = "sent"
             values.update(sent_at=now, receipt=(a.receipt or "")[:200])  # whole in the log
@@ -227,9 +235,7 @@ def settle(session: Session, attempts: Sequence[Attempt], worker: str, now: date
         elif a.permanent or a.item.attempts >= MAX_ATTEMPTS:
             state, values["receipt"] = "dead", a.error[:200]
         else:
-            if a.item.recipient not in waits:
-                waits[a.item.recipient] = backoff(a.item.attempts, a.retry_after)
-            state, values["next"] = "pending", now + waits[a.item.recipient]
+            state, values["next"] = "pending", now + waits[_failure(a)]
         rows.append({**values, "state": state})
         states.append(state)
     if not rows:
@@ -246,7 +252,6 @@ def settle(session: Session, attempts: Sequence[Attempt], worker: str, now: date
             channel=bindparam("channel"),
             receipt=bindparam("receipt"),
             next_attempt_at=bindparam("next"),
-            delivered_parts=bindparam("parts"),
         ),
         rows,
     )
