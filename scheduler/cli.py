@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from scheduler import messages
 from scheduler.cli_shared import Context, console_for, dump_json
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    head = words.HEADINGS[language]
+    head = messages.HEADINGS[language]
     table = Table(title=head["rules"])
     for column in ("code", "name", "recurrence", "next_due", "confidence"):
         table.add_column(head[column])
@@ -140,7 +141,7 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
     ]
     warnings = sorted(
         {
-            words.say(note.value, ctx.language, year=str(year))
+            messages.say(note.value, ctx.language, year=str(year))
             for year in range(start.year, end.year + 1)
             for note in schedule.calendar.warnings(year)
         }
@@ -150,7 +151,7 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
         return
     from rich.table import Table
 
-    head = words.HEADINGS[ctx.language]
+    head = messages.HEADINGS[ctx.language]
     table = Table(title=escape(f"{rule.code}: {words.recurrence(rule, ctx.language)}"))
     for column in ("period", "due", "reason"):
         table.add_column(head[column])

@@ -10,7 +10,7 @@ import click
 
 from notifications.message import Channel, DeliveryError, Message
 from scheduler.cli_shared import current, writing
-from scheduler.words import say
+from scheduler.messages import say
 
 if TYPE_CHECKING:
     from scheduler.bot_records import IssuedCode

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from scheduler import messages
 from scheduler.cli_shared import (
     DATE,
     MOMENT,
@@ -19,7 +20,7 @@ from scheduler.cli_shared import (
     end_of,
     writing,
 )
-from scheduler.words import say
+from scheduler.messages import say
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -119,7 +120,7 @@ def event_list(as_json: bool) -> None:
     if as_json:
         dump_json([row._asdict() for row in found])
         return
-    head, zone = words.HEADINGS[ctx.language], ctx.now().tzinfo
+    head, zone = messages.HEADINGS[ctx.language], ctx.now().tzinfo
     table = Table(title=f"{head['events']} ({len(found)})")
     for column in ("event", "key", "day", "recorded_by", "recorded_at"):
         table.add_column(head[column], no_wrap=True)
@@ -307,7 +308,7 @@ def _print_matrix(ctx: Context, matrix: Any, unit: str | None) -> None:
 
     language = ctx.language
     codes = [c for c in ctx.config.catalog.rules if any(c in row for row in matrix.cells.values())]
-    head = words.HEADINGS[language]
+    head = messages.HEADINGS[language]
     title = f"{head['status']} — {words.long_date(matrix.now.date(), language)}"
     table = Table(
         title=title if unit is None else f"{title} — {escape(unit)}",
@@ -348,7 +349,7 @@ def roster_list(as_json: bool) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from scheduler import records, words
+    from scheduler import records
 
     ctx = current()
     with ctx.db.read() as session:
@@ -374,7 +375,7 @@ def roster_list(as_json: bool) -> None:
             ]
         )
         return
-    head = words.HEADINGS[ctx.language]
+    head = messages.HEADINGS[ctx.language]
     table = Table(title=f"{head['roster']} ({len(people)})")
     table.add_column(head["nip"], no_wrap=True)
     for column in ("name", "unit", "superior", "codes"):
@@ -518,7 +519,7 @@ def submissions_list(
     from rich.markup import escape
     from rich.table import Table
 
-    from scheduler import records, words
+    from scheduler import records
 
     ctx = current()
     with ctx.db.read() as session:
@@ -534,7 +535,7 @@ def submissions_list(
     if as_json:
         dump_json([row._asdict() for row in found])
         return
-    zone, head = ctx.now().tzinfo, words.HEADINGS[ctx.language]
+    zone, head = ctx.now().tzinfo, messages.HEADINGS[ctx.language]
 
     def local(moment: datetime | None) -> str:
         return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment else ""

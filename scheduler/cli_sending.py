@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
+from scheduler import messages
 from scheduler.cli_shared import MOMENT, console_for, current, dump_json, local
-from scheduler.words import say
+from scheduler.messages import say
 
 
 @click.command("plan")
@@ -93,7 +94,7 @@ def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
     from rich.table import Table
     from sqlalchemy import func, select
 
-    from scheduler import models, words
+    from scheduler import models
 
     ctx = current()
     table_, E = models.Outbox, models.Employee
@@ -125,7 +126,7 @@ def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
         ]
         dump_json({"counts": counts, "rows": rows})
         return
-    head, zone = words.HEADINGS[ctx.language], ctx.now().tzinfo
+    head, zone = messages.HEADINGS[ctx.language], ctx.now().tzinfo
     states = ("pending", "claimed", "sent", "dead")
     summary = ", ".join(f"{head['state_' + s]} {counts.get(s, 0)}" for s in states)
     table = Table(title=f"{head['outbox']}: {summary}")

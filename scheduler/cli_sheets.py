@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from scheduler.cli_shared import current, writing
-from scheduler.words import say
+from scheduler.messages import say
 
 if TYPE_CHECKING:
     from scheduler.roster_sheet import RosterRow

@@ -54,7 +54,7 @@ from scheduler.iki_words import (
     normalise_unit,
     read_nip,
 )
-from scheduler.words import say
+from scheduler.messages import say
 
 # --------------------------------------------------------------------------- public types
 

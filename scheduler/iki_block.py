@@ -22,7 +22,7 @@ from datetime import date
 from typing import Literal
 
 from scheduler.iki_words import clean, is_nip, nip_value
-from scheduler.words import say
+from scheduler.messages import say
 
 Severity = Literal["error", "review"]
 Column = Literal["indikator", "penjelasan"]

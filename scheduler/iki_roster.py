@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from scheduler.iki_block import IkiBlock, Problem, in_block
 from scheduler.iki_words import ACTING, SECRETARIAT
-from scheduler.words import say
+from scheduler.messages import say
 
 ROLE_SECRETARY = "secretary"
 ROLE_UNIT_HEAD = "unit_head"

@@ -52,7 +52,7 @@ ROLES = frozenset({"secretary", "unit_head", "admin"})
 class RecordError(ValueError):
     """Input that names something that does not exist or cannot be; says what would work.
 
-    ``message`` names a text in ``scheduler.words.MESSAGES`` so the command line can say it
+    ``message`` names a text in ``scheduler.messages.MESSAGES`` so the command line can say it
     in the admin's language; ``str()`` gives the English.
     """
 
@@ -62,7 +62,7 @@ class RecordError(ValueError):
         super().__init__(self.text("en"))
 
     def text(self, language: str) -> str:
-        from scheduler.words import say
+        from scheduler.messages import say
 
         return say(self.message, language, **self.params)
 

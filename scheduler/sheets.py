@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+from scheduler.messages import say
 from scheduler.records import NIP_PATTERN, RecordError, normalise_nip
-from scheduler.words import say
 
 SUFFIXES = (".csv", ".xlsx")
 EXCEL_NUMBER = re.compile(r"^\d+([.,]\d+)?E\+?\d+$", re.IGNORECASE)

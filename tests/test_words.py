@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 
-from scheduler.words import HEADINGS, MESSAGES, say
+from scheduler.messages import HEADINGS, MESSAGES, say
 
 
 def fields(text: str) -> set[str]:
