@@ -18,6 +18,7 @@ from scheduler.cli_shared import (
     current,
     dump_json,
     end_of,
+    stamp,
     writing,
 )
 from scheduler.messages import say
@@ -77,8 +78,8 @@ def submit(
             evidence,
             verified=verified,
         )
-        stamp = f"{when:%Y-%m-%d %H:%M %Z}"
-        click.echo(f"{row.rule_code} {row.period}: {employee.name} ({employee.key}) @ {stamp}")
+        moment = f"{when:%Y-%m-%d %H:%M %Z}"
+        click.echo(f"{row.rule_code} {row.period}: {employee.name} ({employee.key}) @ {moment}")
 
 
 @click.group()
@@ -120,7 +121,7 @@ def event_list(as_json: bool) -> None:
     if as_json:
         dump_json([row._asdict() for row in found])
         return
-    head, zone = messages.HEADINGS[ctx.language], ctx.now().tzinfo
+    head = messages.HEADINGS[ctx.language]
     table = Table(title=f"{head['events']} ({len(found)})")
     for column in ("event", "key", "day", "recorded_by", "recorded_at"):
         table.add_column(head[column], no_wrap=True)
@@ -130,7 +131,7 @@ def event_list(as_json: bool) -> None:
             key,
             words.long_date(day, ctx.language),
             by,
-            f"{at.astimezone(zone):%Y-%m-%d %H:%M}",
+            stamp(ctx, at),
         )
     console_for(table).print(table)
 
@@ -535,25 +536,21 @@ def submissions_list(
     if as_json:
         dump_json([row._asdict() for row in found])
         return
-    zone, head = ctx.now().tzinfo, messages.HEADINGS[ctx.language]
-
-    def local(moment: datetime | None) -> str:
-        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment else ""
-
+    head = messages.HEADINGS[ctx.language]
     table = Table(title=f"{head['history']} ({len(found)})")
     for column in ("recorded_at", "nip", "name", "code", "period", "submitted_at"):
         table.add_column(head[column], no_wrap=column != "name")
     for column in ("source", "evidence", "verified", "current"):
         table.add_column(head[column])
     for row in found:
-        verified = f"{local(row.verified_at)} {row.verified_by or ''}" if row.verified_at else ""
+        verified = f"{stamp(ctx, row.verified_at)} {row.verified_by or ''}".strip()
         table.add_row(
-            local(row.recorded_at) + f"\n[dim]{escape(row.recorded_by)}[/dim]",
+            stamp(ctx, row.recorded_at) + f"\n[dim]{escape(row.recorded_by)}[/dim]",
             row.key or "",
             escape(row.name or head["agency"]),
             row.rule,
             row.period,
-            local(row.submitted_at),
+            stamp(ctx, row.submitted_at),
             row.source,
             escape(row.evidence),
             escape(verified),

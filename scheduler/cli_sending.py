@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from scheduler import messages
-from scheduler.cli_shared import MOMENT, console_for, current, dump_json, local
+from scheduler.cli_shared import MOMENT, console_for, current, dump_json, local, stamp
 from scheduler.messages import say
 
 
@@ -126,21 +126,20 @@ def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
         ]
         dump_json({"counts": counts, "rows": rows})
         return
-    head, zone = messages.HEADINGS[ctx.language], ctx.now().tzinfo
+    head = messages.HEADINGS[ctx.language]
     states = ("pending", "claimed", "sent", "dead")
     summary = ", ".join(f"{head['state_' + s]} {counts.get(s, 0)}" for s in states)
     table = Table(title=f"{head['outbox']}: {summary}")
     for column in ("state", "recipient", "about", "planned", "sent_at", "channel", "detail"):
         table.add_column(head[column], no_wrap=column not in {"recipient", "detail"})
     for row, name in found:
-        sent = f"{row.sent_at.astimezone(zone):%Y-%m-%d %H:%M}" if row.sent_at else ""
         about = " ".join(part for part in (row.rule_code, row.period, row.step) if part)
         table.add_row(
             f"{head['state_' + row.state]} ({row.attempts}×)",
             escape(name or row.recipient),
             f"{head.get('kind_' + row.kind, row.kind)} {about}".strip(),
-            f"{row.planned_at.astimezone(zone):%Y-%m-%d %H:%M}",
-            sent,
+            stamp(ctx, row.planned_at),
+            stamp(ctx, row.sent_at),
             row.channel or "",
             escape(row.receipt or ""),
         )

@@ -127,6 +127,11 @@ def local(ctx: Context, moment: datetime | None) -> datetime:
     return moment.replace(tzinfo=ctx.now().tzinfo) if moment.tzinfo is None else moment
 
 
+def stamp(ctx: Context, moment: datetime | None) -> str:
+    """A stored moment as the admin's tables show it: local time, to the minute."""
+    return f"{moment.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M}" if moment else ""
+
+
 def end_of(ctx: Context, as_of: datetime | None) -> datetime:
     """``--as-of DAY`` means the end of that day, local time: everything recorded that day
     counts, and what is due that day shows as due today."""
