@@ -111,7 +111,7 @@ class Dispatcher:
     ) -> None:
         self.db, self.catalog, self.calendar, self.window = db, catalog, calendar, window
         self.channels, self.language, self.worker = channels, language, worker
-        # Renders a recipient's weekly digest at the moment it is sent (so it is current).
+        # Renders a recipient's weekly digest as of a moment: the one it was queued at.
         self.digests = digests
 
     def run(self, now: datetime) -> int:
@@ -146,7 +146,7 @@ class Dispatcher:
         with self.db.write() as session:
             batch = outbox.claim(session, self.worker, now, recipients)
             contacts = contacts_of(session, batch)
-        return _by_channel(self.compose(batch, contacts, now))
+        return _by_channel(self.compose(batch, contacts))
 
     def _send(
         self,
@@ -202,12 +202,10 @@ class Dispatcher:
         ]
         outbox.add(session, rows, now)
 
-    def compose(
-        self, entries: Sequence[E], contacts: Mapping[str, Contact], now: datetime | None = None
-    ) -> list[Outgoing[E]]:
+    def compose(self, entries: Sequence[E], contacts: Mapping[str, Contact]) -> list[Outgoing[E]]:
         """Everything each recipient is owed, as one message in the configured language,
         rendered for the channel that reaches them; a weekly digest is a message of its own,
-        rendered as of ``now``."""
+        rendered as of the moment it was queued."""
         language = self.language
         grouped: dict[str, list[E]] = defaultdict(list)
         for entry in entries:
@@ -223,7 +221,7 @@ class Dispatcher:
             group = [entry for entry in everything if entry.kind != "digest"]
             for entry in everything:
                 if entry.kind == "digest":
-                    composed.append(self._digest(entry, person, name, address, now))
+                    composed.append(self._digest(entry, person, name, address))
             if not group:
                 continue
             items = [
@@ -261,12 +259,13 @@ class Dispatcher:
         buttons = [report_button(code, period, self.language) for code, period in owed]
         return tuple(buttons[:MAX_BUTTONS])
 
-    def _digest(
-        self, entry: E, person: Contact, channel: str, address: str, now: datetime | None
-    ) -> Outgoing[E]:
-        if self.digests is None or now is None:
-            raise RuntimeError("a digest row needs the dispatcher's digest renderer and a time")
-        digest = self.digests(entry.recipient, now)
+    def _digest(self, entry: E, person: Contact, channel: str, address: str) -> Outgoing[E]:
+        """The digest of an outbox row, as of the moment it was queued, not the moment it
+        is sent: a retry then reads the same, and the parts an earlier attempt delivered
+        are recognised (`Message.skip`) instead of going again with a new time in them."""
+        if self.digests is None or not isinstance(entry, outbox.Claimed):
+            raise RuntimeError("a digest is sent from the outbox, by a dispatcher that renders it")
+        digest = self.digests(entry.recipient, entry.planned_at.astimezone(self.calendar.tz))
         email = channel == "email"
         message = Message(
             recipient=f"{person.name} ({entry.recipient})",

@@ -77,8 +77,9 @@ def add(session: Session, rows: Sequence[dict[str, object]], now: datetime) -> i
 @dataclass(frozen=True)
 class Claimed:
     """An outbox row taken by this dispatcher, detached from the session that claimed it.
-    ``delivered_parts``: fingerprints of the parts of its message that earlier attempts
-    delivered (`Message.skip`)."""
+    ``planned_at``: when it was queued, the moment a digest reports on (so every attempt
+    reads the same); ``delivered_parts``: fingerprints of the parts of its message that
+    earlier attempts delivered (`Message.skip`)."""
 
     id: int
     key: str
@@ -91,6 +92,7 @@ class Claimed:
     step: str
     due: date
     days_late: int | None
+    planned_at: datetime
     attempts: int
     delivered_parts: frozenset[str] = frozenset()
 
@@ -139,6 +141,7 @@ def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH)
             row.step,
             row.due,
             row.days_late,
+            row.planned_at,
             row.attempts,
             parts(row.delivered_parts),
         )
