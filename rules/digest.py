@@ -17,6 +17,7 @@ owes it in their own IKI), where *due so far* means the due day lies in the cale
 ``now`` and has ended by ``now``.  Exempt occurrences count in neither; a late submission, one
 still awaiting verification and one not handed in count in the denominator only.  It is
 ``evaluate()``'s ``Achievement`` summed; with nothing due yet there is no percentage (None).
+Submissions dated after ``now`` are left out.
 
 **A week ago** is reconstructed from today's records: evaluated at ``now - 7 days`` with only
 the submissions dated up to then, and scored over the same year as ``now`` (so the first
@@ -226,7 +227,9 @@ def build_digest(
     narrowed = Roster(
         roster.people, [a for a in roster.assignments if a.employee in order], roster.secretary
     )
-    records = list(submissions)
+    # Only what was handed in by ``now``: a digest of a past moment (or one sent again
+    # later) reads as it did then; what came after is the next digest's news.
+    records = [s for s in submissions if s.submitted_at <= now]
     known = list(events)
     current = evaluate(schedule, narrowed, records, known, now, year=year)
     earlier_records = [s for s in records if s.submitted_at <= week_ago]
