@@ -219,3 +219,24 @@ def test_sending_window_every_day_and_from_utc(calendar: LegalCalendar) -> None:
     )
     inside = datetime(2025, 3, 8, 2, 0, tzinfo=UTC)  # Saturday 10:00 WITA
     assert calendar.sending_window(inside, daily) is inside
+
+
+def test_a_working_override_on_a_weekend_makes_it_a_working_day() -> None:
+    """A Saturday declared a working day (a make-up day, ``working = true``) counts as one
+    everywhere: in the check itself, in the H-n arithmetic, in the holiday policy and in
+    the sending window."""
+    saturday = date(2025, 9, 13)
+    assert saturday.weekday() == 5
+    plain = LegalCalendar()
+    assert not plain.is_working_day(saturday)
+    made_up = LegalCalendar([DayOverride(saturday, True, "Hari kerja pengganti", "SE 1/2025")])
+    assert made_up.is_working_day(saturday)
+    assert not made_up.is_working_day(date(2025, 9, 14))  # the Sunday after stays off
+    assert made_up.previous_working_day(date(2025, 9, 14)) == saturday
+    assert made_up.next_working_day(saturday) == saturday
+    assert made_up.apply_policy(saturday, HolidayPolicy.NEXT_WORKING_DAY) == saturday
+    assert made_up.working_day_offset(date(2025, 9, 12), 1) == saturday  # H+1 of a Friday
+    assert made_up.working_day_offset(date(2025, 9, 14), 0) == saturday  # H of a Sunday
+    morning = datetime(2025, 9, 13, 9, tzinfo=made_up.tz)
+    assert made_up.sending_window(morning, WINDOW) is morning
+    assert plain.sending_window(morning, WINDOW) == datetime(2025, 9, 15, 7, 30, tzinfo=WITA)

@@ -19,7 +19,7 @@ import io
 import json
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -28,8 +28,8 @@ import pytest
 from click.testing import CliRunner
 
 from notifications import digest as layout
-from rules.calendar import WITA
-from rules.catalog import Catalog
+from rules.calendar import WITA, LegalCalendar
+from rules.catalog import Catalog, Source
 from rules.digest import Digest, Level, Line, Member, Rate, Settled, Upcoming, build_digest
 from rules.evaluate import Assignment, Person, Roster, Status, Submission
 from rules.schedule import Event, Schedule
@@ -509,3 +509,23 @@ def test_unknown_unit_is_refused_with_a_hint(loaded: Database, unit: str, hint: 
     assert done.exit_code == 2
     assert f"Invalid value for --unit: unknown unit {unit!r}; {hint}" in done.output
     assert "Ringkasan" not in done.output and "Traceback" not in done.output
+
+
+def test_a_ladder_without_the_employee_never_counts_them_as_told_about_themselves(
+    calendar: LegalCalendar, make_catalog: Callable[..., Catalog]
+) -> None:
+    """Ladder superior → Secretary: the Secretary's own overdue SKP has reached nobody
+    (level none), not "the Secretary", for nobody is escalated about themselves; their
+    staff member's has reached the Secretary, twice over (as superior and as Secretary)."""
+    ladder = '[{ at = 1, to = ["superior"] }, { at = 3, to = ["secretary"] }]'
+    catalog = make_catalog(Source("c.toml", f"[rules.SKP]\nladder = {ladder}\n"))
+    people = {"S": Person("S"), "K": Person("K", superior="S")}
+    roster = Roster(people, [Assignment("S", "SKP"), Assignment("K", "SKP")], secretary="S")
+    members = [Member("S", "Sekretaris", ""), Member("K", "Kepala", "")]
+    later = datetime(2025, 3, 6, 9, tzinfo=WITA)  # SKP due Friday 28 February: past H+3
+    built = build_digest(Schedule(catalog, calendar), roster, [], [], members, later)
+    levels = {item.employee: (item.told, item.level) for item in built.overdue}
+    assert levels == {
+        "S": ((), Level.NONE),
+        "K": (("superior", "secretary"), Level.SECRETARY),
+    }

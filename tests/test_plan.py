@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 
 import pytest
 
 from rules.calendar import WITA, LegalCalendar
-from rules.catalog import Source
+from rules.catalog import Catalog, Source
 from rules.errors import DefinitionError
 from rules.evaluate import Assignment, Person, Roster, Status, Submission, evaluate
 from rules.plan import Notice, NoticeKind, notice_key, plan
@@ -174,3 +174,27 @@ def test_ladder_with_two_steps_on_one_day_does_not_crash(
     notices = plan_at(split, step_time(calendar, SKP_DUE, 1))
     assert {n.recipient for n in notices} <= {"A", "K"}
     assert notices
+
+
+@pytest.mark.parametrize(
+    "ladder",
+    [
+        '[{ at = 1, to = ["superior"] }, { at = 3, to = ["secretary"] }]',
+        '[{ at = 1, to = ["superior", "secretary"] }]',
+    ],
+)
+def test_nobody_is_escalated_about_themselves_when_the_ladder_skips_the_employee(
+    calendar: LegalCalendar, make_catalog: Callable[..., Catalog], ladder: str
+) -> None:
+    """A ladder that never addresses the employee (superior, then the Secretary): the
+    Secretary's own overdue item goes to nobody, not to the Secretary as an escalation
+    about themselves; nor does the item of someone recorded as their own superior.  Their
+    staff's items still reach them."""
+    catalog = make_catalog(Source("c.toml", f"[rules.SKP]\nladder = {ladder}\n"))
+    escalating = Schedule(catalog, calendar)
+    now = step_time(calendar, SKP_DUE, 3)
+    people = {**PEOPLE, "X": Person("X", superior="X")}
+    roster = Roster(people, [Assignment(p, "SKP") for p in ("S", "K", "X")], secretary="S")
+    notices = plan(escalating, roster, evaluate(escalating, roster, [], [], now))
+    assert all(n.recipient != n.employee for n in notices)
+    assert {(n.employee, n.recipient) for n in notices} == {("K", "S"), ("X", "S")}

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
-from rules.calendar import LegalCalendar
+from rules.calendar import WITA, LegalCalendar
 from rules.catalog import Catalog, Source
-from rules.schedule import Adjustment, Occurrence, Schedule
+from rules.evaluate import Assignment, Person, Roster, Submission, evaluate
+from rules.plan import plan
+from rules.schedule import Adjustment, Event, Occurrence, Schedule, index_events
 
 YEARS = range(2025, 2031)
 Expected = list[tuple[str, date | None]]
@@ -304,3 +306,73 @@ def test_deadline_for_anchored_rule_applies_without_event(
         Adjustment.OVERRIDE,
         None,
     )
+
+
+QUARTERLY_LAGGED = """
+[[rule]]
+code = "TRIWULAN"
+name = "Laporan triwulanan"
+rrule = "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYMONTHDAY=15"
+period = "quarter"
+period_lag = 1
+holiday_policy = "fixed"
+source = "SE Bupati (uji)"
+confidence = "local"
+"""
+
+
+def test_a_lagged_rule_reports_on_the_period_before_its_deadline(
+    make_catalog: Callable[..., Catalog],
+) -> None:
+    """``period_lag = 1``: the report due on 15 April is the first quarter's, the one due
+    in January the previous year's last; each period is found by its key, across the
+    year, and a reminder names the period it asks for."""
+    lagged = schedule_with(make_catalog, QUARTERLY_LAGGED)
+    rule = lagged.catalog.get("TRIWULAN")
+    assert [(o.period, o.due) for o in year_of(lagged, "TRIWULAN", 2025)] == [
+        ("2024-Q4", date(2025, 1, 15)),
+        ("2025-Q1", date(2025, 4, 15)),
+        ("2025-Q2", date(2025, 7, 15)),
+        ("2025-Q3", date(2025, 10, 15)),
+    ]
+    assert lagged.occurrence(rule, "2025-Q4").due == date(2026, 1, 15)
+    assert lagged.occurrence(rule, "2025-Q1").due == date(2025, 4, 15)
+    roster = Roster({"A": Person("A")}, [Assignment("A", "TRIWULAN")])
+    at = datetime(2025, 4, 15, 9, tzinfo=WITA)  # its due day, after the reminder time
+    notices = plan(lagged, roster, evaluate(lagged, roster, [], [], at))
+    january = ("2024-Q4", date(2025, 1, 15))  # still open: overdue since January
+    assert {(n.period, n.due) for n in notices} == {january, ("2025-Q1", date(2025, 4, 15))}
+    handed_in = [Submission("TRIWULAN", "2025-Q1", at, "A")]
+    notices = plan(lagged, roster, evaluate(lagged, roster, handed_in, [], at))
+    assert {(n.period, n.due) for n in notices} == {january}
+
+
+def test_a_decreed_deadline_on_a_saturday_is_never_moved(
+    make_catalog: Callable[..., Catalog],
+) -> None:
+    """A [[deadline]] is a date set by decree: the rule's holiday policy moves the
+    rule's own dates off a weekend, never the decree's (Adjustment.OVERRIDE).  So for a
+    recurring rule, an anchored one with its event recorded, and one with no date of its
+    own, a decree falling on Saturday 2 May 2026 stays there (the anchored rule's with its
+    event recorded or not)."""
+    saturday = date(2026, 5, 2)
+    assert saturday.weekday() == 5
+    text = (
+        '[rules.SPT]\nholiday_policy = "previous_working_day"\n'
+        '[rules.PK]\nholiday_policy = "next_working_day"\n'
+        '[rules.RKBM]\nholiday_policy = "next_working_day"\n'
+        + "".join(
+            f'[[deadline]]\nrule = "{code}"\nperiod = "2026"\ndue = {saturday}\nreference = "SE"\n'
+            for code in ("SPT", "PK", "RKBM")
+        )
+    )
+    decreed = schedule_with(make_catalog, text)
+    anchor = decreed.catalog.get("PK").anchor
+    assert anchor is not None
+    events = index_events([Event(anchor.event, "2026", date(2026, 1, 5))])
+    for code, known in (("SPT", {}), ("PK", events), ("PK", {}), ("RKBM", {})):
+        occ = decreed.occurrence(decreed.catalog.get(code), "2026", known)
+        assert (code, occ.due, occ.adjustment) == (code, saturday, Adjustment.OVERRIDE)
+    # the policy itself is in force: SPT's own date (a Saturday in 2029) does move
+    (own,) = year_of(decreed, "SPT", 2029)
+    assert (own.nominal, own.due) == (date(2029, 3, 31), date(2029, 3, 29))  # Good Friday
