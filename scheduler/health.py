@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
@@ -276,14 +277,20 @@ def describe(problem: Problem, language: str) -> str:
 
 
 def secrets_of(config: Config | None = None) -> list[str]:
-    """The secret values this process knows (from the environment and the configuration)."""
+    """The secret values this process knows (from the environment and the configuration):
+    the bot token and its secret half, the SMTP password, the database URL's password."""
     from scheduler.config import SECRETS
 
     found = [os.environ.get(variable, "") for variable in SECRETS.values()]
+    urls = [os.environ.get("TENGGAT_DATABASE_URL", "")]
     if config is not None:
         for secret in (config.settings.telegram.token, config.settings.smtp.password):
             if secret is not None:
                 found.append(secret.get_secret_value())
+        urls.append(config.settings.database.url)
+    for url in urls:
+        password = urlsplit(url).password or ""
+        found += [password, unquote(password)]  # as written in the URL, and as meant
     for value in list(found):
         if ":" in value:  # a bot token's secret half may be quoted alone
             found.append(value.split(":", 1)[1])

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
 
+from scheduler import logs
+
 if TYPE_CHECKING:
     from scheduler.bot_poller import Poller
 
@@ -34,6 +36,7 @@ def serve(poller: Poller) -> Callable[[], None]:
     webhook is deleted on stop, so whoever holds the lock next can take the updates)."""
     settings = poller.settings
     secret = secrets.token_urlsafe(32)
+    logs.REDACT.hide(secret)  # the library's DEBUG line shows setWebhook's parameters
     server = HTTPServer((settings.webhook_listen, settings.webhook_port), _handler(poller, secret))
     poller.open()
     poller.set_webhook(settings.webhook_url, secret)
