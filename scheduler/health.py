@@ -18,7 +18,6 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
@@ -27,6 +26,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from scheduler import models
+from scheduler.listener import Handler, Listener
 from scheduler.outbox import LEASE
 
 if TYPE_CHECKING:
@@ -314,9 +314,7 @@ def scrub(data: Any, secrets: Iterable[str]) -> Any:
 # --------------------------------------------------------------------------- HTTP
 
 
-def serve_health(
-    db: Database, config: Config, port: int | None = None
-) -> ThreadingHTTPServer | None:
+def serve_health(db: Database, config: Config, port: int | None = None) -> Listener | None:
     """Answer ``GET /health`` on 127.0.0.1:``port`` (default: ``[service] health_port``) in a
     daemon thread; None when the port is 0 (off).  Stop it with ``server.shutdown()`` and
     ``server.server_close()``.  Raises OSError when the port is taken."""
@@ -328,7 +326,7 @@ def serve_health(
     language = config.settings.service.language
     secrets = secrets_of(config)
 
-    class HealthHandler(BaseHTTPRequestHandler):
+    class HealthHandler(Handler):
         server_version = "tenggat"
 
         def do_GET(self) -> None:
@@ -355,10 +353,7 @@ def serve_health(
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("health %s", format % args)
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), HealthHandler)
+    server = Listener(("127.0.0.1", port), HealthHandler)
     thread = threading.Thread(target=server.serve_forever, name="tenggat-health", daemon=True)
     thread.start()
     log.info("health endpoint http://127.0.0.1:%d/health", server.server_address[1])

@@ -6,6 +6,8 @@ stored; a post without it is refused before anything is read.  Telegram sends on
 a time (``max_connections=1``), in order, and counts an update as delivered only when we
 answer 200, which we do after its transaction committed: an update that failed for want of
 the database is answered 503, and Telegram posts it again.  Replies go after the 200.
+The connections are `scheduler.listener`'s (a silent client is dropped, a bounded number
+are open); the updates they carry are handled one at a time, whoever else is connected.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
 
 from scheduler import logs
+from scheduler.listener import Handler, Listener
 
 if TYPE_CHECKING:
     from scheduler.bot_poller import Poller
@@ -37,7 +39,7 @@ def serve(poller: Poller) -> Callable[[], None]:
     settings = poller.settings
     secret = secrets.token_urlsafe(32)
     logs.REDACT.hide(secret)  # the library's DEBUG line shows setWebhook's parameters
-    server = HTTPServer((settings.webhook_listen, settings.webhook_port), _handler(poller, secret))
+    server = Listener((settings.webhook_listen, settings.webhook_port), _handler(poller, secret))
     poller.open()
     poller.set_webhook(settings.webhook_url, secret)
     thread = threading.Thread(target=server.serve_forever, name="tenggat-webhook", daemon=True)
@@ -56,8 +58,10 @@ def serve(poller: Poller) -> Callable[[], None]:
     return halt
 
 
-def _handler(poller: Poller, secret: str) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+def _handler(poller: Poller, secret: str) -> type[Handler]:
+    one_at_a_time = threading.Lock()  # the poller's loop and the offset: updates in order
+
+    class WebhookHandler(Handler):
         def do_POST(self) -> None:
             given = self.headers.get(SECRET_HEADER, "")
             if not hmac.compare_digest(given.encode(), secret.encode()):
@@ -70,21 +74,19 @@ def _handler(poller: Poller, secret: str) -> type[BaseHTTPRequestHandler]:
                 int(update["update_id"])
             except (ValueError, TypeError, KeyError):
                 return self._status(400)
-            try:
-                replies = poller.handle_update(update)
-            except DBAPIError as exc:  # the database is away: Telegram will post it again
-                log.warning("telegram update not handled: %s", poller.reason(exc))
-                return self._status(503)
-            self._status(200)
-            self.wfile.flush()
-            poller.answer(replies)
+            with one_at_a_time:
+                try:
+                    replies = poller.handle_update(update)
+                except DBAPIError as exc:  # the database is away: Telegram will post it again
+                    log.warning("telegram update not handled: %s", poller.reason(exc))
+                    return self._status(503)
+                self._status(200)
+                self.wfile.flush()
+                poller.answer(replies)
 
         def _status(self, code: int) -> None:
             self.send_response(code)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *_args: object) -> None:  # our own log line says enough
-            pass
-
-    return Handler
+    return WebhookHandler
