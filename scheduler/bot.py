@@ -54,6 +54,7 @@ from scheduler.bot_turn import (
     set_chat_state,
     settings_of,
 )
+from scheduler.bot_updates import chat_of
 from scheduler.words import STATUS, long_date
 
 if TYPE_CHECKING:
@@ -74,16 +75,15 @@ def handle(session: Session, update: dict[str, Any], now: datetime, config: Conf
     update_id = update.get("update_id")
     message = update.get("message")
     query = update.get("callback_query")
-    source = message if isinstance(message, dict) else None
-    if isinstance(query, dict):
-        source = query.get("message") or {"chat": {"id": (query.get("from") or {}).get("id")}}
-    if source is None:
+    if not isinstance(message, dict) and not isinstance(query, dict):
         kinds = ",".join(sorted(k for k in update if k != "update_id"))
         audit(session, now, None, None, "ignored", f"update {kinds}", update_id)
         return []
-    chat_info = source.get("chat") or {}
-    chat = str(chat_info.get("id"))
-    kind = chat_info.get("type", "private")
+    found = chat_of(update)
+    if found is None:
+        audit(session, now, None, None, "unparseable", "no chat id", update_id)
+        return []
+    chat, kind = found
     if kind != "private" and chat not in settings.groups:
         audit(session, now, chat, None, "ignored", f"{kind} chat not configured", update_id)
         return []
@@ -108,7 +108,7 @@ def handle(session: Session, update: dict[str, Any], now: datetime, config: Conf
     elif isinstance(query, dict):
         _callback(turn, query)
     else:
-        assert message is not None
+        assert isinstance(message, dict)
         _message(turn, message)
     if isinstance(query, dict):
         turn.replies.insert(0, Reply(chat, callback=str(query.get("id", ""))))

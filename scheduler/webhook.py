@@ -13,7 +13,6 @@ are open); the updates they carry are handled one at a time, whoever else is con
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import secrets
 import threading
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DBAPIError
 
 from scheduler import logs
+from scheduler.bot_updates import Unreadable, read
 from scheduler.listener import Handler, Listener
 
 if TYPE_CHECKING:
@@ -66,17 +66,18 @@ def _handler(poller: Poller, secret: str) -> type[Handler]:
             given = self.headers.get(SECRET_HEADER, "")
             if not hmac.compare_digest(given.encode(), secret.encode()):
                 return self._status(403)
-            length = int(self.headers.get("Content-Length") or 0)
-            if not 0 < length <= MAX_BODY:
-                return self._status(413 if length else 400)
-            try:
-                update = json.loads(self.rfile.read(length))
-                int(update["update_id"])
-            except (ValueError, TypeError, KeyError):
-                return self._status(400)
+            length = self.headers.get("Content-Length", "")
+            size = int(length) if length.isdigit() else 0
+            if not 0 < size <= MAX_BODY:
+                return self._status(413 if size else 400)
+            update = read(self.rfile.read(size))  # a poison update is answered 200, skipped
             with one_at_a_time:
                 try:
-                    replies = poller.handle_update(update)
+                    if isinstance(update, Unreadable):
+                        replies = []
+                        poller.skip(update, update.update_id)
+                    else:
+                        replies = poller.handle_update(update)
                 except DBAPIError as exc:  # the database is away: Telegram will post it again
                     log.warning("telegram update not handled: %s", poller.reason(exc))
                     return self._status(503)
