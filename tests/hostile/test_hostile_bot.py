@@ -232,3 +232,43 @@ def test_poison_updates_are_skipped_and_audited_by_the_webhook(hooked: Hooked) -
     assert len(rows) == len(bodies) + 1, rows
     assert rows[-1][0] == 500
     assert {"unparseable", "error"} <= {action for _, _, action, _ in rows}
+
+
+# Raw requests to the webhook ({secret} becomes the registered one) and the status each
+# gets; none may crash the listener or keep the next update out.
+RAW_REQUESTS: list[tuple[bytes, int]] = [
+    (b"POST /telegram HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}", 403),
+    (b"POST /telegram HTTP/1.1\r\nX-Telegram-Bot-Api-Secret-Token: nope\r\n"
+     b"Content-Length: 2\r\n\r\n{}", 403),
+    (b"POST /telegram HTTP/1.1\r\nX-Telegram-Bot-Api-Secret-Token: {secret}\r\n\r\n", 400),
+    (b"POST /telegram HTTP/1.1\r\nX-Telegram-Bot-Api-Secret-Token: {secret}\r\n"
+     b"Content-Length: abc\r\n\r\n", 400),
+    (b"POST /telegram HTTP/1.1\r\nX-Telegram-Bot-Api-Secret-Token: {secret}\r\n"
+     b"Content-Length: \xb2\r\n\r\n", 400),
+    (b"POST /telegram HTTP/1.1\r\nX-Telegram-Bot-Api-Secret-Token: {secret}\r\n"
+     b"Content-Length: -1\r\n\r\n", 400),
+    (b"POST /telegram HTTP/1.1\r\nX-Telegram-Bot-Api-Secret-Token: {secret}\r\n"
+     b"Content-Length: 99999999999\r\n\r\n", 413),
+    (b"POST /telegram HTTP/1.1\r\nX-Telegram-Bot-Api-Secret-Token: {secret}\r\n"
+     b"Content-Length: 2\r\n\r\n{}", 200),  # Telegram's, but no update: audited, skipped
+    (b"GET /telegram HTTP/1.1\r\n\r\n", 501),
+    (b"\x00\x01\x02 \xff\r\n\r\n", 400),
+    (b"POST /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414),
+    (b"POST /telegram HTTP/1.1\r\n" + b"X: y\r\n" * 120 + b"\r\n", 431),
+]  # fmt: skip
+
+
+def test_raw_requests_to_the_webhook_get_a_status_and_the_next_update_goes_through(
+    hooked: Hooked,  # noqa: F811
+) -> None:
+    h = hooked.h
+    secret = str(h.api.webhook["secret_token"]).encode()
+    for raw, expected in RAW_REQUESTS:
+        with socket.create_connection(("127.0.0.1", hooked.port), timeout=10) as client:
+            client.sendall(raw.replace(b"{secret}", secret))
+            answer = client.makefile("rb").read(4096)  # the listener closes after it
+        # An HTTP/1.x answer's status line, or (no version given) the error page alone
+        status = answer.split()[1] if answer.startswith(b"HTTP/") else answer
+        assert b"%d" % expected in status, (raw[:60], answer[:200])
+    assert hooked.post({"update_id": 600} | GOOD) == 200
+    wait_until(lambda: bool(h.api.texts(779)), 10)
