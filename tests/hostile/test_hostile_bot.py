@@ -1,7 +1,8 @@
 """Hostile input to the bot and its HTTP listeners, kept as data so that more can be added:
 idle and half-sent connections (`IDLE_REQUESTS`) against the health endpoint and the webhook
-of a running `tenggat run`, and malformed updates (`POISON`) through long polling and the
-webhook.  Loopback only; every wait is bounded."""
+of a running `tenggat run`, malformed updates (`POISON`) through long polling and the
+webhook, and raw HTTP requests to the webhook (`RAW_REQUESTS`).  Loopback only; every wait
+is bounded."""
 
 from __future__ import annotations
 
