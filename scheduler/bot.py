@@ -4,7 +4,8 @@
 `handle` turns one Bot API update (a dict, as Telegram sends it) into database effects and
 the replies to send; it reads no clock and sends nothing, so the tests drive it directly and
 through the fake Bot API alike.  Everything it does, and everything it refuses, leaves one
-row in ``bot_audit``.  Submissions go through `records.record_submission`, the command
+row in ``bot_audit``, save the flood of a chat linked to no one, whose rows are bounded
+(`handle`).  Submissions go through `records.record_submission`, the command
 line's own path, with source ``telegram`` and ``recorded_by`` ``telegram:<chat>``.
 
 The /lapor flow is in `scheduler.bot_report`, what a turn works with in `scheduler.bot_turn`,
@@ -54,6 +55,7 @@ from scheduler.bot_turn import (
     set_chat_state,
     settings_of,
 )
+from scheduler.bot_updates import chat_of
 from scheduler.words import STATUS, long_date
 
 if TYPE_CHECKING:
@@ -68,31 +70,31 @@ MAX_TEXT = 4096  # Telegram's own limit on a message
 
 def handle(session: Session, update: dict[str, Any], now: datetime, config: Config) -> list[Reply]:
     """Handle one update; return what to send.  The caller commits the session (with the
-    offset) before sending, so a reply never announces what was not recorded."""
+    offset) before sending, so a reply never announces what was not recorded.
+
+    A chat that sends more than ``flood_count`` updates within ``flood_seconds`` is told to
+    slow down once, then ignored.  A linked chat's every update is audited; a chat linked to
+    no one (a stranger, a group) leaves at most ``flood_count + 1`` rows in any
+    ``flood_seconds`` (21 a minute by default), so a stranger cannot fill the database."""
     settings = settings_of(config)
     language = config.settings.service.language
     update_id = update.get("update_id")
     message = update.get("message")
     query = update.get("callback_query")
-    source = message if isinstance(message, dict) else None
-    if isinstance(query, dict):
-        source = query.get("message") or {"chat": {"id": (query.get("from") or {}).get("id")}}
-    if source is None:
+    if not isinstance(message, dict) and not isinstance(query, dict):
         kinds = ",".join(sorted(k for k in update if k != "update_id"))
         audit(session, now, None, None, "ignored", f"update {kinds}", update_id)
         return []
-    chat_info = source.get("chat") or {}
-    chat = str(chat_info.get("id"))
-    kind = chat_info.get("type", "private")
-    if kind != "private" and chat not in settings.groups:
-        audit(session, now, chat, None, "ignored", f"{kind} chat not configured", update_id)
+    found = chat_of(update)
+    if found is None:
+        audit(session, now, None, None, "unparseable", "no chat id", update_id)
         return []
+    chat, kind = found
     employee = session.scalar(
         select(models.Employee).where(
             models.Employee.telegram_chat_id == chat, models.Employee.active.is_(True)
         )
     )
-    turn = Turn(session, config, settings, now, language, chat, employee)
     recent = session.scalar(
         select(func.count())
         .select_from(models.BotAudit)
@@ -101,6 +103,12 @@ def handle(session: Session, update: dict[str, Any], now: datetime, config: Conf
             models.BotAudit.at > now - timedelta(seconds=settings.flood_seconds),
         )
     )
+    if employee is None and (recent or 0) > settings.flood_count:
+        return []  # a stranger's flood: the row that marked it was its last
+    if kind != "private" and chat not in settings.groups:
+        audit(session, now, chat, None, "ignored", f"{kind} chat not configured", update_id)
+        return []
+    turn = Turn(session, config, settings, now, language, chat, employee)
     if (recent or 0) >= settings.flood_count:
         if recent == settings.flood_count:
             turn.say("throttled")  # once; then silence until the chat slows down
@@ -108,7 +116,7 @@ def handle(session: Session, update: dict[str, Any], now: datetime, config: Conf
     elif isinstance(query, dict):
         _callback(turn, query)
     else:
-        assert message is not None
+        assert isinstance(message, dict)
         _message(turn, message)
     if isinstance(query, dict):
         turn.replies.insert(0, Reply(chat, callback=str(query.get("id", ""))))

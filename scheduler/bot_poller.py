@@ -7,7 +7,9 @@ committed, and one handled twice (a crash between commit and the next poll) is s
 `tenggat run` polls only while it holds the scheduler lock (`service.Leadership`), since
 Telegram answers a second poller of one bot with 409 Conflict.  With ``[bot] webhook_url``
 set, `scheduler.webhook` receives the updates instead and hands each to
-`Poller.handle_update`.
+`Poller.handle_update`.  An update that cannot be read or handled (a poison update:
+`scheduler.bot_updates`) is skipped: one ``bot_audit`` row, one log line, and the offset moves
+past it; only an outage of the database leaves an update unacknowledged, to be tried again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,6 +30,7 @@ from scheduler import health, models
 from scheduler.bot import handle
 from scheduler.bot_records import audit
 from scheduler.bot_turn import Reply, settings_of
+from scheduler.bot_updates import Unreadable, UpdatesRequest, as_update, chat_of
 from scheduler.bot_words import WORDS as _WORDS
 
 if TYPE_CHECKING:
@@ -74,14 +78,19 @@ class Poller:
     def open(self) -> None:
         from telegram import Bot
         from telegram.request import HTTPXRequest
+        from telegram.warnings import PTBUserWarning
 
+        # `poll_once` calls getUpdates through Bot.do_api_request to get the updates as
+        # dicts: PTB would suggest Bot.get_updates, which parses them and fails on a bad one.
+        warnings.filterwarnings("ignore", r"Please use 'Bot\.getUpdates'", PTBUserWarning)
         loop = asyncio.new_event_loop()
         request = HTTPXRequest(read_timeout=self.settings.poll_seconds + 15.0)
-        bot = Bot(self._token, base_url=self.base_url, request=request)
+        updates = UpdatesRequest(read_timeout=self.settings.poll_seconds + 15.0)
+        bot = Bot(self._token, base_url=self.base_url, request=request, get_updates_request=updates)
         try:
             loop.run_until_complete(bot.initialize())  # getMe
         except BaseException:
-            loop.run_until_complete(request.shutdown())
+            loop.run_until_complete(asyncio.gather(request.shutdown(), updates.shutdown()))
             loop.close()
             raise
         self._loop, self._bot, self.username = loop, bot, bot.username
@@ -106,16 +115,23 @@ class Poller:
             )
         offset = int(stored) + 1 if stored else None
         wait = self.settings.poll_seconds if timeout is None else timeout
-        updates = self._loop.run_until_complete(
-            self._bot.get_updates(
-                offset=offset,
-                timeout=int(wait),
-                allowed_updates=ALLOWED_UPDATES,
-            )
+        asked = {"offset": offset, "timeout": int(wait), "allowed_updates": ALLOWED_UPDATES}
+        found = self._loop.run_until_complete(
+            self._bot.do_api_request("getUpdates", asked, read_timeout=wait + 15.0)
         )
-        for update in updates:
-            self.answer(self.handle_update(update.to_dict(), now))
-        return len(updates)
+        # Ids increase along the answer, from at least the offset asked for: an update
+        # whose id cannot be read has at least the id after the one before it (`floor`).
+        floor = offset
+        for element in found:
+            update = as_update(element)
+            if isinstance(update, dict):
+                self.answer(self.handle_update(update, now))
+                floor = int(update["update_id"]) + 1
+            else:
+                through = update.update_id if update.update_id is not None else floor
+                self.skip(update, through, now)
+                floor = None if through is None else through + 1
+        return len(found)
 
     def answer(self, replies: Sequence[Reply]) -> None:
         """Send the replies to handled updates (a reply that cannot go is logged, not retried:
@@ -159,15 +175,36 @@ class Poller:
             failure: Exception = exc
         except Exception as exc:
             failure = exc
-        # A bug on this update must not block every later one: skip it, audited.
+        # A bug on this update, or an update we trip on, must not block every later one.
         log.exception("telegram update %s failed", update_id, exc_info=failure)
-        with self.db.write() as session:
-            chat = _chat_of(data)
-            detail = self.reason(failure)
-            audit(session, moment, chat, None, "error", detail, update_id)
-            health.record(session, OFFSET, str(update_id), moment)
+        chat = (chat_of(data) or ("", ""))[0]
+        self._skip(update_id, update_id, chat, "error", self.reason(failure), moment)
         language = self.config.settings.service.language
         return [Reply(chat, _WORDS[language]["error"])] if chat else []
+
+    def skip(self, update: Unreadable, through: int | None, now: datetime | None = None) -> None:
+        """Audit what arrived in place of an update and move the offset ``through`` the id
+        it has (or the least it can have; None: leave the offset)."""
+        log.warning("telegram update %s skipped: %s", update.update_id or "?", update.reason)
+        self._skip(update.update_id, through, "", "unparseable", update.reason, now or self.clock())
+
+    def _skip(
+        self,
+        update_id: int | None,
+        through: int | None,
+        chat: str,
+        action: str,
+        detail: str,
+        moment: datetime,
+    ) -> None:
+        """One transaction: the audit row of an update not handled and the offset past it;
+        nothing when the offset is there already (served again after a crash)."""
+        with self.db.write() as session:
+            if through is not None and self._already(session, through, moment):
+                return
+            audit(session, moment, chat or None, None, action, detail, update_id)
+            if through is not None:
+                health.record(session, OFFSET, str(through), moment)
 
     @staticmethod
     def _already(session: Session, update_id: int, now: datetime) -> bool:
@@ -244,12 +281,6 @@ class Poller:
                 stop.wait(delay)
                 delay = min(delay * 2, 60.0)
         self.close()
-
-
-def _chat_of(data: dict[str, Any]) -> str:
-    source = data.get("message") or (data.get("callback_query") or {}).get("message") or {}
-    chat = (source.get("chat") or {}).get("id")
-    return "" if chat is None else str(chat)
 
 
 def start(config: Config, db: Database, clock: Callable[[], datetime]) -> Callable[[], None]:

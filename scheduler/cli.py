@@ -173,18 +173,22 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
     type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
     help="With --once: the moment to tick at, local time (default: now).",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning"]),
+    default="info",
+    show_default=True,
+    help="How much to log (debug: the libraries' own lines too; secrets never).",
+)
 @pass_context
-def run(ctx: Context, once: bool, as_of: datetime | None) -> None:
+def run(ctx: Context, once: bool, as_of: datetime | None, log_level: str) -> None:
     """Run the service: evaluate the records and send reminders and escalations."""
-    import logging
-
+    from scheduler import logs
     from scheduler.service import Busy, Service, run_forever
 
     if as_of is not None and not once:
         raise click.BadParameter("--as-of needs --once", param_hint="--as-of")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    for chatty in ("alembic", "apscheduler"):  # one line per event of our own is enough
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logs.configure(ctx.config, log_level)
     service = Service(ctx.config, ctx.now)
     service.start()
     if once:

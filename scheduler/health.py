@@ -18,14 +18,15 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from scheduler import models
+from scheduler.listener import Handler, Listener
 from scheduler.outbox import LEASE
 
 if TYPE_CHECKING:
@@ -276,14 +277,20 @@ def describe(problem: Problem, language: str) -> str:
 
 
 def secrets_of(config: Config | None = None) -> list[str]:
-    """The secret values this process knows (from the environment and the configuration)."""
+    """The secret values this process knows (from the environment and the configuration):
+    the bot token and its secret half, the SMTP password, the database URL's password."""
     from scheduler.config import SECRETS
 
     found = [os.environ.get(variable, "") for variable in SECRETS.values()]
+    urls = [os.environ.get("TENGGAT_DATABASE_URL", "")]
     if config is not None:
         for secret in (config.settings.telegram.token, config.settings.smtp.password):
             if secret is not None:
                 found.append(secret.get_secret_value())
+        urls.append(config.settings.database.url)
+    for url in urls:
+        password = urlsplit(url).password or ""
+        found += [password, unquote(password)]  # as written in the URL, and as meant
     for value in list(found):
         if ":" in value:  # a bot token's secret half may be quoted alone
             found.append(value.split(":", 1)[1])
@@ -307,9 +314,7 @@ def scrub(data: Any, secrets: Iterable[str]) -> Any:
 # --------------------------------------------------------------------------- HTTP
 
 
-def serve_health(
-    db: Database, config: Config, port: int | None = None
-) -> ThreadingHTTPServer | None:
+def serve_health(db: Database, config: Config, port: int | None = None) -> Listener | None:
     """Answer ``GET /health`` on 127.0.0.1:``port`` (default: ``[service] health_port``) in a
     daemon thread; None when the port is 0 (off).  Stop it with ``server.shutdown()`` and
     ``server.server_close()``.  Raises OSError when the port is taken."""
@@ -321,7 +326,7 @@ def serve_health(
     language = config.settings.service.language
     secrets = secrets_of(config)
 
-    class HealthHandler(BaseHTTPRequestHandler):
+    class HealthHandler(Handler):
         server_version = "tenggat"
 
         def do_GET(self) -> None:
@@ -348,10 +353,7 @@ def serve_health(
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("health %s", format % args)
-
-    server = ThreadingHTTPServer(("127.0.0.1", port), HealthHandler)
+    server = Listener(("127.0.0.1", port), HealthHandler)
     thread = threading.Thread(target=server.serve_forever, name="tenggat-health", daemon=True)
     thread.start()
     log.info("health endpoint http://127.0.0.1:%d/health", server.server_address[1])

@@ -6,20 +6,25 @@ stored; a post without it is refused before anything is read.  Telegram sends on
 a time (``max_connections=1``), in order, and counts an update as delivered only when we
 answer 200, which we do after its transaction committed: an update that failed for want of
 the database is answered 503, and Telegram posts it again.  Replies go after the 200.
+The connections are `scheduler.listener`'s (a silent client is dropped, a bounded number
+are open); the updates they carry are handled one at a time, whoever else is connected.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
-import json
 import logging
 import secrets
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
+
+from scheduler import logs
+from scheduler.bot_updates import Unreadable, read
+from scheduler.listener import Handler, Listener
 
 if TYPE_CHECKING:
     from scheduler.bot_poller import Poller
@@ -34,7 +39,8 @@ def serve(poller: Poller) -> Callable[[], None]:
     webhook is deleted on stop, so whoever holds the lock next can take the updates)."""
     settings = poller.settings
     secret = secrets.token_urlsafe(32)
-    server = HTTPServer((settings.webhook_listen, settings.webhook_port), _handler(poller, secret))
+    logs.REDACT.hide(secret)  # the library's DEBUG line shows setWebhook's parameters
+    server = Listener((settings.webhook_listen, settings.webhook_port), _handler(poller, secret))
     poller.open()
     poller.set_webhook(settings.webhook_url, secret)
     thread = threading.Thread(target=server.serve_forever, name="tenggat-webhook", daemon=True)
@@ -53,35 +59,39 @@ def serve(poller: Poller) -> Callable[[], None]:
     return halt
 
 
-def _handler(poller: Poller, secret: str) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+def _handler(poller: Poller, secret: str) -> type[Handler]:
+    one_at_a_time = threading.Lock()  # the poller's loop and the offset: updates in order
+
+    class WebhookHandler(Handler):
         def do_POST(self) -> None:
             given = self.headers.get(SECRET_HEADER, "")
             if not hmac.compare_digest(given.encode(), secret.encode()):
                 return self._status(403)
-            length = int(self.headers.get("Content-Length") or 0)
-            if not 0 < length <= MAX_BODY:
-                return self._status(413 if length else 400)
             try:
-                update = json.loads(self.rfile.read(length))
-                int(update["update_id"])
-            except (ValueError, TypeError, KeyError):
-                return self._status(400)
-            try:
-                replies = poller.handle_update(update)
-            except DBAPIError as exc:  # the database is away: Telegram will post it again
-                log.warning("telegram update not handled: %s", poller.reason(exc))
-                return self._status(503)
-            self._status(200)
-            self.wfile.flush()
-            poller.answer(replies)
+                size = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                size = 0
+            if not 0 < size <= MAX_BODY:
+                return self._status(413 if size > MAX_BODY else 400)
+            update = read(self.rfile.read(size))  # a poison update is answered 200, skipped
+            with one_at_a_time:
+                try:
+                    if isinstance(update, Unreadable):
+                        replies = []
+                        poller.skip(update, update.update_id)
+                    else:
+                        replies = poller.handle_update(update)
+                except DBAPIError as exc:  # the database is away: Telegram will post it again
+                    log.warning("telegram update not handled: %s", poller.reason(exc))
+                    return self._status(503)
+                with contextlib.suppress(OSError):  # gone (or closed by a flood): the update
+                    self._status(200)  # is recorded, so its replies go all the same
+                    self.wfile.flush()
+                poller.answer(replies)
 
         def _status(self, code: int) -> None:
             self.send_response(code)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *_args: object) -> None:  # our own log line says enough
-            pass
-
-    return Handler
+    return WebhookHandler

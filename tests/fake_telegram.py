@@ -8,7 +8,8 @@ limits (messages per second overall, one message per second per chat) with 429s,
 counts.  For the two-way bot it also serves ``getUpdates`` from a queue of scripted updates
 (`push`, built with `text_message`, `photo_message`, `document_message`, `callback`),
 honouring ``offset`` as Telegram does (asking for offset N forgets every update below N),
-and records ``answerCallbackQuery`` and ``editMessageText``.  It lives beside the tests
+and records ``answerCallbackQuery`` and ``editMessageText``; `push_raw` queues an update as
+bytes, which need not be an update or even JSON (a poison update).  It lives beside the tests
 because it is a test double of Telegram, not of our code.
 """
 
@@ -81,7 +82,7 @@ class FakeBotAPI:
     _released: threading.Event = field(default_factory=threading.Event)
     _admitted: int = 0
     # The two-way bot: scripted updates, what getUpdates confirmed, answered callbacks.
-    updates: list[dict[str, Any]] = field(default_factory=list)  # not yet confirmed
+    updates: list[dict[str, Any] | Raw] = field(default_factory=list)  # not yet confirmed
     confirmed: int = 0  # every update below this id was acknowledged by an offset
     served: list[int] = field(default_factory=list)  # update ids handed out, in order
     answered: list[dict[str, Any]] = field(default_factory=list)  # answerCallbackQuery
@@ -111,7 +112,7 @@ class FakeBotAPI:
                 else:
                     params = dict(parse_qsl(body))
                 status, payload = api.answer(self.path, params)
-                data = json.dumps(payload).encode()
+                data = _dumps(payload)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -159,6 +160,19 @@ class FakeBotAPI:
             self._arrived.notify_all()
         return ids
 
+    def push_raw(self, *bodies: bytes) -> list[int]:
+        """Queue updates exactly as these bytes (``{update_id}`` in one becomes its id);
+        return the ids Telegram would have given them."""
+        ids = []
+        with self._lock:
+            for body in bodies:
+                update_id = self._next_update
+                self._next_update += 1
+                self.updates.append(Raw(update_id, body.replace(b"{update_id}", b"%d" % update_id)))
+                ids.append(update_id)
+            self._arrived.notify_all()
+        return ids
+
     def fail_updates(self, *answers: tuple[Any, ...]) -> None:
         """Answer the next getUpdates calls with these errors (an outage), in order."""
         self._updates_script.extend(answers)
@@ -171,13 +185,13 @@ class FakeBotAPI:
         offset = int(params.get("offset") or 0)
         if offset > 0:
             self.confirmed = max(self.confirmed, offset)
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            self.updates = [u for u in self.updates if _id(u) >= offset]
         limit = int(params.get("limit") or 100)
         wait = min(float(params.get("timeout") or 0), self.max_poll_wait)
         if not self.updates and wait > 0:
             self._arrived.wait(wait)
         found = self.updates[:limit]
-        self.served += [u["update_id"] for u in found]
+        self.served += [_id(u) for u in found]
         return 200, {"ok": True, "result": found}
 
     def answer(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -257,6 +271,27 @@ class FakeBotAPI:
                 "text": params.get("text"),
             }
             return 200, {"ok": True, "result": message}
+
+
+@dataclass(frozen=True)
+class Raw:
+    """An update served as these bytes, whatever they hold; Telegram's id for it."""
+
+    update_id: int
+    body: bytes
+
+
+def _id(update: dict[str, Any] | Raw) -> int:
+    return update.update_id if isinstance(update, Raw) else int(update["update_id"])
+
+
+def _dumps(payload: dict[str, Any]) -> bytes:
+    """The answer's bytes: JSON, with each `Raw` update spliced in as it is."""
+    result = payload.get("result")
+    if not (isinstance(result, list) and any(isinstance(u, Raw) for u in result)):
+        return json.dumps(payload).encode()
+    items = [u.body if isinstance(u, Raw) else json.dumps(u).encode() for u in result]
+    return b'{"ok": true, "result": [' + b", ".join(items) + b"]}"
 
 
 class _Server(ThreadingHTTPServer):

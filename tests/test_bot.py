@@ -536,6 +536,27 @@ def test_a_flooding_chat_is_throttled_once_then_ignored(harness: Harness) -> Non
     assert h.texts(CHAT)[-1].startswith("Perintah yang tersedia")
 
 
+def test_a_strangers_flood_leaves_a_bounded_audit_a_linked_chats_is_all_kept(
+    both: Harness,
+) -> None:
+    """An unlinked chat leaves at most flood_count + 1 rows per flood_seconds (20 + 1 a
+    minute by default), however much it sends; a linked chat's every update is kept."""
+    h = both
+    h.link(STAFF, CHAT)
+    bound = h.config.settings.bot.flood_count + 1
+    h.send(*[text_message(UNLINKED, "/bantuan") for _ in range(150)])
+    h.send(*[text_message(-100123, "/status", chat_type="group") for _ in range(50)])
+    h.send(*[text_message(CHAT, "/bantuan") for _ in range(40)])
+    chats = [chat for chat, _, _ in h.audit()]
+    assert chats.count(str(UNLINKED)) == bound and chats.count("-100123") == bound
+    assert chats.count(str(CHAT)) == 41  # the link and each of the 40
+    assert len(h.texts(UNLINKED)) == bound  # as before: 20 answered, then told once
+    h.now = NOW + timedelta(minutes=2)  # a new window: the stranger is answered again
+    h.send(*[text_message(UNLINKED, "/bantuan") for _ in range(30)])
+    assert [chat for chat, _, _ in h.audit()].count(str(UNLINKED)) == 2 * bound
+    h.now = NOW
+
+
 # ---- polling: outages, restarts, a bad update ------------------------------------------
 
 

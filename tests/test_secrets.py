@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import free_port
+from fake_telegram import TOKEN, FakeBotAPI, text_message
+
+from scheduler.webhook import SECRET_HEADER
 
 TENGGAT = str(Path(sys.executable).parent / "tenggat")
-TOKEN = "123456:AAE-very-secret-bot-token"
 PASSWORD = "smtp-Passw0rd-do-not-print"
 
 
@@ -53,3 +62,118 @@ def test_no_command_prints_the_secrets(tmp_path: Path, environ: dict[str, str]) 
     assert "service.timezone" in everything  # the config error was printed
     assert TOKEN not in everything and PASSWORD not in everything
     assert TOKEN.split(":")[1] not in everything
+
+
+# ---- the running service: polling and webhook, at INFO and DEBUG ---------------------
+
+DB_PASSWORD = "Db-Passw0rd-never-logged"
+
+
+def with_password(url: str) -> str:
+    """The test database's URL with a password in it (trust auth ignores it)."""
+    return url.replace("postgres@", f"postgres:{DB_PASSWORD}@", 1)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def post_update(port: int, secret: str, update: dict[str, Any]) -> int:
+    """Post an update to the service's webhook as Telegram does; the HTTP status."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/telegram",
+        data=json.dumps(update).encode(),
+        headers={SECRET_HEADER: secret, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return int(answer.status)
+
+
+@pytest.mark.parametrize("level", ["info", "debug"])
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+def test_the_running_bot_logs_no_secret(
+    tmp_path: Path, environ: dict[str, str], database_url: str, mode: str, level: str
+) -> None:
+    """`tenggat run` (no --once) for several getUpdates cycles, or serving the webhook:
+    every line it writes, from every library, is searched for every secret."""
+    port = free_port()
+    log = tmp_path / "run.log"
+    with FakeBotAPI(token=TOKEN) as api:
+        env = environ | {
+            "TENGGAT_DATABASE_URL": with_password(database_url),
+            "TENGGAT_TELEGRAM_API_URL": api.base_url,
+            "TENGGAT_BOT_POLL_SECONDS": "1",
+        }
+        if mode == "webhook":
+            env |= {
+                "TENGGAT_BOT_WEBHOOK_URL": "https://tenggat.example.go.id/telegram",
+                "TENGGAT_BOT_WEBHOOK_PORT": str(port),
+            }
+        command = [TENGGAT, "run", *(["--log-level", level] if level != "info" else [])]
+        with log.open("w") as output:
+            service = subprocess.Popen(
+                command, cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT
+            )
+        hook_secret = "the webhook's secret, once registered"
+        try:
+            if mode == "webhook":
+                wait_until(lambda: bool(api.webhook) and "webhook listening" in log.read_text())
+                hook_secret = str(api.webhook["secret_token"])
+                update = {"update_id": 41} | text_message(777, "/bantuan")
+                assert post_update(port, hook_secret, update) == 200
+            else:
+                api.push(text_message(777, "/bantuan"))
+            wait_until(lambda: len(api.texts(777)) == 1)  # the reply went out
+            if mode == "polling":
+                polled = api.calls["getUpdates"]
+                wait_until(lambda: api.calls["getUpdates"] >= polled + 3)  # more cycles
+        finally:
+            service.send_signal(signal.SIGTERM)
+            service.wait(timeout=60)
+        everything = log.read_text()
+    assert service.returncode == 0, everything
+    assert "stopped" in everything
+    if mode == "webhook":
+        assert api.calls["setWebhook"] == 1 and api.calls["deleteWebhook"] >= 1
+    else:
+        assert api.calls["getUpdates"] >= 4
+    if level == "debug":  # the transport did log its requests, with the token taken out
+        assert "HTTP Request: POST" in everything and "/bot***/" in everything
+    for secret in (TOKEN, TOKEN.split(":")[1], PASSWORD, DB_PASSWORD, hook_secret):
+        assert secret not in everything, f"{secret!r} in the log:\n{everything[-3000:]}"
+
+
+def test_every_secret_is_taken_out_of_lines_and_tracebacks_of_any_logger(
+    environ: dict[str, str],
+) -> None:
+    """The filter sits on the handler: a child logger's line, an exception's text and a
+    traceback are all written without the token, its half, the SMTP or database password."""
+    script = """if True:
+        import logging, sys
+        from scheduler import logs
+        from scheduler.config import load_config
+        logs.configure(load_config(), "info")
+        token = sys.argv[1]
+        logging.getLogger("tenggat.child.deeper").warning("token %s half %s", token, token[7:])
+        logging.getLogger("httpx").warning("POST /bot%s/getUpdates", token)
+        try:
+            raise RuntimeError(f"bad URL postgresql://u:{sys.argv[2]}@h/db with {token}")
+        except RuntimeError:
+            logging.getLogger("some.library").exception("failed")
+        logging.getLogger("tenggat").info("smtp %s", sys.argv[3], stack_info=True)
+    """
+    url = f"postgresql+psycopg://u:{DB_PASSWORD}@127.0.0.1:1/db"
+    env = environ | {"TENGGAT_DATABASE_URL": url}
+    done = subprocess.run(
+        [sys.executable, "-c", script, TOKEN, DB_PASSWORD, PASSWORD], env=env,
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    written = done.stdout + done.stderr
+    assert "token *** half ***" in written and "POST /bot***/getUpdates" in written
+    assert "Traceback" in written and "RuntimeError: bad URL postgresql://u:***@h/db" in written
+    assert "smtp ***" in written and "Stack (most recent call last)" in written
+    for secret in (TOKEN, TOKEN.split(":")[1], PASSWORD, DB_PASSWORD):
+        assert secret not in written
