@@ -10,6 +10,14 @@ The sheets themselves live beside this module: :mod:`scheduler.roster_sheet` (wi
 CSV is read as UTF-8 (a byte-order mark is allowed) with ``,`` or ``;`` as delimiter (Excel
 in an Indonesian locale writes ``;``); XLSX is read from its first sheet.  CSV is written as
 UTF-8 with a byte-order mark so that Excel shows names with diacritics correctly.
+
+Every CSV the project writes goes through :func:`write_csv`, which keeps a spreadsheet from
+running a cell as a formula (CSV injection): a cell that begins with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return, after any apostrophes, gets one more apostrophe in front
+(``=HYPERLINK(…)`` → ``'=HYPERLINK(…)``, ``-100123`` → ``'-100123``).  Reading a CSV takes
+exactly that apostrophe away again (:func:`restore`), so a value exported and imported back
+is the value stored, whatever it begins with.  XLSX cells are written as text, never as
+formulas, and are read as they are.
 """
 
 from __future__ import annotations
@@ -22,11 +30,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TextIO
 
 from scheduler.messages import say
 from scheduler.records import NIP_PATTERN, RecordError, normalise_nip
 
 SUFFIXES = (".csv", ".xlsx")
+# A cell a spreadsheet would run as a formula (OWASP's list), after the apostrophes that mark
+# it as text: one apostrophe more is added on writing and taken away on reading.
+FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
 EXCEL_NUMBER = re.compile(r"^\d+([.,]\d+)?E\+?\d+$", re.IGNORECASE)
 FLAGS = {
     "yes": True, "y": True, "true": True, "1": True, "ya": True,
@@ -157,7 +169,7 @@ def _read_csv(path: str) -> tuple[list[tuple[int, list[Cell]]], str]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for number, cells in enumerate(reader, start=1):
-            records.append((number, list(cells)))
+            records.append((number, [restore(cell) for cell in cells]))
     except csv.Error as exc:
         raise SheetError("bad_csv", path=path, row=str(len(records) + 1), reason=str(exc)) from None
     return records, delimiter
@@ -190,6 +202,36 @@ def _read_xlsx(path: str) -> list[tuple[int, list[Cell]]]:
         workbook.close()
 
 
+def neutralise(text: str) -> str:
+    """A cell as CSV holds it: one apostrophe before what a spreadsheet would run."""
+    return "'" + text if FORMULA_START.match(text) else text
+
+
+def restore(text: str) -> str:
+    """A CSV cell as it was before :func:`neutralise` (only its apostrophe goes)."""
+    return text[1:] if text.startswith("'") and FORMULA_START.match(text) else text
+
+
+def write_csv(
+    handle: TextIO, columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ","
+) -> int:
+    """The one CSV writer: a header and rows, every cell neutralised; returns the row count."""
+    writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([neutralise(name) for name in columns])
+    count = 0
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+        count += 1
+    return count
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ",") -> str:
+    """A table as CSV text (e.g. an e-mail attachment), written by :func:`write_csv`."""
+    out = io.StringIO()
+    write_csv(out, columns, rows, delimiter)
+    return out.getvalue()
+
+
 def write_table(
     path: str, columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ","
 ) -> int:
@@ -197,9 +239,7 @@ def write_table(
     rows = list(rows)
     if suffix_of(path) == ".csv":
         with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle, delimiter=delimiter)
-            writer.writerow(columns)
-            writer.writerows(rows)
+            write_csv(handle, columns, rows, delimiter)
     else:
         _write_xlsx(path, columns, rows)
     return len(rows)
