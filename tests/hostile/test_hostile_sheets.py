@@ -15,11 +15,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from click.testing import CliRunner
+from sqlalchemy import select, update
 from test_sheets import FERIA, SITI, ZUKIPLI, Env, make_env
 
 from rules.calendar import WITA
 from scheduler import digest, models
+from scheduler.bot_records import hash_code
+from scheduler.cli import cli
 from scheduler.config import load_config
 
 # Names as OCR and sheets bring them (OWASP's formula starts, and ones already marked).
@@ -101,3 +104,51 @@ def test_digest_csv_and_the_mail_attachment_are_inert(env: Env) -> None:
     assert mails
     for mail in mails:
         assert_inert(mail.csv.decode("utf-8-sig"))
+
+
+# --------------------------------------------------------------------------- link --out
+
+
+def usable(env: Env, codes: list[str]) -> bool:
+    """Every code would still link a chat, as the bot judges it (by its stored hash)."""
+    now = datetime.now(WITA)
+    with env.db.read() as session:
+        rows = {
+            row.code_hash: row
+            for row in session.scalars(
+                select(models.LinkCode).where(
+                    models.LinkCode.code_hash.in_([hash_code(code) for code in codes])
+                )
+            )
+        }
+    return len(rows) == len(codes) and all(
+        row.used_at is None and row.expires_at > now for row in rows.values()
+    )
+
+
+BAD_OUT = {
+    "a missing folder": ("missing/kode.csv", "No such file or directory"),
+    "a file as folder": ("plain.txt/kode.csv", "Not a directory"),
+    "an unwritable folder": ("/proc/kode.xlsx", "cannot be written"),
+    "a folder as the file": (".", "is a directory"),
+    "a PDF": ("kode.pdf", "use a .csv or .xlsx file"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_OUT))
+def test_a_list_that_cannot_be_written_changes_no_code(env: Env, case: str) -> None:
+    first = env.run("link", "--all", "--out", "kode.csv")
+    assert first.exit_code == 0, first.output
+    codes = [row["code"] for row in csv.DictReader(io.StringIO(
+        (env.path / "kode.csv").read_bytes().decode("utf-8-sig")))]  # fmt: skip
+    assert len(codes) == 4 and usable(env, codes)
+    (env.path / "plain.txt").write_text("x")
+    listing = sorted(p.name for p in env.path.iterdir())
+    before = env.dump()
+    out, words = BAD_OUT[case]
+    result = CliRunner().invoke(cli, ["--config", str(env.config), "link", "--all", "--out", out])
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit), result.output
+    assert words in result.output and "Traceback" not in result.output
+    assert usable(env, codes)
+    assert env.dump() == before
+    assert sorted(p.name for p in env.path.iterdir()) == listing  # nothing staged is left
