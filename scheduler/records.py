@@ -67,6 +67,13 @@ class RecordError(ValueError):
         return say(self.message, language, **self.params)
 
 
+def length_of(attribute: Any) -> int | None:
+    """How many characters the column behind a model attribute holds (``String(n)``); None
+    for ``Text``.  The model is the one place such a limit is written down."""
+    length = attribute.property.columns[0].type.length
+    return int(length) if length is not None else None
+
+
 def normalise_nip(text: str) -> str:
     """NIPs are written with spaces ("19710515 200012 1 003"); they are stored without."""
     return re.sub(r"[\s.]", "", text)

@@ -33,6 +33,19 @@ ROSTER_COLUMNS = (
     "review",
 )
 ROSTER_REQUIRED = frozenset({"key", "nip", "name", "unit", "superior", "roles", "rules"})
+# The stored column behind each cell, whose own length bounds it (see sheets.long_cells);
+# the NIP is checked by its pattern, as it may be typed with spaces.
+ROSTER_FIELDS = {
+    "key": models.Employee.key,
+    "name": models.Employee.name,
+    "position": models.Employee.position,
+    "unit": models.Unit.name,
+    "superior": models.Employee.key,
+    "roles": models.Employee.roles,
+    "telegram_chat_id": models.Employee.telegram_chat_id,
+    "email": models.Employee.email,
+    "review": models.Employee.review,
+}
 
 
 @dataclass(frozen=True)

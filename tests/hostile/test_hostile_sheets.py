@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
@@ -152,3 +154,117 @@ def test_a_list_that_cannot_be_written_changes_no_code(env: Env, case: str) -> N
     assert usable(env, codes)
     assert env.dump() == before
     assert sorted(p.name for p in env.path.iterdir()) == listing  # nothing staged is left
+
+
+# --------------------------------------------------------------------------- bounded input
+
+ROSTER_HEADER = "key,nip,name,unit,superior,roles,rules,email\n"
+MiB = 2**20
+
+
+def xlsx_bomb(path: Path, unpacked: int) -> Path:
+    """A workbook of one small sheet whose XML goes on with ``unpacked`` bytes of blanks: a
+    few hundred kilobytes on disk."""
+    book = openpyxl.Workbook()
+    book.active.append(ROSTER_HEADER.strip().split(","))  # type: ignore[union-attr]
+    book.save(path)
+    with zipfile.ZipFile(path) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    sheet = members.pop("xl/worksheets/sheet1.xml")
+    head, tail = sheet.split(b"</worksheet>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in members.items():
+            target.writestr(name, data)
+        with target.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as handle:
+            handle.write(head)
+            blanks = b" " * MiB
+            for _ in range(unpacked // MiB):
+                handle.write(blanks)
+            handle.write(b"</worksheet>" + tail)
+    return path
+
+
+def wide_xlsx(path: Path) -> Path:
+    """A sheet whose second row has a cell in column 5000 (and a dimension that says so)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(ROSTER_HEADER.strip().split(","))
+    sheet.cell(row=2, column=1, value="TMP-x")
+    sheet.cell(row=2, column=5000, value="far away")
+    book.save(path)
+    return path
+
+
+def huge_rows(size: int) -> list[list[str]]:
+    """Twenty rows of ``size``-character cells: a name, a unit, a role and an e-mail."""
+    rows = [ROSTER_HEADER.strip().split(",")]
+    for n in range(20):
+        big = f"{n:02d}" + "A" * size
+        rows.append([f"TMP-big{n}", "", big, big, "", big, "SKP", big + "@x.id"])
+    return rows
+
+
+def huge_cells(path: Path, size: int) -> Path:
+    """A workbook holds at most 32,767 characters a cell; Python's CSV reader 131,072."""
+    if path.suffix == ".csv":
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows(huge_rows(size))
+        return path
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in huge_rows(size):
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def many_rows_csv(path: Path) -> Path:
+    rows = "".join(f"TMP-r{n},,Nama {n},Unit,,,SKP,\n" for n in range(200_001))
+    path.write_text(ROSTER_HEADER + rows, encoding="utf-8")
+    return path
+
+
+def oversize_csv(path: Path) -> Path:
+    line = "TMP-a,,Nama,Unit,,,SKP,a@b.id\n"
+    path.write_text(ROSTER_HEADER + line * (33 * MiB // len(line)), encoding="utf-8")
+    return path
+
+
+BOUNDED = {  # how a file is made, and the sentence that refuses it
+    "a zip bomb": (lambda p: xlsx_bomb(p / "bomb.xlsx", 300 * MiB), "would unpack to"),
+    "a 33 MB CSV": (lambda p: oversize_csv(p / "big.csv"), "more than the 33554432 bytes"),
+    "200,001 rows": (lambda p: many_rows_csv(p / "rows.csv"), "has more than 200000 rows"),
+    "column 5000": (lambda p: wide_xlsx(p / "wide.xlsx"), "wide.xlsx has more than 64 columns"),
+}
+
+
+@pytest.mark.parametrize("case", list(BOUNDED))
+def test_a_sheet_beyond_the_limits_is_refused_whole(env: Env, case: str) -> None:
+    make, words = BOUNDED[case]
+    path = make(env.path)
+    before = env.dump()
+    for command in ("roster", "submissions"):
+        result = env.run(command, "import", "--skip-bad", path.name)
+        assert result.exit_code == 1, result.output
+        assert words in result.output and len(result.output) < 400, result.output
+    assert env.dump() == before
+
+
+@pytest.mark.parametrize(("name", "size"), [("huge.xlsx", 30_000), ("huge.csv", 100_000)])
+def test_huge_cells_give_one_short_error_each_and_write_nothing(
+    env: Env, name: str, size: int
+) -> None:
+    path = huge_cells(env.path / name, size)
+    before = env.dump()
+    result = env.run("roster", "import", path.name)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len(result.output) < 20 * 4 * 120, len(result.output)
+    assert f"row 2: name: {size + 2} characters, at most 200: “00AAAA" in result.output
+    assert f"row 21: unit: {size + 2} characters, at most 200" in result.output
+    assert f"email: {size + 7} characters, at most 254" in result.output
+    assert f"roles: {size + 2} characters, at most 100" in result.output
+    assert len(lines) == 20 * 4 + 1  # one line per cell, and the refusal
+    assert env.dump() == before
