@@ -112,6 +112,8 @@ class Table:
 
 def cell_text(value: Cell) -> str:
     """A cell as text: numbers without a spurious ".0", dates in ISO form, stripped."""
+    if type(value) is str:  # most cells, read a dozen times each: the short way first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
