@@ -380,8 +380,8 @@ def long_cells(
         limit = lengths.get(column) or limits.cell_chars
         if len(text) > limit:
             start = text[: limits.quoted_chars]
-            words = {"column": column, "length": str(len(text)), "limit": str(limit)}
-            problems.append(Problem(row.number, "cell_too_long", {**words, "start": start}))
+            words = {"field": column, "length": str(len(text)), "limit": str(limit)}
+            problems.append(Problem(row.number, "too_long", {**words, "start": start}))
     return problems
 
 

@@ -268,3 +268,45 @@ def test_huge_cells_give_one_short_error_each_and_write_nothing(
     assert f"roles: {size + 2} characters, at most 100" in result.output
     assert len(lines) == 20 * 4 + 1  # one line per cell, and the refusal
     assert env.dump() == before
+
+
+# --------------------------------------------------------------------------- field lengths
+
+# One value a character longer than its column holds (the model's String(n)), per column.
+OVERLONG_ROSTER = {
+    "name": ("N" * 201, 200),
+    "position": ("P" * 301, 300),
+    "unit": ("U" * 201, 200),
+    "email": ("e" * 250 + "@x.id", 254),
+    "name ": ("N" * 5000, 200),  # the 5,000-character name of the report
+}
+
+
+@pytest.mark.parametrize("column", list(OVERLONG_ROSTER))
+def test_an_overlong_roster_cell_is_refused_with_its_row(env: Env, column: str) -> None:
+    value, limit = OVERLONG_ROSTER[column]
+    column = column.strip()
+    rows = [ROSTER_HEADER.strip().split(",") + ["position"]]
+    rows.append(["TMP-baru", "", "Nama Baru", "Sekretariat", "", "", "SKP", "", ""])
+    rows[1][rows[0].index(column)] = value
+    with (env.path / "long.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    before = env.dump()
+    result = env.run("roster", "import", "long.csv")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    expected = f"row 2: {column}: {len(value)} characters, at most {limit}: “{value[:30]}…”"
+    assert expected in result.output and len(result.output) < 300, result.output
+    assert env.dump() == before
+
+
+def test_overlong_evidence_in_the_submissions_sheet_is_refused(env: Env) -> None:
+    """Evidence is unbounded text in the database; a cell still holds at most 2,000."""
+    path = env.path / "subs.csv"
+    path.write_text(
+        f"nip,rule,period,submitted_at,evidence\n{SITI},SKP,2024,2025-02-10,{'E' * 2001}\n"
+    )
+    before = env.dump()
+    result = env.run("submissions", "import", path.name)
+    assert result.exit_code == 1
+    assert "row 2: evidence: 2001 characters, at most 2000: “EEE" in result.output
+    assert env.dump() == before
