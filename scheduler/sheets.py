@@ -61,7 +61,8 @@ class Limits:
     rows: int = 200_000  # not counting the header and empty rows
     columns: int = 64
     cell_chars: int = 2_000  # a cell whose column sets no length of its own (review, evidence)
-    quoted_chars: int = 30  # how much of a refused cell a problem quotes
+    quoted_chars: int = 30  # how much of a cell too long a problem quotes
+    quoted_values: int = 60  # how much of any value a problem shows (a name, a bad NIP)
 
 
 LIMITS = Limits()
@@ -81,7 +82,11 @@ class Problem:
     notes: tuple[str, ...] = ()
 
     def text(self, language: str) -> str:
-        parts = [say(self.message, language, **self.params)]
+        """The reason in ``language``; every value longer than a few dozen characters (most
+        often the cell itself) is cut short, so that no cell is echoed whole."""
+        most = LIMITS.quoted_values
+        params = {k: v if len(v) <= most else v[:most] + "…" for k, v in self.params.items()}
+        parts = [say(self.message, language, **params)]
         parts += [say(note, language) for note in self.notes]
         return "; ".join(parts)
 

@@ -310,3 +310,19 @@ def test_overlong_evidence_in_the_submissions_sheet_is_refused(env: Env) -> None
     assert result.exit_code == 1
     assert "row 2: evidence: 2001 characters, at most 2000: “EEE" in result.output
     assert env.dump() == before
+
+
+def test_a_bad_cell_is_quoted_short_whatever_the_check(env: Env) -> None:
+    """Cells within the sheet's limits but wrong (a 1,900-digit NIP, a date of 1,900
+    characters): every error line stays short."""
+    long = "9" * 1900
+    roster = env.path / "r.csv"
+    roster.write_text(ROSTER_HEADER + f"{long},{long},Nama,Unit,{long},,SKP,\n")
+    subs = env.path / "s.csv"
+    subs.write_text(f"nip,rule,period,submitted_at\n{long},SKP,2024,{'x' * 1900}\n")
+    before = env.dump()
+    for command, path in (("roster", roster), ("submissions", subs)):
+        result = env.run(command, "import", path.name)
+        assert result.exit_code == 1, result.output
+        assert max(len(line) for line in result.output.splitlines()) < 200, result.output
+    assert env.dump() == before
