@@ -530,3 +530,15 @@ def test_no_write_stores_a_text_longer_than_its_column(seeded: Env) -> None:
         assert seeded.dump() == before
     finally:
         database.engine.dispose()
+
+
+def test_an_overlong_user_name_is_refused_cleanly(
+    seeded: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Who records comes from the environment (LOGNAME) into a 100-character column."""
+    monkeypatch.setenv("LOGNAME", "admin" * 40)
+    before = seeded.dump()
+    result = seeded.run("--lang", "en", "submit", SECRETARY, "SKP", "2025")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "recorded_by: 204 characters, at most 100: “cli:adminadmin" in result.output
+    assert seeded.dump() == before
