@@ -1,5 +1,6 @@
 """The weekly digest laid out: compact text (Telegram, the e-mail's plain part), HTML tables
-(the e-mail) and a CSV attachment.
+(the e-mail) and the CSV attachment's name and header (its cells are written by
+``scheduler.sheets``, the one CSV writer).
 
 Like ``render.py``, this module only lays out what the caller has already put into words:
 dates as people write them, rule names and statuses in the reader's language, percentages
@@ -10,8 +11,6 @@ messages at line boundaries (Telegram: 4096 characters) splits it where it reads
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -134,20 +133,6 @@ def render_html(view: DigestView) -> str:
     """The full digest as HTML tables, every value escaped."""
     template = templates().get_template(f"{view.language}/digest.html.j2")
     return template.render(d=view).strip() + "\n"
-
-
-def render_csv(view: DigestView) -> str:
-    """One row per person × rule, with a header row in the reader's language."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS[view.language])
-    writer.writerows(view.rows)
-    return out.getvalue()
-
-
-def csv_bytes(view: DigestView) -> bytes:
-    """The attachment as bytes: UTF-8 with a byte-order mark, so Excel reads the names right."""
-    return render_csv(view).encode("utf-8-sig")
 
 
 def csv_filename(view: DigestView) -> str:

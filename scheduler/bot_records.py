@@ -49,6 +49,8 @@ def issue_code(
     ):
         older.expires_at = now
     code = secrets.token_urlsafe(16)
+    while code.startswith("-"):  # a CSV would show it as '-…, which the bot cannot take
+        code = secrets.token_urlsafe(16)
     expires = now + timedelta(hours=hours)
     session.add(
         table(

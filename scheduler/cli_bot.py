@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -75,7 +77,7 @@ def link(
         raise click.UsageError(say("link_all_needs", language))
     if out and not everyone:
         raise click.UsageError(say("link_out_needs_all", language))
-    if out and sheets.suffix_of(out) not in (".csv", ".xlsx"):
+    if out and Path(out).suffix.lower() not in sheets.SUFFIXES:
         raise click.BadParameter(say("link_out_kind", language), param_hint="--out")
     mailer = email_channel(ctx.config) if mail else None
     if mail and mailer is None:
@@ -83,39 +85,34 @@ def link(
     hours = valid_hours or bot_turn.settings_of(ctx.config).link_hours
     username = _bot_username(bot_name)
     now = ctx.now()
-    with writing(ctx) as session:
-        if nip is not None:
-            people = [records.find_employee(session, nip)]
-            if mail and not people[0].email:
-                raise click.ClickException(
-                    f"{people[0].key} has no e-mail address: "
-                    f"tenggat contact {people[0].key} --email ADDRESS"
-                )
-        else:
-            query = select(Employee).where(Employee.active.is_(True)).order_by(Employee.key)
-            if not out:  # --mail alone: a code nobody receives would only revoke the last one
-                query = query.where(Employee.email.is_not(None), Employee.email != "")
-            people = list(session.scalars(query))
-        addresses = {person.key: person.email or "" for person in people}
-        issued = [
-            bot_records.issue_code(session, person, now, hours, ctx.user) for person in people
-        ]
-    zone = now.tzinfo
-    if out:
-        rows = [
-            [
-                item.employee,
-                item.employee if records.NIP_PATTERN.match(item.employee) else "",
-                item.name,
-                item.unit,
-                item.code,
-                bot_records.deep_link(username, item.code) if username else f"/start {item.code}",
-                f"{item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}",
+    staged: Path | None = None
+    try:
+        with writing(ctx) as session:
+            if nip is not None:
+                people = [records.find_employee(session, nip)]
+                if mail and not people[0].email:
+                    raise click.ClickException(
+                        f"{people[0].key} has no e-mail address: "
+                        f"tenggat contact {people[0].key} --email ADDRESS"
+                    )
+            else:
+                query = select(Employee).where(Employee.active.is_(True)).order_by(Employee.key)
+                if not out:  # --mail alone: a code nobody receives would only revoke the last one
+                    query = query.where(Employee.email.is_not(None), Employee.email != "")
+                people = list(session.scalars(query))
+            addresses = {person.key: person.email or "" for person in people}
+            issued = [
+                bot_records.issue_code(session, person, now, hours, ctx.user) for person in people
             ]
-            for item in issued
-        ]
-        count = sheets.write_table(out, COLUMNS, rows)
-        click.echo(say("links_written", ctx.language, count=str(count), file=out))
+            staged = _stage(out, _rows(issued, username, now.tzinfo)) if out else None
+    except BaseException:  # not committed: the staged list's codes never counted
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+        raise
+    zone = now.tzinfo
+    if out and staged:
+        _place(staged, out)
+        click.echo(say("links_written", ctx.language, count=str(len(issued)), file=out))
     elif nip is not None:
         (item,) = issued
         click.echo(f"{item.name} ({item.employee})")
@@ -135,6 +132,75 @@ def link(
             if addresses[item.employee]
         ]
         _mail(mailer, letters, {item.employee: item.code for item in issued}, ctx.language)
+
+
+def _rows(issued: list[IssuedCode], username: str, zone: tzinfo | None) -> list[list[str]]:
+    """The admin's list of codes: one row per employee, as ``COLUMNS`` names them."""
+    from scheduler import bot_records, records
+
+    return [
+        [
+            item.employee,
+            item.employee if records.NIP_PATTERN.match(item.employee) else "",
+            item.name,
+            item.unit,
+            item.code,
+            bot_records.deep_link(username, item.code) if username else f"/start {item.code}",
+            f"{item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}",
+        ]
+        for item in issued
+    ]
+
+
+def _stage(out: str, rows: list[list[str]]) -> Path:
+    """Write the list to a new file in FILE's folder and return its path; a failure is one
+    sentence, and raised inside the transaction that issues the codes, it rolls them back.
+
+    The codes are kept only as hashes and each new one revokes the employee's older one, so
+    the list must exist before its codes count, and the old FILE must stay until the new one
+    is in place.  Hence three steps, so that a failure at any of them loses nothing:
+
+    1. here, inside the transaction: the whole list goes to a new file beside FILE (readable
+       by its owner only: the codes are secrets).  If that fails (folder unwritable, disk
+       full), the transaction rolls back and the old codes and the old FILE still agree;
+    2. the transaction commits; if that fails, ``link`` removes the staged file (same state);
+    3. :func:`_place` renames the staged file over FILE, atomically (same folder).  Should
+       even that fail (FILE locked by Excel), the new codes are in force and the staged file
+       is kept and named, so no code is lost.
+    """
+    import tempfile
+
+    from scheduler import sheets
+
+    target = Path(out)
+    try:
+        handle, name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent or "."
+        )
+        os.close(handle)
+    except OSError as exc:
+        raise _unwritten(out, exc) from None
+    try:
+        sheets.write_table(name, COLUMNS, rows)
+    except OSError as exc:
+        Path(name).unlink(missing_ok=True)
+        raise _unwritten(out, exc) from None
+    return Path(name)
+
+
+def _unwritten(out: str, exc: OSError) -> click.ClickException:
+    reason = exc.strerror or str(exc)
+    return click.ClickException(say("link_out_failed", current().language, file=out, reason=reason))
+
+
+def _place(staged: Path, out: str) -> None:
+    """Rename the committed list over FILE; on failure keep it and say where it is."""
+    try:
+        os.replace(staged, out)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        words = {"file": out, "reason": reason, "kept": str(staged)}
+        raise click.ClickException(say("link_out_kept", current().language, **words)) from None
 
 
 def _letter(

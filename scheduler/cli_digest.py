@@ -61,7 +61,7 @@ def digest(
         elif fmt == "html":
             click.echo(layout.render_html(shown), nl=False)
         else:
-            click.echo(layout.render_csv(shown), nl=False)
+            click.echo(digest_module.csv_text(shown), nl=False)
     if not preview:
         note = digest_module.delivery_note(ctx.config, ctx.db, built.unit, language)
         if fmt == "text":

@@ -28,7 +28,7 @@ from rules.catalog import Catalog
 from rules.digest import TARGET, Digest, Level, Line, Member, Overdue, Rate, build_digest
 from rules.evaluate import Status
 from rules.schedule import Schedule
-from scheduler import models, records
+from scheduler import models, records, sheets
 from scheduler.config import Config
 from scheduler.db import Database
 from scheduler.words import STATUS, long_date, rule_name
@@ -384,6 +384,12 @@ def _csv_rows(digest: Digest, catalog: Catalog, language: str) -> tuple[tuple[st
     return tuple(rows)
 
 
+def csv_text(shown: layout.DigestView) -> str:
+    """The CSV attachment (also ``digest --format csv``): a header in the reader's language
+    and :func:`_csv_rows`, through the one CSV writer, so a name never runs as a formula."""
+    return sheets.csv_text(layout.CSV_COLUMNS[shown.language], shown.rows)
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -510,7 +516,7 @@ def compose(digest: Digest, recipient: Recipient, catalog: Catalog, language: st
         subject=layout.subject(shown),
         text=layout.render_text(shown),
         html=layout.render_html(shown),
-        csv=layout.csv_bytes(shown),
+        csv=csv_text(shown).encode("utf-8-sig"),  # the BOM makes Excel read the names right
         filename=layout.csv_filename(shown),
     )
 

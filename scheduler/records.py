@@ -18,7 +18,9 @@ from sqlalchemy import (
     Select,
     String,
     aggregate_order_by,
+    event,
     func,
+    inspect,
     or_,
     select,
     type_coerce,
@@ -65,6 +67,43 @@ class RecordError(ValueError):
         from scheduler.messages import say
 
         return say(self.message, language, **self.params)
+
+
+def length_of(attribute: Any) -> int | None:
+    """How many characters the column behind a model attribute holds (``String(n)``); None
+    for ``Text``.  The model is the one place such a limit is written down."""
+    length = attribute.property.columns[0].type.length
+    return int(length) if length is not None else None
+
+
+QUOTED = 30  # how much of an over-long value a refusal quotes
+
+
+def check_length(attribute: Any, value: str | None, line: int | None = None) -> None:
+    """Refuse a value longer than the column behind ``attribute`` holds, naming the field,
+    its limit and, where the input has them, the line."""
+    limit = length_of(attribute)
+    if value is None or limit is None or len(value) <= limit:
+        return
+    words = {"field": attribute.key, "length": str(len(value)), "limit": str(limit)}
+    if line is None:
+        raise RecordError("too_long", start=value[:QUOTED], **words)
+    raise RecordError("too_long_at", line=str(line), start=value[:QUOTED], **words)
+
+
+@event.listens_for(Session, "before_flush")
+def _lengths(session: Session, _context: Any, _instances: Any) -> None:
+    """Before anything is written, every text set on a row fits its column: SQLite would
+    store a longer one as it is and PostgreSQL refuse it with a traceback, so a database
+    that moves from one to the other would fail.  The input paths check lengths first, with
+    the row or line; this is the one place that holds for every path, such as the bot."""
+    for row in (*session.new, *session.dirty):
+        state = inspect(row)
+        changed = state.dict if row in session.new else state.committed_state
+        for column in state.mapper.column_attrs:
+            value = state.dict.get(column.key)
+            if column.key in changed and isinstance(value, str):
+                check_length(getattr(type(row), column.key), value)
 
 
 def normalise_nip(text: str) -> str:

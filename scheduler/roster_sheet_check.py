@@ -16,8 +16,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rules.catalog import Catalog
-from scheduler.records import NIP_PATTERN, ROLES, is_chat_id, is_email, normalise_nip
-from scheduler.roster_sheet import ROSTER_COLUMNS, ROSTER_REQUIRED, RosterRow, Stored
+from scheduler.records import NIP_PATTERN, ROLES, is_chat_id, is_email, length_of, normalise_nip
+from scheduler.roster_sheet import (
+    ROSTER_COLUMNS,
+    ROSTER_FIELDS,
+    ROSTER_REQUIRED,
+    RosterRow,
+    Stored,
+)
 from scheduler.sheets import (
     EXCEL_NUMBER,
     Keys,
@@ -27,6 +33,7 @@ from scheduler.sheets import (
     check_columns,
     extra_cells,
     flag_cell,
+    long_cells,
     nip_cell,
 )
 
@@ -52,9 +59,14 @@ def check_roster(table: Table, stored: Mapping[str, Stored], catalog: Catalog) -
     """Check every row of a roster sheet against each other and the stored roster."""
     check_columns(table, ROSTER_COLUMNS, ROSTER_REQUIRED)
     keys = Keys(stored)
+    lengths = {column: length_of(field) for column, field in ROSTER_FIELDS.items()}
     problems: list[Problem] = []
     candidates: list[RosterRow] = []
     for row in table.rows:
+        too_long = long_cells(row, lengths)
+        if too_long:  # not read further, so that its errors stay short
+            problems += too_long
+            continue
         found: list[Problem] = extra_cells(table, row)
         checked = _roster_row(table, row, stored, keys, catalog, found)
         problems += found

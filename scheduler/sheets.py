@@ -10,6 +10,14 @@ The sheets themselves live beside this module: :mod:`scheduler.roster_sheet` (wi
 CSV is read as UTF-8 (a byte-order mark is allowed) with ``,`` or ``;`` as delimiter (Excel
 in an Indonesian locale writes ``;``); XLSX is read from its first sheet.  CSV is written as
 UTF-8 with a byte-order mark so that Excel shows names with diacritics correctly.
+
+Every CSV the project writes goes through :func:`write_csv`, which keeps a spreadsheet from
+running a cell as a formula (CSV injection): a cell that begins with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return, after any apostrophes, gets one more apostrophe in front
+(``=HYPERLINK(…)`` → ``'=HYPERLINK(…)``, ``-100123`` → ``'-100123``).  Reading a CSV takes
+exactly that apostrophe away again (:func:`restore`), so a value exported and imported back
+is the value stored, whatever it begins with.  XLSX cells are written as text, never as
+formulas, and are read as they are.
 """
 
 from __future__ import annotations
@@ -17,21 +25,47 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import os
 import re
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TextIO
 
 from scheduler.messages import say
 from scheduler.records import NIP_PATTERN, RecordError, normalise_nip
 
 SUFFIXES = (".csv", ".xlsx")
+# A cell a spreadsheet would run as a formula (OWASP's list), after the apostrophes that mark
+# it as text: one apostrophe more is added on writing and taken away on reading.
+FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+EXCEL_ROWS = 1_048_576  # no spreadsheet has more; a row numbered beyond is not read
 EXCEL_NUMBER = re.compile(r"^\d+([.,]\d+)?E\+?\d+$", re.IGNORECASE)
 FLAGS = {
     "yes": True, "y": True, "true": True, "1": True, "ya": True,
     "no": False, "n": False, "false": False, "0": False, "tidak": False,
 }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a sheet may hold.  A file beyond the first four is refused as a whole before
+    much of it is read (an XLSX is a zip: its members' unpacked sizes are added up before
+    openpyxl opens it, so a small file that would unpack to gigabytes never is); a cell
+    beyond its column's length is one short problem on its row, quoting only its start."""
+
+    file_bytes: int = 32 * 2**20  # a 200,000-row roster as CSV is about 25 MB
+    unpacked_bytes: int = 256 * 2**20  # all members of an XLSX, unpacked
+    rows: int = 200_000  # not counting the header and empty rows
+    columns: int = 64
+    cell_chars: int = 2_000  # a cell whose column sets no length of its own (review, evidence)
+    quoted_chars: int = 30  # how much of a cell too long a problem quotes
+    quoted_values: int = 60  # how much of any value a problem shows (a name, a bad NIP)
+
+
+LIMITS = Limits()
 
 
 class SheetError(RecordError):
@@ -48,7 +82,11 @@ class Problem:
     notes: tuple[str, ...] = ()
 
     def text(self, language: str) -> str:
-        parts = [say(self.message, language, **self.params)]
+        """The reason in ``language``; every value longer than a few dozen characters (most
+        often the cell itself) is cut short, so that no cell is echoed whole."""
+        most = LIMITS.quoted_values
+        params = {k: v if len(v) <= most else v[:most] + "…" for k, v in self.params.items()}
+        parts = [say(self.message, language, **params)]
         parts += [say(note, language) for note in self.notes]
         return "; ".join(parts)
 
@@ -79,6 +117,8 @@ class Table:
 
 def cell_text(value: Cell) -> str:
     """A cell as text: numbers without a spurious ".0", dates in ISO form, stripped."""
+    if type(value) is str:  # most cells, read a dozen times each: the short way first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -104,12 +144,19 @@ def heading(value: Cell) -> str:
     return re.sub(r"[\s-]+", "_", cell_text(value).lower())
 
 
-def read_table(path: str, expected: Sequence[str] = ()) -> Table:
-    """Read a CSV or XLSX file; the first non-empty row is the header."""
-    if suffix_of(path) == ".csv":
-        records, delimiter = _read_csv(path)
+def read_table(path: str, expected: Sequence[str] = (), limits: Limits = LIMITS) -> Table:
+    """Read a CSV or XLSX file within ``limits``; the first non-empty row is the header."""
+    suffix = suffix_of(path)
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        raise SheetError("bad_csv", path=path, row="-", reason=exc.strerror or str(exc)) from None
+    if size > limits.file_bytes:
+        raise SheetError("sheet_too_big", path=path, size=str(size), limit=str(limits.file_bytes))
+    if suffix == ".csv":
+        records, delimiter = _read_csv(path, limits)
     else:
-        records, delimiter = _read_xlsx(path), ","
+        records, delimiter = _read_xlsx(path, limits), ","
     filled = [(number, cells) for number, cells in records if any(_filled(c) for c in cells)]
     if not filled:
         raise SheetError("empty_file", path=path, columns=", ".join(expected) or "?")
@@ -138,7 +185,23 @@ def _filled(value: Cell) -> bool:
     return value is not None and cell_text(value) != ""
 
 
-def _read_csv(path: str) -> tuple[list[tuple[int, list[Cell]]], str]:
+def _bounded(
+    path: str, rows: Iterable[Sequence[Cell]], limits: Limits
+) -> list[tuple[int, list[Cell]]]:
+    """The rows that hold something, numbered, refused as a whole beyond ``limits``."""
+    records: list[tuple[int, list[Cell]]] = []
+    for number, cells in enumerate(rows, start=1):
+        if not any(_filled(c) for c in cells):
+            continue
+        if len(records) > limits.rows:  # the header and ``rows`` rows are kept already
+            raise SheetError("too_many_rows", path=path, limit=str(limits.rows))
+        if len(cells) > limits.columns and any(_filled(c) for c in cells[limits.columns :]):
+            raise SheetError("too_many_columns", path=path, limit=str(limits.columns))
+        records.append((number, list(cells[: limits.columns])))
+    return records
+
+
+def _read_csv(path: str, limits: Limits) -> tuple[list[tuple[int, list[Cell]]], str]:
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -153,14 +216,12 @@ def _read_csv(path: str) -> tuple[list[tuple[int, list[Cell]]], str]:
         raise SheetError("not_utf8", path=path, position=str(exc.start)) from None
     first = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = max((",", ";", "\t"), key=lambda d: len(next(csv.reader([first], delimiter=d))))
-    records: list[tuple[int, list[Cell]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for number, cells in enumerate(reader, start=1):
-            records.append((number, list(cells)))
+        rows = ([restore(cell) for cell in cells] for cells in reader)
+        return _bounded(path, rows, limits), delimiter
     except csv.Error as exc:
-        raise SheetError("bad_csv", path=path, row=str(len(records) + 1), reason=str(exc)) from None
-    return records, delimiter
+        raise SheetError("bad_csv", path=path, row=str(reader.line_num), reason=str(exc)) from None
 
 
 def _cell(value: object) -> Cell:
@@ -171,23 +232,68 @@ def _cell(value: object) -> Cell:
     return str(value)
 
 
-def _read_xlsx(path: str) -> list[tuple[int, list[Cell]]]:
+def _read_xlsx(path: str, limits: Limits) -> list[tuple[int, list[Cell]]]:
+    """The first sheet's rows, read as a stream (openpyxl's read-only mode) after the zip's
+    declared sizes are checked: Python's zip reader never unpacks more than a member
+    declares, so the check holds for a file that lies about them too."""
     import openpyxl
 
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SheetError("bad_xlsx", path=path, reason=str(exc) or type(exc).__name__) from None
+    if unpacked > limits.unpacked_bytes:
+        words = {"size": str(unpacked), "limit": str(limits.unpacked_bytes)}
+        raise SheetError("xlsx_unpacked", path=path, **words)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a damaged or foreign file: any of zip, XML or key errors
         raise SheetError("bad_xlsx", path=path, reason=str(exc) or type(exc).__name__) from None
     try:
         sheet = workbook.worksheets[0]
-        return [
-            (number, [_cell(value) for value in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        # The reader pads every row to the width the sheet declares, so a sheet declared
+        # wider than the limit is refused unread, and cells beyond it are never read.
+        if (sheet.max_column or 0) > limits.columns:
+            raise SheetError("too_many_columns", path=path, limit=str(limits.columns))
+        rows = sheet.iter_rows(max_row=EXCEL_ROWS, max_col=limits.columns, values_only=True)
+        return _bounded(path, ([_cell(value) for value in values] for values in rows), limits)
+    except SheetError:
+        raise
     except Exception as exc:
         raise SheetError("bad_xlsx", path=path, reason=str(exc) or type(exc).__name__) from None
     finally:
         workbook.close()
+
+
+def neutralise(text: str) -> str:
+    """A cell as CSV holds it: one apostrophe before what a spreadsheet would run."""
+    return "'" + text if FORMULA_START.match(text) else text
+
+
+def restore(text: str) -> str:
+    """A CSV cell as it was before :func:`neutralise` (only its apostrophe goes)."""
+    return text[1:] if text.startswith("'") and FORMULA_START.match(text) else text
+
+
+def write_csv(
+    handle: TextIO, columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ","
+) -> int:
+    """The one CSV writer: a header and rows, every cell neutralised; returns the row count."""
+    writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([neutralise(name) for name in columns])
+    count = 0
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+        count += 1
+    return count
+
+
+def csv_text(columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ",") -> str:
+    """A table as CSV text (e.g. an e-mail attachment), written by :func:`write_csv`."""
+    out = io.StringIO()
+    write_csv(out, columns, rows, delimiter)
+    return out.getvalue()
 
 
 def write_table(
@@ -197,9 +303,7 @@ def write_table(
     rows = list(rows)
     if suffix_of(path) == ".csv":
         with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle, delimiter=delimiter)
-            writer.writerow(columns)
-            writer.writerows(rows)
+            write_csv(handle, columns, rows, delimiter)
     else:
         _write_xlsx(path, columns, rows)
     return len(rows)
@@ -265,6 +369,25 @@ def flag_cell(row: Row, column: str, problems: list[Problem]) -> bool | None:
     if value is None:
         problems.append(Problem(row.number, "bad_flag", {"column": column, "value": text}))
     return value
+
+
+def long_cells(
+    row: Row, lengths: Mapping[str, int | None], limits: Limits = LIMITS
+) -> list[Problem]:
+    """A problem for each cell longer than its column holds (``lengths``: the stored column's
+    own length) or, where the column sets none, than ``limits.cell_chars``; each quotes only
+    the cell's start, so a sheet of huge cells gives short errors."""
+    problems = []
+    for column, value in row.cells.items():
+        if not isinstance(value, str):  # a workbook's number or date: read by its own rules
+            continue
+        text = cell_text(value)
+        limit = lengths.get(column) or limits.cell_chars
+        if len(text) > limit:
+            start = text[: limits.quoted_chars]
+            words = {"field": column, "length": str(len(text)), "limit": str(limit)}
+            problems.append(Problem(row.number, "too_long", {**words, "start": start}))
+    return problems
 
 
 def extra_cells(table: Table, row: Row) -> list[Problem]:

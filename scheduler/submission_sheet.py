@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from rules.catalog import Catalog
 from scheduler import models
-from scheduler.records import RecordError, check_rule_period
+from scheduler.records import RecordError, check_rule_period, length_of
 from scheduler.sheets import (
     EXCEL_NUMBER,
     Cell,
@@ -29,10 +29,17 @@ from scheduler.sheets import (
     check_columns,
     extra_cells,
     flag_cell,
+    long_cells,
 )
 
 SUBMISSION_COLUMNS = ("nip", "rule", "period", "submitted_at", "evidence", "agency")
 SUBMISSION_REQUIRED = frozenset({"nip", "rule", "period", "submitted_at"})
+# The stored column behind each cell, whose own length bounds it (see sheets.long_cells).
+SUBMISSION_FIELDS = {
+    "rule": models.Submission.rule_code,
+    "period": models.Submission.period,
+    "evidence": models.Submission.evidence,
+}
 NOON = time(12, 0)
 
 
@@ -115,9 +122,14 @@ def check_submissions(
     check_columns(table, SUBMISSION_COLUMNS, SUBMISSION_REQUIRED)
     keys = Keys(key for _, key, _ in people)
     ids = {key: employee_id for employee_id, key, _ in people}
+    lengths = {column: length_of(field) for column, field in SUBMISSION_FIELDS.items()}
     good: list[SubmissionRow] = []
     problems: list[Problem] = []
     for row in table.rows:
+        too_long = long_cells(row, lengths)
+        if too_long:  # not read further, so that its errors stay short
+            problems += too_long
+            continue
         found = extra_cells(table, row)
         for column in SUBMISSION_REQUIRED:
             if not row.text(column):

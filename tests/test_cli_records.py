@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 from conftest import dump_tables
 
 from rules.calendar import WITA
@@ -472,3 +473,72 @@ def test_a_provisional_person_named_in_the_sheet_survives_a_re_import(seeded: En
     assert tmp_key not in after
     assert after[nip]["name"] == roster[tmp_key]["name"]
     assert after[nip]["rules"] == roster[tmp_key]["rules"]
+
+
+# --------------------------------------------------------------------------- field lengths
+
+RUN_TOGETHER = "PENGOLAH DATA " * 400  # OCR that lost the line breaks: 5,600 characters
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "limit"),
+    [
+        ("AHMAD JUNAIDI, S.Sos", "AHMAD JUNAIDI " + RUN_TOGETHER, "name", 200),
+        (
+            "Pengolah Data dan Informasi",  # the JABATAN and the signature alike
+            RUN_TOGETHER,
+            "position",
+            300,
+        ),
+    ],
+)
+def test_an_overlong_iki_value_is_refused_with_its_line(
+    env: Env, old: str, new: str, field: str, limit: int
+) -> None:
+    """A 5,000-character name: SQLite stored it, PostgreSQL failed with a
+    StringDataRightTruncation traceback."""
+    assert SEED_TEXT.count(old) >= 1
+    (env.cwd / "long.txt").write_text(SEED_TEXT.replace(old, new), encoding="utf-8")
+    assert env.run("init").exit_code == 0
+    before = env.dump()
+    result = env.run("--lang", "en", "import-iki", "long.txt")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    found = re.search(rf"line (\d+): {field}: (\d+) characters, at most {limit}: “", result.output)
+    assert found is not None, result.output
+    assert int(found.group(2)) > 5000 and len(result.output) < 300
+    assert env.dump() == before
+
+
+def test_no_write_stores_a_text_longer_than_its_column(seeded: Env) -> None:
+    """The last line of defence, for every path (the bot, the service, future commands):
+    SQLite and PostgreSQL both refuse, with the field and its limit, before any SQL."""
+    from scheduler import models
+    from scheduler.records import RecordError
+
+    database = Database(seeded.url)
+    before = seeded.dump()
+    try:
+        for table, field, value in [
+            (models.Unit, "name", "U" * 201),
+            (models.Employee, "telegram_chat_id", "9" * 33),
+            (models.Employee, "name", "N" * 5000),
+        ]:
+            with pytest.raises(RecordError) as refused, database.write() as session:
+                row = session.scalars(select(table).order_by(table.id)).first()
+                setattr(row, field, value)
+            assert refused.value.text("en").startswith(f"{field}: {len(value)} characters, at most")
+        assert seeded.dump() == before
+    finally:
+        database.engine.dispose()
+
+
+def test_an_overlong_user_name_is_refused_cleanly(
+    seeded: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Who records comes from the environment (LOGNAME) into a 100-character column."""
+    monkeypatch.setenv("LOGNAME", "admin" * 40)
+    before = seeded.dump()
+    result = seeded.run("--lang", "en", "submit", SECRETARY, "SKP", "2025")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "recorded_by: 204 characters, at most 100: “cli:adminadmin" in result.output
+    assert seeded.dump() == before

@@ -131,8 +131,8 @@ def make_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str) -> Env:
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    made = make_env(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 't.db'}")
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[Env]:
+    made = make_env(tmp_path, monkeypatch, database_url)
     yield made
     made.db.engine.dispose()
 
