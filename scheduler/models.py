@@ -32,6 +32,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# Evidence and reasons are free text (TEXT in the schema) but bounded on input: a receipt
+# number, a link or a decree's number and date fit in far less.
+NOTE_CHARS = 2_000
 
 
 class Instant(TypeDecorator[datetime]):
@@ -124,7 +127,7 @@ class Exemption(Base):
     employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
     rule_code: Mapped[str] = mapped_column(String(32))
     period: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, info={"length": NOTE_CHARS})
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column()
 
@@ -140,7 +143,7 @@ class Submission(Base):
     rule_code: Mapped[str] = mapped_column(String(32))
     period: Mapped[str] = mapped_column(String(16))
     submitted_at: Mapped[datetime] = mapped_column()
-    evidence: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="", info={"length": NOTE_CHARS})
     source: Mapped[str] = mapped_column(String(16))  # "cli" | "import" | "telegram"
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column()

@@ -70,9 +70,11 @@ class RecordError(ValueError):
 
 
 def length_of(attribute: Any) -> int | None:
-    """How many characters the column behind a model attribute holds (``String(n)``); None
-    for ``Text``.  The model is the one place such a limit is written down."""
-    length = attribute.property.columns[0].type.length
+    """How many characters the column behind a model attribute holds: ``String(n)``, or the
+    ``length`` a ``Text`` column declares in its ``info`` (a limit of the input, not of the
+    schema); None for text without one.  The model is the one place a limit is written down."""
+    column = attribute.property.columns[0]
+    length = column.type.length or column.info.get("length")
     return int(length) if length is not None else None
 
 

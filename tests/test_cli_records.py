@@ -542,3 +542,20 @@ def test_an_overlong_user_name_is_refused_cleanly(
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "recorded_by: 204 characters, at most 100: “cli:adminadmin" in result.output
     assert seeded.dump() == before
+
+
+@pytest.mark.parametrize(
+    ("command", "field"),
+    [
+        (["submit", SECRETARY, "SKP", "2025", "--evidence"], "evidence"),
+        (["exempt", SECRETARY, "SKP", "2025", "--reason"], "reason"),
+    ],
+)
+def test_free_text_is_bounded_on_input(seeded: Env, command: list[str], field: str) -> None:
+    """Evidence and reasons are TEXT in the schema, yet a note of megabytes is a mistake."""
+    before = seeded.dump()
+    result = seeded.run("--lang", "en", *command, "x" * 2001)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"{field}: 2001 characters, at most 2000: “xxx" in result.output
+    assert seeded.dump() == before
+    assert seeded.run(*command, "x" * 2000).exit_code == 0
