@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import select
 from conftest import dump_tables
+from sqlalchemy import select
 
 from rules.calendar import WITA
 from rules.catalog import Catalog

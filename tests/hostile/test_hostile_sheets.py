@@ -286,7 +286,7 @@ OVERLONG_ROSTER = {
 def test_an_overlong_roster_cell_is_refused_with_its_row(env: Env, column: str) -> None:
     value, limit = OVERLONG_ROSTER[column]
     column = column.strip()
-    rows = [ROSTER_HEADER.strip().split(",") + ["position"]]
+    rows = [[*ROSTER_HEADER.strip().split(","), "position"]]
     rows.append(["TMP-baru", "", "Nama Baru", "Sekretariat", "", "", "SKP", "", ""])
     rows[1][rows[0].index(column)] = value
     with (env.path / "long.csv").open("w", encoding="utf-8", newline="") as handle:
