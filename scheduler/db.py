@@ -19,17 +19,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_MS = 30_000
 # The newest migration. Kept here so that checking a database needs no Alembic import (a
 # third of a second on every command); a test holds it equal to the migrations' head.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 # The revision before Telegram chats became unique: `tenggat contact` works on it, so that
 # an admin can mend the clashes that stop the upgrade (see migration 0006).
 BEFORE_UNIQUE_CHATS = "0005"
+# The service_state row holding the database's instance id (migration 0007).
+INSTANCE = "instance"
 
 
 class DatabaseError(RuntimeError):
@@ -111,6 +113,15 @@ class Database:
         elif identity != self._identity:
             raise DatabaseLost("db_replaced", path=str(self.path))
 
+    def instance(self) -> str | None:
+        """The database's instance id: written once by its migration, the same in a copy of
+        it, different in any other database behind the same URL (dropped and made anew)."""
+        with self.read() as session:
+            found = session.execute(
+                text("SELECT value FROM service_state WHERE name = :name"), {"name": INSTANCE}
+            ).scalar()
+        return str(found) if found is not None else None
+
     def _alembic(self) -> Any:
         from alembic.config import Config
 
@@ -163,9 +174,12 @@ class Database:
 
 def failure(url: URL, error: Exception) -> DatabaseError:
     """A driver's error as one sentence: the URL (no password) and the driver's first line."""
+    from sqlalchemy.exc import IntegrityError
+
     cause = getattr(error, "orig", None) or error
     first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-    return DatabaseError("db_failed", url=url.render_as_string(hide_password=True), error=first)
+    message = "db_conflict" if isinstance(error, IntegrityError) else "db_failed"
+    return DatabaseError(message, url=url.render_as_string(hide_password=True), error=first)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

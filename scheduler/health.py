@@ -272,7 +272,9 @@ _WORDS = {
             "outbox --status dead`"
         ),
         "unavailable": "basis data tidak dapat dibaca: {error}",
-        "unwritable": "basis data tidak dapat ditulisi ({error}): tick tidak dapat mencatat apa pun",
+        "unwritable": (
+            "basis data tidak dapat ditulisi ({error}): tick tidak dapat mencatat apa pun"
+        ),
     },
     "en": {
         "never_ticked": "the service has never ticked: is `tenggat run` running?",

@@ -255,6 +255,11 @@ MESSAGES = {
             "berkas basis data {path} diganti berkas lain saat dipakai: layanan berhenti; "
             "jalankan lagi untuk bekerja dengan berkas yang sekarang ada"
         ),
+        "db_other": (
+            "basis data {url} bukan lagi yang dipakai saat proses ini mulai (id instansnya "
+            "berubah: dihapus lalu dibuat ulang, atau diganti yang lain): layanan berhenti; "
+            "jalankan lagi untuk bekerja dengan basis data yang sekarang ada"
+        ),
         "db_vanished": (
             "berkas basis data {path} tidak ada, padahal penjadwal pernah berjalan padanya "
             "(berkas kunci {lock}): pulihkan dari cadangan, atau hapus {lock} lalu jalankan "
@@ -270,6 +275,10 @@ MESSAGES = {
             "`tenggat init` (atau perbarui Tenggat bila {revision} lebih baru)"
         ),
         "db_failed": "basis data {url} tidak dapat dipakai: {error}",
+        "db_conflict": (
+            "basis data {url} menolak perubahan, tidak ada yang ditulis: {error} (perintah lain "
+            "mengubah data yang sama pada saat itu? jalankan lagi)"
+        ),
         "chat_clash": (
             "pembaruan skema berhenti: satu chat Telegram terhubung dengan lebih dari satu pegawai "
             "({clashes}), sehingga bot bisa bertindak atas nama siapa saja di antaranya. Sisakan "
@@ -418,6 +427,11 @@ MESSAGES = {
             "the database file {path} was replaced by another file while in use: stopped; "
             "start again to work on the file now there"
         ),
+        "db_other": (
+            "the database {url} is no longer the one this process started on (its instance "
+            "id changed: dropped and made anew, or another restored in its place): stopped; "
+            "start again to work on the database now there"
+        ),
         "db_vanished": (
             "the database file {path} is missing, yet a scheduler ran on it (lock file {lock}): "
             "restore it from a backup, or delete {lock} and run `tenggat init` to start afresh"
@@ -432,6 +446,10 @@ MESSAGES = {
             "`tenggat init` (or upgrade Tenggat if {revision} is newer)"
         ),
         "db_failed": "the database {url} cannot be used: {error}",
+        "db_conflict": (
+            "the database {url} refused the change, nothing was written: {error} (another "
+            "command changed the same records meanwhile? run it again)"
+        ),
         "chat_clash": (
             "the upgrade stopped: one Telegram chat is linked to more than one employee ({clashes}), "
             "so the bot would act for either of them. Keep one employee per chat, e.g. `tenggat "

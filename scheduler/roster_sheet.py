@@ -175,6 +175,10 @@ def apply_roster(session: Session, rows: Sequence[RosterRow], now: datetime) -> 
         for e in session.scalars(select(models.Employee).where(models.Employee.key.in_(wanted)))
     }
     units = units_by_name(session, (row.after.unit for row in writing))
+    for row in outcome.updated:  # a chat moving between two rows is freed first: the
+        if row.before and row.before.telegram_chat_id != row.after.telegram_chat_id:
+            employees[row.ident].telegram_chat_id = None  # index is unique at every UPDATE
+    session.flush()
     for row in outcome.created:
         employee = models.Employee(key=row.after.key, superior_origin="iki", updated_at=now)
         session.add(employee)

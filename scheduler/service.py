@@ -80,6 +80,7 @@ class Service:
             ConsoleChannel(),
         ]
         self.channels: dict[str, Channel] = {c.name: c for c in channels if c is not None}
+        self.instance: str | None = None  # the database's instance id, read at start
         self.worker = outbox.worker_name()
         self._dispatching = threading.Lock()
         self.dispatcher = Dispatcher(
@@ -104,6 +105,7 @@ class Service:
         if self.db.path is not None and not self.db.path.exists() and lock and lock.exists():
             raise DatabaseError("db_vanished", path=str(self.db.path), lock=str(lock))
         self.db.migrate()
+        self.instance = self.db.instance()
         with self.db.read() as session:
             people = session.scalar(select(func.count()).select_from(models.Employee)) or 0
         log.info(
@@ -129,6 +131,7 @@ class Service:
         """Evaluate and plan at ``now`` (unless another instance schedules), queue the plan,
         dispatch, and note the tick for `tenggat health`; return the plan."""
         now = now or self.clock()
+        self.same_database()
         statuses, queued = 0, 0
         notices: list[Notice] = []
         if plan_too:
@@ -206,8 +209,17 @@ class Service:
         """Send what the outbox holds for ``now``; return how many notices were sent.  One
         dispatch at a time in a process: the planning and the sending jobs share a worker
         name, and the outbox tells workers apart by it."""
+        self.same_database()
         with self._dispatching:
             return self.dispatcher.run(now)
+
+    def same_database(self) -> None:
+        """Refuse to go on when the database behind the URL is no longer the one this
+        process started on (a schema dropped and made anew, another database restored in its
+        place): its records are not the ones planned from.  One query; SQLite's file is
+        also checked by `Database` itself."""
+        if self.instance is not None and self.db.instance() != self.instance:
+            raise DatabaseLost("db_other", url=self.db.safe_url)
 
 
 class Busy(Exception):
@@ -299,9 +311,9 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
             log.exception("job failed")
         else:
             log.error("job failed: %s", reason)
-        with contextlib.suppress(Exception):  # said above; `tenggat health` finds it out
-            with service.db.write() as session:
-                health.record(session, health.LAST_ERROR, reason[:500], service.clock())
+        # Said above; if the database refuses it too, `tenggat health` finds that out.
+        with contextlib.suppress(Exception), service.db.write() as session:
+            health.record(session, health.LAST_ERROR, reason[:500], service.clock())
 
     def tick() -> None:
         service.tick(plan_too=lead.check())

@@ -137,12 +137,15 @@ def test_roster_import_refuses_a_chat_for_two_and_writes_nothing(
     assert chats(seeded) == before
 
 
-def test_roster_import_may_move_a_chat_within_one_sheet(seeded: str, tmp_path: Path) -> None:
-    set_chat(seeded, SECRETARY, "12345")
-    sheet = roster_sheet(tmp_path, seeded, {SECRETARY: "", STAFF: "12345"})
+@pytest.mark.parametrize(("giver", "taker"), [(SECRETARY, STAFF), (STAFF, SECRETARY)])
+def test_roster_import_may_move_a_chat_within_one_sheet(
+    seeded: str, tmp_path: Path, giver: str, taker: str
+) -> None:
+    set_chat(seeded, giver, "12345")
+    sheet = roster_sheet(tmp_path, seeded, {giver: "", taker: "12345"})
     done = tenggat(tmp_path, seeded, "roster", "import", str(sheet))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert (chats(seeded)[SECRETARY], chats(seeded)[STAFF]) == (None, "12345")
+    assert (chats(seeded)[giver], chats(seeded)[taker]) == (None, "12345")
 
 
 def test_the_bot_refuses_to_link_a_chat_linked_to_someone_else(
@@ -176,9 +179,10 @@ def test_the_database_refuses_a_second_holder_of_a_chat(seeded: str) -> None:
     assert sum(chat is None for chat in chats(seeded).values()) == len(chats(seeded)) - 1
 
 
-def at_revision(url: str, revision: str) -> None:
+def back_to(url: str, revision: str) -> None:
+    """The database as the version that stopped at ``revision`` left it."""
     database = Database(url)
-    command.upgrade(database._alembic(), revision)
+    command.downgrade(database._alembic(), revision)
     database.engine.dispose()
 
 
@@ -193,13 +197,8 @@ def revision_of(url: str) -> str:
 def test_upgrading_a_database_with_a_shared_chat_names_them_and_waits(
     database_url: str, tmp_path: Path
 ) -> None:
-    at_revision(database_url, "0005")
-    seed_roster(database_url)  # seeding migrates to the newest: start again at 0005
-    engine = sqlalchemy.create_engine(database_url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP INDEX uq_employees_telegram_chat_id"))
-        connection.execute(text("UPDATE alembic_version SET version_num = '0005'"))
-    engine.dispose()
+    seed_roster(database_url)
+    back_to(database_url, "0005")
     set_chat(database_url, SECRETARY, "0012345")
     set_chat(database_url, STAFF, "12345")
     set_chat(database_url, KABID, "")
@@ -448,3 +447,36 @@ def test_an_unusable_postgres_gets_one_sentence(
     assert PASSWORD_IN_URL not in done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "127.0.0.1" in lines[0], done.stderr
+
+
+def test_another_database_behind_the_same_url_stops_the_service(database_url: str) -> None:
+    """A schema dropped and made anew, or another deployment's database restored in place:
+    the instance id differs, and the service stops rather than plan from other records."""
+    from datetime import datetime
+
+    from rules.calendar import WITA
+    from scheduler.config import load_config
+    from scheduler.db import INSTANCE, DatabaseLost
+    from scheduler.service import Service
+
+    seed_roster(database_url)
+    config = load_config(None, environ={"TENGGAT_DATABASE_URL": database_url})
+    now = datetime(2025, 3, 3, 9, tzinfo=WITA)
+    service = Service(config, lambda: now)
+    try:
+        service.start()
+        assert service.instance
+        service.tick()
+        engine = sqlalchemy.create_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE service_state SET value = 'another' WHERE name = :name"),
+                {"name": INSTANCE},
+            )
+        engine.dispose()
+        with pytest.raises(DatabaseLost, match="no longer the one"):
+            service.tick()
+        with pytest.raises(DatabaseLost):
+            service.dispatch(now)
+    finally:
+        service.db.engine.dispose()
