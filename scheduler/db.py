@@ -23,6 +23,8 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
+from scheduler.messages import Said
+
 BUSY_TIMEOUT_MS = 30_000
 # The newest migration. Kept here so that checking a database needs no Alembic import (a
 # third of a second on every command); a test holds it equal to the migrations' head.
@@ -34,19 +36,8 @@ BEFORE_UNIQUE_CHATS = "0005"
 INSTANCE = "instance"
 
 
-class DatabaseError(RuntimeError):
-    """The database cannot be used as it is.  ``message`` names a text in
-    ``scheduler.messages`` that says what to do, in the admin's language; ``str()`` is English."""
-
-    def __init__(self, message: str, **params: str) -> None:
-        self.message = message
-        self.params = params
-        super().__init__(self.text("en"))
-
-    def text(self, language: str) -> str:
-        from scheduler.messages import say
-
-        return say(self.message, language, **self.params)
+class DatabaseError(Said, RuntimeError):
+    """The database cannot be used as it is; says what to do, in the admin's language."""
 
 
 class DatabaseLost(DatabaseError):

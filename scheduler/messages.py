@@ -470,3 +470,16 @@ def say(message: str, language: str, **params: str) -> str:
     elif message == "no_employee":
         text += "; " + texts["hint_roster"]
     return text
+
+
+class Said(Exception):
+    """An error that says itself in the admin's language: ``message`` names a text in
+    `MESSAGES` and ``params`` fill it in; ``str()`` gives the English."""
+
+    def __init__(self, message: str, **params: str) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(self.text("en"))
+
+    def text(self, language: str) -> str:
+        return say(self.message, language, **self.params)

@@ -30,6 +30,7 @@ from rules.evaluate import Assignment, Person, Roster, Submission
 from rules.periods import EXAMPLES, parse_period
 from rules.schedule import Event
 from scheduler import models
+from scheduler.messages import Said
 
 NIP_PATTERN = re.compile(r"^\d{18}$")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -74,22 +75,9 @@ def claim_chat(session: Session, employee: models.Employee, chat: str | None) ->
 ROLES = frozenset({"secretary", "unit_head", "admin"})
 
 
-class RecordError(ValueError):
-    """Input that names something that does not exist or cannot be; says what would work.
-
-    ``message`` names a text in ``scheduler.messages.MESSAGES`` so the command line can say it
-    in the admin's language; ``str()`` gives the English.
-    """
-
-    def __init__(self, message: str, **params: str) -> None:
-        self.message = message
-        self.params = params
-        super().__init__(self.text("en"))
-
-    def text(self, language: str) -> str:
-        from scheduler.messages import say
-
-        return say(self.message, language, **self.params)
+class RecordError(Said, ValueError):
+    """Input that names something that does not exist or cannot be; says what would work,
+    in the admin's language (`Said`)."""
 
 
 def normalise_nip(text: str) -> str:

@@ -288,14 +288,18 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
     lost: list[DatabaseLost] = []
     stop: list[str] = []
 
+    def lose(exc: DatabaseLost) -> None:
+        """Nothing more may be written: say so once and stop the service, which exits 2."""
+        log.error("%s", exc)
+        lost.append(exc)
+        stop.append("database-lost")
+
     def guarded(work: Callable[[], object]) -> Callable[[], None]:
         def job() -> None:
             try:
                 work()
-            except DatabaseLost as exc:  # nothing more may be written: stop the service
-                log.error("%s", exc)
-                lost.append(exc)
-                stop.append("database-lost")
+            except DatabaseLost as exc:
+                lose(exc)
             except Exception as exc:  # logged and kept for `tenggat health`; retried next time
                 failed(exc)
 
@@ -360,9 +364,7 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
         try:  # a stat: a deleted database is noticed within the second, not at the next tick
             service.db.check_file()
         except DatabaseLost as exc:
-            log.error("%s", exc)
-            lost.append(exc)
-            stop.append("database-lost")
+            lose(exc)
     log.info("stop signal=%s", stop[0])
     scheduler.shutdown(wait=True)
     if server is not None:
