@@ -170,6 +170,8 @@ def failure(url: URL, error: Exception) -> DatabaseError:
     cause = getattr(error, "orig", None) or error
     first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     message = "db_conflict" if isinstance(error, IntegrityError) else "db_failed"
+    if getattr(cause, "sqlstate", None) == "3F000":  # PostgreSQL: invalid_schema_name
+        message = "db_no_schema"
     return DatabaseError(message, url=url.render_as_string(hide_password=True), error=first)
 
 

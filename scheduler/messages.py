@@ -275,6 +275,11 @@ MESSAGES = {
             "`tenggat init` (atau perbarui Tenggat bila {revision} lebih baru)"
         ),
         "db_failed": "basis data {url} tidak dapat dipakai: {error}",
+        "db_no_schema": (
+            "basis data {url} tidak dapat dipakai: {error}; skema pada search_path di URL "
+            "tidak ada: buat dulu (CREATE SCHEMA …) atau perbaiki URL, lalu jalankan "
+            "`tenggat init`"
+        ),
         "db_conflict": (
             "basis data {url} menolak perubahan, tidak ada yang ditulis: {error} (perintah lain "
             "mengubah data yang sama pada saat itu? jalankan lagi)"
@@ -446,6 +451,11 @@ MESSAGES = {
             "`tenggat init` (or upgrade Tenggat if {revision} is newer)"
         ),
         "db_failed": "the database {url} cannot be used: {error}",
+        "db_no_schema": (
+            "the database {url} cannot be used: {error}; the schema in the URL's search_path "
+            "does not exist: create it (CREATE SCHEMA …) or correct the URL, then run "
+            "`tenggat init`"
+        ),
         "db_conflict": (
             "the database {url} refused the change, nothing was written: {error} (another "
             "command changed the same records meanwhile? run it again)"
