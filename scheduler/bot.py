@@ -214,14 +214,11 @@ def _link(turn: Turn, code: str) -> None:
     if row.expires_at <= turn.now or employee is None or not employee.active:
         turn.say("code_expired")
         return turn.done("link_refused", f"code {row.id} expired")
-    for other in turn.session.scalars(
-        select(models.Employee).where(
-            models.Employee.telegram_chat_id == turn.chat, models.Employee.id != employee.id
-        )
-    ):
-        other.telegram_chat_id = None  # a chat speaks for one employee only
-    employee.telegram_chat_id = turn.chat
-    employee.telegram_unreachable = None
+    other = records.chat_holder(turn.session, turn.chat, employee)
+    if other is not None:  # the code stays unused: it works once the chat is free
+        turn.say("chat_taken", name=esc(other.name), key=other.key)
+        return turn.done("link_refused", f"chat linked to {other.key}")
+    records.claim_chat(turn.session, employee, turn.chat)
     row.used_at, row.used_chat = turn.now, turn.chat
     turn.session.flush()
     turn.employee = employee

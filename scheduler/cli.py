@@ -33,7 +33,10 @@ pass_context = click.make_pass_decorator(Context)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, lang: str | None) -> None:
     """Tenggat: IKI compliance deadlines, reminders and escalations."""
-    ctx.obj = Context(config_path, lang)
+    if isinstance(ctx.obj, Context):  # made by main(), which reads it when a command fails
+        ctx.obj.config_path, ctx.obj._language = config_path, lang
+    else:
+        ctx.obj = Context(config_path, lang)
 
 
 @cli.group()
@@ -208,11 +211,12 @@ def run(ctx: Context, once: bool, as_of: datetime | None, log_level: str) -> Non
 
 
 def main() -> None:
-    """Entry point: turn configuration errors into one clear line, status 2."""
+    """Entry point: turn configuration and database errors into one clear line, status 2."""
     from rules.errors import DefinitionError
 
+    context = Context(None, None)
     try:
-        cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False, obj=context)
     except DefinitionError as exc:
         click.echo(f"tenggat: {exc}", err=True)
         sys.exit(2)
@@ -222,6 +226,30 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        sentence = _database_sentence(context, exc)
+        if sentence is None:
+            raise
+        click.echo(f"tenggat: {sentence}", err=True)
+        sys.exit(2)
+
+
+def _database_sentence(context: Context, error: Exception) -> str | None:
+    """What a database that failed a command says to the admin (it is away, read-only, has
+    no schema, was deleted): one sentence with the URL, no traceback.  None for any other
+    error.  SQLAlchemy is looked up, not imported: `tenggat --help` does not load it."""
+    from scheduler.db import DatabaseError, failure
+
+    found = sys.modules.get("sqlalchemy.exc")
+    driver = found is not None and isinstance(error, found.DBAPIError)
+    if not driver and not isinstance(error, DatabaseError):
+        return None
+    if driver:  # the configuration loaded: it named the database
+        from sqlalchemy.engine import make_url
+
+        error = failure(make_url(context.config.settings.database.url), error)
+    assert isinstance(error, DatabaseError)
+    return error.text(context.language)
 
 
 # Each command module registers its own commands.

@@ -551,12 +551,13 @@ def health_rows(health: Health, language: str) -> list[tuple[str, str]]:
 def health(as_json: bool) -> None:
     """How the service is doing: last tick, outbox backlog, dead letters, last error.
     Exits 0 when healthy, 1 when not."""
-    from scheduler.health import describe, report, scrub, secrets_of
+    from scheduler.health import describe, report, scrub, secrets_of, unwritable
 
     ctx = current()
     language = ctx.language
+    refused = unwritable(ctx.db)
     with ctx.db.read() as session:
-        found = report(session, ctx.now(), ctx.config.settings.service.tick_minutes)
+        found = report(session, ctx.now(), ctx.config.settings.service.tick_minutes, refused)
     secrets = secrets_of(ctx.config)
     if as_json:
         dump_json(scrub(found.as_json(language), secrets))

@@ -177,11 +177,14 @@ def contact(nip: str, chat_id: str | None, email: str | None) -> None:
         raise click.BadParameter(say("chat_id_number", ctx.language), param_hint="--telegram")
     if email and not records.is_email(email):
         raise click.BadParameter(say("bad_email", ctx.language, email=email), param_hint="--email")
+    from scheduler.db import BEFORE_UNIQUE_CHATS
+
+    ctx.open_db(BEFORE_UNIQUE_CHATS)  # so that it can mend the clashes that stop 0006
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         if chat_id is not None:
-            employee.telegram_chat_id = chat_id or None
-            employee.telegram_unreachable = None  # a new chat gets a new chance
+            chat = records.normal_chat_id(chat_id) if chat_id else None
+            records.claim_chat(session, employee, chat)
         if email is not None:
             employee.email = email or None
         click.echo(
@@ -395,19 +398,18 @@ def roster_list(as_json: bool) -> None:
 
 
 def _read_text(path: str, language: str) -> str:
-    """A document's text; a binary file is refused (in ``language``), not guessed at."""
-    from scheduler.iki import NotAnIki
+    """A document's text (UTF-8, UTF-16 or Windows-1252); a binary file is refused (in
+    ``language``), not guessed at."""
+    from scheduler.iki import NotAnIki, decode_text
 
     try:
         data = open(path, "rb").read()  # noqa: SIM115 - short read of an admin's file
     except OSError as exc:
         raise click.FileError(path, hint=exc.strerror or str(exc)) from None
-    if b"\0" in data:
+    text = decode_text(data)
+    if text is None:
         raise NotAnIki(say("iki_binary_file", language, path=path))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+    return text
 
 
 def _import_iki(ctx: Context, text: str, dry_run: bool, as_json: bool) -> None:

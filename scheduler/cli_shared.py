@@ -65,15 +65,22 @@ class Context:
 
     @property
     def db(self) -> Database:
-        """The configured database, refused with a hint when it is not initialised."""
-        if self._db is None:
-            from scheduler.db import Database, DatabaseError
+        """The configured database, refused with a hint when it is missing, unreachable or
+        not initialised."""
+        return self.open_db()
 
-            self._db = Database(self.config.settings.database.url)
+    def open_db(self, oldest: str | None = None) -> Database:
+        """The configured database, at revision ``oldest`` or newer (default: the newest)."""
+        if self._db is None:
+            from scheduler.db import SCHEMA_REVISION, Database, DatabaseError
+
+            database = Database(self.config.settings.database.url)
             try:
-                self._db.ensure_current()
+                database.ensure_current(oldest or SCHEMA_REVISION)
             except DatabaseError as exc:
-                raise Refused(str(exc)) from None
+                database.engine.dispose()
+                raise Refused(exc.text(self.language)) from None
+            self._db = database
         return self._db
 
     @property

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from scheduler import models
@@ -64,7 +65,7 @@ def record(session: Session, name: str, value: str, now: datetime) -> None:
 class Problem:
     """Why the service is not healthy: a code and what the message needs."""
 
-    code: str  # never_ticked | tick_stale | tick_failed | dead_letters | backlog
+    code: str  # never_ticked | tick_stale | tick_failed | dead_letters | backlog | unwritable
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -151,8 +152,28 @@ class Health:
         }
 
 
-def report(session: Session, now: datetime, tick_minutes: int) -> Health:
-    """The service's health at ``now``: three aggregate queries, whatever the outbox holds."""
+def unwritable(db: Database) -> str | None:
+    """Why the service cannot write to the database (a read-only file, mount or role), or
+    None.  The last tick cannot record its own failure there, so it is asked directly: an
+    UPDATE of no row is refused like any write, and changes nothing when allowed."""
+    from sqlalchemy import false, update
+
+    from scheduler.db import failure
+
+    table = models.ServiceState
+    try:
+        with db.write() as session:
+            session.execute(update(table).where(false()).values(value=table.value))
+    except DBAPIError as exc:
+        return failure(db.url, exc).params["error"]
+    return None
+
+
+def report(
+    session: Session, now: datetime, tick_minutes: int, unwritable: str | None = None
+) -> Health:
+    """The service's health at ``now``: three aggregate queries, whatever the outbox holds;
+    ``unwritable`` says why the database takes no writes, if it does not."""
     state = {
         name: (value, at)
         for name, value, at in session.execute(
@@ -207,6 +228,8 @@ def report(session: Session, now: datetime, tick_minutes: int) -> Health:
             latest = DeadLetter(row.key, row.recipient, row.receipt or "", row.at)
 
     problems: list[Problem] = []
+    if unwritable is not None:
+        problems.append(Problem("unwritable", {"error": unwritable}))
     minutes = 2 * tick_minutes
     if tick_at is None:
         problems.append(Problem("never_ticked"))
@@ -250,6 +273,9 @@ _WORDS = {
             "outbox --status dead`"
         ),
         "unavailable": "basis data tidak dapat dibaca: {error}",
+        "unwritable": (
+            "basis data tidak dapat ditulisi ({error}): tick tidak dapat mencatat apa pun"
+        ),
     },
     "en": {
         "never_ticked": "the service has never ticked: is `tenggat run` running?",
@@ -261,6 +287,7 @@ _WORDS = {
             "outbox --status dead`"
         ),
         "unavailable": "the database cannot be read: {error}",
+        "unwritable": "the database cannot be written ({error}): ticks cannot record anything",
     },
 }
 

@@ -20,6 +20,7 @@ seed (trap A1 of the catalog notes: the LHKPN goal sits above SPT indicators).
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -108,6 +109,47 @@ def parse_iki(text: str, catalog: Catalog, language: str = "id") -> IkiImport:
     problems.extend(problem for fact in facts for problem in fact.roster_problems)
     problems.sort(key=lambda problem: problem.line)
     return IkiImport(blocks=blocks, employees=employees, problems=problems)
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode_text(data: bytes) -> str | None:
+    """A text file's bytes as text, or None when they are binary.
+
+    Word and Notepad on Windows save "Unicode" text as UTF-16, with a byte-order mark or,
+    now and then, without one: in that case the text (Latin letters, digits) puts a NUL in
+    every other byte, which is how it is told from binary data.  UTF-8 (with or without a
+    BOM) is read as such, and anything else as Windows-1252, the older Windows default."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return _strict(data[len(bom) :], codec)
+    if b"\0" not in data:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="replace")
+    sample = data[:8192]
+    pairs = max(len(sample) // 2, 1)
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if len(data) % 2 == 0 and odd > pairs * 0.3 and even < pairs * 0.02:
+        return _strict(data, "utf-16-le")
+    if len(data) % 2 == 0 and even > pairs * 0.3 and odd < pairs * 0.02:
+        return _strict(data, "utf-16-be")
+    return None
+
+
+def _strict(data: bytes, codec: str) -> str | None:
+    """``data`` in ``codec``; None when it is not valid there, or holds NULs once decoded."""
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text else text
 
 
 def _check_text(text: str, language: str) -> None:

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
-from scheduler.db import Database
+from scheduler.db import Database, DatabaseError, sqlite_path
 
 # "TGGT": the first key of every Tenggat advisory lock, so `pg_locks` shows whose it is.
 NAMESPACE = 0x54474754
@@ -122,14 +122,8 @@ def _me() -> tuple[int, str]:
 
 def lock_path(url: URL) -> Path | None:
     """The lock file of a SQLite database (its real path plus ``.lock``); None in memory."""
-    database = url.database or ""
-    if database in ("", ":memory:") or database.startswith("file::memory:"):
-        return None
-    if url.query.get("mode") == "memory":
-        return None
-    if database.startswith("file:"):  # a URI filename (``?uri=true``)
-        database = database[len("file:") :].split("?", 1)[0]
-    return Path(os.path.realpath(database) + ".lock")
+    path = sqlite_path(url)
+    return None if path is None else path.with_name(path.name + ".lock")
 
 
 class SchedulerLock:
@@ -257,7 +251,16 @@ class SchedulerLock:
     # ------------------------------------------------------------------ SQLite
 
     def _flock(self) -> bool:
+        """The lock file beside the database's real path.  Symbolic links and bind mounts
+        lead to that one file; only a hard link names the database in another place, with a
+        lock file of its own, so a database with more than one name is refused."""
         assert self.path is not None
+        database = sqlite_path(self.url)
+        assert database is not None
+        with contextlib.suppress(FileNotFoundError):
+            links = os.stat(database).st_nlink
+            if links > 1:
+                raise DatabaseError("db_links", path=str(database), count=str(links))
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by children
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -151,6 +151,11 @@ MESSAGES = {
         "nip_twice": "NIP {nip} juga ada di baris {other}",
         "nip_twice_names": "NIP {nip} dipakai untuk {name!r} di sini dan untuk {other_name!r} di baris {other}",
         "nip_taken": "NIP {nip} sudah dimiliki {key} ({name})",
+        "chat_taken": (
+            "chat Telegram {chat} sudah terhubung dengan {name} ({key}); satu chat hanya untuk "
+            'satu pegawai: kosongkan dulu dengan `tenggat contact {key} --telegram ""`'
+        ),
+        "chat_twice": "chat Telegram {chat} juga diberikan kepada {name} ({key}) di baris {other}",
         "name_missing": "nama kosong",
         "unknown_role": "peran {role!r} tidak dikenal (peran: {roles})",
         "superior_unknown": "atasan {superior!r} tidak ada di berkas maupun di basis data",
@@ -245,6 +250,54 @@ MESSAGES = {
         "iki_unprintable": "sebagian besar karakter tidak dapat dicetak: diharapkan IKI berupa teks biasa",
         "iki_no_block": "tidak ditemukan blok 'INDIKATOR KINERJA INDIVIDU': diharapkan dokumen IKI yang setiap bloknya diawali judul itu, lalu judul JABATAN, tabel indikator, dan tanda tangan dengan nama dan NIP",
         "iki_binary_file": "{path} adalah berkas biner, bukan teks IKI",
+        "db_no_file": (
+            "berkas basis data {path} tidak ada: buat dengan `tenggat init` (atau `tenggat "
+            "demo`), atau atur path yang benar di [database] url atau TENGGAT_DATABASE_URL"
+        ),
+        "db_gone": (
+            "berkas basis data {path} terhapus saat dipakai: layanan berhenti agar tidak ada yang "
+            "ditulis ke berkas yang terhapus; pulihkan dari cadangan (atau jalankan `tenggat "
+            "init` untuk mulai dari awal) lalu jalankan lagi"
+        ),
+        "db_replaced": (
+            "berkas basis data {path} diganti berkas lain saat dipakai: layanan berhenti; "
+            "jalankan lagi untuk bekerja dengan berkas yang sekarang ada"
+        ),
+        "db_other": (
+            "basis data {url} bukan lagi yang dipakai saat proses ini mulai (id instansnya "
+            "berubah: dihapus lalu dibuat ulang, atau diganti yang lain): layanan berhenti; "
+            "jalankan lagi untuk bekerja dengan basis data yang sekarang ada"
+        ),
+        "db_vanished": (
+            "berkas basis data {path} tidak ada, padahal penjadwal pernah berjalan padanya "
+            "(berkas kunci {lock}): pulihkan dari cadangan, atau hapus {lock} lalu jalankan "
+            "`tenggat init` untuk mulai dari awal"
+        ),
+        "db_links": (
+            "berkas basis data {path} punya {count} nama (hard link): kunci penjadwal di samping "
+            "satu nama tidak menjaga nama lainnya; hapus link tambahan itu"
+        ),
+        "db_not_initialised": "basis data {url} belum diinisialisasi: jalankan `tenggat init`",
+        "db_revision": (
+            "basis data {url} pada revisi {revision}, versi ini memerlukan {head}: jalankan "
+            "`tenggat init` (atau perbarui Tenggat bila {revision} lebih baru)"
+        ),
+        "db_failed": "basis data {url} tidak dapat dipakai: {error}",
+        "db_no_schema": (
+            "basis data {url} tidak dapat dipakai: {error}; skema pada search_path di URL "
+            "tidak ada: buat dulu (CREATE SCHEMA …) atau perbaiki URL, lalu jalankan "
+            "`tenggat init`"
+        ),
+        "db_conflict": (
+            "basis data {url} menolak perubahan, tidak ada yang ditulis: {error} (perintah lain "
+            "mengubah data yang sama pada saat itu? jalankan lagi)"
+        ),
+        "chat_clash": (
+            "pembaruan skema berhenti: satu chat Telegram terhubung dengan lebih dari satu pegawai "
+            "({clashes}), sehingga bot bisa bertindak atas nama siapa saja di antaranya. Sisakan "
+            'satu pegawai per chat, mis. `tenggat contact {key} --telegram ""` (atau id chat '
+            "pegawai itu sendiri), lalu jalankan `tenggat init`"
+        ),
     },
     "en": {
         "no_employee": "no employee with NIP {ident!r}",
@@ -283,6 +336,11 @@ MESSAGES = {
         "nip_twice": "NIP {nip} is also on row {other}",
         "nip_twice_names": "NIP {nip} is used for {name!r} here and for {other_name!r} on row {other}",
         "nip_taken": "NIP {nip} already belongs to {key} ({name})",
+        "chat_taken": (
+            "Telegram chat {chat} is already linked to {name} ({key}); one chat belongs to one "
+            'employee: clear it first with `tenggat contact {key} --telegram ""`'
+        ),
+        "chat_twice": "Telegram chat {chat} is also given to {name} ({key}) on row {other}",
         "name_missing": "name is empty",
         "unknown_role": "unknown role {role!r} (roles: {roles})",
         "superior_unknown": "superior {superior!r} is neither in the file nor in the database",
@@ -377,6 +435,52 @@ MESSAGES = {
         "iki_unprintable": "mostly non-printable characters: expected the IKI as plain text",
         "iki_no_block": "no 'INDIKATOR KINERJA INDIVIDU' block found: expected an IKI document whose blocks start with that title, followed by the JABATAN header, the indicator table and the signature with name and NIP",
         "iki_binary_file": "{path} is a binary file, not IKI text",
+        "db_no_file": (
+            "the database file {path} does not exist: create it with `tenggat init` (or "
+            "`tenggat demo`), or set the right path in [database] url or TENGGAT_DATABASE_URL"
+        ),
+        "db_gone": (
+            "the database file {path} was deleted while in use: stopped, so that nothing is "
+            "written to the deleted file; restore it from a backup (or run `tenggat init` to "
+            "start afresh) and start again"
+        ),
+        "db_replaced": (
+            "the database file {path} was replaced by another file while in use: stopped; "
+            "start again to work on the file now there"
+        ),
+        "db_other": (
+            "the database {url} is no longer the one this process started on (its instance "
+            "id changed: dropped and made anew, or another restored in its place): stopped; "
+            "start again to work on the database now there"
+        ),
+        "db_vanished": (
+            "the database file {path} is missing, yet a scheduler ran on it (lock file {lock}): "
+            "restore it from a backup, or delete {lock} and run `tenggat init` to start afresh"
+        ),
+        "db_links": (
+            "the database file {path} has {count} names (hard links): the scheduler lock "
+            "beside one name cannot guard the others; remove the extra links"
+        ),
+        "db_not_initialised": "the database {url} is not initialised: run `tenggat init`",
+        "db_revision": (
+            "the database {url} is at revision {revision}, this version needs {head}: run "
+            "`tenggat init` (or upgrade Tenggat if {revision} is newer)"
+        ),
+        "db_failed": "the database {url} cannot be used: {error}",
+        "db_no_schema": (
+            "the database {url} cannot be used: {error}; the schema in the URL's search_path "
+            "does not exist: create it (CREATE SCHEMA …) or correct the URL, then run "
+            "`tenggat init`"
+        ),
+        "db_conflict": (
+            "the database {url} refused the change, nothing was written: {error} (another "
+            "command changed the same records meanwhile? run it again)"
+        ),
+        "chat_clash": (
+            "the upgrade stopped: one Telegram chat is linked to more than one employee ({clashes}), "
+            "so the bot would act for either of them. Keep one employee per chat, e.g. `tenggat "
+            'contact {key} --telegram ""` (or that employee\'s own chat id), then run `tenggat init`'
+        ),
     },
 }
 
@@ -392,3 +496,16 @@ def say(message: str, language: str, **params: str) -> str:
     elif message == "no_employee":
         text += "; " + texts["hint_roster"]
     return text
+
+
+class Said(Exception):
+    """An error that says itself in the admin's language: ``message`` names a text in
+    `MESSAGES` and ``params`` fill it in; ``str()`` gives the English."""
+
+    def __init__(self, message: str, **params: str) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(self.text("en"))
+
+    def text(self, language: str) -> str:
+        return say(self.message, language, **self.params)

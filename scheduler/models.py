@@ -74,6 +74,8 @@ class Employee(Base):
     employee whose NIP the import could not read; ``review`` says what an admin should check."""
 
     __tablename__ = "employees"
+    # One chat speaks for one employee (NULL, no chat, as often as needed).
+    __table_args__ = (Index("uq_employees_telegram_chat_id", "telegram_chat_id", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(32), unique=True)

@@ -32,6 +32,7 @@ from rules.evaluate import Assignment, Person, Roster, Submission
 from rules.periods import EXAMPLES, parse_period
 from rules.schedule import Event
 from scheduler import models
+from scheduler.messages import Said
 
 NIP_PATTERN = re.compile(r"^\d{18}$")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -48,25 +49,37 @@ def is_chat_id(text: str) -> bool:
     return _CHAT_ID.fullmatch(text) is not None
 
 
+def normal_chat_id(text: str) -> str:
+    """A chat id written as Telegram writes it ("0012345" and "12345" are one chat): the bot
+    finds the sender by comparing this text, and the column is unique on it."""
+    return str(int(text))
+
+
+def chat_holder(session: Session, chat: str, employee: models.Employee) -> models.Employee | None:
+    """Who other than ``employee`` holds the Telegram chat ``chat``: one chat speaks for one
+    employee, or the bot would act for whichever the database returns first."""
+    table = models.Employee
+    return session.scalar(
+        select(table).where(table.telegram_chat_id == chat, table.id != employee.id).limit(1)
+    )
+
+
+def claim_chat(session: Session, employee: models.Employee, chat: str | None) -> None:
+    """Give ``employee`` the chat ``chat`` (None clears it), refusing one someone else holds."""
+    if chat is not None:
+        other = chat_holder(session, chat, employee)
+        if other is not None:
+            raise RecordError("chat_taken", chat=chat, name=other.name, key=other.key)
+    employee.telegram_chat_id = chat
+    employee.telegram_unreachable = None  # a chat set again gets a new chance
+
+
 ROLES = frozenset({"secretary", "unit_head", "admin"})
 
 
-class RecordError(ValueError):
-    """Input that names something that does not exist or cannot be; says what would work.
-
-    ``message`` names a text in ``scheduler.messages.MESSAGES`` so the command line can say it
-    in the admin's language; ``str()`` gives the English.
-    """
-
-    def __init__(self, message: str, **params: str) -> None:
-        self.message = message
-        self.params = params
-        super().__init__(self.text("en"))
-
-    def text(self, language: str) -> str:
-        from scheduler.messages import say
-
-        return say(self.message, language, **self.params)
+class RecordError(Said, ValueError):
+    """Input that names something that does not exist or cannot be; says what would work,
+    in the admin's language (`Said`)."""
 
 
 def length_of(attribute: Any) -> int | None:

@@ -203,6 +203,13 @@ def apply_roster(session: Session, rows: Sequence[RosterRow], now: datetime) -> 
         }
 
     ids = _ids(session)  # by the key each row is known by (``ident``) before this import
+    moving = [  # a chat moving between two rows is freed first: the index is unique at
+        {"id": ids[row.ident], "telegram_chat_id": None}  # every row's UPDATE
+        for row in outcome.updated
+        if row.before and row.before.telegram_chat_id != row.after.telegram_chat_id
+    ]
+    if moving:
+        session.execute(update(table), moving)
     if outcome.updated:
         session.execute(update(table), [{"id": ids[r.ident], **values(r)} for r in outcome.updated])
         provisional = [r for r in outcome.updated if _named(r)]

@@ -16,7 +16,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rules.catalog import Catalog
-from scheduler.records import NIP_PATTERN, ROLES, is_chat_id, is_email, length_of, normalise_nip
+from scheduler.records import (
+    NIP_PATTERN,
+    ROLES,
+    is_chat_id,
+    is_email,
+    length_of,
+    normal_chat_id,
+    normalise_nip,
+)
 from scheduler.roster_sheet import (
     ROSTER_COLUMNS,
     ROSTER_FIELDS,
@@ -73,6 +81,7 @@ def check_roster(table: Table, stored: Mapping[str, Stored], catalog: Catalog) -
         if checked is not None and not found:
             candidates.append(checked)
     problems += _clashes(candidates, stored)
+    problems += _chat_clashes(candidates, stored)
     typed: dict[str, int] = {}
     for row in table.rows:
         for column in ("key", "nip"):
@@ -146,7 +155,7 @@ def _roster_row(
         chat_id = re.sub(r"\s", "", row.text("telegram_chat_id"))
         if chat_id and not is_chat_id(chat_id):
             problems.append(Problem(number, "bad_chat_id", {"chat_id": chat_id}))
-        values["telegram_chat_id"] = chat_id or None
+        values["telegram_chat_id"] = normal_chat_id(chat_id) if is_chat_id(chat_id) else None
     if "email" in table.columns:
         email = row.text("email")
         if email and not is_email(email):
@@ -193,6 +202,30 @@ def _clashes(rows: list[RosterRow], stored: Mapping[str, Stored]) -> list[Proble
         params = {"nip": row.after.nip or row.after.key, "key": holder.key, "name": holder.name}
         unique.append(Problem(row.number, "nip_taken", params))
     return unique
+
+
+def _chat_clashes(rows: list[RosterRow], stored: Mapping[str, Stored]) -> list[Problem]:
+    """A Telegram chat given to two employees, on two rows or on a row and in the database
+    (as it will be after the import): the bot would act for either of them."""
+    held = {s.telegram_chat_id: s for s in stored.values() if s.telegram_chat_id is not None}
+    given = {row.ident for row in rows}
+    by_chat: dict[str, list[RosterRow]] = defaultdict(list)
+    for row in rows:
+        if row.after.telegram_chat_id is not None:
+            by_chat[row.after.telegram_chat_id].append(row)
+    problems: list[Problem] = []
+    for chat, group in by_chat.items():
+        holder = held.get(chat)
+        for row in group:
+            other = next((o for o in group if o is not row), None)
+            if other is not None:
+                params = {"chat": chat, "name": other.after.name, "key": other.after.key}
+                params["other"] = str(other.number)
+                problems.append(Problem(row.number, "chat_twice", params))
+            elif holder is not None and holder.key != row.ident and holder.key not in given:
+                params = {"chat": chat, "name": holder.name, "key": holder.key}
+                problems.append(Problem(row.number, "chat_taken", params))
+    return problems
 
 
 def _clash(row: RosterRow, other: RosterRow) -> Problem:

@@ -8,6 +8,7 @@ after downtime sends each open occurrence's newest step once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -26,7 +27,7 @@ from rules.evaluate import Evaluation, evaluate, paused_gc
 from rules.plan import Notice, plan
 from scheduler import digest, health, models, outbox, records
 from scheduler.config import Config
-from scheduler.db import Database
+from scheduler.db import Database, DatabaseError, DatabaseLost
 from scheduler.dispatch import Dispatcher
 from scheduler.records import Snapshot
 
@@ -79,6 +80,7 @@ class Service:
             ConsoleChannel(),
         ]
         self.channels: dict[str, Channel] = {c.name: c for c in channels if c is not None}
+        self.instance: str | None = None  # the database's instance id, read at start
         self.worker = outbox.worker_name()
         self._dispatching = threading.Lock()
         self.dispatcher = Dispatcher(
@@ -93,8 +95,17 @@ class Service:
         )
 
     def start(self) -> None:
-        """Bring the schema up to date and say what the service will work from."""
+        """Bring the schema up to date and say what the service will work from.  A SQLite
+        file is created on the first start only: one missing beside the lock file a
+        scheduler left is a database lost, and an empty one in its place would run with no
+        employees."""
+        from scheduler.lock import lock_path
+
+        lock = lock_path(self.db.url)
+        if self.db.path is not None and not self.db.path.exists() and lock and lock.exists():
+            raise DatabaseError("db_vanished", path=str(self.db.path), lock=str(lock))
         self.db.migrate()
+        self.instance = self.db.instance()
         with self.db.read() as session:
             people = session.scalar(select(func.count()).select_from(models.Employee)) or 0
         log.info(
@@ -120,6 +131,7 @@ class Service:
         """Evaluate and plan at ``now`` (unless another instance schedules), queue the plan,
         dispatch, and note the tick for `tenggat health`; return the plan."""
         now = now or self.clock()
+        self.same_database()
         statuses, queued = 0, 0
         notices: list[Notice] = []
         if plan_too:
@@ -197,8 +209,17 @@ class Service:
         """Send what the outbox holds for ``now``; return how many notices were sent.  One
         dispatch at a time in a process: the planning and the sending jobs share a worker
         name, and the outbox tells workers apart by it."""
+        self.same_database()
         with self._dispatching:
             return self.dispatcher.run(now)
+
+    def same_database(self) -> None:
+        """Refuse to go on when the database behind the URL is no longer the one this
+        process started on (a schema dropped and made anew, another database restored in its
+        place): its records are not the ones planned from.  One query; SQLite's file is
+        also checked by `Database` itself."""
+        if self.instance is not None and self.db.instance() != self.instance:
+            raise DatabaseLost("db_other", url=self.db.safe_url)
 
 
 class Busy(Exception):
@@ -264,17 +285,39 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
             raise Busy(lead.lock.refusal(language))
         log.warning("standby: %s", lead.lock.refusal("en"))
 
+    lost: list[DatabaseLost] = []
+    stop: list[str] = []
+
+    def lose(exc: DatabaseLost) -> None:
+        """Nothing more may be written: say so once and stop the service, which exits 2."""
+        log.error("%s", exc)
+        lost.append(exc)
+        stop.append("database-lost")
+
     def guarded(work: Callable[[], object]) -> Callable[[], None]:
         def job() -> None:
             try:
                 work()
+            except DatabaseLost as exc:
+                lose(exc)
             except Exception as exc:  # logged and kept for `tenggat health`; retried next time
-                log.exception("job failed")
-                with service.db.write() as session:
-                    reason = f"{type(exc).__name__}: {exc}"
-                    health.record(session, health.LAST_ERROR, reason[:500], service.clock())
+                failed(exc)
 
         return job
+
+    def failed(exc: Exception) -> None:
+        """One line for a database that is away or read-only (every tick says it again, a
+        traceback would not add to it), the traceback for anything else; then the failure
+        is kept for `tenggat health` if the database takes it."""
+        reason = outage(service.db, exc)
+        if reason is None:
+            reason = f"{type(exc).__name__}: {exc}"
+            log.exception("job failed")
+        else:
+            log.error("job failed: %s", reason)
+        # Said above; if the database refuses it too, `tenggat health` finds that out.
+        with contextlib.suppress(Exception), service.db.write() as session:
+            health.record(session, health.LAST_ERROR, reason[:500], service.clock())
 
     def tick() -> None:
         service.tick(plan_too=lead.check())
@@ -307,7 +350,6 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
         id="dispatch",
         replace_existing=True,
     )
-    stop: list[str] = []
 
     def on_signal(signum: int, _frame: Any) -> None:
         stop.append(signal.Signals(signum).name)
@@ -319,6 +361,10 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
     log.info("running tick_every=%dmin (Ctrl-C to stop)", every_minutes)
     while not stop:
         time.sleep(0.2)
+        try:  # a stat: a deleted database is noticed within the second, not at the next tick
+            service.db.check_file()
+        except DatabaseLost as exc:
+            lose(exc)
     log.info("stop signal=%s", stop[0])
     scheduler.shutdown(wait=True)
     if server is not None:
@@ -326,3 +372,19 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
         server.server_close()
     lead.release()
     log.info("stopped")
+    if lost:
+        raise lost[0]
+
+
+def outage(db: Database, error: Exception) -> str | None:
+    """The sentence for an error of the database itself (unreachable, read-only, no schema,
+    deleted); None for any other error, which is a defect worth its traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from scheduler.db import failure
+
+    if isinstance(error, DatabaseError):
+        return str(error)
+    if isinstance(error, DBAPIError):
+        return str(failure(db.url, error))
+    return None

@@ -242,7 +242,7 @@ def test_demo_fills_a_fresh_database_once(env: Env) -> None:
 def test_uninitialised_database_says_run_init(env: Env, args: tuple[str, ...]) -> None:
     done = env.proc(*args)
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "run `tenggat init`" in done.stderr
+    assert "`tenggat init`" in done.stderr
     assert "Traceback" not in done.stderr
     assert env.dump() == {}
 

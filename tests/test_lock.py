@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy
 from conftest import POSTGRES_URL
 
+from scheduler.db import DatabaseError
 from scheduler.lock import LockHeld, SchedulerLock, lock_path
 
 # A process that tries the lock, says what it got, then holds on until stdin closes.
@@ -136,6 +137,25 @@ def test_a_relative_url_and_an_absolute_one_share_one_lock(
     assert relative.try_acquire()
     assert not absolute.try_acquire()
     relative.release()
+
+
+def test_a_symlink_shares_the_lock_and_a_hard_link_is_refused(tmp_path: Path) -> None:
+    """The lock file lies beside the database's real path: a symbolic link leads to it, a
+    hard link would not, so a database file with two names is refused with a sentence."""
+    database = tmp_path / "tenggat.db"
+    database.write_bytes(b"")
+    (tmp_path / "alias.db").symlink_to(database)
+    first = SchedulerLock(f"sqlite:///{database}")
+    assert first.try_acquire()
+    assert not SchedulerLock(f"sqlite:///{tmp_path / 'alias.db'}").try_acquire()
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    os.link(database, other / "same.db")
+    for path in (database, other / "same.db"):
+        with pytest.raises(DatabaseError, match="2 names"):
+            SchedulerLock(f"sqlite:///{path}").try_acquire()
+    assert not (other / "same.db.lock").exists()
+    first.release()
 
 
 def test_an_in_memory_database_needs_no_lock() -> None:

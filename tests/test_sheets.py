@@ -366,7 +366,8 @@ def test_skip_bad_writes_the_good_rows_and_reports_the_others(env: Env) -> None:
     path, rows = exported(env)
     by_key(rows)[DESSY]["name"] = "DESSY LAULA, S.E."
     by_key(rows)[SITI]["email"] = "not-an-address"
-    new = {**by_key(rows)[DESSY], "key": "TMP-x", "nip": "", "name": "ANAK", "superior": "TMP-bad!"}
+    new = {**by_key(rows)[DESSY], "key": "TMP-x", "nip": "", "name": "ANAK", "superior": "TMP-bad!",
+           "telegram_chat_id": ""}  # fmt: skip
     boss = {
         **new,
         "key": "TMP-bad!",
