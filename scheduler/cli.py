@@ -5,6 +5,7 @@ Heavy imports happen inside commands so that ``tenggat --help`` starts fast.
 
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -191,7 +192,7 @@ def run(ctx: Context, once: bool, as_of: datetime | None, log_level: str) -> Non
 
     if as_of is not None and not once:
         raise click.BadParameter("--as-of needs --once", param_hint="--as-of")
-    logs.configure(ctx.config, log_level)
+    logs.configure(log_level, ctx.config)
     service = Service(ctx.config, ctx.now)
     service.start()
     if once:
@@ -213,7 +214,9 @@ def run(ctx: Context, once: bool, as_of: datetime | None, log_level: str) -> Non
 def main() -> None:
     """Entry point: turn configuration and database errors into one clear line, status 2."""
     from rules.errors import DefinitionError
+    from scheduler import logs
 
+    logs.configure()  # before anything can log: no secret reaches stderr from any library
     context = Context(None, None)
     try:
         cli.main(standalone_mode=False, obj=context)
@@ -228,8 +231,9 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except Exception as exc:
         sentence = _database_sentence(context, exc)
-        if sentence is None:
-            raise
+        if sentence is None:  # a fault of ours: its traceback, through the redacting log
+            logging.getLogger("tenggat").critical("unexpected error", exc_info=True)
+            sys.exit(1)
         click.echo(f"tenggat: {sentence}", err=True)
         sys.exit(2)
 

@@ -3,7 +3,7 @@ doctor`` (can it: configuration, time zone, database, roster, channels).
 
 A doctor check is a small function from a `Doctor` to a `Check`; `CHECKS` runs them in
 order, and a check that needs what an earlier one could not provide is skipped.  Secrets
-never reach the output: everything printed goes through `health.scrub`.
+never reach the output: everything printed goes through `logs.scrub`.
 """
 
 from __future__ import annotations
@@ -447,7 +447,7 @@ def run_checks(context: Context, checks: list[CheckFunction] | None = None) -> l
 def doctor(as_json: bool) -> None:
     """Check that the service can work: configuration, time zone, database and migrations,
     roster, SMTP. Exits 1 when a check fails."""
-    from scheduler.health import scrub, secrets_of
+    from scheduler.logs import scrub, secrets_of
 
     ctx = current()
     results = run_checks(ctx)
@@ -551,7 +551,8 @@ def health_rows(health: Health, language: str) -> list[tuple[str, str]]:
 def health(as_json: bool) -> None:
     """How the service is doing: last tick, outbox backlog, dead letters, last error.
     Exits 0 when healthy, 1 when not."""
-    from scheduler.health import describe, report, scrub, secrets_of, unwritable
+    from scheduler.health import describe, report, unwritable
+    from scheduler.logs import scrub, secrets_of
 
     ctx = current()
     language = ctx.language

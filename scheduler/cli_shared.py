@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from scheduler import logs
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
@@ -48,6 +50,7 @@ class Context:
             from scheduler.config import load_config
 
             self._config = load_config(self.config_path)
+            logs.REDACT.hide(*logs.secrets_of(self._config))  # a password in config.toml
         return self._config
 
     @property

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
@@ -28,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import models
 from scheduler.listener import Handler, Listener
+from scheduler.logs import scrub, secrets_of
 from scheduler.outbox import LEASE
 
 if TYPE_CHECKING:
@@ -298,44 +296,6 @@ def describe(problem: Problem, language: str) -> str:
         for key, value in problem.params.items()
     }
     return _WORDS[language][problem.code].format(**params)
-
-
-# --------------------------------------------------------------------------- secrets
-
-
-def secrets_of(config: Config | None = None) -> list[str]:
-    """The secret values this process knows (from the environment and the configuration):
-    the bot token and its secret half, the SMTP password, the database URL's password."""
-    from scheduler.config import SECRETS
-
-    found = [os.environ.get(variable, "") for variable in SECRETS.values()]
-    urls = [os.environ.get("TENGGAT_DATABASE_URL", "")]
-    if config is not None:
-        for secret in (config.settings.telegram.token, config.settings.smtp.password):
-            if secret is not None:
-                found.append(secret.get_secret_value())
-        urls.append(config.settings.database.url)
-    for url in urls:
-        password = urlsplit(url).password or ""
-        found += [password, unquote(password)]  # as written in the URL, and as meant
-    for value in list(found):
-        if ":" in value:  # a bot token's secret half may be quoted alone
-            found.append(value.split(":", 1)[1])
-    return sorted({value for value in found if len(value) >= 4}, key=len, reverse=True)
-
-
-def scrub(data: Any, secrets: Iterable[str]) -> Any:
-    """``data`` (strings, lists, dicts) with every secret value replaced by ``***``."""
-    secrets = list(secrets)
-    if isinstance(data, str):
-        for secret in secrets:
-            data = data.replace(secret, "***")
-        return data
-    if isinstance(data, dict):
-        return {key: scrub(value, secrets) for key, value in data.items()}
-    if isinstance(data, list | tuple):
-        return [scrub(value, secrets) for value in data]
-    return data
 
 
 # --------------------------------------------------------------------------- HTTP

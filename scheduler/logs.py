@@ -1,19 +1,22 @@
-"""What the service writes to its log, and what it may never write there: a secret.
+"""The secrets a process knows, and the one place that keeps them out of what it writes.
 
-`tenggat run` logs to stderr (the journal, under systemd).  Two things keep every secret
-out of it.  The transport libraries' own lines are raised to WARNING, since httpx logs every
-request with its URL and a Bot API URL carries the bot token.  And `Redact`, attached to
-every handler, replaces each secret the process knows (`health.secrets_of`, and the
-webhook's secret once it is made) in every line and traceback, whichever logger wrote it: a
-filter on a logger would not see the records its children pass up to the handlers.
+Every command logs to stderr (`tenggat run` at INFO: the journal, under systemd; the others
+only warnings).  Two things keep every secret out of it.  The transport libraries' own
+lines are raised to WARNING, since httpx logs every request with its URL and a Bot API URL
+carries the bot token.  And `Redact`, attached to the handler, replaces each secret the
+process knows (`secrets_of`, and the webhook's secret once it is made) in every line and
+traceback, whichever logger wrote it: a filter on a logger would not see the records its
+children pass up to the handlers.  What commands print goes through `scrub` with the same
+secrets.  This module imports nothing heavy: `main()` sets it up before any command runs.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
-
-from scheduler.health import scrub, secrets_of
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from scheduler.config import Config
@@ -21,6 +24,41 @@ if TYPE_CHECKING:
 # One line per request or event of their own; ours say what matters.  At DEBUG they speak.
 CHATTY = ("httpx", "httpcore", "telegram", "aiohttp", "alembic", "apscheduler")
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+def secrets_of(config: Config | None = None) -> list[str]:
+    """The secret values this process knows (from the environment and the configuration):
+    the bot token and its secret half, the SMTP password, the database URL's password."""
+    from scheduler.config import SECRETS
+
+    found = [os.environ.get(variable, "") for variable in SECRETS.values()]
+    urls = [os.environ.get("TENGGAT_DATABASE_URL", "")]
+    if config is not None:
+        for secret in (config.settings.telegram.token, config.settings.smtp.password):
+            if secret is not None:
+                found.append(secret.get_secret_value())
+        urls.append(config.settings.database.url)
+    for url in urls:
+        password = urlsplit(url).password or ""
+        found += [password, unquote(password)]  # as written in the URL, and as meant
+    for value in list(found):
+        if ":" in value:  # a bot token's secret half may be quoted alone
+            found.append(value.split(":", 1)[1])
+    return sorted({value for value in found if len(value) >= 4}, key=len, reverse=True)
+
+
+def scrub(data: Any, secrets: Iterable[str]) -> Any:
+    """``data`` (strings, lists, dicts) with every secret value replaced by ``***``."""
+    secrets = list(secrets)
+    if isinstance(data, str):
+        for secret in secrets:
+            data = data.replace(secret, "***")
+        return data
+    if isinstance(data, dict):
+        return {key: scrub(value, secrets) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [scrub(value, secrets) for value in data]
+    return data
 
 
 class Redact(logging.Filter):
@@ -49,11 +87,17 @@ class Redact(logging.Filter):
 REDACT = Redact()  # one filter on every handler, so a secret made later reaches them all
 
 
-def configure(config: Config, level: str = "info") -> None:
-    """Log at ``level`` to stderr, every handler behind `REDACT`."""
-    logging.basicConfig(level=level.upper(), format=FORMAT)
+def configure(level: str = "warning", config: Config | None = None) -> None:
+    """Log at ``level`` to stderr through one handler behind `REDACT`; called again (by
+    `tenggat run`, or once the configuration is read), it changes the level and learns the
+    configuration's secrets, without a second handler."""
+    root = logging.getLogger()
+    if not any(REDACT in handler.filters for handler in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.addFilter(REDACT)
+        root.addHandler(handler)
+    root.setLevel(level.upper())
     for name in CHATTY:
         logging.getLogger(name).setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
     REDACT.hide(*secrets_of(config))
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(REDACT)

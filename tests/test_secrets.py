@@ -155,7 +155,7 @@ def test_every_secret_is_taken_out_of_lines_and_tracebacks_of_any_logger(
         import logging, sys
         from scheduler import logs
         from scheduler.config import load_config
-        logs.configure(load_config(), "info")
+        logs.configure("info", load_config())
         token = sys.argv[1]
         logging.getLogger("tenggat.child.deeper").warning("token %s half %s", token, token[7:])
         logging.getLogger("httpx").warning("POST /bot%s/getUpdates", token)
@@ -177,3 +177,33 @@ def test_every_secret_is_taken_out_of_lines_and_tracebacks_of_any_logger(
     assert "smtp ***" in written and "Stack (most recent call last)" in written
     for secret in (TOKEN, TOKEN.split(":")[1], PASSWORD, DB_PASSWORD):
         assert secret not in written
+
+
+def test_a_fault_in_any_command_is_reported_without_a_secret(environ: dict[str, str]) -> None:
+    """Not only `run` logs: every command's log and an unexpected error's traceback go
+    through the same redacting handler (a library's warning, a bug whose message holds the
+    token), and the command exits 1 rather than with Python's raw traceback."""
+    script = """if True:
+        import logging, sys
+        import click
+        from scheduler.cli import cli, main
+        token = sys.argv[1]
+
+        @cli.command()
+        def boom() -> None:
+            logging.getLogger("telegram.ext").warning("retrying /bot%s/getMe", token)
+            raise RuntimeError(f"unexpected answer from /bot{token}/sendMessage")
+
+        sys.argv = ["tenggat", "boom"]
+        main()
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", script, TOKEN], env=environ,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "WARNING retrying /bot***/getMe" in done.stderr
+    assert "CRITICAL unexpected error" in done.stderr and "Traceback" in done.stderr
+    assert "RuntimeError: unexpected answer from /bot***/sendMessage" in done.stderr
+    assert TOKEN not in done.stderr + done.stdout
+    assert TOKEN.split(":")[1] not in done.stderr + done.stdout
