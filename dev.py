@@ -5,7 +5,7 @@
     python3 dev.py tenggat [ARGS...]  set up .venv if needed, then `tenggat ARGS...`
     python3 dev.py test [ARGS...]     set up .venv if needed, then `python -m pytest ARGS...`
     python3 dev.py lint               set up .venv if needed, then ruff check,
-                                      ruff format --check and mypy
+                                      ruff format --check, mypy and lint-imports
 
 Stdlib only, because it has to run before any dependency is installed.
 """
@@ -104,10 +104,11 @@ def cmd_lint(args: list[str]) -> int:
         [python, "-m", "ruff", "check", ".", *args],
         [python, "-m", "ruff", "format", "--check", "."],
         [python, "-m", "mypy"],
+        [venv_bin("lint-imports")],  # the layers and their arrows ([tool.importlinter])
     ]
     failed = 0
     for check in checks:
-        print("lint:", " ".join(str(c) for c in check[2:]), flush=True)
+        print("lint:", " ".join(str(c) for c in check[2:] or check[:1]), flush=True)
         if run(check) != 0:
             failed += 1
     return 1 if failed else 0

@@ -38,9 +38,9 @@ from fake_telegram import TOKEN, serve
 from sqlalchemy import func, insert, select
 
 from rules.calendar import WITA
-from scheduler import models, outbox
 from scheduler.config import load_config
-from scheduler.service import Service
+from scheduler.service.tick import Service
+from scheduler.store import models, outbox
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=WITA)  # a Monday morning, inside the window
 

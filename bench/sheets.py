@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # as ROOT below
 from status import generate  # the synthetic agency of bench/status.py
 
 from scheduler.config import load_config
-from scheduler.db import Database
+from scheduler.store.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 

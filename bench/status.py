@@ -60,9 +60,10 @@ from sqlalchemy.engine import Connection
 
 from rules.calendar import WITA
 from rules.evaluate import paused_gc
-from scheduler import models, records, status
 from scheduler.config import load_config
-from scheduler.db import Database
+from scheduler.reports import status
+from scheduler.store import models, records
+from scheduler.store.db import Database
 
 TARGET_S = 3.0
 AS_OF = "2025-03-03"

@@ -1,5 +1,5 @@
 """``python -m scheduler`` runs the command line, for hosts without the console script."""
 
-from scheduler.cli import main
+from scheduler.cli.main import main
 
 main()

@@ -32,7 +32,6 @@ from rules.calendar import DayOverride, LegalCalendar, SendingWindow
 from rules.catalog import CATALOG_KEYS, Catalog, Source, load_catalog
 from rules.errors import DefinitionError, did_you_mean, key_path, locate_key, syntax_error
 from rules.schedule import Schedule
-from scheduler import models
 
 ENV_PREFIX = "TENGGAT_"
 SECRETS = {
@@ -130,8 +129,8 @@ class BotConfig(_Section):
     flood_count: int = Field(default=20, ge=1)  # updates a chat may send within flood_seconds
     flood_seconds: int = Field(default=60, ge=1)
     poll_seconds: int = Field(default=10, ge=0, le=50)  # long-polling timeout of getUpdates
-    # Characters of a text given as evidence, within what the column takes.
-    max_evidence: int = Field(default=1000, ge=1, le=models.NOTE_CHARS)
+    # Characters of a text given as evidence (the bot keeps within what the column takes).
+    max_evidence: int = Field(default=1000, ge=1)
     # Webhook instead of long polling: the public HTTPS address Telegram posts updates to
     # (a reverse proxy forwards it to webhook_listen:webhook_port).  Empty: long polling.
     webhook_url: str = Field(default="", pattern=r"^(https://\S+)?$")

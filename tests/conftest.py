@@ -20,7 +20,7 @@ from sqlalchemy import Engine, MetaData, select
 from rules.calendar import LegalCalendar
 from rules.catalog import Catalog, Source, load_catalog
 from rules.schedule import Schedule
-from scheduler.db import Database
+from scheduler.store.db import Database
 
 CATALOG_TEXT = resources.files("rules").joinpath("catalog.toml").read_text(encoding="utf-8")
 

@@ -36,12 +36,15 @@ from test_telegram import STAFF, telegram_environ
 
 from notifications.console import ConsoleChannel
 from rules.plan import Notice, NoticeKind
-from scheduler import bot, bot_poller, bot_records, models, records
-from scheduler.bot_words import WORDS
+from scheduler.bot import conversation as bot
+from scheduler.bot import poller as bot_poller
+from scheduler.bot import records as bot_records
+from scheduler.bot.words import WORDS
 from scheduler.config import Config, load_config
-from scheduler.db import Database
-from scheduler.lock import SchedulerLock
-from scheduler.service import Leadership, Service
+from scheduler.service.lock import SchedulerLock
+from scheduler.service.tick import Leadership, Service
+from scheduler.store import models, records, state
+from scheduler.store.db import Database
 
 CARRIER = "197402022000121007"  # ERSIYANUSSALIM: carries EPANTAU (needs verification)
 HEAD = "196905221997031004"  # Drs. ZUKIPLI: head of Bidang Ideologi dan Wawasan Kebangsaan
@@ -187,7 +190,7 @@ def test_link_status_report_with_a_document_and_the_receipt(both: Harness) -> No
     actions = [action for chat, action, _ in h.audit() if chat == str(CHAT)]
     assert actions == ["link", "status", "report_pick", "report_start", "report"]
     with h.db.read() as session:
-        stored = session.get(models.ServiceState, bot_poller.OFFSET)
+        stored = session.get(models.ServiceState, state.TELEGRAM_OFFSET)
         assert stored is not None and stored.value == str(last)
         assert session.get(models.BotChat, str(CHAT)) is None  # the conversation is over
     h.poller.poll_once(h.now, timeout=0)
@@ -366,7 +369,7 @@ def test_verification_by_an_admin_in_the_bot_and_in_the_cli(
     h.send(callback(600, f"verif:{pending.id}"))  # pressed again: nothing more
     assert len(h.submissions()) == 2 and "sudah diverifikasi" in h.texts(600)[-1]
 
-    from scheduler.cli import cli
+    from scheduler.cli.main import cli
 
     h.send(text_message(601, "/lapor EPANTAU 2025-01"), text_message(601, "BA-0099"))
     monkeypatch.setenv("TENGGAT_DATABASE_URL", str(h.db.url))
@@ -696,7 +699,7 @@ def test_a_refused_second_run_never_polls(tmp_path: Path) -> None:
 def test_link_unlink_and_the_list_for_the_admin(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from scheduler.cli import cli
+    from scheduler.cli.main import cli
 
     h = harness
     for name, value in telegram_environ(str(h.db.url), h.api).items():
@@ -749,7 +752,7 @@ def smtp_environ(port: int) -> dict[str, str]:
 def test_link_codes_are_mailed_where_an_address_is_known(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, inbox: tuple[Inbox, int]
 ) -> None:
-    from scheduler.cli import cli
+    from scheduler.cli.main import cli
 
     h = harness
     runner = CliRunner()

@@ -23,10 +23,10 @@ from sqlalchemy import select
 
 from rules.calendar import WITA
 from rules.catalog import Catalog
-from scheduler.cli import cli
-from scheduler.db import Database
-from scheduler.iki import IkiImport, parse_iki
-from scheduler.roster import apply_import
+from scheduler.cli.main import cli
+from scheduler.iki.apply import apply_import
+from scheduler.iki.document import IkiImport, parse_iki
+from scheduler.store.db import Database
 
 TENGGAT = Path(sys.executable).parent / "tenggat"
 SEED_TEXT = (
@@ -512,8 +512,8 @@ def test_an_overlong_iki_value_is_refused_with_its_line(
 def test_no_write_stores_a_text_longer_than_its_column(seeded: Env) -> None:
     """The last line of defence, for every path (the bot, the service, future commands):
     SQLite and PostgreSQL both refuse, with the field and its limit, before any SQL."""
-    from scheduler import models
-    from scheduler.records import RecordError
+    from scheduler.store import models
+    from scheduler.store.records import RecordError
 
     database = Database(seeded.url)
     before = seeded.dump()

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 from freezegun import freeze_time
 
-from scheduler.cli import cli
+from scheduler.cli.main import cli
 
 Invoke = Callable[..., Result]
 CODES = [

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from rules.calendar import WITA
-from scheduler import models
-from scheduler.db import SCHEMA_REVISION, Database, DatabaseError
+from scheduler.store import models
+from scheduler.store.db import SCHEMA_REVISION, Database, DatabaseError
 
 
 def test_unmigrated_database_is_refused_with_a_hint(database_url: str) -> None:

@@ -33,13 +33,13 @@ from rules.catalog import Catalog, Source
 from rules.digest import Digest, Level, Line, Member, Rate, Settled, Upcoming, build_digest
 from rules.evaluate import Assignment, Person, Roster, Status, Submission
 from rules.schedule import Event, Schedule
-from scheduler import digest as service_digest
-from scheduler import models, records
-from scheduler.cli import cli
+from scheduler.cli.main import cli
 from scheduler.config import load_config
-from scheduler.db import Database
-from scheduler.iki import IkiImport, parse_iki
-from scheduler.roster import apply_import
+from scheduler.iki.apply import apply_import
+from scheduler.iki.document import IkiImport, parse_iki
+from scheduler.reports import digest as service_digest
+from scheduler.store import models, records
+from scheduler.store.db import Database
 
 SEED_TEXT = (
     resources.files("scheduler")

@@ -15,7 +15,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from scheduler.cli import cli
+from scheduler.cli.main import cli
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TENGGAT = Path(sys.executable).parent / "tenggat"

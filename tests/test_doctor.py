@@ -19,10 +19,10 @@ from conftest import free_port
 from fake_telegram import FakeBotAPI
 
 from rules.calendar import WITA
-from scheduler import models
-from scheduler.cli import Context, cli
-from scheduler.cli_ops import CHECKS, FAIL, Check, Doctor, run_checks
-from scheduler.db import SCHEMA_REVISION, Database
+from scheduler.cli.main import Context, cli
+from scheduler.cli.ops import CHECKS, FAIL, Check, Doctor, run_checks
+from scheduler.store import models
+from scheduler.store.db import SCHEMA_REVISION, Database
 
 PASSWORD = "doctor-Passw0rd-never-printed"
 TOKEN = "123456:AAE-doctor-secret-bot-token"

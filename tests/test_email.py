@@ -18,12 +18,12 @@ from notifications.console import ConsoleChannel
 from notifications.email import EmailChannel
 from notifications.message import DeliveryError, Message
 from rules.calendar import WITA
-from scheduler import models
 from scheduler.config import load_config
-from scheduler.db import Database
-from scheduler.iki import parse_iki
-from scheduler.roster import apply_import
-from scheduler.service import Service
+from scheduler.iki.apply import apply_import
+from scheduler.iki.document import parse_iki
+from scheduler.service.tick import Service
+from scheduler.store import models
+from scheduler.store.db import Database
 
 SEED = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
 SECRETARY, STAFF = "197105152000121003", "197110122007012026"  # SUTRISNO, YANTI HEIDA YANI

@@ -17,8 +17,8 @@ from fake_telegram import TOKEN, FakeBotAPI
 from sqlalchemy import select
 from test_service import SECRETARY, TENGGAT
 
-from scheduler import models
-from scheduler.db import Database
+from scheduler.store import models
+from scheduler.store.db import Database
 
 SKP = "Sasaran Kinerja Pegawai (SKP) periode 2025"
 CONSOLE = re.compile(r"^\[console\] → .* \((\S+)\):$", re.MULTILINE)

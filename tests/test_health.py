@@ -1,4 +1,4 @@
-"""scheduler.health and `tenggat health`: what the service says about itself, on real
+"""scheduler.service.health and `tenggat health`: what the service says about itself, on real
 databases, through the library, the command line and the HTTP endpoint."""
 
 from __future__ import annotations
@@ -19,11 +19,18 @@ from conftest import free_port
 from sqlalchemy import select
 
 from rules.calendar import WITA
-from scheduler import models
-from scheduler.cli import cli
+from scheduler.cli.main import cli
 from scheduler.config import load_config
-from scheduler.db import INSTANCE, Database
-from scheduler.health import DEAD_WINDOW, LAST_ERROR, LAST_TICK, record, report, serve_health
+from scheduler.service.health import (
+    DEAD_WINDOW,
+    LAST_ERROR,
+    LAST_TICK,
+    record,
+    report,
+    serve_health,
+)
+from scheduler.store import models
+from scheduler.store.db import INSTANCE, Database
 
 NOW = datetime(2025, 3, 3, 9, tzinfo=WITA)
 TOKEN = "123456:AAE-health-secret-token"

@@ -10,9 +10,9 @@ from importlib import resources
 import pytest
 
 from rules.catalog import Catalog, Source
-from scheduler.iki import IkiImport, NotAnIki, parse_iki
-from scheduler.iki_roster import UNNAMED, codes_in, provisional_key
-from scheduler.iki_words import read_nip
+from scheduler.iki.document import IkiImport, NotAnIki, parse_iki
+from scheduler.iki.people import UNNAMED, codes_in, provisional_key
+from scheduler.iki.words import read_nip
 
 SEED = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
 SECRETARY = "197105152000121003"  # SUTRISNO: Sekretaris (B1) and Plh. Kabid KESB (B2)

@@ -1,4 +1,4 @@
-"""scheduler.lock: one scheduler per database, with real processes and real databases.
+"""scheduler.service.lock: one scheduler per database, with real processes and real databases.
 
 A second process is refused while the first lives, and gets the lock once the first is
 killed with SIGKILL (no chance to clean up: the kernel or the server must free it).
@@ -20,8 +20,8 @@ import pytest
 import sqlalchemy
 from conftest import POSTGRES_URL
 
-from scheduler.db import DatabaseError
-from scheduler.lock import LockHeld, SchedulerLock, lock_path
+from scheduler.service.lock import LockHeld, SchedulerLock, lock_path
+from scheduler.store.db import DatabaseError
 
 # A process that tries the lock, says what it got, then holds on until stdin closes.
 HOLD = """

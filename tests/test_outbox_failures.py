@@ -14,9 +14,9 @@ from test_service import MARCH_3, SECRETARY, seed_roster
 from test_telegram import STAFF, link_everyone, telegram_environ
 
 from notifications.telegram import split
-from scheduler import models, outbox, records
 from scheduler.config import load_config
-from scheduler.service import Service
+from scheduler.service.tick import Service
+from scheduler.store import models, outbox, records
 
 
 @pytest.fixture

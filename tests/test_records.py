@@ -15,11 +15,11 @@ from rules.calendar import WITA
 from rules.catalog import Catalog
 from rules.evaluate import Status
 from rules.schedule import Event, Schedule
-from scheduler import models, records
-from scheduler.db import Database
-from scheduler.iki import IkiImport, parse_iki
-from scheduler.roster import ImportOutcome, apply_import
-from scheduler.status import Matrix, build
+from scheduler.iki.apply import ImportOutcome, apply_import
+from scheduler.iki.document import IkiImport, parse_iki
+from scheduler.reports.status import Matrix, build
+from scheduler.store import models, records
+from scheduler.store.db import Database
 
 SEED = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
 SECRETARY = "197105152000121003"  # SUTRISNO: Sekretaris, also Plh. of a bidang

@@ -17,7 +17,7 @@ import pytest
 from conftest import free_port
 from fake_telegram import TOKEN, FakeBotAPI, text_message
 
-from scheduler.webhook import SECRET_HEADER
+from scheduler.bot.webhook import SECRET_HEADER
 
 TENGGAT = str(Path(sys.executable).parent / "tenggat")
 PASSWORD = "smtp-Passw0rd-do-not-print"

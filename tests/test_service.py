@@ -21,14 +21,14 @@ from notifications.console import ConsoleChannel
 from rules.calendar import WITA
 from rules.evaluate import evaluate
 from rules.plan import plan
-from scheduler import models
 from scheduler.config import load_config
-from scheduler.db import Database
-from scheduler.iki import parse_iki
-from scheduler.outbox import LEASE, enqueue
-from scheduler.records import snapshot
-from scheduler.roster import apply_import
-from scheduler.service import Service
+from scheduler.iki.apply import apply_import
+from scheduler.iki.document import parse_iki
+from scheduler.service.tick import Service
+from scheduler.store import models
+from scheduler.store.db import Database
+from scheduler.store.outbox import LEASE, enqueue
+from scheduler.store.records import snapshot
 
 TENGGAT = str(Path(sys.executable).parent / "tenggat")
 SEED = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")

@@ -18,12 +18,12 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from rules.calendar import WITA
-from scheduler import models
-from scheduler.cli import cli
-from scheduler.cli_sheets import register
-from scheduler.db import Database
-from scheduler.roster_sheet import ROSTER_COLUMNS
-from scheduler.submission_sheet import parse_moment
+from scheduler.cli.main import cli
+from scheduler.cli.sheets import register
+from scheduler.sheets.roster import ROSTER_COLUMNS
+from scheduler.sheets.submissions import parse_moment
+from scheduler.store import models
+from scheduler.store.db import Database
 
 SITI, ZUKIPLI, DESSY = "197105152000121003", "196905221997031004", "198312132010012013"
 FERIA = "TMP-13871de04c"

@@ -29,15 +29,15 @@ from rules.evaluate import evaluate
 from rules.plan import Notice, plan
 from rules.schedule import Schedule
 from rules.timeline import Ticks, replay
-from scheduler import models, records
-from scheduler.cli import cli
+from scheduler.cli.main import cli
 from scheduler.config import Config, load_config
-from scheduler.db import Database
-from scheduler.dispatch import Contact
-from scheduler.iki import parse_iki
-from scheduler.roster import apply_import
-from scheduler.service import Service
-from scheduler.simulate import Reach, configured_channels, route, simulate
+from scheduler.iki.apply import apply_import
+from scheduler.iki.document import parse_iki
+from scheduler.service.dispatch import Contact
+from scheduler.service.simulate import Reach, configured_channels, route, simulate
+from scheduler.service.tick import Service
+from scheduler.store import models, records
+from scheduler.store.db import Database
 
 TENGGAT = Path(sys.executable).parent / "tenggat"
 SEED = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")

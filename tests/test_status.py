@@ -18,10 +18,10 @@ from rules.calendar import WITA, LegalCalendar
 from rules.catalog import Catalog, Source
 from rules.evaluate import Submission
 from rules.schedule import Event, Schedule
-from scheduler import models, records
-from scheduler.db import Database
-from scheduler.records import Carriers, EmployeeInfo, Snapshot
-from scheduler.status import build, json_chunks, matrix_json
+from scheduler.reports.status import build, json_chunks, matrix_json
+from scheduler.store import models, records
+from scheduler.store.db import Database
+from scheduler.store.records import Carriers, EmployeeInfo, Snapshot
 
 SEC, HEAD, NAMESAKE, LATE, PLAIN, ALIKE, ODD, IDLE, GONE, NEW = (
     f"1990010120200110{n:02d}" for n in range(1, 11)

@@ -26,12 +26,12 @@ from test_service import MARCH_3, SECRETARY, TENGGAT, seed_roster
 from notifications.message import DeliveryError, Message, Progress
 from notifications.telegram import MAX_LENGTH, TelegramChannel, split
 from rules.calendar import WITA
-from scheduler import models, outbox
 from scheduler.config import load_config
-from scheduler.db import Database
-from scheduler.dispatch import contacts_of
-from scheduler.outbox import LEASE
-from scheduler.service import Service
+from scheduler.service.dispatch import contacts_of
+from scheduler.service.tick import Service
+from scheduler.store import models, outbox
+from scheduler.store.db import Database
+from scheduler.store.outbox import LEASE
 
 STAFF = "197110122007012026"  # YANTI HEIDA YANI
 

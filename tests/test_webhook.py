@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 from test_bot import NOW, STAFF, Harness, seeded_file  # noqa: F401 (a fixture)
 from test_telegram import telegram_environ
 
-from scheduler import bot_poller, models
+from scheduler.bot import poller as bot_poller
+from scheduler.bot.webhook import SECRET_HEADER
 from scheduler.config import load_config
-from scheduler.webhook import SECRET_HEADER
+from scheduler.store import models
 
 CHAT = 600
 HOOK = "https://tenggat.example.go.id/telegram"

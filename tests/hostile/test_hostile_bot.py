@@ -27,8 +27,8 @@ from test_service import TENGGAT, environment
 from test_telegram import telegram_environ
 from test_webhook import Hooked, hooked  # noqa: F401 (a fixture)
 
-from scheduler import models
-from scheduler.webhook import SECRET_HEADER
+from scheduler.bot.webhook import SECRET_HEADER
+from scheduler.store import models
 
 # What an idle or slow client sends before it stops: nothing, half a request line, headers
 # without their end, or a body shorter than its Content-Length.

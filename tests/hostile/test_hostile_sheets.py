@@ -22,10 +22,11 @@ from sqlalchemy import select, update
 from test_sheets import FERIA, SITI, ZUKIPLI, Env, make_env
 
 from rules.calendar import WITA
-from scheduler import digest, models
-from scheduler.bot_records import hash_code
-from scheduler.cli import cli
+from scheduler.bot.records import hash_code
+from scheduler.cli.main import cli
 from scheduler.config import load_config
+from scheduler.reports import digest
+from scheduler.store import models
 
 # Names as OCR and sheets bring them (OWASP's formula starts, and ones already marked).
 FORMULA_NAMES = [

@@ -24,8 +24,8 @@ from sqlalchemy import select, text
 from test_bot import Harness
 from test_service import SEED, seed_roster
 
-from scheduler import models
-from scheduler.db import SCHEMA_REVISION, Database
+from scheduler.store import models
+from scheduler.store.db import SCHEMA_REVISION, Database
 
 TENGGAT = str(Path(sys.executable).parent / "tenggat")
 SECRETARY = "197105152000121003"  # SUTRISNO
@@ -458,8 +458,8 @@ def test_another_database_behind_the_same_url_stops_the_service(database_url: st
 
     from rules.calendar import WITA
     from scheduler.config import load_config
-    from scheduler.db import INSTANCE, DatabaseLost
-    from scheduler.service import Service
+    from scheduler.service.tick import Service
+    from scheduler.store.db import INSTANCE, DatabaseLost
 
     seed_roster(database_url)
     config = load_config(None, environ={"TENGGAT_DATABASE_URL": database_url})

@@ -1,0 +1,1 @@
+"""The Telegram bot: the conversation, /lapor, link codes, and intake by long polling or webhook."""

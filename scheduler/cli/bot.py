@@ -1,0 +1,307 @@
+"""Commands of the two-way Telegram bot: link codes for employees, unlinking, verification."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from notifications.message import Channel, DeliveryError, Message
+from scheduler.cli.shared import current, writing
+from scheduler.messages import say
+
+if TYPE_CHECKING:
+    from scheduler.bot.records import IssuedCode
+
+COLUMNS = ("key", "nip", "name", "unit", "code", "link", "expires_at")
+
+
+def _bot_username(explicit: str | None) -> str:
+    """The bot's @username for deep links: ``--bot``, else asked of Telegram (getMe) when a
+    token is set; empty when neither (the code alone still works with /start)."""
+    if explicit:
+        return explicit.lstrip("@")
+    from scheduler.service.tick import telegram_channel
+
+    channel = telegram_channel(current().config)
+    if channel is None:
+        return ""
+    try:
+        with channel:
+            return channel.username or ""
+    except DeliveryError as exc:
+        click.echo(say("bot_name_unknown", current().language, error=str(exc)), err=True)
+        return ""
+
+
+@click.command("link")
+@click.argument("nip", required=False)
+@click.option("--all", "everyone", is_flag=True, help="A code for every active employee.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="With --all: CSV or XLSX.")
+@click.option(
+    "--mail",
+    is_flag=True,
+    help="Also e-mail each code and link to the employee ([smtp] needed). With --all and "
+    "no --out, only employees with an e-mail address get a code.",
+)
+@click.option(
+    "--valid-hours",
+    type=click.IntRange(1, 24 * 90),
+    help="How long the code works (default: [bot] link_hours, 72).",
+)
+@click.option("--bot", "bot_name", help="The bot's username (default: asked of Telegram).")
+def link(
+    nip: str | None,
+    everyone: bool,
+    out: str | None,
+    mail: bool,
+    valid_hours: int | None,
+    bot_name: str | None,
+) -> None:
+    """A one-time code and deep link that binds an employee's Telegram chat to NIP."""
+    from sqlalchemy import select
+
+    from scheduler.bot import records as bot_records
+    from scheduler.bot import turn as bot_turn
+    from scheduler.service.tick import email_channel
+    from scheduler.sheets import table as sheets
+    from scheduler.store import records
+    from scheduler.store.models import Employee
+
+    ctx = current()
+    language = ctx.language
+    if everyone == (nip is not None):
+        raise click.UsageError(say("link_whom", language))
+    if everyone and not (out or mail):
+        raise click.UsageError(say("link_all_needs", language))
+    if out and not everyone:
+        raise click.UsageError(say("link_out_needs_all", language))
+    if out and Path(out).suffix.lower() not in sheets.SUFFIXES:
+        raise click.BadParameter(say("link_out_kind", language), param_hint="--out")
+    mailer = email_channel(ctx.config) if mail else None
+    if mail and mailer is None:
+        raise click.UsageError(say("link_mail_needs_smtp", language))
+    hours = valid_hours or bot_turn.settings_of(ctx.config).link_hours
+    username = _bot_username(bot_name)
+    now = ctx.now()
+    staged: Path | None = None
+    try:
+        with writing(ctx) as session:
+            if nip is not None:
+                people = [records.find_employee(session, nip)]
+                if mail and not people[0].email:
+                    raise click.ClickException(
+                        f"{people[0].key} has no e-mail address: "
+                        f"tenggat contact {people[0].key} --email ADDRESS"
+                    )
+            else:
+                query = select(Employee).where(Employee.active.is_(True)).order_by(Employee.key)
+                if not out:  # --mail alone: a code nobody receives would only revoke the last one
+                    query = query.where(Employee.email.is_not(None), Employee.email != "")
+                people = list(session.scalars(query))
+            addresses = {person.key: person.email or "" for person in people}
+            issued = [
+                bot_records.issue_code(session, person, now, hours, ctx.user) for person in people
+            ]
+            staged = _stage(out, _rows(issued, username, now.tzinfo)) if out else None
+    except BaseException:  # not committed: the staged list's codes never counted
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+        raise
+    zone = now.tzinfo
+    if out and staged:
+        _place(staged, out)
+        click.echo(say("links_written", ctx.language, count=str(len(issued)), file=out))
+    elif nip is not None:
+        (item,) = issued
+        click.echo(f"{item.name} ({item.employee})")
+        click.echo(say("link_code", ctx.language, code=item.code))
+        if username:
+            click.echo(
+                say("link_url", ctx.language, url=bot_records.deep_link(username, item.code))
+            )
+        click.echo(say("link_send", ctx.language, code=item.code))
+        until = f"{item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+        click.echo(say("link_valid", ctx.language, until=until))
+    if mailer is not None:
+        language = ctx.config.settings.service.language
+        letters = [
+            _letter(item, addresses[item.employee], username, language, zone)
+            for item in issued
+            if addresses[item.employee]
+        ]
+        _mail(mailer, letters, {item.employee: item.code for item in issued}, ctx.language)
+
+
+def _rows(issued: list[IssuedCode], username: str, zone: tzinfo | None) -> list[list[str]]:
+    """The admin's list of codes: one row per employee, as ``COLUMNS`` names them."""
+    from scheduler.bot import records as bot_records
+    from scheduler.store import records
+
+    return [
+        [
+            item.employee,
+            item.employee if records.NIP_PATTERN.match(item.employee) else "",
+            item.name,
+            item.unit,
+            item.code,
+            bot_records.deep_link(username, item.code) if username else f"/start {item.code}",
+            f"{item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}",
+        ]
+        for item in issued
+    ]
+
+
+def _stage(out: str, rows: list[list[str]]) -> Path:
+    """Write the list to a new file in FILE's folder and return its path; a failure is one
+    sentence, and raised inside the transaction that issues the codes, it rolls them back.
+
+    The codes are kept only as hashes and each new one revokes the employee's older one, so
+    the list must exist before its codes count, and the old FILE must stay until the new one
+    is in place.  Hence three steps, so that a failure at any of them loses nothing:
+
+    1. here, inside the transaction: the whole list goes to a new file beside FILE (readable
+       by its owner only: the codes are secrets).  If that fails (folder unwritable, disk
+       full), the transaction rolls back and the old codes and the old FILE still agree;
+    2. the transaction commits; if that fails, ``link`` removes the staged file (same state);
+    3. :func:`_place` renames the staged file over FILE, atomically (same folder).  Should
+       even that fail (FILE locked by Excel), the new codes are in force and the staged file
+       is kept and named, so no code is lost.
+    """
+    import tempfile
+
+    from scheduler.sheets import table as sheets
+
+    target = Path(out)
+    try:
+        handle, name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent or "."
+        )
+        os.close(handle)
+    except OSError as exc:
+        raise _unwritten(out, exc) from None
+    try:
+        sheets.write_table(name, COLUMNS, rows)
+    except OSError as exc:
+        Path(name).unlink(missing_ok=True)
+        raise _unwritten(out, exc) from None
+    return Path(name)
+
+
+def _unwritten(out: str, exc: OSError) -> click.ClickException:
+    reason = exc.strerror or str(exc)
+    return click.ClickException(say("link_out_failed", current().language, file=out, reason=reason))
+
+
+def _place(staged: Path, out: str) -> None:
+    """Rename the committed list over FILE; on failure keep it and say where it is."""
+    try:
+        os.replace(staged, out)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        words = {"file": out, "reason": reason, "kept": str(staged)}
+        raise click.ClickException(say("link_out_kept", current().language, **words)) from None
+
+
+def _letter(
+    item: IssuedCode, address: str, username: str, language: str, zone: tzinfo | None
+) -> Message:
+    """The e-mail that hands one employee their link code (text and HTML from one context)."""
+    from notifications.render import templates
+    from scheduler.bot import records as bot_records
+    from scheduler.words import long_date
+
+    local = item.expires_at.astimezone(zone)
+    at = "pukul " if language == "id" else ""
+    context = {
+        "name": item.name,
+        "bot": username,
+        "code": item.code,
+        "link": bot_records.deep_link(username, item.code) if username else "",
+        "until": f"{long_date(local.date(), language)} {at}{local:%H.%M %Z}",
+    }
+    subject = {"id": "Hubungkan Telegram Anda ke Tenggat", "en": "Link your Telegram to Tenggat"}
+    return Message(
+        f"{item.name} ({item.employee})",
+        templates().get_template(f"{language}/link.txt.j2").render(context),
+        (item.employee,),
+        subject[language],
+        templates().get_template(f"{language}/link.html.j2").render(context),
+        address,
+    )
+
+
+def _mail(mailer: Channel, letters: list[Message], codes: dict[str, str], language: str) -> None:
+    """Send the letters on one connection; list each that did not go, with its code (which
+    still works: hand it over another way), and fail when any did not."""
+    try:
+        with mailer:
+            results: list[str | DeliveryError] = list(mailer.deliver(letters))
+    except DeliveryError as exc:  # the server is away: none went
+        results = [exc] * len(letters)
+    failed = [(m, r) for m, r in zip(letters, results, strict=True) if not isinstance(r, str)]
+    sent, total = str(len(letters) - len(failed)), str(len(letters))
+    click.echo(say("links_mailed", language, sent=sent, total=total))
+    for letter, error in failed:
+        (key,) = letter.keys
+        where = {"recipient": letter.recipient, "address": letter.address}
+        line = say("link_not_mailed", language, error=str(error), code=codes[key], **where)
+        click.echo(line, err=True)
+    if failed:
+        raise click.ClickException(say("links_not_mailed", language, count=str(len(failed))))
+
+
+@click.command("unlink")
+@click.argument("nip")
+def unlink(nip: str) -> None:
+    """Forget NIP's Telegram chat and revoke their unused link codes."""
+    from scheduler.bot import records as bot_records
+    from scheduler.store import records
+
+    ctx = current()
+    now = ctx.now()
+    with writing(ctx) as session:
+        employee = records.find_employee(session, nip)
+        chat = bot_records.unlink(session, employee, now)
+        bot_records.audit(session, now, chat, employee.id, "unlink", f"by {ctx.user}")
+        who = {"name": employee.name, "key": employee.key}
+        click.echo(say("unlinked", ctx.language, chat=chat or "-", **who))
+
+
+@click.command("verify")
+@click.argument("nip")
+@click.argument("code")
+@click.argument("period")
+def verify(nip: str, code: str, period: str) -> None:
+    """Verify the pending submission of NIP for CODE and PERIOD (keeps its time and evidence)."""
+    from scheduler.bot import records as bot_records
+    from scheduler.store import records
+
+    ctx = current()
+    with writing(ctx) as session:
+        employee = records.find_employee(session, nip)
+        code = records.check_rule_period(ctx.config.catalog, code, period)
+        row = bot_records.newest_submission(session, employee.id, code, period)
+        item = {"key": employee.key, "code": code, "period": period}
+        if row is None:
+            raise click.ClickException(say("no_submission", ctx.language, **item))
+        if row.verified_at is not None:
+            by = row.verified_by or "-"
+            raise click.ClickException(say("already_verified", ctx.language, by=by, **item))
+        done = bot_records.verify(session, row, ctx.now(), ctx.user, "cli")
+        stamp = f"{done.submitted_at.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M %Z}"
+        who = {"name": employee.name, "key": employee.key}
+        click.echo(say("verified", ctx.language, code=code, period=period, stamp=stamp, **who))
+
+
+COMMANDS: list[Callable[..., Any]] = [link, unlink, verify]
+
+
+def register(group: click.Group) -> None:
+    for command in COMMANDS:
+        assert isinstance(command, click.Command)
+        group.add_command(command)

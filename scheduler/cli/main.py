@@ -1,0 +1,263 @@
+"""The ``tenggat`` command line: a thin click layer over the library.
+
+Heavy imports happen inside commands so that ``tenggat --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from scheduler import messages
+from scheduler.cli.shared import Context, console_for, dump_json
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="Configuration file (default: $TENGGAT_CONFIG, else ./config.toml, else built-in).",
+)
+@click.option("--lang", type=click.Choice(["id", "en"]), help="Language of the output.")
+@click.version_option(package_name="tenggat")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, lang: str | None) -> None:
+    """Tenggat: IKI compliance deadlines, reminders and escalations."""
+    if isinstance(ctx.obj, Context):  # made by main(), which reads it when a command fails
+        ctx.obj.config_path, ctx.obj._language = config_path, lang
+    else:
+        ctx.obj = Context(config_path, lang)
+
+
+@cli.group()
+def rules() -> None:
+    """The rule catalog: what is due when."""
+
+
+def _rule(ctx: Context, code: str) -> Any:
+    try:
+        return ctx.config.catalog.get(code)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="CODE") from None
+
+
+@rules.command("list")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Count from this day, not today.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_context
+def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
+    """Every rule: code, name, recurrence in words and next due date."""
+    from datetime import timedelta
+
+    from rich.markup import escape
+
+    from scheduler import words
+
+    language = ctx.language
+    schedule = ctx.config.schedule()
+    today = as_of.date() if as_of else ctx.today()
+    listed = []
+    for rule in ctx.config.catalog.rules.values():
+        upcoming = schedule.occurrences(rule, today, today + timedelta(days=400))
+        listed.append((rule, upcoming[0] if upcoming else None))
+    if as_json:
+        dump_json(
+            [
+                {
+                    "code": rule.code,
+                    "name": words.rule_name(rule, language),
+                    "recurrence": words.recurrence(rule, language),
+                    "period": rule.period.value,
+                    "scope": rule.scope.value,
+                    "kind": rule.kind.value,
+                    "holiday_policy": rule.holiday_policy.value,
+                    "enabled": rule.enabled,
+                    "next_period": nxt.period if nxt else None,
+                    "next_due": nxt.due.isoformat() if nxt and nxt.due else None,
+                    "next_note": words.adjustment(nxt, language) if nxt else "",
+                    "confidence": rule.confidence.value,
+                    "source": rule.source,
+                }
+                for rule, nxt in listed
+            ]
+        )
+        return
+    from rich.table import Table
+
+    head = messages.HEADINGS[language]
+    table = Table(title=head["rules"])
+    for column in ("code", "name", "recurrence", "next_due", "confidence"):
+        table.add_column(head[column])
+    for rule, nxt in listed:
+        note = escape(words.adjustment(nxt, language)) if nxt else ""
+        due = words.long_date(nxt.due, language) if nxt and nxt.due else note or "-"
+        if nxt and nxt.due and note:
+            due += f"\n[dim]{note}[/dim]"
+        code = rule.code if rule.enabled else f"[strike]{rule.code}[/strike]"
+        table.add_row(
+            code,
+            escape(words.rule_name(rule, language)),
+            escape(words.recurrence(rule, language)),
+            due,
+            rule.confidence.value,
+        )
+    console_for(table).print(table)
+
+
+@rules.command("due")
+@click.argument("code")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_context
+def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: bool) -> None:
+    """Due dates of rule CODE between two dates, and why any was moved."""
+    from rich.markup import escape
+
+    from scheduler import words
+
+    if end < start:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    rule = _rule(ctx, code)
+    schedule = ctx.config.schedule()
+    found = schedule.occurrences(rule, start.date(), end.date())
+    rows = [
+        {
+            "rule": occ.rule,
+            "period": occ.period,
+            "due": occ.due.isoformat() if occ.due else None,
+            "nominal": occ.nominal.isoformat() if occ.nominal else None,
+            "adjustment": occ.adjustment.value if occ.adjustment else None,
+            "reason": words.adjustment(occ, ctx.language),
+        }
+        for occ in found
+    ]
+    warnings = sorted(
+        {
+            messages.say(note.value, ctx.language, year=str(year))
+            for year in range(start.year, end.year + 1)
+            for note in schedule.calendar.warnings(year)
+        }
+    )
+    if as_json:
+        dump_json({"rule": rule.code, "occurrences": rows, "warnings": warnings})
+        return
+    from rich.table import Table
+
+    head = messages.HEADINGS[ctx.language]
+    table = Table(title=escape(f"{rule.code}: {words.recurrence(rule, ctx.language)}"))
+    for column in ("period", "due", "reason"):
+        table.add_column(head[column])
+    for row, occ in zip(rows, found, strict=True):
+        due = words.long_date(occ.due, ctx.language) if occ.due else "-"
+        table.add_row(row["period"], due, escape(row["reason"] or ""))
+    console = console_for(table)
+    console.print(table)
+    if not rule.scheduled:
+        console.print(escape(words.recurrence(rule, ctx.language)))
+    for note in warnings:
+        console.print(f"[yellow]! {escape(note)}[/yellow]")
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Do one tick and exit (for cron and tests).")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
+    help="With --once: the moment to tick at, local time (default: now).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning"]),
+    default="info",
+    show_default=True,
+    help="How much to log (debug: the libraries' own lines too; secrets never).",
+)
+@pass_context
+def run(ctx: Context, once: bool, as_of: datetime | None, log_level: str) -> None:
+    """Run the service: evaluate the records and send reminders and escalations."""
+    from scheduler import logs
+    from scheduler.service.tick import Busy, Service, run_forever
+
+    if as_of is not None and not once:
+        raise click.BadParameter("--as-of needs --once", param_hint="--as-of")
+    logs.configure(log_level, ctx.config)
+    service = Service(ctx.config, ctx.now)
+    service.start()
+    if once:
+        service.tick(as_of.replace(tzinfo=ctx.now().tzinfo) if as_of else None)
+        return
+    from scheduler.bot import poller as bot_poller
+
+    def poll() -> Callable[[], None]:  # only while this process holds the scheduler lock
+        return bot_poller.start(ctx.config, service.db, ctx.now)
+
+    with_bot = ctx.config.settings.telegram.token is not None
+    try:
+        run_forever(service, ctx.config.settings.service.tick_minutes, poll if with_bot else None)
+    except Busy as exc:
+        click.echo(f"tenggat: {exc}", err=True)
+        sys.exit(2)
+
+
+def main() -> None:
+    """Entry point: turn configuration and database errors into one clear line, status 2."""
+    from rules.errors import DefinitionError
+    from scheduler import logs
+
+    logs.configure()  # before anything can log: no secret reaches stderr from any library
+    context = Context(None, None)
+    try:
+        cli.main(standalone_mode=False, obj=context)
+    except DefinitionError as exc:
+        click.echo(f"tenggat: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        sentence = _database_sentence(context, exc)
+        if sentence is None:  # a fault of ours: its traceback, through the redacting log
+            logging.getLogger("tenggat").critical("unexpected error", exc_info=True)
+            sys.exit(1)
+        click.echo(f"tenggat: {sentence}", err=True)
+        sys.exit(2)
+
+
+def _database_sentence(context: Context, error: Exception) -> str | None:
+    """What a database that failed a command says to the admin (it is away, read-only, has
+    no schema, was deleted): one sentence with the URL, no traceback.  None for any other
+    error.  SQLAlchemy is looked up, not imported: `tenggat --help` does not load it."""
+    from scheduler.store.db import DatabaseError, failure
+
+    found = sys.modules.get("sqlalchemy.exc")
+    driver = found is not None and isinstance(error, found.DBAPIError)
+    if not driver and not isinstance(error, DatabaseError):
+        return None
+    if driver:  # the configuration loaded: it named the database
+        from sqlalchemy.engine import make_url
+
+        error = failure(make_url(context.config.settings.database.url), error)
+    assert isinstance(error, DatabaseError)
+    return error.text(context.language)
+
+
+# Each command module registers its own commands.
+from scheduler.cli import bot, digest, ops, records, sending, sheets, simulate  # noqa: E402
+
+for module in (records, sheets, sending, ops, digest, simulate, bot):
+    module.register(cli)

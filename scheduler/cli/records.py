@@ -1,0 +1,583 @@
+"""Commands that read and write the records: roster, submissions, events, exemptions, status."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from scheduler import messages
+from scheduler.cli.shared import (
+    DATE,
+    MOMENT,
+    Context,
+    console_for,
+    current,
+    dump_json,
+    end_of,
+    stamp,
+    writing,
+)
+from scheduler.messages import say
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+@click.command()
+def init() -> None:
+    """Create the database, or migrate it to the newest schema."""
+    from scheduler.store.db import Database
+
+    ctx = current()
+    Database(ctx.config.settings.database.url).migrate()
+    click.echo(say("db_ready", ctx.language, url=ctx.config.settings.database.url))
+
+
+@click.command()
+@click.argument("nip")
+@click.argument("code")
+@click.argument("period")
+@click.option(
+    "--at",
+    "at",
+    type=MOMENT,
+    help="When it was submitted, local time (default: now); a date alone means 12:00 that "
+    "day, as in the submissions sheet.",
+)
+@click.option("--evidence", default="", help="Receipt number, link or note.")
+@click.option("--verified", is_flag=True, help="You checked it (rules that need verification).")
+def submit(
+    nip: str, code: str, period: str, at: datetime | None, evidence: str, verified: bool
+) -> None:
+    """Record that NIP submitted CODE for PERIOD (e.g. 2025, 2025-02, 2025-S1, 2025-Q1)."""
+    from scheduler.sheets.submissions import parse_moment
+    from scheduler.store import records
+
+    ctx = current()
+    now = ctx.now()
+    zone = now.tzinfo
+    assert zone is not None
+    # Read as the submissions sheet reads it: a date alone is midday (not after now).
+    when = now if at is None else parse_moment(at, zone, now)
+    assert when is not None  # a datetime always reads as a moment
+    with writing(ctx) as session:
+        employee = records.find_employee(session, nip)
+        row = records.record_submission(
+            session,
+            ctx.config.catalog,
+            employee,
+            code,
+            period,
+            when,
+            now,
+            ctx.user,
+            evidence,
+            verified=verified,
+        )
+        moment = f"{when:%Y-%m-%d %H:%M %Z}"
+        click.echo(f"{row.rule_code} {row.period}: {employee.name} ({employee.key}) @ {moment}")
+
+
+@click.group()
+def event() -> None:
+    """Events that anchor deadlines (APBD_ADOPTED)."""
+
+
+@event.command("set")
+@click.argument("code")
+@click.argument("key")
+@click.argument("day", type=DATE, metavar="DAY")
+def event_set(code: str, key: str, day: datetime) -> None:
+    """Record that event CODE for KEY (a budget year) happened on DAY."""
+    from scheduler.store import records
+
+    ctx = current()
+    with writing(ctx) as session:
+        row = records.set_event(
+            session, ctx.config.catalog, code, key, day.date(), ctx.now(), ctx.user
+        )
+        click.echo(f"{row.code} {row.key}: {row.day.isoformat()}")
+
+
+@event.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def event_list(as_json: bool) -> None:
+    """The events recorded, and who recorded them when."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from scheduler import words
+    from scheduler.store import models
+
+    ctx = current()
+    E = models.Event
+    with ctx.db.read() as session:
+        found = session.execute(
+            select(E.code, E.key, E.day, E.recorded_by, E.recorded_at).order_by(E.code, E.key)
+        ).all()
+    if as_json:
+        dump_json([row._asdict() for row in found])
+        return
+    head = messages.HEADINGS[ctx.language]
+    table = Table(title=f"{head['events']} ({len(found)})")
+    for column in ("event", "key", "day", "recorded_by", "recorded_at"):
+        table.add_column(head[column], no_wrap=True)
+    for code, key, day, by, at in found:
+        table.add_row(
+            code,
+            key,
+            words.long_date(day, ctx.language),
+            by,
+            stamp(ctx, at),
+        )
+    console_for(table).print(table)
+
+
+@click.command()
+@click.argument("nip")
+@click.argument("code")
+@click.argument("period")
+@click.option("--reason", required=True, help="Why (leave, transfer, decree number).")
+def exempt(nip: str, code: str, period: str, reason: str) -> None:
+    """Excuse NIP from CODE for PERIOD, with the reason."""
+    from sqlalchemy import select
+
+    from scheduler.store import models, records
+
+    ctx = current()
+    with writing(ctx) as session:
+        employee = records.find_employee(session, nip)
+        code = records.check_rule_period(ctx.config.catalog, code, period)
+        row = session.scalar(
+            select(models.Exemption).filter_by(
+                employee_id=employee.id, rule_code=code, period=period
+            )
+        )
+        if row is None:
+            row = models.Exemption(employee_id=employee.id, rule_code=code, period=period)
+            session.add(row)
+        row.reason, row.recorded_by, row.recorded_at = reason, ctx.user, ctx.now()
+        click.echo(f"{code} {period}: {employee.name} ({employee.key}) — {reason}")
+
+
+@click.command()
+@click.argument("nip")
+@click.option("--telegram", "chat_id", help='Telegram chat id ("" clears it).')
+@click.option("--email", help='E-mail address ("" clears it).')
+def contact(nip: str, chat_id: str | None, email: str | None) -> None:
+    """Set how NIP is reached (Telegram chat id, e-mail)."""
+    from scheduler.store import records
+
+    # An empty value clears the contact.
+    ctx = current()
+    if chat_id and not records.is_chat_id(chat_id):
+        raise click.BadParameter(say("chat_id_number", ctx.language), param_hint="--telegram")
+    if email and not records.is_email(email):
+        raise click.BadParameter(say("bad_email", ctx.language, email=email), param_hint="--email")
+    from scheduler.store.db import BEFORE_UNIQUE_CHATS
+
+    ctx.open_db(BEFORE_UNIQUE_CHATS)  # so that it can mend the clashes that stop 0006
+    with writing(ctx) as session:
+        employee = records.find_employee(session, nip)
+        if chat_id is not None:
+            chat = records.normal_chat_id(chat_id) if chat_id else None
+            records.claim_chat(session, employee, chat)
+        if email is not None:
+            employee.email = email or None
+        click.echo(
+            f"{employee.name} ({employee.key}): telegram={employee.telegram_chat_id or '-'} "
+            f"email={employee.email or '-'}"
+        )
+
+
+@click.command()
+@click.argument("nip")
+@click.argument("superior_nip")
+def superior(nip: str, superior_nip: str) -> None:
+    """Make SUPERIOR_NIP the direct superior of NIP ("-" for none)."""
+    from scheduler.store import records
+
+    ctx = current()
+    with writing(ctx) as session:
+        employee = records.find_employee(session, nip)
+        boss = None if superior_nip == "-" else records.find_employee(session, superior_nip)
+        records.set_superior(employee, boss)
+        click.echo(f"{employee.name} ({employee.key}) → {boss.name if boss else '-'}")
+
+
+def _unit(ctx: Context, session: Session, unit: str | None) -> str | None:
+    """The unit as stored, matched case-insensitively; a miss names the closest."""
+    if unit is None:
+        return None
+    import difflib
+
+    from sqlalchemy import select
+
+    from scheduler.store import models
+
+    names = list(session.scalars(select(models.Unit.name)))
+    for name in names:
+        if name.lower() == unit.lower():
+            return name
+    close = difflib.get_close_matches(unit, names, n=3, cutoff=0.4)
+    text = say("unknown_unit", ctx.language, unit=unit, hints=", ".join(close))
+    if not close:
+        text += "; " + say("units_are", ctx.language, units=", ".join(names))
+    raise click.BadParameter(text, param_hint="--unit")
+
+
+@click.command()
+@click.option("--as-of", type=MOMENT, help="Evaluate at the end of this day (default: now).")
+@click.option("--unit", help="Only this unit.")
+@click.option("--nip", help="Only this employee.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--occurrences", is_flag=True, help="With --json: list every occurrence too.")
+def status(
+    as_of: datetime | None, unit: str | None, nip: str | None, as_json: bool, occurrences: bool
+) -> None:
+    """The compliance matrix: people × rules, status colours and IKI achievement."""
+    from rules.evaluate import paused_gc
+
+    ctx = current()
+    now = end_of(ctx, as_of)
+    with paused_gc():  # a million short-lived rows: collections would rescan them all
+        _status(ctx, now, unit, nip, as_json, occurrences)
+
+
+def _status(
+    ctx: Context, now: datetime, unit: str | None, nip: str | None, as_json: bool, detail: bool
+) -> None:
+    """Read, evaluate and print the matrix.
+
+    Run as the command line, with the process's own stdout, the process ends as soon as the
+    output is flushed and the database connections are closed: freeing the snapshot and the
+    matrix object by object, then tearing the interpreter down, would take half a second at
+    100,000 people and change nothing.  Under click's test runner, or any caller that
+    captures stdout and so goes on after the command, it returns as usual.
+    """
+    import os
+
+    from scheduler.reports import status as matrix_module
+    from scheduler.store import records
+
+    with ctx.db.read() as session:
+        unit_name = _unit(ctx, session, unit)
+        key = None
+        if nip is not None:
+            try:
+                key = records.find_employee(session, nip).key
+            except records.RecordError as exc:
+                raise click.ClickException(exc.text(ctx.language)) from None
+        # The matrix as JSON is written straight from lean records, without building it.
+        read = records.carriers if as_json and not detail else records.snapshot
+        found = read(session, ctx.config.catalog, since_year=now.year - 1, unit=unit_name, key=key)
+    schedule = ctx.config.schedule()
+    if isinstance(found, records.Carriers):
+        _write(matrix_module.matrix_json(schedule, found, now))
+    else:
+        matrix = matrix_module.build(schedule, found, now, detail=detail)
+        if as_json:
+            _write(matrix_module.json_chunks(matrix))
+        else:
+            _print_matrix(ctx, matrix, unit_name)
+    if sys.__stdout__ is not None and sys.stdout is sys.__stdout__:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        ctx.db.engine.dispose()
+        os._exit(0)
+
+
+def _write(chunks: Iterable[bytes]) -> None:
+    sys.stdout.flush()  # the JSON is bytes: nothing may wait in the text layer before it
+    write = sys.stdout.buffer.write  # click.echo costs more than the JSON for 100,000
+    for chunk in chunks:
+        write(chunk)
+
+
+def _print_matrix(ctx: Context, matrix: Any, unit: str | None) -> None:
+    """The matrix as a table: a row per person, a column per rule anyone shown carries.
+
+    Codes are never wrapped nor cut (a "LH…" tells nothing): where the screen is narrow the
+    names and units wrap instead.  The unit is named in the title rather than repeated on
+    every row when one unit was asked for.
+    """
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    from scheduler import words
+
+    language = ctx.language
+    codes = [c for c in ctx.config.catalog.rules if any(c in row for row in matrix.cells.values())]
+    head = messages.HEADINGS[language]
+    title = f"{head['status']} — {words.long_date(matrix.now.date(), language)}"
+    table = Table(
+        title=title if unit is None else f"{title} — {escape(unit)}",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 0),
+    )
+    table.add_column(head["name"], min_width=12)
+    if unit is None:
+        table.add_column(head["unit"], min_width=10, max_width=30)
+    for code in codes:
+        table.add_column(code, justify="center", no_wrap=True, min_width=len(code))
+    table.add_column(head["achievement"], justify="right", no_wrap=True)
+    for key, info in matrix.snapshot.employees.items():
+        row = matrix.cells.get(key, {})
+        cells = [words.cell(row[code], language) if code in row else "" for code in codes]
+        overall = matrix.overall.get(key)
+        table.add_row(
+            escape(info.name),
+            *([escape(info.unit)] if unit is None else []),
+            *cells,
+            "-" if overall is None else f"{overall:.0f}%",
+        )
+    console = console_for(table)
+    console.print(table)
+    console.print(words.legend(language))
+
+
+@click.group()
+def roster() -> None:
+    """The employees: list, export for review, import corrections."""
+
+
+@roster.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def roster_list(as_json: bool) -> None:
+    """Employees with their unit, superior and rule codes."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from scheduler.store import records
+
+    ctx = current()
+    with ctx.db.read() as session:
+        snap = records.snapshot(session, ctx.config.catalog, since_year=ctx.today().year)
+    people = snap.employees
+    if as_json:
+        dump_json(
+            [
+                {
+                    "key": info.key,
+                    "nip": info.nip,
+                    "name": info.name,
+                    "position": info.position,
+                    "unit": info.unit,
+                    "superior": info.superior,
+                    "roles": sorted(info.roles),
+                    "rules": snap.codes.get(key, []),
+                    "telegram_chat_id": info.telegram_chat_id,
+                    "email": info.email,
+                    "review": info.review,
+                }
+                for key, info in people.items()
+            ]
+        )
+        return
+    head = messages.HEADINGS[ctx.language]
+    table = Table(title=f"{head['roster']} ({len(people)})")
+    table.add_column(head["nip"], no_wrap=True)
+    for column in ("name", "unit", "superior", "codes"):
+        table.add_column(head[column])
+    for key, info in people.items():
+        boss = people.get(info.superior or "")
+        flag = " [yellow]⚑[/yellow]" if info.review else ""
+        table.add_row(
+            key + flag,
+            escape(info.name),
+            escape(info.unit),
+            escape(boss.name) if boss else (info.superior or "-"),
+            " ".join(snap.codes.get(key, [])),
+        )
+    console_for(table).print(table)
+
+
+def _read_text(path: str, language: str) -> str:
+    """A document's text (UTF-8, UTF-16 or Windows-1252); a binary file is refused (in
+    ``language``), not guessed at."""
+    from scheduler.iki.document import NotAnIki, decode_text
+
+    try:
+        data = open(path, "rb").read()  # noqa: SIM115 - short read of an admin's file
+    except OSError as exc:
+        raise click.FileError(path, hint=exc.strerror or str(exc)) from None
+    text = decode_text(data)
+    if text is None:
+        raise NotAnIki(say("iki_binary_file", language, path=path))
+    return text
+
+
+def _import_iki(ctx: Context, text: str, dry_run: bool, as_json: bool) -> None:
+    from scheduler.iki import apply as roster_module
+    from scheduler.iki.document import parse_iki
+
+    result = parse_iki(text, ctx.config.catalog, ctx.language)
+    with writing(ctx, dry_run) as session:
+        outcome = roster_module.apply_import(session, result, ctx.now())
+    if as_json:
+        dump_json(
+            {
+                "dry_run": dry_run,
+                "blocks": len(result.blocks),
+                "employees": [
+                    {
+                        "key": p.key,
+                        "nip": p.nip,
+                        "name": p.name,
+                        "position": p.position,
+                        "unit": p.unit,
+                        "superior": p.superior_key,
+                        "roles": sorted(p.roles),
+                        "rules": sorted(p.codes),
+                        "blocks": p.blocks,
+                        "review": p.review,
+                    }
+                    for p in result.employees
+                ],
+                "created": outcome.created,
+                "updated": outcome.updated,
+                "unchanged": outcome.unchanged,
+                "problems": [
+                    {"line": p.line, "severity": p.severity, "message": p.message}
+                    for p in result.problems
+                ],
+            }
+        )
+        return
+    language = ctx.language
+    click.echo(
+        say(
+            "iki_would_import" if dry_run else "iki_imported",
+            language,
+            blocks=str(len(result.blocks)),
+            employees=str(len(result.employees)),
+            created=str(len(outcome.created)),
+            updated=str(len(outcome.updated)),
+            unchanged=str(len(outcome.unchanged)),
+        )
+    )
+    for p in result.problems:
+        click.echo(
+            say("iki_problem", language, line=str(p.line), severity=p.severity, text=p.message)
+        )
+
+
+@click.command("import-iki")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def import_iki(file: str, dry_run: bool, as_json: bool) -> None:
+    """Import employees and their rules from an IKI document (OCR text)."""
+    from scheduler.iki.document import NotAnIki
+
+    ctx = current()
+    try:
+        _import_iki(ctx, _read_text(file, ctx.language), dry_run, as_json)
+    except NotAnIki as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.command()
+def demo() -> None:
+    """Import the bundled IKI 2025 of Badan Kesbangpol Kukar into a fresh database."""
+    from importlib import resources
+
+    from sqlalchemy import func, select
+
+    from scheduler.store import models
+    from scheduler.store.db import Database
+
+    ctx = current()
+    Database(ctx.config.settings.database.url).migrate()
+    with ctx.db.read() as session:
+        count = session.scalar(select(func.count()).select_from(models.Employee)) or 0
+    if count:
+        raise click.ClickException(say("demo_not_fresh", ctx.language, count=str(count)))
+    seed = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
+    _import_iki(ctx, seed.read_text(encoding="utf-8"), dry_run=False, as_json=False)
+    click.echo(say("demo_next", ctx.language))
+
+
+@click.group()
+def submissions() -> None:
+    """Submission records: their history, and imports in bulk."""
+
+
+@submissions.command("list")
+@click.option("--nip", help="Only this employee's (NIP or TMP- key).")
+@click.option("--rule", "code", help="Only this rule's (code).")
+@click.option("--period", help="Only this period's (e.g. 2025, 2025-02).")
+@click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def submissions_list(
+    nip: str | None, code: str | None, period: str | None, limit: int, as_json: bool
+) -> None:
+    """The records as kept, newest first: who recorded what, when, from where, with which
+    evidence; a correction is a new row, and the row it replaced stays, marked replaced."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from scheduler.store import records
+
+    ctx = current()
+    with ctx.db.read() as session:
+        try:
+            key = records.find_employee(session, nip).key if nip is not None else None
+            if code is not None and period is not None:
+                code = records.check_rule_period(ctx.config.catalog, code, period)
+            elif code is not None:
+                code = records.check_rule(ctx.config.catalog, code)
+        except records.RecordError as exc:
+            raise click.ClickException(exc.text(ctx.language)) from None
+        found = records.history(session, key, code, period, limit)
+    if as_json:
+        dump_json([row._asdict() for row in found])
+        return
+    head = messages.HEADINGS[ctx.language]
+    table = Table(title=f"{head['history']} ({len(found)})")
+    for column in ("recorded_at", "nip", "name", "code", "period", "submitted_at"):
+        table.add_column(head[column], no_wrap=column != "name")
+    for column in ("source", "evidence", "verified", "current"):
+        table.add_column(head[column])
+    for row in found:
+        verified = f"{stamp(ctx, row.verified_at)} {row.verified_by or ''}".strip()
+        table.add_row(
+            stamp(ctx, row.recorded_at) + f"\n[dim]{escape(row.recorded_by)}[/dim]",
+            row.key or "",
+            escape(row.name or head["agency"]),
+            row.rule,
+            row.period,
+            stamp(ctx, row.submitted_at),
+            row.source,
+            escape(row.evidence),
+            escape(verified),
+            head["yes"] if row.current else head["replaced"],
+        )
+    console_for(table).print(table)
+
+
+COMMANDS: list[Callable[..., Any]] = [
+    import_iki,
+    demo,
+    init,
+    submit,
+    event,
+    exempt,
+    contact,
+    superior,
+    status,
+    roster,
+    submissions,
+]
+
+
+def register(group: click.Group) -> None:
+    for command in COMMANDS:
+        assert isinstance(command, click.Command)
+        group.add_command(command)

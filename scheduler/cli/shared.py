@@ -1,0 +1,166 @@
+"""What every command module shares: the context of a command, the date types it parses,
+its JSON output and its write transactions.
+
+A module of its own so that the command modules import it at their top: ``scheduler.cli.main``
+imports them in turn, which would make that import circular.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from scheduler import logs
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy.orm import Session
+
+    from scheduler.config import Config
+    from scheduler.store.db import Database
+
+DATE = click.DateTime(["%Y-%m-%d"])
+MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+
+
+class Refused(click.ClickException):
+    """The command cannot work on things as they are (e.g. an uninitialised database)."""
+
+    exit_code = 2
+
+
+class Context:
+    """What every command may need, loaded on first use."""
+
+    def __init__(self, config_path: str | None, language: str | None) -> None:
+        self.config_path = config_path
+        self._language = language
+        self._config: Config | None = None
+        self._db: Database | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from scheduler.config import load_config
+
+            self._config = load_config(self.config_path)
+            logs.REDACT.hide(*logs.secrets_of(self._config))  # a password in config.toml
+        return self._config
+
+    @property
+    def language(self) -> str:
+        return self._language or self.config.settings.service.language
+
+    def now(self) -> datetime:
+        """The wall clock in the configured zone: the one place the command line reads it."""
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo(self.config.settings.service.timezone))
+
+    def today(self) -> date:
+        return self.now().date()
+
+    @property
+    def db(self) -> Database:
+        """The configured database, refused with a hint when it is missing, unreachable or
+        not initialised."""
+        return self.open_db()
+
+    def open_db(self, oldest: str | None = None) -> Database:
+        """The configured database, at revision ``oldest`` or newer (default: the newest)."""
+        if self._db is None:
+            from scheduler.store.db import SCHEMA_REVISION, Database, DatabaseError
+
+            database = Database(self.config.settings.database.url)
+            try:
+                database.ensure_current(oldest or SCHEMA_REVISION)
+            except DatabaseError as exc:
+                database.engine.dispose()
+                raise Refused(exc.text(self.language)) from None
+            self._db = database
+        return self._db
+
+    @property
+    def user(self) -> str:
+        """Who is recording, for the audit columns."""
+        import getpass
+
+        try:
+            return f"cli:{getpass.getuser()}"
+        except (KeyError, OSError):
+            return "cli"
+
+
+def current() -> Context:
+    """The context of the command being run."""
+    context = click.get_current_context().find_object(Context)
+    assert context is not None
+    return context
+
+
+def dump_json(data: Any) -> None:
+    """``--json`` output of every command: readable, UTF-8 names kept as they are."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+class _DryRun(Exception):
+    """Raised inside a write transaction to roll it back after showing what it would do."""
+
+
+@contextmanager
+def writing(ctx: Context, dry_run: bool = False) -> Iterator[Session]:
+    """A write transaction: committed when the body succeeds, rolled back when it fails or
+    when this is a dry run; record errors become one clear message in the admin's language."""
+    from scheduler.store.records import RecordError
+
+    try:
+        with ctx.db.write() as session:
+            yield session
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    except RecordError as exc:
+        raise click.ClickException(exc.text(ctx.language)) from None
+
+
+def local(ctx: Context, moment: datetime | None) -> datetime:
+    """A moment typed by the admin, read in the configured zone (WITA); now when omitted."""
+    if moment is None:
+        return ctx.now()
+    return moment.replace(tzinfo=ctx.now().tzinfo) if moment.tzinfo is None else moment
+
+
+def stamp(ctx: Context, moment: datetime | None) -> str:
+    """A stored moment as the admin's tables show it: local time, to the minute."""
+    return f"{moment.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M}" if moment else ""
+
+
+def end_of(ctx: Context, as_of: datetime | None) -> datetime:
+    """``--as-of DAY`` means the end of that day, local time: everything recorded that day
+    counts, and what is due that day shows as due today."""
+    if as_of is None:
+        return ctx.now()
+    local = as_of.replace(tzinfo=ctx.now().tzinfo)
+    has_time = (as_of.hour, as_of.minute, as_of.second) != (0, 0, 0)
+    return local if has_time else local.replace(hour=23, minute=59, second=59)
+
+
+def console_for(table: Table) -> Console:
+    """A console to print ``table`` on.  Into a file or a pager it is as wide as the table:
+    rich assumes 80 columns where there is no terminal, and a NIP or rule code cut to fit
+    ("19840423…", "LH…") tells nothing."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = Console()
+    if not console.is_terminal:
+        unbounded = console.options.update_width(10_000)
+        console.width = max(console.width, Measurement.get(console, unbounded, table).maximum)
+    return console

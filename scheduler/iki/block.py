@@ -1,0 +1,346 @@
+"""One IKI block as the OCR text lays it out, and the IkiBlock it becomes once read.
+
+An IKI ("Indikator Kinerja Individu") document holds one block per employee: a title line,
+four header items (PERANGKAT DAERAH, JABATAN, TUGAS, FUNGSI), a tab-separated indicator
+table and a signature (place and date, position, name, NIP).  The text we receive is OCR
+output, so every part of that layout may be damaged: headers go missing or shift by one
+label, columns are duplicated or shifted, cells carry running numbers, NIPs lose digits.
+
+This module finds where blocks start and reads those parts as they stand.  Deciding what
+they mean (identity, position, unit, codes) is left to scheduler.iki.document, so that the layout
+rules can be read, and mended after the next OCR accident, without the catalog or the
+roster in view.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from scheduler.iki.words import clean, is_nip, nip_value
+from scheduler.messages import say
+
+Severity = Literal["error", "review"]
+Column = Literal["indikator", "penjelasan"]
+
+
+# --------------------------------------------------------------------------- public types
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something an administrator must know about the import, located by line (1-based).
+
+    ``error``: the block could not be imported.  ``review``: it was imported on a guess.
+    """
+
+    line: int
+    message: str
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a code was attributed: the cell that matched the rule's pattern, and where."""
+
+    code: str
+    line: int
+    column: Column
+    text: str
+
+
+@dataclass
+class IkiBlock:
+    """One employee's IKI as read from the text, before people are merged across blocks."""
+
+    number: int
+    start_line: int
+    end_line: int
+    name: str | None
+    nip: str | None
+    raw_nip: str | None
+    position: str | None
+    unit: str | None
+    signed_on: date | None
+    evidence: dict[str, Evidence] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def in_block(number: int, note: str, language: str) -> str:
+    """A block-level note as a problem's message: "block 5: ..." ("blok 5: ...")."""
+    return say("iki_block", language, number=str(number), note=note)
+
+
+# --------------------------------------------------------------------------- layout
+
+_TITLE = re.compile(
+    r"^[\s*#_|>]*INDIKATOR\s+KINERJA\s+INDIVIDU[\s*#_|.:]*(?:\(IKI\)[\s*#_|.:]*)?$", re.IGNORECASE
+)
+
+# Header labels are upper case in the template; "fungsi" in the TUGAS sentence is not.
+_LABEL = re.compile(
+    r"(?P<num>(?<![\w.])\d\s*\.\s*)?"
+    r"\b(?P<label>PER+ANGKAT\s+DAERAH|JABATAN|TUGAS|FUNGSI)\b\s*:?\s*"
+)
+
+_MONTHS = {
+    "januari": 1,
+    "februari": 2,
+    "pebruari": 2,
+    "maret": 3,
+    "april": 4,
+    "mei": 5,
+    "juni": 6,
+    "juli": 7,
+    "agustus": 8,
+    "september": 9,
+    "oktober": 10,
+    "november": 11,
+    "nopember": 11,
+    "desember": 12,
+}
+# "Tenggarong, 20 Januari 2025", "Tanggal 1 Februari 2025"; text after the date is kept
+# because one block (L1057) has the signature position on the same line.
+_SIGN_DATE = re.compile(
+    r"^(?P<place>[A-Z][A-Za-z.' ]{1,40},\s*|Tanggal\s+)?(?P<d>\d{1,2})\s+(?P<m>[A-Za-z]{3,10})\s+"
+    r"(?P<y>(?:19|20)\d{2})\b\s*(?P<rest>.*)$"
+)
+
+_ROW_NUMBER = re.compile(r"\d{1,3}")
+_RUNNING_NUMBER = re.compile(r"^\d{1,3}\s*\.?\s+(?=\S)")
+_NUMERIC_CELL = re.compile(r"^[\d\s.,]*$")
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+def find_segments(lines: Sequence[str]) -> list[tuple[int, int, bool]]:
+    """(first, last, titled) 1-based line ranges, one per block.
+
+    A block starts at a title line.  Should OCR have lost a title, a block also starts
+    where a header item or a table row follows a signature date, or where table content
+    precedes the first title: otherwise two people would be read as one and the first
+    silently lost.  Without any title line at all the text is not taken for an IKI.
+    """
+    starts: list[tuple[int, bool]] = []
+    after_signature = False
+    for number, line in enumerate(lines, 1):
+        if _TITLE.match(line):
+            starts.append((number, True))
+            after_signature = False
+            continue
+        if not line.strip():
+            continue
+        is_row = "\t" in line
+        content = is_row or bool(_label_items(clean(line.replace("|", " "))))
+        if content and (after_signature or not starts):
+            starts.append((number, False))
+            after_signature = False
+        if any(_is_signing_date(cell, in_row=is_row) for cell in line.split("\t")):
+            after_signature = True
+    if not any(titled for _, titled in starts):
+        return []
+    out: list[tuple[int, int, bool]] = []
+    for k, (start, titled) in enumerate(starts):
+        end = starts[k + 1][0] - 1 if k + 1 < len(starts) else len(lines)
+        while end > start and not lines[end - 1].strip():
+            end -= 1
+        out.append((start, end, titled))
+    return out
+
+
+def _is_signing_date(text: str, *, in_row: bool) -> bool:
+    """A signature date; inside a table row only with its place ("Tenggarong, ..."), as a
+    cell may well start with a deadline such as "31 Maret 2025"."""
+    m = _SIGN_DATE.match(text.strip())
+    return bool(m and _month(m.group("m")) is not None and (m.group("place") or not in_row))
+
+
+# --------------------------------------------------------------------------- one block
+
+
+@dataclass(frozen=True)
+class Row:
+    """An indicator row without its NO and SASARAN cells (SASARAN never decides a code)."""
+
+    line: int
+    cells: tuple[str, ...]  # INDIKATOR first, then PENJELASAN and duplicated extras
+
+
+@dataclass
+class Signature:
+    """The signature under the table, each part with its line; None where OCR lost it."""
+
+    date_line: int | None = None
+    signed_on: date | None = None
+    position: str | None = None
+    position_line: int | None = None
+    name: str | None = None
+    name_line: int | None = None
+    raw_nip: str | None = None
+    nip_line: int | None = None
+
+
+def read_headers(
+    numbered: Sequence[tuple[int, str]],
+) -> tuple[dict[str, tuple[int, str]], list[tuple[int, str]]]:
+    """Header items by label (first occurrence wins), and ': value' lines without a label.
+
+    Handles "2. JABATAN : X", "JABATAN : X", "| 2. JABATAN | : X |", tab-separated items,
+    several items on one physical line (L1308), and a FUNGSI whose value sits on the
+    next line (L657-658).
+    """
+    found: dict[str, tuple[int, str]] = {}
+    orphans: list[tuple[int, str]] = []
+    pending_fungsi: int | None = None
+    for line_no, raw in numbered:
+        text = clean(raw.replace("|", " ").replace("\t", " "))
+        if not text:
+            continue
+        items = _label_items(text)
+        if pending_fungsi is not None and not items:
+            if "\t" not in raw and not text.upper().startswith("NO "):
+                found["FUNGSI"] = (line_no, re.sub(r"^[-–•\s]*(?:[ivx]+\.|\d+\.)?\s*", "", text))
+            pending_fungsi = None
+            continue
+        pending_fungsi = None
+        if not items and text.startswith(":") and "\t" not in raw:
+            orphans.append((line_no, text.lstrip(": ").strip()))
+            continue
+        for label, value in items:
+            key = "PERANGKAT" if label.startswith("PER") else label
+            if key in found:
+                continue
+            found[key] = (line_no, value)
+            if key == "FUNGSI" and not value:
+                pending_fungsi = line_no
+    if "FUNGSI" in found and not found["FUNGSI"][1]:
+        del found["FUNGSI"]
+    return found, orphans
+
+
+def _label_items(text: str) -> list[tuple[str, str]]:
+    """Split a normalised line into (LABEL, value) items; labels must start the line or
+    follow their item number, so ordinary words in a sentence never count."""
+    matches = [
+        m
+        for m in _LABEL.finditer(text)
+        if m.start() == 0 or m.group("num") or _is_row_prefix(text[: m.start()])
+    ]
+    items: list[tuple[str, str]] = []
+    for k, m in enumerate(matches):
+        stop = matches[k + 1].start() if k + 1 < len(matches) else len(text)
+        value = text[m.end() : stop].strip(" :|")
+        label = re.sub(r"\s+", " ", m.group("label"))
+        items.append((label, value))
+    return items
+
+
+def _is_row_prefix(prefix: str) -> bool:
+    return bool(re.fullmatch(r"\s*\d{1,3}\s*", prefix))
+
+
+def read_rows(numbered: Sequence[tuple[int, str]]) -> list[Row]:
+    """Indicator rows: numbered rows, and un-numbered continuation rows inside a table.
+
+    Column-number rows ("1 2 3"), header rows embedded in the table and a signature that
+    strayed into a row are skipped.  Cells lose their running-number prefix ("16 Tingkat
+    ...") and purely numeric cells are dropped, so the first remaining cell after SASARAN
+    is the INDIKATOR even when OCR inserted empty or duplicated columns.
+    """
+    rows: list[Row] = []
+    in_table = False
+    for line_no, raw in numbered:
+        if "\t" not in raw:
+            continue
+        cells = raw.split("\t")
+        first = cells[0].strip()
+        if first.upper() == "NO":
+            in_table = True
+            continue
+        is_numbered = bool(_ROW_NUMBER.fullmatch(first))
+        if not is_numbered and not (first == "" and in_table):
+            continue
+        joined = clean(" ".join(cells))
+        if _label_items(joined) or any(_is_signing_date(c, in_row=True) for c in cells):
+            continue
+        in_table = True
+        rest = tuple(
+            cell
+            for cell in (_RUNNING_NUMBER.sub("", clean(c)) for c in cells[2:])
+            if cell and not _NUMERIC_CELL.match(cell)
+        )
+        if rest:
+            rows.append(Row(line_no, rest))
+    return rows
+
+
+def read_signature(numbered: Sequence[tuple[int, str]], rows: Sequence[Row]) -> Signature:
+    """Date, position, name and NIP from the lines after the table.
+
+    The position is the first line after the date; the name is the first other line that
+    is not the NIP, whichever order OCR put name and NIP in.
+    """
+    sig = Signature()
+    last_row = rows[-1].line if rows else 0
+    date_index: int | None = None
+    rest = ""
+    for index in range(len(numbered) - 1, -1, -1):
+        line_no, raw = numbered[index]
+        if line_no <= last_row:
+            break
+        for cell in raw.split("\t"):
+            m = _SIGN_DATE.match(cell.strip())
+            if m and _is_signing_date(cell, in_row="\t" in raw):
+                date_index, rest = index, clean(m.group("rest"))
+                sig.date_line = line_no
+                sig.signed_on = _date(m)
+                break
+        if date_index is not None:
+            break
+    if date_index is not None:
+        tail = [(n, clean(raw)) for n, raw in numbered[date_index + 1 :] if raw.strip()]
+        if rest:
+            sig.position, sig.position_line = rest.rstrip(","), sig.date_line
+        elif tail and not is_nip(tail[0][1]):
+            sig.position, sig.position_line = tail[0][1].rstrip(" ,"), tail[0][0]
+            tail = tail[1:]
+    else:
+        tail = [
+            (n, clean(raw))
+            for n, raw in numbered[1:]
+            if raw.strip() and "\t" not in raw and n > last_row
+        ]
+        tail = [(n, t) for n, t in tail if not _label_items(clean(t.replace("|", " ")))]
+        if tail and not is_nip(tail[0][1]) and tail[0][1].endswith(","):
+            sig.position, sig.position_line = tail[0][1].rstrip(" ,"), tail[0][0]
+            tail = tail[1:]
+    for line_no, text in tail:
+        if is_nip(text):
+            if sig.raw_nip is None and nip_value(text):  # a bare "NIP." is no NIP
+                sig.raw_nip, sig.nip_line = nip_value(text), line_no
+        elif sig.name is None and re.search(r"[A-Za-z]{2}", text):
+            sig.name, sig.name_line = re.sub(r"\s*,\s*", ", ", text).strip(" ,"), line_no
+    return sig
+
+
+def _month(word: str) -> int | None:
+    key = word.lower()
+    if key in _MONTHS:
+        return _MONTHS[key]
+    close = difflib.get_close_matches(key, list(_MONTHS), n=1, cutoff=0.8)
+    return _MONTHS[close[0]] if close else None
+
+
+def _date(m: re.Match[str]) -> date | None:
+    month = _month(m.group("m"))
+    if month is None:
+        return None
+    try:
+        return date(int(m.group("y")), month, int(m.group("d")))
+    except ValueError:
+        return None

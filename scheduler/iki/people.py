@@ -1,0 +1,241 @@
+"""From blocks to people: the roster an IKI import proposes.
+
+Blocks that carry the same NIP (else the same name) are one person; a person without a
+readable NIP gets a provisional key that is stable across imports; every person gets a
+superior inferred from the roles and units read.  This is the only step that looks across
+blocks, so it is kept apart from reading one block (scheduler.iki.block): it sees an
+IkiBlock and the Facts read with it, never the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from scheduler.iki.block import IkiBlock, Problem, in_block
+from scheduler.iki.words import ACTING, SECRETARIAT
+from scheduler.messages import say
+
+ROLE_SECRETARY = "secretary"
+ROLE_UNIT_HEAD = "unit_head"
+UNNAMED = "(name missing)"
+"""Display name of an employee whose NIP was read but whose name line is missing."""
+
+_HONORIFICS = re.compile(r"^(?:(?:Drs?|Dra|Ir|Hj?|Prof)\.\s*)+", re.IGNORECASE)
+# Academic degrees after a name ("DIANA S.Sos", "MUHAMMAD ARDANI SE"); an initial such as
+# "ARIANTO S." or "M. ANDRIE" is part of the name.
+_DEGREE = re.compile(
+    r"(?:[SMDA]\.\s?[A-Za-z][A-Za-z.]{0,5}|SE|SH|MM|ST|MH|MT|MSi|SSos|SIP|SKom|SPd|AMd)\.?"
+)
+
+
+@dataclass
+class ImportedEmployee:
+    """A person of the roster: the union of the blocks that carry the same NIP (or name).
+
+    ``key`` is the NIP, or ``TMP-`` plus a short hash of the normalised name when the NIP is
+    missing or malformed, so that re-importing the same document yields the same key.
+    ``unit`` is ``""`` when no header said which unit the person belongs to.
+    """
+
+    key: str
+    nip: str | None
+    name: str
+    position: str
+    unit: str
+    codes: set[str]
+    blocks: list[int]
+    review: list[str]
+    roles: set[str]
+    superior_key: str | None
+
+
+@dataclass
+class Facts:
+    """What the roster step needs beyond the public IkiBlock fields."""
+
+    roles: set[str]
+    functional: bool
+    notes: list[tuple[int, str]] = field(default_factory=list)  # block-level review notes
+    roster_problems: list[Problem] = field(default_factory=list)
+
+
+def roles_of(position: str | None) -> set[str]:
+    """The roster roles a position gives: the Sekretaris, and the heads staff report to
+    (acting ones included)."""
+    if not position:
+        return set()
+    base = ACTING.sub("", position).lstrip(" .")
+    if base == "Sekretaris":
+        return {ROLE_SECRETARY}
+    if base.startswith(("Kepala Bidang", "Kepala Sub Bagian")) or ACTING.match(position):
+        return {ROLE_UNIT_HEAD}
+    return set()
+
+
+def suggest_units(blocks: Sequence[IkiBlock], facts: Sequence[Facts], language: str) -> None:
+    """Report a block without unit; name the neighbours' unit when both agree.
+
+    Blocks are filed unit by unit in the seed, so agreeing neighbours are a strong hint,
+    but only a hint: the unit is left empty and the superior falls back to the Sekretaris
+    until an administrator confirms it.
+    """
+    for index, block in enumerate(blocks):
+        if block.unit is not None:
+            continue
+        before = next((b.unit for b in reversed(blocks[:index]) if b.unit), None)
+        after = next((b.unit for b in blocks[index + 1 :] if b.unit), None)
+        if before and before == after:
+            note = say("iki_unit_unknown_near", language, unit=before)
+        else:
+            note = say("iki_unit_unknown", language)
+        message = in_block(block.number, note, language)
+        block.problems.append(Problem(block.start_line, message, "review"))
+        facts[index].notes.append((block.start_line, note))
+
+
+# --------------------------------------------------------------------------- roster
+
+
+def provisional_key(name: str) -> str:
+    """``TMP-`` and a short hash of the name without titles, stable across imports."""
+    return "TMP-" + hashlib.sha1(_name_key(name).encode()).hexdigest()[:10]
+
+
+def _name_key(name: str) -> str:
+    """The name without honorifics, degrees and punctuation, upper case."""
+    words = _HONORIFICS.sub("", name.split(",")[0].strip()).split()
+    while len(words) > 1 and _DEGREE.fullmatch(words[-1]):
+        words.pop()
+    return " ".join(re.sub(r"[^A-Za-z' ]", " ", " ".join(words)).upper().split())
+
+
+def merge_employees(
+    blocks: Sequence[IkiBlock], facts: Sequence[Facts], language: str
+) -> list[ImportedEmployee]:
+    """Merge blocks into people (same NIP; else same name), then infer superiors.
+
+    The first block of a person is the primary one: it gives the position and the unit
+    (the Sekretaris stays Sekretaris although he also signs as Plh. of a bidang).
+    """
+    by_key: dict[str, ImportedEmployee] = {}
+    by_name: dict[str, str] = {}
+    primary: dict[str, int] = {}  # key -> index of the primary block
+    for index, block in enumerate(blocks):
+        fact = facts[index]
+        if any(problem.severity == "error" for problem in block.problems):
+            continue
+        name_key = _name_key(block.name) if block.name else ""
+        review = [f"{note} (L{line})" for line, note in fact.notes]
+        merge_notes: list[str] = []
+        key = block.nip
+        if key is None:
+            matched = by_name.get(name_key)
+            key = matched or provisional_key(block.name or "")
+            if matched is not None:
+                merge_notes.append(say("iki_merged_by_name", language, key=matched))
+        employee = by_key.get(key)
+        if employee is None:
+            employee = ImportedEmployee(
+                key=key,
+                nip=block.nip,
+                name=block.name or UNNAMED,
+                position=block.position or "",
+                unit=block.unit or "",
+                codes=set(block.evidence),
+                blocks=[block.number],
+                review=review,
+                roles=set(fact.roles),
+                superior_key=None,
+            )
+            by_key[key] = employee
+            primary[key] = index
+        else:
+            employee.codes |= set(block.evidence)
+            employee.blocks.append(block.number)
+            employee.roles |= fact.roles
+            employee.review.extend(r for r in review if r not in employee.review)
+            if employee.name == UNNAMED and block.name:
+                employee.name = block.name
+            elif block.name and name_key != _name_key(employee.name):
+                names = {"name": repr(block.name), "other": repr(employee.name)}
+                merge_notes.append(say("iki_name_differs", language, **names))
+        for note in merge_notes:
+            employee.review.append(f"{note} (L{block.start_line})")
+            message = in_block(block.number, note, language)
+            fact.roster_problems.append(Problem(block.start_line, message, "review"))
+        if name_key and name_key not in by_name:
+            by_name[name_key] = key
+    employees = list(by_key.values())
+    _infer_superiors(employees, blocks, facts, primary, language)
+    return employees
+
+
+def _infer_superiors(
+    employees: Sequence[ImportedEmployee],
+    blocks: Sequence[IkiBlock],
+    facts: Sequence[Facts],
+    primary: dict[str, int],
+    language: str,
+) -> None:
+    """Staff report to the head of their unit, heads and functional officials to the
+    Sekretaris, and the Sekretaris to nobody in the roster (the Kepala Badan)."""
+    key_of_block: dict[int, str] = {}
+    for employee in employees:
+        for number in employee.blocks:
+            key_of_block[number] = employee.key
+    secretary = next((e.key for e in employees if ROLE_SECRETARY in e.roles), None)
+    heads: dict[str, str] = {}
+    umum: set[str] = set()  # units whose head is a Kasubbag Umum (leads Sekretariat staff)
+    for index, block in enumerate(blocks):
+        key = key_of_block.get(block.number)
+        if key is None or ROLE_UNIT_HEAD not in facts[index].roles or not block.unit:
+            continue
+        if block.unit == SECRETARIAT and "Umum" in (block.position or ""):
+            if block.unit not in umum:
+                heads[block.unit] = key
+                umum.add(block.unit)
+        else:
+            heads.setdefault(block.unit, key)
+
+    for employee in employees:
+        index = primary[employee.key]
+        fact = facts[index]
+        line = blocks[index].start_line
+        note: str | None = None
+        if ROLE_SECRETARY in fact.roles:
+            superior = None
+        elif ROLE_UNIT_HEAD in fact.roles or fact.functional:
+            superior = secretary
+        elif employee.unit and employee.unit in heads:
+            superior = heads[employee.unit]
+        elif employee.unit:
+            superior = secretary
+            note = say("iki_no_unit_head", language, unit=employee.unit)
+        else:
+            superior = secretary  # already reported as "unit unknown"
+        if superior == employee.key:
+            superior = None
+        if superior is None and ROLE_SECRETARY not in fact.roles:
+            note = say("iki_superior_unknown", language)
+        employee.superior_key = superior
+        if note:
+            employee.review.append(f"{note} (L{line})")
+            if secretary is not None:  # a missing Sekretaris is reported once, below
+                message = in_block(blocks[index].number, note, language)
+                fact.roster_problems.append(Problem(line, message, "review"))
+    if secretary is None and facts:
+        facts[0].roster_problems.append(
+            Problem(blocks[0].start_line, say("iki_no_secretary", language), "review")
+        )
+
+
+def codes_in(employees: Iterable[ImportedEmployee]) -> dict[str, int]:
+    """How many employees carry each code: the summary an importer prints."""
+    counts: dict[str, int] = {}
+    for employee in employees:
+        for code in employee.codes:
+            counts[code] = counts.get(code, 0) + 1
+    return dict(sorted(counts.items()))

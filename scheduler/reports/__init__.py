@@ -1,0 +1,1 @@
+"""What the records say, for people to read: the status matrix and the weekly digest."""

@@ -1,0 +1,559 @@
+"""The weekly digest, read from the records and put into words for its readers.
+
+``build`` reads the records set-based (one snapshot) and returns the pure ``rules.digest``
+value; ``recipients`` says who gets which digest (the Secretary the whole agency's, and each
+unit head their unit's when ``unit_heads`` is on); ``compose`` and ``weekly`` render it as
+text, HTML and a CSV attachment for one recipient.  Nothing here sends: the service queues
+what ``weekly`` returns.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from babel.dates import get_day_names
+from babel.numbers import format_decimal
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notifications import digest as layout
+from rules.catalog import Catalog
+from rules.digest import TARGET, Digest, Level, Line, Member, Overdue, Rate, build_digest
+from rules.evaluate import Status
+from rules.schedule import Schedule
+from scheduler.config import Config
+from scheduler.sheets import table as sheets
+from scheduler.store import models, records
+from scheduler.store.db import Database
+from scheduler.words import STATUS, long_date, rule_name
+
+# When the service sends the digest, until ``[digest]`` settings exist in the configuration.
+WEEKDAY = 0  # Monday
+TIME = time(7, 30)
+UNIT_HEADS = False
+
+_WORDS = {
+    "id": {
+        "no_unit": "Tanpa unit",
+        "late": "Terlambat {days} hari",
+        "unknown_unit": "unit {unit!r} tidak dikenal",
+        "hint": "maksud Anda: {hints}?",
+        "units": "unit yang ada: {units}",
+        "delivery": "Dikirim oleh layanan yang berjalan (`tenggat run`) setiap {weekday} pukul "
+        "{time} kepada: {names}.",
+        "nobody": "Tidak ada penerima: tandai Sekretaris dengan peran 'secretary'.",
+        "no_heads": "Ringkasan per unit tidak dikirim kecuali [digest] unit_heads = true.",
+        "no_head": "Unit ini belum punya kepala unit (peran 'unit_head') untuk menerimanya.",
+    },
+    "en": {
+        "no_unit": "No unit",
+        "late": "Late by {days} day(s)",
+        "unknown_unit": "unknown unit {unit!r}",
+        "hint": "did you mean {hints}?",
+        "units": "units: {units}",
+        "delivery": "Delivered by the running service (`tenggat run`) every {weekday} at {time} "
+        "to: {names}.",
+        "nobody": "No recipient: give the Secretary the role 'secretary'.",
+        "no_heads": "Unit digests are sent only with [digest] unit_heads = true.",
+        "no_head": "This unit has no head (role 'unit_head') to receive it.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """When the digest goes out and to whom: ``weekday`` 0 = Monday."""
+
+    weekday: int = WEEKDAY
+    time: time = TIME
+    unit_heads: bool = UNIT_HEADS
+
+
+LEVELS = list(Level)  # lowest first
+
+
+def settings_of(config: Config) -> DigestSettings:
+    """``[digest] weekday, time, unit_heads`` (default Monday 07:30, the Secretary only)."""
+    section = config.settings.digest
+    return DigestSettings(section.day_number, section.time, section.unit_heads)
+
+
+class UnknownUnit(LookupError):
+    """A unit name that matches no unit; says the closest, or lists them all."""
+
+    def __init__(self, unit: str, known: Sequence[str]) -> None:
+        self.unit = unit
+        self.known = list(known)
+        super().__init__(self.text("en"))
+
+    def text(self, language: str) -> str:
+        words = _WORDS[language]
+        lowered = {name.lower(): name for name in self.known}
+        close = difflib.get_close_matches(self.unit.lower(), list(lowered), n=3, cutoff=0.6)
+        found = words["unknown_unit"].format(unit=self.unit)
+        if close:
+            return f"{found}; {words['hint'].format(hints=', '.join(lowered[c] for c in close))}"
+        return f"{found}; {words['units'].format(units=', '.join(self.known) or '-')}"
+
+
+def find_unit(session: Session, unit: str) -> str:
+    """The unit as stored, matched case-insensitively; UnknownUnit when there is none."""
+    names = sorted(session.scalars(select(models.Unit.name)))
+    for name in names:
+        if name.lower() == unit.strip().lower():
+            return name
+    raise UnknownUnit(unit, names)
+
+
+def build(
+    config: Config,
+    db: Database,
+    now: datetime,
+    unit: str | None = None,
+    schedule: Schedule | None = None,
+) -> Digest:
+    """The digest at ``now`` of the whole agency, or of ``unit`` (any case; UnknownUnit when
+    no unit has that name), from one snapshot of the records.  Pass the service's
+    ``schedule`` to reuse its holiday cache."""
+    with db.read() as session:
+        name = find_unit(session, unit) if unit is not None else None
+        snap = records.snapshot(session, config.catalog, since_year=now.year - 1, unit=name)
+    members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
+    return build_digest(
+        schedule or config.schedule(),
+        snap.roster,
+        snap.submissions,
+        snap.events,
+        members,
+        now,
+        name,
+    )
+
+
+class Recipient(NamedTuple):
+    """Who gets a digest, of which scope (``unit`` None: the whole agency), and how they are
+    reached."""
+
+    key: str
+    name: str
+    unit: str | None
+    telegram_chat_id: str | None
+    email: str | None
+
+
+def recipients(db: Database, unit_heads: bool = UNIT_HEADS) -> list[Recipient]:
+    """The Secretary (role 'secretary') for the whole agency and, with ``unit_heads``, each
+    head of a unit (role 'unit_head') for their unit; a Secretary who also heads a unit
+    already sees it in the agency's digest.  Active employees only, in one query."""
+    table = models.Employee
+    query = (
+        select(
+            table.key,
+            table.name,
+            table.roles,
+            models.Unit.name,
+            table.telegram_chat_id,
+            table.email,
+        )
+        .outerjoin(models.Unit, models.Unit.id == table.unit_id)
+        .where(table.active.is_(True))
+        .order_by(models.Unit.name, table.name, table.key)
+    )
+    agency: list[Recipient] = []
+    heads: list[Recipient] = []
+    with db.read() as session:
+        for key, name, roles, unit, chat, email in session.execute(query):
+            held = set(roles.split())
+            if "secretary" in held:
+                agency.append(Recipient(key, name, None, chat, email))
+            elif unit_heads and "unit_head" in held and unit:
+                heads.append(Recipient(key, name, unit, chat, email))
+    return agency + heads
+
+
+# --------------------------------------------------------------------------- words
+
+
+def percent(value: float | None, language: str) -> str:
+    """``66,7%`` (one decimal, the reader's separator); ``–`` when nothing was due.  A
+    percentage short of the target never shows as 100%."""
+    if value is None:
+        return "–"
+    shown = round(value, 1)
+    if shown >= TARGET > value:
+        shown = math.floor(value * 10) / 10
+    return f"{format_decimal(shown, format='#,##0.#', locale=language)}%"
+
+
+def points(change: float | None, language: str) -> str:
+    """A change in percentage points with its sign: ``+16,7``, ``-5``, ``±0``."""
+    if change is None:
+        return ""
+    shown = round(change, 1)
+    if shown == 0:
+        return "±0"
+    sign = "+" if shown > 0 else "-"
+    return sign + format_decimal(abs(shown), format="#,##0.#", locale=language)
+
+
+def _row(line: Line, name: str, code: str, language: str) -> layout.Row:
+    return layout.Row(
+        name=name,
+        code=code,
+        percent=percent(line.now.percent, language),
+        on_time=line.now.on_time,
+        due=line.now.due,
+        before=percent(line.week_ago.percent, language),
+        change=points(line.change, language),
+        met=line.now.met,
+    )
+
+
+def _clock(moment: datetime, language: str) -> str:
+    """``07.30 WITA`` (Indonesian writes the time with a dot) or ``07:30 WITA``."""
+    separator = "." if language == "id" else ":"
+    return f"{moment:%H}{separator}{moment:%M} {moment.tzname() or ''}".strip()
+
+
+def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
+    """The digest in the reader's language, ready for ``notifications.digest``."""
+    words = _WORDS[language]
+    tz = digest.now.tzinfo
+    people = {m.key: m for m in digest.members}
+
+    def unit_name(unit: str) -> str:
+        return unit or words["no_unit"]
+
+    def name_of(key: str) -> str:
+        member = people.get(key)
+        return member.name if member else key
+
+    def entry(key: str, note: str = "", new: bool = False, level: str = "") -> layout.Entry:
+        member = people.get(key)
+        unit = unit_name(member.unit) if member else ""
+        return layout.Entry(name_of(key), unit, note, new, level)
+
+    def rule_words(code: str) -> str:
+        return rule_name(catalog.rules[code], language)
+
+    def step_words(item: Overdue) -> str:
+        if item.next_step is None or item.next_at is None:
+            return ""
+        return f"{item.next_step}, {long_date(item.next_at.astimezone(tz).date(), language)}"
+
+    overdue: dict[tuple[str, str], list[Overdue]] = {}
+    for item in digest.overdue:
+        overdue.setdefault((item.rule, item.period), []).append(item)
+    overdue_groups = []
+    for (rule, period), items in overdue.items():
+        # The level most of them reached speaks for the group; the others say their own.
+        levels = Counter(item.level for item in items)
+        level = max(levels, key=lambda lv: (levels[lv], LEVELS.index(lv)))
+        overdue_groups.append(
+            layout.Group(
+                code=rule,
+                rule=rule_words(rule),
+                period=period,
+                due=long_date(items[0].due, language),
+                days=items[0].days_late,
+                entries=tuple(
+                    entry(
+                        i.employee,
+                        new=i.new,
+                        level="" if i.level is level else i.level.value,
+                    )
+                    for i in items
+                ),
+                level=level.value,
+                next_step=step_words(items[0]),
+                new=sum(i.new for i in items),
+            )
+        )
+    upcoming = tuple(
+        layout.Group(
+            code=item.rule,
+            rule=rule_words(item.rule),
+            period=item.period,
+            due=long_date(item.due, language),
+            days=item.days_left,
+            entries=tuple(entry(key) for key in item.outstanding),
+            waiting=tuple(entry(key) for key in item.unverified),
+            done=len(item.submitted),
+            total=len(item.outstanding) + len(item.unverified) + len(item.submitted),
+        )
+        for item in digest.upcoming
+    )
+    done: dict[tuple[str, str], list[layout.Entry]] = {}
+    for settled in digest.newly_done:
+        note = STATUS[language][settled.status]
+        if settled.status is Status.LATE:
+            note = words["late"].format(days=settled.days_late or 0)
+        done.setdefault((settled.rule, settled.period), []).append(entry(settled.employee, note))
+    done_groups = tuple(
+        layout.Group(
+            code=rule,
+            rule=rule_words(rule),
+            period=period,
+            due="",
+            days=0,
+            entries=tuple(entries),
+        )
+        for (rule, period), entries in done.items()
+    )
+    persons = tuple(
+        layout.Person(
+            name=name_of(score.employee),
+            unit=unit_name(people[score.employee].unit),
+            percent=percent(score.now.percent, language),
+            on_time=score.now.on_time,
+            due=score.now.due,
+            before=percent(score.week_ago.percent, language),
+            met=score.now.met,
+        )
+        for score in digest.people
+    )
+    ranked = sorted(
+        (
+            (score.now.on_time / score.now.due, index)
+            for index, score in enumerate(digest.people)
+            if score.now.due and not score.now.met
+        ),
+    )
+    local = digest.now.astimezone(tz)
+    return layout.DigestView(
+        language=language,
+        scope=digest.unit or "",
+        date=long_date(local.date(), language),
+        day=local.date().isoformat(),
+        time=_clock(local, language),
+        week_ago=long_date(digest.week_ago.astimezone(tz).date(), language),
+        total=_row(digest.total, "", "", language),
+        units=tuple(_row(line, unit_name(line.name), "", language) for line in digest.units),
+        rules=tuple(
+            _row(line, rule_words(line.name), line.name, language) for line in digest.by_rule
+        ),
+        overdue=tuple(overdue_groups),
+        overdue_count=len(digest.overdue),
+        new_overdue_count=len(digest.newly_overdue),
+        upcoming=upcoming,
+        done=done_groups,
+        done_count=len(digest.newly_done),
+        people=persons,
+        behind=tuple(persons[index] for _, index in ranked),
+        rows=_csv_rows(digest, catalog, language),
+    )
+
+
+def _csv_rows(digest: Digest, catalog: Catalog, language: str) -> tuple[tuple[str, ...], ...]:
+    """One row per person × rule: the headline status and the year's achievement."""
+    people = {m.key: m for m in digest.members}
+    rates: dict[tuple[str, str], Rate] = {
+        (score.employee, code): rate for score in digest.people for code, rate in score.rules
+    }
+    tz = digest.now.tzinfo
+    rows = []
+    for cell in digest.cells:
+        member = people[cell.employee]
+        occ = cell.occurrence
+        rate = rates.get((cell.employee, cell.rule), Rate())
+        share = rate.percent
+        rows.append(
+            (
+                member.unit,
+                member.key,
+                member.name,
+                cell.rule,
+                rule_name(catalog.rules[cell.rule], language),
+                cell.period,
+                occ.due.isoformat() if occ.due else "",
+                cell.status.value,
+                STATUS[language][cell.status],
+                "" if cell.days_late is None else str(cell.days_late),
+                f"{cell.submitted_at.astimezone(tz):%Y-%m-%d %H:%M}" if cell.submitted_at else "",
+                str(rate.on_time),
+                str(rate.due),
+                "" if share is None else f"{share:.1f}",
+            )
+        )
+    return tuple(rows)
+
+
+def csv_text(shown: layout.DigestView) -> str:
+    """The CSV attachment (also ``digest --format csv``): a header in the reader's language
+    and :func:`_csv_rows`, through the one CSV writer, so a name never runs as a formula."""
+    return sheets.csv_text(layout.CSV_COLUMNS[shown.language], shown.rows)
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _rate(rate: Rate) -> dict[str, Any]:
+    share = rate.percent
+    return {
+        "on_time": rate.on_time,
+        "due": rate.due,
+        "percent": None if share is None else round(share, 1),
+    }
+
+
+def _line(line: Line) -> dict[str, Any]:
+    change = line.change
+    return {
+        **_rate(line.now),
+        "met": line.now.met,
+        "week_ago": _rate(line.week_ago),
+        "change": None if change is None else round(change, 1),
+    }
+
+
+def as_json(digest: Digest, catalog: Catalog, language: str = "id") -> dict[str, Any]:
+    """The digest for scripts: keys, codes and ISO dates, names alongside keys."""
+    people = {m.key: m for m in digest.members}
+
+    def who(key: str) -> dict[str, str]:
+        member = people.get(key)
+        return {"key": key, "name": member.name if member else key}
+
+    return {
+        "as_of": digest.now.isoformat(),
+        "week_ago": digest.week_ago.isoformat(),
+        "year": digest.year,
+        "unit": digest.unit,
+        "target": TARGET,
+        "total": _line(digest.total),
+        "units": [{"unit": line.name, **_line(line)} for line in digest.units],
+        "rules": [
+            {"rule": line.name, "name": rule_name(catalog.rules[line.name], language)} | _line(line)
+            for line in digest.by_rule
+        ],
+        "overdue": [
+            {
+                **who(item.employee),
+                "unit": people[item.employee].unit,
+                "rule": item.rule,
+                "period": item.period,
+                "due": item.due.isoformat(),
+                "days_late": item.days_late,
+                "steps": list(item.steps),
+                "told": list(item.told),
+                "level": item.level.value,
+                "next_step": item.next_step,
+                "next_at": item.next_at.isoformat() if item.next_at else None,
+                "new": item.new,
+            }
+            for item in digest.overdue
+        ],
+        "upcoming": [
+            {
+                "rule": item.rule,
+                "period": item.period,
+                "due": item.due.isoformat(),
+                "days_left": item.days_left,
+                "outstanding": [who(key) for key in item.outstanding],
+                "unverified": [who(key) for key in item.unverified],
+                "submitted": [who(key) for key in item.submitted],
+            }
+            for item in digest.upcoming
+        ],
+        "newly_done": [
+            {
+                **who(item.employee),
+                "rule": item.rule,
+                "period": item.period,
+                "due": item.due.isoformat() if item.due else None,
+                "status": item.status.value,
+                "days_late": item.days_late,
+                "submitted_at": item.submitted_at.isoformat() if item.submitted_at else None,
+            }
+            for item in digest.newly_done
+        ],
+        "people": [
+            {
+                **who(score.employee),
+                "unit": people[score.employee].unit,
+                **_rate(score.now),
+                "met": score.now.met,
+                "week_ago": _rate(score.week_ago),
+                "rules": {code: _rate(rate) for code, rate in score.rules},
+            }
+            for score in digest.people
+        ],
+    }
+
+
+class Composed(NamedTuple):
+    """One recipient's digest, rendered: what the service puts in the outbox.  ``key`` is
+    unique per recipient, scope and ISO week, so a digest is queued once a week."""
+
+    key: str
+    recipient: Recipient
+    subject: str
+    text: str
+    html: str
+    csv: bytes
+    filename: str
+
+
+def digest_key(digest: Digest, recipient: Recipient) -> str:
+    """E.g. ``digest|2025-W10|*|197105152000121003`` (``*``: the whole agency)."""
+    year, week, _ = digest.now.astimezone(digest.now.tzinfo).isocalendar()
+    return f"digest|{year}-W{week:02d}|{digest.unit or '*'}|{recipient.key}"
+
+
+def compose(digest: Digest, recipient: Recipient, catalog: Catalog, language: str) -> Composed:
+    """``digest`` rendered for ``recipient``: compact text (Telegram and the e-mail's plain
+    part), HTML tables and the CSV attachment."""
+    shown = view(digest, catalog, language)
+    return Composed(
+        key=digest_key(digest, recipient),
+        recipient=recipient,
+        subject=layout.subject(shown),
+        text=layout.render_text(shown),
+        html=layout.render_html(shown),
+        csv=csv_text(shown).encode("utf-8-sig"),  # the BOM makes Excel read the names right
+        filename=layout.csv_filename(shown),
+    )
+
+
+def weekly(
+    config: Config,
+    db: Database,
+    now: datetime,
+    unit_heads: bool | None = None,
+    schedule: Schedule | None = None,
+) -> list[Composed]:
+    """Every digest due at ``now``, one per recipient, in the configured language: the
+    agency's for the Secretary, and with ``unit_heads`` (default: the configuration's) each
+    unit's for its heads.  Each scope is evaluated once, however many read it."""
+    heads = settings_of(config).unit_heads if unit_heads is None else unit_heads
+    language = config.settings.service.language
+    schedule = schedule or config.schedule()
+    built: dict[str | None, Digest] = {}
+    composed = []
+    for recipient in recipients(db, heads):
+        if recipient.unit not in built:
+            built[recipient.unit] = build(config, db, now, recipient.unit, schedule)
+        composed.append(compose(built[recipient.unit], recipient, config.catalog, language))
+    return composed
+
+
+def delivery_note(config: Config, db: Database, unit: str | None, language: str) -> str:
+    """One line on who the running service sends this digest to, and when."""
+    words = _WORDS[language]
+    chosen = settings_of(config)
+    if unit is not None and not chosen.unit_heads:
+        return words["no_heads"]
+    names = [r.name for r in recipients(db, chosen.unit_heads) if r.unit == unit]
+    if not names:
+        return words["nobody"] if unit is None else words["no_head"]
+    weekday = get_day_names("wide", locale=language)[chosen.weekday]
+    zone = ZoneInfo(config.settings.service.timezone)
+    when = _clock(datetime.combine(date(2025, 1, 6), chosen.time, tzinfo=zone), language)
+    return words["delivery"].format(weekday=weekday, time=when, names="; ".join(names))

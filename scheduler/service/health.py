@@ -1,0 +1,329 @@
+"""How the service is doing: its last tick, the outbox backlog, dead letters, its last error.
+
+The service writes small facts about itself to ``service_state`` (`record`); `report` reads
+them together with a few aggregate queries over the outbox, and says whether all is well
+and, if not, why.  ``tenggat health`` prints it; `serve_health` answers ``GET /health`` on
+127.0.0.1 with the same JSON, 200 when healthy and 503 when not, for a monitor to poll.
+
+The state is kept in the database, so every instance of a PostgreSQL deployment reports
+the same thing: whichever instance schedules writes the last tick.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from scheduler.listener import Handler, Listener
+from scheduler.logs import scrub, secrets_of
+from scheduler.store import models
+from scheduler.store.outbox import LEASE
+from scheduler.store.state import LAST_ERROR, LAST_TICK
+
+if TYPE_CHECKING:
+    from scheduler.config import Config
+    from scheduler.store.db import Database
+
+log = logging.getLogger("tenggat")
+
+# A dead letter makes the service unhealthy for this long after its last attempt: long
+# enough for a monitor to raise it, short enough that one refused address does not turn
+# the check red for ever (the outbox keeps it: `tenggat outbox --status dead`).
+DEAD_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why the service is not healthy: a code and what the message needs."""
+
+    code: str  # never_ticked | tick_stale | tick_failed | dead_letters | backlog | unwritable
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    key: str
+    recipient: str
+    reason: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class Health:
+    now: datetime
+    tick_minutes: int
+    last_tick: datetime | None
+    last_tick_summary: str | None
+    pending: int  # waiting to be sent, now or after a backoff
+    pending_due: int  # of which due now
+    oldest_pending: datetime | None  # when the oldest pending notice was planned
+    overdue: int  # pending notices that should have gone out two ticks ago
+    claimed: int  # being sent
+    stale_claims: int  # claimed longer than the lease: their dispatcher died
+    dead: int  # dead letters, all time
+    dead_recent: int  # dead letters last tried within DEAD_WINDOW
+    latest_dead: DeadLetter | None
+    last_error: str | None
+    last_error_at: datetime | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    @property
+    def tick_age(self) -> timedelta | None:
+        return self.now - self.last_tick if self.last_tick else None
+
+    @property
+    def oldest_pending_age(self) -> timedelta | None:
+        return self.now - self.oldest_pending if self.oldest_pending else None
+
+    def as_json(self, language: str = "en") -> dict[str, Any]:
+        """What ``tenggat health --json`` prints and ``GET /health`` returns."""
+        zone = self.now.tzinfo
+
+        def moment(value: datetime | None) -> str | None:
+            return value.astimezone(zone).isoformat(timespec="seconds") if value else None
+
+        def seconds(value: timedelta | None) -> int | None:
+            return int(value.total_seconds()) if value is not None else None
+
+        dead = self.latest_dead
+        return {
+            "healthy": self.healthy,
+            "problems": [{"code": p.code, "message": describe(p, language)} for p in self.problems],
+            "now": moment(self.now),
+            "tick_minutes": self.tick_minutes,
+            "last_tick": {
+                "at": moment(self.last_tick),
+                "age_seconds": seconds(self.tick_age),
+                "summary": self.last_tick_summary,
+            },
+            "outbox": {
+                "pending": self.pending,
+                "pending_due": self.pending_due,
+                "oldest_pending_at": moment(self.oldest_pending),
+                "oldest_pending_age_seconds": seconds(self.oldest_pending_age),
+                "overdue": self.overdue,
+                "claimed": self.claimed,
+                "stale_claims": self.stale_claims,
+                "dead": self.dead,
+                "dead_recent": self.dead_recent,
+                "latest_dead": {
+                    "key": dead.key,
+                    "recipient": dead.recipient,
+                    "reason": dead.reason,
+                    "at": moment(dead.at),
+                }
+                if dead
+                else None,
+            },
+            "last_error": {"at": moment(self.last_error_at), "message": self.last_error},
+        }
+
+
+def unwritable(db: Database) -> str | None:
+    """Why the service cannot write to the database (a read-only file, mount or role), or
+    None.  The last tick cannot record its own failure there, so it is asked directly: an
+    UPDATE of no row is refused like any write, and changes nothing when allowed."""
+    from sqlalchemy import false, update
+
+    from scheduler.store.db import failure
+
+    table = models.ServiceState
+    try:
+        with db.write() as session:
+            session.execute(update(table).where(false()).values(value=table.value))
+    except DBAPIError as exc:
+        return failure(db.url, exc).params["error"]
+    return None
+
+
+def report(
+    session: Session, now: datetime, tick_minutes: int, unwritable: str | None = None
+) -> Health:
+    """The service's health at ``now``: three aggregate queries, whatever the outbox holds;
+    ``unwritable`` says why the database takes no writes, if it does not."""
+    state = {
+        name: (value, at)
+        for name, value, at in session.execute(
+            select(
+                models.ServiceState.name, models.ServiceState.value, models.ServiceState.at
+            ).where(models.ServiceState.name.in_([LAST_TICK, LAST_ERROR]))
+        )
+    }
+    tick_value, tick_at = state.get(LAST_TICK, (None, None))
+    error_value, error_at = state.get(LAST_ERROR, (None, None))
+
+    table = models.Outbox
+    late = now - timedelta(minutes=2 * tick_minutes)
+    pending = table.state == "pending"
+    claimed = table.state == "claimed"
+    counts = session.execute(
+        select(
+            func.count().filter(pending),
+            func.count().filter(and_(pending, table.next_attempt_at <= now)),
+            func.min(table.planned_at).filter(pending),
+            func.count().filter(and_(pending, table.next_attempt_at < late)),
+            func.count().filter(claimed),
+            func.count().filter(and_(claimed, table.claimed_at < now - LEASE)),
+            func.count().filter(table.state == "dead"),
+        ).where(table.state.in_(["pending", "claimed", "dead"]))
+    ).one()
+    n_pending, n_due, oldest, n_overdue, n_claimed, n_stale, n_dead = counts
+
+    n_recent, latest = 0, None
+    if n_dead:
+        attempts = models.Delivery
+        dead = (
+            select(
+                table.key,
+                table.recipient,
+                table.receipt,
+                func.max(attempts.at).label("at"),
+            )
+            .join(attempts, attempts.outbox_id == table.id)
+            .where(table.state == "dead")
+            .group_by(table.id, table.key, table.recipient, table.receipt)
+            .subquery()
+        )
+        n_recent = (
+            session.scalar(
+                select(func.count()).select_from(dead).where(dead.c.at >= now - DEAD_WINDOW)
+            )
+            or 0
+        )
+        row = session.execute(select(dead).order_by(dead.c.at.desc()).limit(1)).first()
+        if row is not None:
+            latest = DeadLetter(row.key, row.recipient, row.receipt or "", row.at)
+
+    problems: list[Problem] = []
+    if unwritable is not None:
+        problems.append(Problem("unwritable", {"error": unwritable}))
+    minutes = 2 * tick_minutes
+    if tick_at is None:
+        problems.append(Problem("never_ticked"))
+    elif now - tick_at > timedelta(minutes=minutes):
+        problems.append(Problem("tick_stale", {"minutes": minutes, "at": tick_at}))
+    if error_at is not None and (tick_at is None or error_at > tick_at):
+        problems.append(Problem("tick_failed", {"error": error_value or ""}))
+    if n_overdue:
+        problems.append(Problem("backlog", {"count": n_overdue, "minutes": minutes}))
+    if n_recent:
+        reason = latest.reason if latest else ""
+        problems.append(Problem("dead_letters", {"count": n_recent, "reason": reason}))
+    return Health(
+        now=now,
+        tick_minutes=tick_minutes,
+        last_tick=tick_at,
+        last_tick_summary=tick_value,
+        pending=n_pending,
+        pending_due=n_due,
+        oldest_pending=oldest,
+        overdue=n_overdue,
+        claimed=n_claimed,
+        stale_claims=n_stale,
+        dead=n_dead,
+        dead_recent=n_recent,
+        latest_dead=latest,
+        last_error=error_value,
+        last_error_at=error_at,
+        problems=tuple(problems),
+    )
+
+
+_WORDS = {
+    "id": {
+        "never_ticked": "layanan belum pernah melakukan tick: apakah `tenggat run` berjalan?",
+        "tick_stale": "tidak ada tick selama lebih dari {minutes} menit (terakhir {at})",
+        "tick_failed": "tick terakhir gagal: {error}",
+        "backlog": "{count} pemberitahuan tertunda lebih dari {minutes} menit di outbox",
+        "dead_letters": (
+            "{count} surat mati dalam 24 jam terakhir (terbaru: {reason}); lihat `tenggat "
+            "outbox --status dead`"
+        ),
+        "unavailable": "basis data tidak dapat dibaca: {error}",
+        "unwritable": (
+            "basis data tidak dapat ditulisi ({error}): tick tidak dapat mencatat apa pun"
+        ),
+    },
+    "en": {
+        "never_ticked": "the service has never ticked: is `tenggat run` running?",
+        "tick_stale": "no tick for more than {minutes} minutes (last at {at})",
+        "tick_failed": "the last tick failed: {error}",
+        "backlog": "{count} notice(s) pending in the outbox for more than {minutes} minutes",
+        "dead_letters": (
+            "{count} dead letter(s) in the last 24 hours (latest: {reason}); see `tenggat "
+            "outbox --status dead`"
+        ),
+        "unavailable": "the database cannot be read: {error}",
+        "unwritable": "the database cannot be written ({error}): ticks cannot record anything",
+    },
+}
+
+
+def describe(problem: Problem, language: str) -> str:
+    params = {
+        key: value.isoformat(timespec="minutes") if isinstance(value, datetime) else value
+        for key, value in problem.params.items()
+    }
+    return _WORDS[language][problem.code].format(**params)
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+def serve_health(db: Database, config: Config, port: int | None = None) -> Listener | None:
+    """Answer ``GET /health`` on 127.0.0.1:``port`` (default: ``[service] health_port``) in a
+    daemon thread; None when the port is 0 (off).  Stop it with ``server.shutdown()`` and
+    ``server.server_close()``.  Raises OSError when the port is taken."""
+    port = config.settings.service.health_port if port is None else port
+    if not port:
+        return None
+    zone = ZoneInfo(config.settings.service.timezone)
+    tick_minutes = config.settings.service.tick_minutes
+    language = config.settings.service.language
+    secrets = secrets_of(config)
+
+    class HealthHandler(Handler):
+        server_version = "tenggat"
+
+        def do_GET(self) -> None:
+            if self.path.split("?", 1)[0].rstrip("/") != "/health":
+                self._answer(404, {"error": "not found: try GET /health"})
+                return
+            try:
+                with db.read() as session:
+                    health = report(session, datetime.now(zone), tick_minutes)
+            except Exception as exc:  # the database is down: that is the answer
+                error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                message = _WORDS[language]["unavailable"].format(error=error)
+                body = {"healthy": False, "problems": [{"code": "unavailable", "message": message}]}
+                self._answer(503, body)
+                return
+            self._answer(200 if health.healthy else 503, health.as_json(language))
+
+        def _answer(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(scrub(body, secrets), ensure_ascii=False, indent=2).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = Listener(("127.0.0.1", port), HealthHandler)
+    thread = threading.Thread(target=server.serve_forever, name="tenggat-health", daemon=True)
+    thread.start()
+    log.info("health endpoint http://127.0.0.1:%d/health", server.server_address[1])
+    return server

@@ -1,0 +1,184 @@
+"""``tenggat simulate``: the messages a period of ticks would send, from one read of the data.
+
+The records are read once (``records.snapshot``) and nothing is written: the replay itself
+is pure (rules/timeline.py).  This module adds what the database knows beyond the records,
+namely how each person is reached, and the weekly digests the service queues, and groups the
+notices into messages as the dispatcher does: one per person and sending run, a digest on
+its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rules.calendar import SendingWindow
+from rules.evaluate import paused_gc
+from rules.timeline import Queued, Ticks, by_send, replay, weekly
+from scheduler.config import Config
+from scheduler.store import models, records
+from scheduler.store.db import Database
+
+
+class Reach(NamedTuple):
+    """How a person is reached: ``chat`` is None once Telegram has failed for them."""
+
+    name: str
+    nip: str | None
+    chat: str | None
+    email: str | None
+
+
+def route(person: Reach, channels: Sequence[str]) -> str:
+    """The channel that reaches ``person``, as ``Dispatcher.route`` chooses it: Telegram
+    when they have a chat and a bot is set, else e-mail when they have an address and SMTP is
+    set, else the console."""
+    if person.chat and "telegram" in channels:
+        return "telegram"
+    if person.email and "email" in channels:
+        return "email"
+    return "console"
+
+
+def configured_channels(config: Config) -> list[str]:
+    """The channels the service would open, in order of preference (as Service builds them,
+    without building them)."""
+    settings = config.settings
+    found = ["telegram"] if settings.telegram.token is not None else []
+    found += ["email"] if settings.smtp.host else []
+    return [*found, "console"]
+
+
+class Digest(NamedTuple):
+    """A weekly digest in the timeline: its outbox key, ISO week and scope (None: the
+    whole agency, else a unit's, for its head)."""
+
+    key: str
+    week: str
+    unit: str | None
+    queued: datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message that would go out: when, to whom, by which channel, and what it carries
+    (notices, or one digest)."""
+
+    at: datetime
+    recipient: str
+    person: Reach
+    channel: str
+    notices: list[Queued]
+    digest: Digest | None = None
+
+
+@dataclass(frozen=True)
+class Simulation:
+    first: date
+    last: date
+    start: datetime  # the first tick, at the start of ``first``
+    end: datetime  # the end of ``last``: no tick at or after it
+    tick_minutes: int
+    window: SendingWindow
+    channels: list[str]
+    messages: list[Message]
+    people: dict[str, Reach]
+
+    @property
+    def notices(self) -> int:
+        return sum(len(m.notices) for m in self.messages)
+
+    @property
+    def digests(self) -> int:
+        return sum(m.digest is not None for m in self.messages)
+
+    @property
+    def recipients(self) -> int:
+        return len({m.recipient for m in self.messages})
+
+    @property
+    def after_period(self) -> int:
+        """Messages queued in the period that wait for an opening after it."""
+        return sum(m.at >= self.end for m in self.messages)
+
+
+def simulate(config: Config, db: Database, first: date, last: date) -> Simulation:
+    """The messages the service would send, ticking every ``tick_minutes`` from the start of
+    ``first`` to the end of ``last`` (local time) on the records as they are, starting from
+    an empty outbox.  Reads the records once (one snapshot, and who is reached how); writes
+    nothing."""
+    from scheduler.reports import digest
+
+    schedule = config.schedule()
+    tz = schedule.calendar.tz
+    start = datetime.combine(first, time(0), tzinfo=tz)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+    every = timedelta(minutes=config.settings.service.tick_minutes)
+    window = config.window()
+    settings = digest.settings_of(config)
+    with paused_gc(), db.read() as session:
+        snap = records.snapshot(session, config.catalog, since_year=first.year - 1)
+        people = _people(session)
+    readers = digest.recipients(db, settings.unit_heads)
+    with paused_gc():
+        queued = replay(
+            schedule, snap.roster, snap.submissions, snap.events, start, end, every, window
+        )
+    channels = configured_channels(config)
+
+    def reach(key: str) -> Reach:
+        return people.get(key) or Reach(key, None, None, None)
+
+    ticks = Ticks(start, every)
+    # (sending tick, order) → message: the order keeps a digest after the notices of its run
+    found: list[tuple[datetime, int, Message]] = []
+    for sent, recipient, entries in by_send(queued):
+        person = reach(recipient)
+        message = Message(sent, recipient, person, route(person, channels), entries)
+        found.append((sent, 0, message))
+    for week, tick in weekly(ticks, end, settings.weekday, settings.time, tz):
+        sent = ticks.sending(tick, schedule.calendar, window)
+        for reader in readers:
+            item = Digest(
+                f"digest|{week}|{reader.unit or '*'}|{reader.key}", week, reader.unit, tick
+            )
+            person = reach(reader.key)
+            found.append(
+                (sent, 1, Message(sent, reader.key, person, route(person, channels), [], item))
+            )
+    found.sort(key=lambda entry: (entry[0], entry[1]))  # stable: the run's order within
+    messages = [message for _, _, message in found]
+    return Simulation(
+        first,
+        last,
+        start,
+        end,
+        config.settings.service.tick_minutes,
+        window,
+        channels,
+        messages,
+        people,
+    )
+
+
+def _people(session: Session) -> dict[str, Reach]:
+    """Everyone who may be told or told about, active or not (as the dispatcher looks
+    recipients up), in one query."""
+    table = models.Employee
+    query = select(
+        table.key,
+        table.name,
+        table.nip,
+        table.telegram_chat_id,
+        table.email,
+        table.telegram_unreachable,
+    )
+    return {
+        key: Reach(name, nip, None if unreachable else chat, email)
+        for key, name, nip, chat, email, unreachable in session.execute(query)
+    }

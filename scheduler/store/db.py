@@ -1,0 +1,189 @@
+"""Database access: one engine per process, SQLite tuned for a service, Alembic migrations.
+
+SQLite runs in WAL mode with a busy timeout, and a transaction that reads then writes starts
+with ``BEGIN IMMEDIATE``: two processes that both begin deferred and then write get "database
+is locked" instead of waiting their turn.
+
+A SQLite database is known by its file, not its path: the file's (device, inode) is noted
+when it is first opened and checked before every session, so a file deleted or replaced
+under a running process stops it (`DatabaseLost`) instead of letting it write to an unlinked
+inode, and a command never creates an empty file where a database was expected.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
+
+from scheduler.messages import Said
+
+BUSY_TIMEOUT_MS = 30_000
+# The newest migration. Kept here so that checking a database needs no Alembic import (a
+# third of a second on every command); a test holds it equal to the migrations' head.
+SCHEMA_REVISION = "0007"
+# The revision before Telegram chats became unique: `tenggat contact` works on it, so that
+# an admin can mend the clashes that stop the upgrade (see migration 0006).
+BEFORE_UNIQUE_CHATS = "0005"
+# The service_state row holding the database's instance id (migration 0007).
+INSTANCE = "instance"
+
+
+class DatabaseError(Said, RuntimeError):
+    """The database cannot be used as it is; says what to do, in the admin's language."""
+
+
+class DatabaseLost(DatabaseError):
+    """The database file was deleted or replaced while this process was using it."""
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The real path of a SQLite database file; None for other databases and in memory."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file::memory:") or url.query.get("mode") == "memory":
+        return None
+    if database.startswith("file:"):  # a URI filename (``?uri=true``)
+        database = database[len("file:") :].split("?", 1)[0]
+    return Path(os.path.realpath(database))
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.path = sqlite_path(self.url)
+        self._identity: tuple[int, int] | None = None  # the file's (device, inode), once seen
+        self.engine: Engine = create_engine(self.url)
+        if self.url.get_backend_name() == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self._writer = self.engine.execution_options(immediate=True)
+
+    @property
+    def safe_url(self) -> str:
+        """The URL as it may be shown: without its password."""
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; nothing it does is committed."""
+        self.check_file()
+        with Session(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction that commits on success and rolls back on any exception."""
+        self.check_file()
+        with Session(self._writer) as session, session.begin():
+            yield session
+
+    def check_file(self) -> None:
+        """Refuse a SQLite file that does not exist (connecting would create an empty one)
+        or that is not the file this process first opened (deleted, or replaced by another:
+        a pooled connection would go on writing to the unlinked one).  A ``stat`` call."""
+        if self.path is None:
+            return
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            if self._identity is not None:
+                raise DatabaseLost("db_gone", path=str(self.path)) from None
+            raise DatabaseError("db_no_file", path=str(self.path)) from None
+        identity = (found.st_dev, found.st_ino)
+        if self._identity is None:
+            self._identity = identity
+        elif identity != self._identity:
+            raise DatabaseLost("db_replaced", path=str(self.path))
+
+    def instance(self) -> str | None:
+        """The database's instance id: written once by its migration, the same in a copy of
+        it, different in any other database behind the same URL (dropped and made anew)."""
+        with self.read() as session:
+            found = session.execute(
+                text("SELECT value FROM service_state WHERE name = :name"), {"name": INSTANCE}
+            ).scalar()
+        return str(found) if found is not None else None
+
+    def _alembic(self) -> Any:
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option(
+            "script_location", str(resources.files("scheduler.store").joinpath("migrations"))
+        )
+        config.attributes["engine"] = self.engine
+        return config
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest migration (and, on SQLite, the file)."""
+        from alembic import command
+
+        if self._identity is not None:
+            self.check_file()  # a database lost under this process is not made anew
+        command.upgrade(self._alembic(), "head")
+        self.check_file()
+
+    def head(self) -> str | None:
+        """The newest revision among the migration scripts."""
+        from alembic.script import ScriptDirectory
+
+        head: str | None = ScriptDirectory.from_config(self._alembic()).get_current_head()
+        return head
+
+    def ensure_current(self, oldest: str = SCHEMA_REVISION) -> None:
+        """Refuse to work on a database that is missing, unreachable, or behind the code's
+        migrations (``oldest`` lets a command that needs less work on an older one)."""
+        from sqlalchemy.exc import DBAPIError
+
+        self.check_file()
+        try:
+            with self.engine.connect() as connection:
+                tables = inspect(connection).get_table_names()
+                current = (
+                    connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+                    if "alembic_version" in tables
+                    else None
+                )
+        except DBAPIError as exc:
+            raise failure(self.url, exc) from None
+        if current is None:
+            raise DatabaseError("db_not_initialised", url=self.safe_url)
+        if not oldest <= current <= SCHEMA_REVISION:  # revisions are numbered 0001, 0002, …
+            raise DatabaseError(
+                "db_revision", url=self.safe_url, revision=current, head=SCHEMA_REVISION
+            )
+
+
+def failure(url: URL, error: Exception) -> DatabaseError:
+    """A driver's error as one sentence: the URL (no password) and the driver's first line."""
+    from sqlalchemy.exc import IntegrityError
+
+    cause = getattr(error, "orig", None) or error
+    first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    message = "db_conflict" if isinstance(error, IntegrityError) else "db_failed"
+    if getattr(cause, "sqlstate", None) == "3F000":  # PostgreSQL: invalid_schema_name
+        message = "db_no_schema"
+    return DatabaseError(message, url=url.render_as_string(hide_password=True), error=first)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # let the begin event issue BEGIN itself
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    immediate = connection.get_execution_options().get("immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,276 @@
+"""The outbox: every planned notice is written once, claimed by one dispatcher, sent once.
+
+Detecting and sending are separate steps joined by this table (as Healthchecks does it):
+the plan inserts rows whose UNIQUE key makes planning idempotent; a dispatcher claims rows
+with a conditional UPDATE (and ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), sends them outside
+the transaction, then settles them.  A claim older than the lease is taken over, so a
+dispatcher killed mid-batch delays its messages but never loses them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from rules.plan import Notice
+from scheduler.store import models
+
+LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+BATCH = 500  # people claimed at a time (with everything each is owed)
+
+
+def worker_name() -> str:
+    """Who claims: host, process and a random part, unique among concurrent dispatchers."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def enqueue(session: Session, notices: Sequence[Notice], now: datetime) -> int:
+    """Add the planned notices not in the outbox yet; return how many were new."""
+    return add(
+        session,
+        [
+            {
+                "key": n.key,
+                "recipient": n.recipient,
+                "role": n.role,
+                "kind": n.kind.value,
+                "employee": n.employee,
+                "rule_code": n.rule,
+                "period": n.period,
+                "step": n.step,
+                "due": n.due,
+                "days_late": n.days_late,
+            }
+            for n in notices
+        ],
+        now,
+    )
+
+
+def add(session: Session, rows: Sequence[dict[str, object]], now: datetime) -> int:
+    """Insert outbox rows (columns from ``key`` to ``days_late``) whose key is new, due at
+    ``now``; return how many were new.  A key already there, in any state, adds nothing."""
+    if not rows:
+        return 0
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(models.Outbox)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(models.Outbox.id)
+    )
+    fresh = {"planned_at": now, "state": "pending", "attempts": 0, "next_attempt_at": now}
+    return len(session.execute(statement, [{**row, **fresh} for row in rows]).all())
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An outbox row taken by this dispatcher, detached from the session that claimed it.
+    ``planned_at``: when it was queued, the moment a digest reports on (so every attempt
+    reads the same); ``delivered_parts``: fingerprints of the parts of its message that
+    earlier attempts delivered (`Message.skip`)."""
+
+    id: int
+    key: str
+    recipient: str
+    role: str
+    kind: str
+    employee: str
+    rule: str
+    period: str
+    step: str
+    due: date
+    days_late: int | None
+    planned_at: datetime
+    attempts: int
+    delivered_parts: frozenset[str] = frozenset()
+
+
+def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH) -> list[Claimed]:
+    """Take every row that is due and free (or whose claim outlived the lease) for up to
+    ``recipients`` people: all a person is owed is claimed together, to go in one message."""
+    table = models.Outbox
+    free = or_(
+        and_(table.state == "pending", table.next_attempt_at <= now),
+        and_(table.state == "claimed", table.claimed_at < now - LEASE),
+    )
+    people = (
+        select(table.recipient)
+        .where(free)
+        .group_by(table.recipient)
+        .order_by(func.min(table.id))
+        .limit(recipients)
+    )
+    candidates = select(table.id).where(free, table.recipient.in_(people)).order_by(table.id)
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    session.execute(
+        update(table)
+        .where(table.id.in_(ids), free)  # conditional: only what is still free
+        .values(state="claimed", claimed_by=worker, claimed_at=now, attempts=table.attempts + 1)
+    )
+    # In id order, that is as planned: a message retried reads as it did the first time
+    # (PostgreSQL returns updated rows in no set order), so the parts it delivered match.
+    mine = session.scalars(
+        select(table).where(table.id.in_(ids), table.claimed_by == worker).order_by(table.id)
+    ).all()
+    return [
+        Claimed(
+            row.id,
+            row.key,
+            row.recipient,
+            row.role,
+            row.kind,
+            row.employee,
+            row.rule_code,
+            row.period,
+            row.step,
+            row.due,
+            row.days_late,
+            row.planned_at,
+            row.attempts,
+            parts(row.delivered_parts),
+        )
+        for row in mine
+    ]
+
+
+def parts(stored: str) -> frozenset[str]:
+    """The fingerprints in an ``outbox.delivered_parts`` value (comma-separated)."""
+    return frozenset(filter(None, stored.split(",")))
+
+
+def keep_parts(
+    session: Session, parts: Sequence[tuple[Claimed, tuple[str, ...]]], worker: str
+) -> None:
+    """Remember the parts of a message sent so far, on each of its rows still claimed by
+    ``worker``, while the rest are on their way: if the process dies before they are,
+    the row is claimed again after the lease and its next attempt skips these."""
+    table = cast(Table, models.Outbox.__table__)
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("row"), table.c.claimed_by == worker)
+        .values(delivered_parts=bindparam("parts")),
+        [{"row": item.id, "parts": ",".join(delivered)} for item, delivered in parts],
+    )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What became of one claimed row: a receipt, or an error and what it allows.
+
+    ``reroute`` puts the row straight back for another channel (the Telegram chat is
+    dead, e-mail may still reach the person); ``retry_after`` is the server's own wait.
+    """
+
+    item: Claimed
+    channel: str
+    receipt: str | None = None
+    error: str | None = None
+    permanent: bool = False
+    retry_after: float | None = None
+    reroute: bool = False
+
+    @property
+    def outcome(self) -> str:
+        if self.error is None:
+            return "sent"
+        return "rerouted" if self.reroute else "permanent" if self.permanent else "transient"
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """Wait before the next try: doubling from a minute, at most an hour, with jitter so
+    that messages failed together do not all come back together; never less than the
+    server asked for."""
+    wait = min(60 * 2 ** (attempts - 1), 3600) * random.uniform(0.8, 1.2)
+    return timedelta(seconds=max(wait, retry_after or 0))
+
+
+def _failure(a: Attempt) -> tuple[str, str, str | None, float | None]:
+    """What the rows of one failed message share: whom, by which channel, why."""
+    return a.item.recipient, a.channel, a.error, a.retry_after
+
+
+def _waits(
+    attempts: Sequence[Attempt],
+) -> dict[tuple[str, str, str | None, float | None], timedelta]:
+    """One backoff per failed message, from the most tries any of its rows had: its rows
+    come back together, as the same message, so that a part of it already delivered is
+    recognised and skipped.  Never shorter than the server's own wait."""
+    most: dict[tuple[str, str, str | None, float | None], int] = {}
+    for a in attempts:
+        if a.error is not None:
+            most[_failure(a)] = max(most.get(_failure(a), 0), a.item.attempts)
+    return {key: backoff(tries, key[3]) for key, tries in most.items()}
+
+
+def settle(session: Session, attempts: Sequence[Attempt], worker: str, now: datetime) -> list[str]:
+    """Record every attempt in the delivery log and mark each row sent, or put it back
+    (at once when rerouted, else with backoff), or give up on it (at once when the error
+    is permanent, else after MAX_ATTEMPTS) as a dead letter with the reason.  Two
+    statements for the whole batch; a row no longer claimed by ``worker`` is left alone.
+    Returns the new states."""
+    rows, states = [], []
+    waits = _waits(attempts)
+    for a in attempts:
+        values: dict[str, object] = {"row": a.item.id, "channel": a.channel, "receipt": None}
+        values["sent_at"] = None
+        values["next"] = now
+        if a.error is None:
+            state = "sent"
+            values.update(sent_at=now, receipt=(a.receipt or "")[:200])  # whole in the log
+        elif a.reroute:
+            state, values["next"] = "pending", now
+        elif a.permanent or a.item.attempts >= MAX_ATTEMPTS:
+            state, values["receipt"] = "dead", a.error[:200]
+        else:
+            state, values["next"] = "pending", now + waits[_failure(a)]
+        rows.append({**values, "state": state})
+        states.append(state)
+    if not rows:
+        return states
+    table = cast(Table, models.Outbox.__table__)
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("row"), table.c.claimed_by == worker)
+        .values(
+            state=bindparam("state"),
+            claimed_by=None,
+            claimed_at=None,
+            sent_at=bindparam("sent_at"),
+            channel=bindparam("channel"),
+            receipt=bindparam("receipt"),
+            next_attempt_at=bindparam("next"),
+        ),
+        rows,
+    )
+    session.execute(
+        insert(models.Delivery),
+        [
+            {
+                "outbox_id": a.item.id,
+                "attempt": a.item.attempts,
+                "channel": a.channel,
+                "worker": worker,
+                "at": now,
+                "outcome": a.outcome,
+                "detail": a.receipt or a.error or "",
+            }
+            for a in attempts
+        ],
+    )
+    return states
