@@ -21,16 +21,10 @@ from sqlalchemy import select
 from rules.calendar import WITA
 from scheduler.cli.main import cli
 from scheduler.config import load_config
-from scheduler.service.health import (
-    DEAD_WINDOW,
-    LAST_ERROR,
-    LAST_TICK,
-    record,
-    report,
-    serve_health,
-)
+from scheduler.service.health import DEAD_WINDOW, report, serve_health
 from scheduler.store import models
 from scheduler.store.db import INSTANCE, Database
+from scheduler.store.state import LAST_ERROR, LAST_TICK, record
 
 NOW = datetime(2025, 3, 3, 9, tzinfo=WITA)
 TOKEN = "123456:AAE-health-secret-token"
