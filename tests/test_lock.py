@@ -26,7 +26,7 @@ from scheduler.store.db import DatabaseError
 # A process that tries the lock, says what it got, then holds on until stdin closes.
 HOLD = """
 import sys
-from scheduler.lock import SchedulerLock
+from scheduler.service.lock import SchedulerLock
 
 lock = SchedulerLock(sys.argv[1])
 print("held" if lock.try_acquire() else "refused", flush=True)

@@ -186,7 +186,7 @@ def test_a_fault_in_any_command_is_reported_without_a_secret(environ: dict[str, 
     script = """if True:
         import logging, sys
         import click
-        from scheduler.cli import cli, main
+        from scheduler.cli.main import cli, main
         token = sys.argv[1]
 
         @cli.command()
