@@ -85,6 +85,7 @@ def test_a_recent_tick_is_healthy_and_one_older_than_two_ticks_is_not(database: 
     assert fresh.last_tick_summary == "statuses=500 sent=3"
     assert [p.code for p in stale.problems] == ["tick_stale"]
     assert "30 menit" in stale.as_json("id")["problems"][0]["message"]
+    assert "(terakhir 2025-03-03T08:31+08:00)" in stale.as_json("id")["problems"][0]["message"]
 
 
 def test_an_error_after_the_last_tick_is_a_failed_tick(database: Database) -> None:

@@ -513,7 +513,7 @@ def health_rows(health: Health, language: str) -> list[tuple[str, str]]:
         if moment is None:
             return words["never"]
         local = moment.astimezone(health.now.tzinfo)
-        return f"{local:%Y-%m-%d %H:%M} ({_ago(health.now - moment, language)})"
+        return f"{local:%Y-%m-%d %H:%M %Z} ({_ago(health.now - moment, language)})"
 
     tick = when(health.last_tick)
     if health.last_tick_summary:

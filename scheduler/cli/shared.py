@@ -138,8 +138,9 @@ def local(ctx: Context, moment: datetime | None) -> datetime:
 
 
 def stamp(ctx: Context, moment: datetime | None) -> str:
-    """A stored moment as the admin's tables show it: local time, to the minute."""
-    return f"{moment.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M}" if moment else ""
+    """A stored moment as the admin's tables show it: local time, to the minute, with the
+    zone's name (an office in WIB reading a WITA deployment's table must not be misled)."""
+    return f"{moment.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M %Z}" if moment else ""
 
 
 def end_of(ctx: Context, as_of: datetime | None) -> datetime:

@@ -167,7 +167,8 @@ def report(
     if tick_at is None:
         problems.append(Problem("never_ticked"))
     elif now - tick_at > timedelta(minutes=minutes):
-        problems.append(Problem("tick_stale", {"minutes": minutes, "at": tick_at}))
+        at = tick_at.astimezone(now.tzinfo)  # said in the reader's zone, with its offset
+        problems.append(Problem("tick_stale", {"minutes": minutes, "at": at}))
     if error_at is not None and (tick_at is None or error_at > tick_at):
         problems.append(Problem("tick_failed", {"error": error_value or ""}))
     if counts.overdue:

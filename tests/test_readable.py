@@ -1,6 +1,7 @@
-"""The admin's tables as a person sees them: in a real pseudo-terminal of 80 columns, the
-width of a laptop's terminal window, every row still says whom it is about and no line runs
-past the edge (rich squeezes columns to nothing where a table does not fit)."""
+"""The admin's output as a person reads it: in a real pseudo-terminal of 80 columns, the width
+of a laptop's terminal window, every row still says whom it is about and no line runs past
+the edge (rich squeezes columns to nothing where a table does not fit); and every time shown
+says its zone."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from rich.cells import cell_len
 
 TENGGAT = Path(sys.executable).parent / "tenggat"
 WIDTH = 80
+# A time of day after a date, not followed by a zone's name or a UTC offset.
+ZONELESS = re.compile(
+    r"\d{4}-\d{2}-\d{2}[ T]\d{2}[:.]\d{2}(?::\d{2})?(?! ?(?:WITA|[+-]\d{2}:?\d{2}))"
+)
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 # A few records on the demo's seed: the Secretary, a staff member and a unit head.
 SUBMITTED = [
@@ -34,8 +39,8 @@ def environ(url: str) -> dict[str, str]:
     return kept | {"TENGGAT_DATABASE_URL": url, "COLUMNS": str(WIDTH), "TERM": "xterm-256color"}
 
 
-def tenggat(url: str, cwd: Path, *args: str) -> str:
-    """``tenggat ARGS`` as a plain process (no terminal); its standard output."""
+def tenggat(url: str, cwd: Path, *args: str, status: int = 0) -> str:
+    """``tenggat ARGS`` as a plain process (no terminal); its standard output (and error)."""
     done = subprocess.run(
         [str(TENGGAT), *args],
         cwd=cwd,
@@ -45,8 +50,8 @@ def tenggat(url: str, cwd: Path, *args: str) -> str:
         timeout=120,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    assert done.returncode == status, done.stderr
+    return done.stdout + done.stderr
 
 
 def in_terminal(url: str, cwd: Path, *args: str) -> list[str]:
@@ -125,3 +130,28 @@ def _json(text: str) -> Any:
     import json
 
     return json.loads(text)
+
+
+def test_every_time_shown_says_its_zone(demo: tuple[str, Path]) -> None:
+    """The tables, the health report and its problems: a time is never bare."""
+    url, cwd = demo
+    tenggat(url, cwd, "event", "set", "APBD_ADOPTED", "2025", "2025-01-20")
+    tenggat(url, cwd, "run", "--once", "--as-of", "2025-03-03 09:00")
+    shown = {
+        args: tenggat(url, cwd, *args)
+        for args in [
+            ("submissions", "list"),
+            ("outbox",),
+            ("event", "list"),
+            ("health",),
+            ("plan", "--as-of", "2025-03-03 09:00"),
+        ]
+    }
+    future = cwd / "future.csv"
+    future.write_text("nip,rule,period,submitted_at\n198404232010011013,SPT,2024,2100-01-01\n")
+    shown[("submissions", "import")] = tenggat(
+        url, cwd, "submissions", "import", str(future), status=1
+    )
+    bare = {args: ZONELESS.findall(text) for args, text in shown.items()}
+    assert {args: found for args, found in bare.items() if found} == {}
+    assert "WITA" in shown[("submissions", "list")]
