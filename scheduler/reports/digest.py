@@ -417,7 +417,8 @@ def _csv_rows(digest: Digest, catalog: Catalog, language: str) -> tuple[tuple[st
                 f"{cell.submitted_at.astimezone(tz):%Y-%m-%d %H:%M}" if cell.submitted_at else "",
                 str(rate.on_time),
                 str(rate.due),
-                "" if share is None else f"{share:.1f}",
+                # the reader's decimal mark: Excel set for Indonesia reads 66.7 as text
+                "" if share is None else format_decimal(share, format="0.0", locale=language),
             )
         )
     return tuple(rows)
@@ -555,7 +556,7 @@ def compose(digest: Digest, recipient: Recipient, catalog: Catalog, language: st
         subject=layout.subject(shown),
         text=layout.render_text(shown),
         html=layout.render_html(shown),
-        csv=csv_text(shown).encode("utf-8-sig"),  # the BOM makes Excel read the names right
+        csv=csv_text(shown).encode("utf-8"),  # BOM included: Excel reads the names right
         filename=layout.csv_filename(shown),
     )
 
