@@ -298,6 +298,7 @@ MESSAGES = {
             'satu pegawai per chat, mis. `tenggat contact {key} --telegram ""` (atau id chat '
             "pegawai itu sendiri), lalu jalankan `tenggat init`"
         ),
+        "health_replay": "(ulangan untuk {moment} lewat `run --once --as-of`, bukan jam)",
     },
     "en": {
         "no_employee": "no employee with NIP {ident!r}",
@@ -481,6 +482,7 @@ MESSAGES = {
             "so the bot would act for either of them. Keep one employee per chat, e.g. `tenggat "
             'contact {key} --telegram ""` (or that employee\'s own chat id), then run `tenggat init`'
         ),
+        "health_replay": "(a replay of {moment} by `run --once --as-of`, not the clock)",
     },
 }
 

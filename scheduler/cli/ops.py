@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scheduler.cli.shared import Context, current, dump_json
+from scheduler.messages import say
 
 if TYPE_CHECKING:
     from scheduler.config import Config
@@ -516,6 +517,9 @@ def health_rows(health: Health, language: str) -> list[tuple[str, str]]:
         return f"{local:%Y-%m-%d %H:%M %Z} ({_ago(health.now - moment, language)})"
 
     tick = when(health.last_tick)
+    if health.replay_of is not None:
+        replayed = health.replay_of.astimezone(health.now.tzinfo)
+        tick += " " + say("health_replay", language, moment=f"{replayed:%Y-%m-%d %H:%M %Z}")
     if health.last_tick_summary:
         tick += f": {health.last_tick_summary}"
     pending = str(health.pending)

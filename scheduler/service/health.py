@@ -27,7 +27,7 @@ from scheduler.listener import Handler, Listener
 from scheduler.logs import scrub, secrets_of
 from scheduler.store import models
 from scheduler.store.outbox import LEASE
-from scheduler.store.state import LAST_ERROR, LAST_TICK
+from scheduler.store.state import LAST_ERROR, LAST_TICK, LAST_TICK_AS_OF
 
 if TYPE_CHECKING:
     from scheduler.config import Config
@@ -63,6 +63,7 @@ class Health:
     tick_minutes: int
     last_tick: datetime | None
     last_tick_summary: str | None
+    replay_of: datetime | None  # the moment the last tick was run for, if not the clock's
     pending: int  # waiting to be sent, now or after a backoff
     pending_due: int  # of which due now
     oldest_pending: datetime | None  # when the oldest pending notice was planned
@@ -108,6 +109,7 @@ class Health:
                 "at": moment(self.last_tick),
                 "age_seconds": seconds(self.tick_age),
                 "summary": self.last_tick_summary,
+                "replay_of": moment(self.replay_of),
             },
             "outbox": {
                 "pending": self.pending,
@@ -158,6 +160,7 @@ def report(
     state = _state(session)
     tick_value, tick_at = state.get(LAST_TICK, (None, None))
     error_value, error_at = state.get(LAST_ERROR, (None, None))
+    replay_value, _ = state.get(LAST_TICK_AS_OF, (None, None))
     counts = _outbox_counts(session, now, tick_minutes)
     n_recent, latest = _dead_letters(session, now) if counts.dead else (0, None)
     problems: list[Problem] = []
@@ -181,6 +184,7 @@ def report(
         tick_minutes=tick_minutes,
         last_tick=tick_at,
         last_tick_summary=tick_value,
+        replay_of=datetime.fromisoformat(replay_value) if replay_value else None,
         pending=counts.pending,
         pending_due=counts.pending_due,
         oldest_pending=counts.oldest_pending,
@@ -197,9 +201,11 @@ def report(
 
 
 def _state(session: Session) -> dict[str, tuple[str, datetime]]:
-    """The last tick and the last error, each as (value, when), by name; absent if never."""
+    """The last tick (and what it was run for) and the last error, each as (value, when), by
+    name; absent if never."""
     table = models.ServiceState
-    query = select(table.name, table.value, table.at).where(table.name.in_([LAST_TICK, LAST_ERROR]))
+    names = [LAST_TICK, LAST_TICK_AS_OF, LAST_ERROR]
+    query = select(table.name, table.value, table.at).where(table.name.in_(names))
     return {name: (value, at) for name, value, at in session.execute(query)}
 
 
