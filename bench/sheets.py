@@ -61,12 +61,12 @@ def timed(url: str, workdir: Path, *args: str) -> tuple[float, float, str]:
 def renamed(source: Path, target: Path) -> None:
     """The sheet with every name changed, as an admin's bulk correction would."""
     with source.open(encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(handle))
+        rows = list(csv.reader(handle, delimiter=";"))  # as the export writes it, for Excel
     column = rows[0].index("name")
     for row in rows[1:]:
         row[column] += " S.Pd"
     with target.open("w", encoding="utf-8-sig", newline="") as handle:
-        csv.writer(handle).writerows(rows)
+        csv.writer(handle, delimiter=";").writerows(rows)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -298,6 +298,11 @@ MESSAGES = {
             'satu pegawai per chat, mis. `tenggat contact {key} --telegram ""` (atau id chat '
             "pegawai itu sendiri), lalu jalankan `tenggat init`"
         ),
+        "health_replay": "(ulangan untuk {moment} lewat `run --once --as-of`, bukan jam)",
+        "doctor_unreached": "{count} hanya dapat dijangkau di konsol — {groups}",
+        "unreached_no_contact": "tanpa chat Telegram dan e-mail",
+        "unreached_channel_off": "kanalnya belum diatur (SMTP atau token Telegram)",
+        "unreached_blocked": "chat Telegram tidak dapat dijangkau",
     },
     "en": {
         "no_employee": "no employee with NIP {ident!r}",
@@ -481,6 +486,11 @@ MESSAGES = {
             "so the bot would act for either of them. Keep one employee per chat, e.g. `tenggat "
             'contact {key} --telegram ""` (or that employee\'s own chat id), then run `tenggat init`'
         ),
+        "health_replay": "(a replay of {moment} by `run --once --as-of`, not the clock)",
+        "doctor_unreached": "{count} cannot be reached except on the console — {groups}",
+        "unreached_no_contact": "no Telegram chat and no e-mail",
+        "unreached_channel_off": "their channel is not configured (SMTP or Telegram token)",
+        "unreached_blocked": "their Telegram chat cannot be reached",
     },
 }
 

@@ -461,7 +461,7 @@ def test_a_provisional_person_named_in_the_sheet_survives_a_re_import(seeded: En
     assert seeded.run("roster", "export", str(sheet)).exit_code == 0
     nip = "199001012020121001"
     lines = sheet.read_text(encoding="utf-8-sig").splitlines()
-    fixed = [line.replace(f"{tmp_key},,", f"{tmp_key},{nip},", 1) for line in lines]
+    fixed = [line.replace(f"{tmp_key};;", f"{tmp_key};{nip};", 1) for line in lines]
     assert fixed != lines
     sheet.write_text("\n".join(fixed) + "\n", encoding="utf-8")
     result = seeded.run("roster", "import", str(sheet))

@@ -351,8 +351,10 @@ def test_csv_attachment_parses_back(seed: IkiImport, schedule: Schedule, catalog
     tricky = 'FATHURRAHMAN, S.Sos "Fatur"'
     built = pure(seed, schedule, PDN, names={FATHUR: tricky})
     shown = service_digest.view(built, catalog, "id")
-    data = service_digest.csv_text(shown).encode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    data = service_digest.csv_text(shown).encode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    for row in rows:
+        row["nip"] = row["nip"].replace(" ", "")  # spaced as NIPs are written, for Excel
     assert list(rows[0]) == list(layout.CSV_COLUMNS["id"])
     # one row per person and rule they carry: five staff with 3 rules, two with 6
     assert len(rows) == 5 * 3 + 2 * 6
@@ -362,17 +364,20 @@ def test_csv_attachment_parses_back(seed: IkiImport, schedule: Schedule, catalog
         "aturan": "Sasaran Kinerja Pegawai (SKP)", "periode": "2025", "batas": "2025-02-28",
         "kode_status": "late", "status": "Terlambat", "hari_terlambat": "1",
         "disampaikan": "2025-03-01 09:00", "tepat_waktu": "0", "jatuh_tempo": "1",
-        "capaian_persen": "0.0",
+        "capaian_persen": "0,0",
     }  # fmt: skip
     rini = {r["kode"]: r for r in rows if r["nip"] == RINI}
-    assert rini["EPANTAU"]["capaian_persen"] == "50.0"
+    assert rini["EPANTAU"]["capaian_persen"] == "50,0"
     assert rini["LHKPN"]["kode_status"] == "upcoming" and rini["LHKPN"]["capaian_persen"] == ""
     assert rini["LHKPN"]["batas"] == "2025-04-11"  # moved by the KPK
     assert layout.csv_filename(shown) == "tenggat-digest-2025-03-03-bidang-politik-dalam-negeri.csv"
     english = list(
-        csv.reader(io.StringIO(service_digest.csv_text(service_digest.view(built, catalog, "en"))))
+        csv.reader(
+            io.StringIO(service_digest.csv_text(service_digest.view(built, catalog, "en"))),
+            delimiter=";",
+        )
     )
-    assert english[0][:3] == ["unit", "nip", "name"]
+    assert english[0][:3] == ["\ufeffunit", "nip", "name"]
 
 
 # --------------------------------------------------------------------------- the database
@@ -478,7 +483,7 @@ def test_digest_command(loaded: Database) -> None:
     assert html.exit_code == 0 and html.stdout.count("<table") == 5
 
     table = run(cli, [*base, "--preview", "--format", "csv"])
-    assert len(list(csv.DictReader(io.StringIO(table.stdout)))) == 27
+    assert len(list(csv.DictReader(io.StringIO(table.stdout), delimiter=";"))) == 27
 
     # Without --preview a last line says who gets it; unit digests need the setting.
     agency = run(cli, ["digest", "--as-of", "2025-03-03 07:30"])

@@ -293,3 +293,30 @@ def test_a_wrong_bot_token_fails_without_being_printed(
     assert checks["telegram"].status == FAIL
     assert "InvalidToken" in checks["telegram"].message
     assert TOKEN not in result.output and TOKEN.split(":")[1] not in result.output
+
+
+def test_a_roster_reached_only_on_the_console_is_a_warning_that_names_them(
+    clean: Path, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody reachable but on the console is not "all passed": the roster check warns and
+    names who cannot be reached, and why (no contact, or a channel not configured)."""
+    use(monkeypatch, database)
+    employ(database, email="sutrisno@kesbangpol.go.id")  # but no SMTP configured
+    with database.write() as session:
+        session.add(
+            models.Employee(
+                key="198404232010011013", nip="198404232010011013", name="ALEXANDER",
+                updated_at=datetime(2025, 3, 1, tzinfo=WITA),
+            )
+        )  # fmt: skip
+    result, checks = doctor()
+    assert result.exit_code == 0, result.output
+    assert checks["roster"].status == "warn", checks["roster"]
+    assert "ALEXANDER" in checks["roster"].message and "SUTRISNO" in checks["roster"].message
+    assert "SMTP" in checks["roster"].message
+    people = CliRunner().invoke(cli, ["doctor"])
+    assert "Semua pemeriksaan lulus" not in people.output, people.output
+    assert "ALEXANDER" in people.output
+    english = CliRunner().invoke(cli, ["--lang", "en", "doctor"])
+    assert "All checks passed" not in english.output
+    assert "cannot be reached except on the console" in english.output, english.output

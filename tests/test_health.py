@@ -85,6 +85,7 @@ def test_a_recent_tick_is_healthy_and_one_older_than_two_ticks_is_not(database: 
     assert fresh.last_tick_summary == "statuses=500 sent=3"
     assert [p.code for p in stale.problems] == ["tick_stale"]
     assert "30 menit" in stale.as_json("id")["problems"][0]["message"]
+    assert "(terakhir 2025-03-03T08:31+08:00)" in stale.as_json("id")["problems"][0]["message"]
 
 
 def test_an_error_after_the_last_tick_is_a_failed_tick(database: Database) -> None:
@@ -264,3 +265,19 @@ def test_health_on_an_uninitialised_database_says_run_init(
     result = tenggat("health")
     assert result.exit_code == 2
     assert "tenggat init" in result.output
+
+
+def test_health_says_when_the_last_tick_was_a_replay(env: str, database: Database) -> None:
+    """`run --once --as-of` ticks for a moment of the admin's choosing; health must not pass
+    that off as the clock's own tick, and a tick on the clock clears the note."""
+    replay = tenggat("run", "--once", "--as-of", "2025-03-03 09:00")
+    assert replay.exit_code == 0, replay.output
+    told = tenggat("health")
+    assert "ulangan untuk 2025-03-03 09:00 WITA" in told.output, told.output
+    english = tenggat("--lang", "en", "health")
+    assert "replay of 2025-03-03 09:00 WITA" in english.output, english.output
+    data = json.loads(tenggat("health", "--json").stdout)
+    assert data["last_tick"]["replay_of"] == "2025-03-03T09:00:00+08:00"
+    assert tenggat("run", "--once").exit_code == 0
+    assert "ulangan" not in tenggat("health").output
+    assert json.loads(tenggat("health", "--json").stdout)["last_tick"]["replay_of"] is None

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from rules.calendar import WITA
 from scheduler.cli.main import cli
 from scheduler.cli.sheets import register
+from scheduler.config import load_config
 from scheduler.sheets.roster import ROSTER_COLUMNS
 from scheduler.sheets.submissions import parse_moment
 from scheduler.store import models
@@ -138,8 +139,11 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> I
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
+    """An exported CSV (';', NIPs spaced for Excel) with its NIPs as stored, for comparing."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    nips = ("key", "nip", "superior")
+    return [row | {c: row[c].replace(" ", "") for c in nips if c in row} for row in rows]
 
 
 def write_csv(path: Path, rows: list[dict[str, str]], delimiter: str = ",") -> Path:
@@ -632,3 +636,46 @@ def test_roster_round_trip_on_postgresql(
         assert env.employee(DESSY).superior_origin == "manual"
     finally:
         env.db.engine.dispose()
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def excel_rows(data: bytes) -> list[list[str]]:
+    """A CSV as Excel set for Indonesia opens it: UTF-8 only with a BOM, ';' between cells."""
+    assert data.startswith(b"\xef\xbb\xbf"), data[:20]
+    text = data[3:].decode("utf-8")
+    assert "\ufeff" not in text  # one BOM, not two
+    return list(csv.reader(text.splitlines(), delimiter=";"))
+
+
+def test_every_csv_export_opens_right_in_excel_set_for_indonesia(env: Env) -> None:
+    """';' as separator, a BOM, and NIPs as NIPs are written ("19710515 200012 1 003"),
+    which Excel keeps as text where it turns 18 bare digits into 1,97105E+17."""
+    from scheduler.reports import digest
+
+    assert env.run("roster", "export", "roster.csv").exit_code == 0
+    assert env.run("link", "--all", "--out", "kode.csv").exit_code == 0
+    shown = env.run(
+        "--lang", "id", "digest", "--format", "csv", "--preview", "--as-of", "2025-03-03"
+    )
+    assert shown.exit_code == 0, shown.output
+    mails = digest.weekly(
+        load_config(str(env.config)), env.db, datetime(2025, 3, 3, 7, 30, tzinfo=WITA)
+    )
+    exports = {
+        "roster": (env.path / "roster.csv").read_bytes(),
+        "link codes": (env.path / "kode.csv").read_bytes(),
+        "digest": shown.stdout_bytes,
+        **{f"mail to {mail.recipient.key}": mail.csv for mail in mails},
+    }
+    spaced = "19710515 200012 1 003"
+    for name, data in exports.items():
+        rows = excel_rows(data)
+        assert len(rows[0]) > 5, (name, rows[0])
+        assert all(len(row) == len(rows[0]) for row in rows), name
+        cells = [cell for row in rows for cell in row]
+        assert not [cell for cell in cells if cell.isdigit() and len(cell) > 15], name
+        assert spaced in cells, name
+    percent = [row[-1] for row in excel_rows(shown.stdout_bytes)[1:]]
+    assert percent and not [p for p in percent if "." in p], percent  # 66,7 in Indonesian

@@ -15,7 +15,10 @@ from scheduler.cli.shared import current, writing
 from scheduler.messages import say
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from scheduler.bot.records import IssuedCode
+    from scheduler.store.models import Employee
 
 COLUMNS = ("key", "nip", "name", "unit", "code", "link", "expires_at")
 
@@ -63,46 +66,22 @@ def link(
     bot_name: str | None,
 ) -> None:
     """A one-time code and deep link that binds an employee's Telegram chat to NIP."""
-    from sqlalchemy import select
-
     from scheduler.bot import records as bot_records
     from scheduler.bot import turn as bot_turn
     from scheduler.service.tick import email_channel
-    from scheduler.sheets import table as sheets
-    from scheduler.store import records
-    from scheduler.store.models import Employee
 
     ctx = current()
-    language = ctx.language
-    if everyone == (nip is not None):
-        raise click.UsageError(say("link_whom", language))
-    if everyone and not (out or mail):
-        raise click.UsageError(say("link_all_needs", language))
-    if out and not everyone:
-        raise click.UsageError(say("link_out_needs_all", language))
-    if out and Path(out).suffix.lower() not in sheets.SUFFIXES:
-        raise click.BadParameter(say("link_out_kind", language), param_hint="--out")
+    _check_link_options(nip, everyone, out, mail, ctx.language)
     mailer = email_channel(ctx.config) if mail else None
     if mail and mailer is None:
-        raise click.UsageError(say("link_mail_needs_smtp", language))
+        raise click.UsageError(say("link_mail_needs_smtp", ctx.language))
     hours = valid_hours or bot_turn.settings_of(ctx.config).link_hours
     username = _bot_username(bot_name)
     now = ctx.now()
     staged: Path | None = None
     try:
         with writing(ctx) as session:
-            if nip is not None:
-                people = [records.find_employee(session, nip)]
-                if mail and not people[0].email:
-                    raise click.ClickException(
-                        f"{people[0].key} has no e-mail address: "
-                        f"tenggat contact {people[0].key} --email ADDRESS"
-                    )
-            else:
-                query = select(Employee).where(Employee.active.is_(True)).order_by(Employee.key)
-                if not out:  # --mail alone: a code nobody receives would only revoke the last one
-                    query = query.where(Employee.email.is_not(None), Employee.email != "")
-                people = list(session.scalars(query))
+            people = _whom(session, nip, bool(out), mail)
             addresses = {person.key: person.email or "" for person in people}
             issued = [
                 bot_records.issue_code(session, person, now, hours, ctx.user) for person in people
@@ -112,29 +91,70 @@ def link(
         if staged is not None:
             staged.unlink(missing_ok=True)
         raise
-    zone = now.tzinfo
     if out and staged:
         _place(staged, out)
         click.echo(say("links_written", ctx.language, count=str(len(issued)), file=out))
     elif nip is not None:
-        (item,) = issued
-        click.echo(f"{item.name} ({item.employee})")
-        click.echo(say("link_code", ctx.language, code=item.code))
-        if username:
-            click.echo(
-                say("link_url", ctx.language, url=bot_records.deep_link(username, item.code))
-            )
-        click.echo(say("link_send", ctx.language, code=item.code))
-        until = f"{item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
-        click.echo(say("link_valid", ctx.language, until=until))
+        _show_code(issued[0], username, now.tzinfo, ctx.language)
     if mailer is not None:
         language = ctx.config.settings.service.language
         letters = [
-            _letter(item, addresses[item.employee], username, language, zone)
+            _letter(item, addresses[item.employee], username, language, now.tzinfo)
             for item in issued
             if addresses[item.employee]
         ]
         _mail(mailer, letters, {item.employee: item.code for item in issued}, ctx.language)
+
+
+def _check_link_options(
+    nip: str | None, everyone: bool, out: str | None, mail: bool, language: str
+) -> None:
+    """Refuse a combination of NIP, --all, --out and --mail that says nothing sensible."""
+    from scheduler.sheets import table as sheets
+
+    if everyone == (nip is not None):
+        raise click.UsageError(say("link_whom", language))
+    if everyone and not (out or mail):
+        raise click.UsageError(say("link_all_needs", language))
+    if out and not everyone:
+        raise click.UsageError(say("link_out_needs_all", language))
+    if out and Path(out).suffix.lower() not in sheets.SUFFIXES:
+        raise click.BadParameter(say("link_out_kind", language), param_hint="--out")
+
+
+def _whom(session: Session, nip: str | None, listed: bool, mail: bool) -> list[Employee]:
+    """NIP's employee, else every active one; with --mail and no list (``listed``) only those
+    with an e-mail address, since a code nobody receives would only revoke the last one."""
+    from sqlalchemy import select
+
+    from scheduler.store import records
+    from scheduler.store.models import Employee
+
+    if nip is not None:
+        person = records.find_employee(session, nip)
+        if mail and not person.email:
+            raise click.ClickException(
+                f"{person.key} has no e-mail address: tenggat contact {person.key} --email ADDRESS"
+            )
+        return [person]
+    query = select(Employee).where(Employee.active.is_(True)).order_by(Employee.key)
+    if not listed:
+        query = query.where(Employee.email.is_not(None), Employee.email != "")
+    return list(session.scalars(query))
+
+
+def _show_code(item: IssuedCode, username: str, zone: tzinfo | None, language: str) -> None:
+    """One employee's code on the terminal: who, the code, the deep link, how to use it and
+    until when."""
+    from scheduler.bot import records as bot_records
+
+    click.echo(f"{item.name} ({item.employee})")
+    click.echo(say("link_code", language, code=item.code))
+    if username:
+        click.echo(say("link_url", language, url=bot_records.deep_link(username, item.code)))
+    click.echo(say("link_send", language, code=item.code))
+    until = f"{item.expires_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+    click.echo(say("link_valid", language, until=until))
 
 
 def _rows(issued: list[IssuedCode], username: str, zone: tzinfo | None) -> list[list[str]]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scheduler import messages
-from scheduler.cli.shared import Context, console_for, dump_json
+from scheduler.cli.shared import Context, dump_json, print_table
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -112,7 +112,7 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
             due,
             rule.confidence.value,
         )
-    console_for(table).print(table)
+    print_table(table, who=(0, 1))
 
 
 @rules.command("due")
@@ -162,8 +162,7 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
     for row, occ in zip(rows, found, strict=True):
         due = words.long_date(occ.due, ctx.language) if occ.due else "-"
         table.add_row(row["period"], due, escape(row["reason"] or ""))
-    console = console_for(table)
-    console.print(table)
+    console = print_table(table)
     if not rule.scheduled:
         console.print(escape(words.recurrence(rule, ctx.language)))
     for note in warnings:

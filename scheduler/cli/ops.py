@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scheduler.cli.shared import Context, current, dump_json
+from scheduler.messages import say
 
 if TYPE_CHECKING:
     from scheduler.config import Config
@@ -341,30 +342,53 @@ def check_database(doctor: Doctor) -> Check:
 
 @needs_database
 def check_roster(doctor: Doctor) -> Check:
-    """Someone is on the roster, and how many of them a channel other than the console reaches."""
-    from sqlalchemy import and_, func, select
+    """Someone is on the roster, and a channel other than the console reaches each of them:
+    a warning names who it does not reach, and why, since their reminders go nowhere."""
+    from sqlalchemy import select
 
+    from scheduler.service.tick import email_channel
     from scheduler.store import models
 
-    assert doctor.database is not None
+    assert doctor.database is not None and doctor.config is not None
     table = models.Employee
-    has_email = and_(table.email.is_not(None), table.email != "")
-    has_chat = and_(table.telegram_chat_id.is_not(None), table.telegram_chat_id != "")
+    query = select(
+        table.name, table.email, table.telegram_chat_id, table.telegram_unreachable
+    ).where(table.active.is_(True))
     with doctor.database.read() as session:
-        active, email, telegram, reached = session.execute(
-            select(
-                func.count(),
-                func.count().filter(has_email),
-                func.count().filter(has_chat),
-                func.count().filter(has_email | has_chat),
-            ).where(table.active.is_(True))
-        ).one()
-    if not active:
+        people = session.execute(query.order_by(table.name, table.key)).all()
+    if not people:
         return doctor.check("roster", WARN, "roster_empty")
-    neither = active - reached
-    return doctor.check(
-        "roster", OK, "roster_ok", active=active, email=email, telegram=telegram, neither=neither
+    email = sum(bool(person.email) for person in people)
+    telegram = sum(bool(person.telegram_chat_id) for person in people)
+    neither = sum(not (person.email or person.telegram_chat_id) for person in people)
+    counts = {"active": len(people), "email": email, "telegram": telegram, "neither": neither}
+    channels = {
+        "telegram": doctor.config.settings.telegram.token is not None,
+        "email": email_channel(doctor.config) is not None,
+    }
+    unreached: dict[str, list[str]] = {}
+    for name, address, chat, blocked in people:
+        if not ((chat and not blocked and channels["telegram"]) or (address and channels["email"])):
+            unreached.setdefault(_why_unreached(address, chat, blocked), []).append(name)
+    found = doctor.check("roster", OK, "roster_ok", **counts)
+    if not unreached:
+        return found
+    language = doctor.language
+    groups = "; ".join(
+        f"{say(why, language)}: {' · '.join(names)}" for why, names in unreached.items()
     )
+    count = str(sum(len(names) for names in unreached.values()))
+    detail = say("doctor_unreached", language, count=count, groups=groups)
+    return Check("roster", WARN, f"{found.message}; {detail}")
+
+
+def _why_unreached(address: str | None, chat: str | None, blocked: str | None) -> str:
+    """The message that says why the console is all that reaches one employee."""
+    if chat and blocked:
+        return "unreached_blocked"
+    if chat or address:
+        return "unreached_channel_off"
+    return "unreached_no_contact"
 
 
 @needs_config
@@ -513,9 +537,12 @@ def health_rows(health: Health, language: str) -> list[tuple[str, str]]:
         if moment is None:
             return words["never"]
         local = moment.astimezone(health.now.tzinfo)
-        return f"{local:%Y-%m-%d %H:%M} ({_ago(health.now - moment, language)})"
+        return f"{local:%Y-%m-%d %H:%M %Z} ({_ago(health.now - moment, language)})"
 
     tick = when(health.last_tick)
+    if health.replay_of is not None:
+        replayed = health.replay_of.astimezone(health.now.tzinfo)
+        tick += " " + say("health_replay", language, moment=f"{replayed:%Y-%m-%d %H:%M %Z}")
     if health.last_tick_summary:
         tick += f": {health.last_tick_summary}"
     pending = str(health.pending)

@@ -14,10 +14,10 @@ from scheduler.cli.shared import (
     DATE,
     MOMENT,
     Context,
-    console_for,
     current,
     dump_json,
     end_of,
+    print_table,
     stamp,
     writing,
 )
@@ -134,7 +134,7 @@ def event_list(as_json: bool) -> None:
             by,
             stamp(ctx, at),
         )
-    console_for(table).print(table)
+    print_table(table, who=(0, 1))
 
 
 @click.command()
@@ -337,8 +337,7 @@ def _print_matrix(ctx: Context, matrix: Any, unit: str | None) -> None:
             *cells,
             "-" if overall is None else f"{overall:.0f}%",
         )
-    console = console_for(table)
-    console.print(table)
+    console = print_table(table, who=(0, 1) if unit is None else (0,))
     console.print(words.legend(language))
 
 
@@ -395,7 +394,7 @@ def roster_list(as_json: bool) -> None:
             escape(boss.name) if boss else (info.superior or "-"),
             " ".join(snap.codes.get(key, [])),
         )
-    console_for(table).print(table)
+    print_table(table, who=(0, 1))
 
 
 def _read_text(path: str, language: str) -> str:
@@ -559,7 +558,7 @@ def submissions_list(
             escape(verified),
             head["yes"] if row.current else head["replaced"],
         )
-    console_for(table).print(table)
+    print_table(table, who=(1, 2))
 
 
 COMMANDS: list[Callable[..., Any]] = [

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from scheduler import messages
-from scheduler.cli.shared import MOMENT, console_for, current, dump_json, local, stamp
+from scheduler.cli.shared import MOMENT, current, dump_json, local, print_table, stamp
 from scheduler.messages import say
 
 
@@ -143,7 +143,7 @@ def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
             row.channel or "",
             escape(row.receipt or ""),
         )
-    console_for(table).print(table)
+    print_table(table, who=(1, 2))
 
 
 @click.command("send-test")

@@ -8,7 +8,7 @@ imports them in turn, which would make that import circular.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -138,8 +138,9 @@ def local(ctx: Context, moment: datetime | None) -> datetime:
 
 
 def stamp(ctx: Context, moment: datetime | None) -> str:
-    """A stored moment as the admin's tables show it: local time, to the minute."""
-    return f"{moment.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M}" if moment else ""
+    """A stored moment as the admin's tables show it: local time, to the minute, with the
+    zone's name (an office in WIB reading a WITA deployment's table must not be misled)."""
+    return f"{moment.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M %Z}" if moment else ""
 
 
 def end_of(ctx: Context, as_of: datetime | None) -> datetime:
@@ -164,3 +165,54 @@ def console_for(table: Table) -> Console:
         unbounded = console.options.update_width(10_000)
         console.width = max(console.width, Measurement.get(console, unbounded, table).maximum)
     return console
+
+
+def print_table(table: Table, who: Sequence[int] = (0,)) -> Console:
+    """Print ``table`` and return its console, for what follows it.
+
+    Where the terminal is narrower than the table at its narrowest (every column down to its
+    longest word), rich would squeeze whole columns to nothing, and a row would no longer say
+    whom it is about.  Each row is stacked instead: the cells of the columns ``who`` names (a
+    name, a NIP) on a line of their own, the others under them as "heading: value"."""
+    from rich.measure import Measurement
+
+    console = console_for(table)
+    unbounded = console.options.update_width(10_000)
+    if Measurement.get(console, unbounded, table).minimum <= console.width:
+        console.print(table)
+    else:
+        _print_stacked(console, table, who)
+    return console
+
+
+def _print_stacked(console: Console, table: Table, who: Sequence[int]) -> None:
+    """``table`` a row at a time, as :func:`print_table` describes; empty cells are left out
+    and the pairs fill each line, so a row takes two or three lines."""
+    from rich.cells import cell_len
+    from rich.padding import Padding
+    from rich.text import Text
+
+    def flat(cell: Any) -> Text:
+        text = cell.copy() if isinstance(cell, Text) else Text.from_markup(str(cell))
+        return Text(" ").join(text.split("\n"))
+
+    if table.title:
+        console.print(flat(table.title), style="table.title", justify="center")
+    heads = [str(column.header) for column in table.columns]
+    room = console.width - 2
+    for cells in zip(*(list(column.cells) for column in table.columns), strict=True):
+        texts = [flat(cell) for cell in cells]
+        heading = Text(" · ").join(texts[index] for index in who if texts[index].plain)
+        heading.stylize("bold")
+        console.print(heading)
+        line = Text()
+        for index, text in enumerate(texts):
+            if index in who or not text.plain.strip():
+                continue
+            pair = Text.assemble((f"{heads[index]}: ", "dim"), text)
+            if line.plain and cell_len(line.plain) + 2 + cell_len(pair.plain) > room:
+                console.print(Padding(line, (0, 0, 0, 2), expand=False))
+                line = Text()
+            line.append_text(Text("  ") + pair if line.plain else pair)
+        if line.plain:
+            console.print(Padding(line, (0, 0, 0, 2), expand=False))

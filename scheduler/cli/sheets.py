@@ -45,9 +45,9 @@ def _report(problems: Sequence[Problem], skipped: Sequence[int], skip_bad: bool)
 @click.option(
     "--delimiter",
     type=click.Choice([",", ";"]),
-    default=",",
+    default=";",
     show_default=True,
-    help='CSV only: ";" opens directly in Excel set up for Indonesia.',
+    help='CSV only: ";" opens directly in Excel set up for Indonesia; "," for other programs.',
 )
 def roster_export(file: str, delimiter: str) -> None:
     """Write the roster to FILE (.csv or .xlsx) for review, one row per employee.

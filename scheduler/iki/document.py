@@ -31,6 +31,7 @@ from scheduler.iki.block import (
     Evidence,
     IkiBlock,
     Problem,
+    Row,
     Severity,
     Signature,
     find_segments,
@@ -225,73 +226,93 @@ def _parse_segment(
     if not (rows or headers or signature.raw_nip or signature.signed_on):
         return None  # the cover page repeats the title; it is not a block
 
+    nip = read_nip(signature.raw_nip) if signature.raw_nip is not None else None
+    position, position_notes = _choose_position(start, headers, orphans, signature, language)
+    evidence = _match_indicators(rows, matchers)
+    notes: list[tuple[int, str, Severity]] = []
+    if not titled:
+        notes.append((start, say("iki_no_title", language), "review"))
+    notes.extend(_identity_notes(start, signature, nip, language))
+    notes.extend((line, note, "review") for line, note in position_notes)
+    notes.extend(_indicator_notes(start, evidence, language))
     block = IkiBlock(
         number=number,
         start_line=start,
         end_line=end,
         name=signature.name,
-        nip=None,
+        nip=nip,
         raw_nip=signature.raw_nip,
-        position=None,
-        unit=None,
+        position=position,
+        unit=_choose_unit(position, headers),
         signed_on=signature.signed_on,
+        evidence=evidence,
+        problems=[
+            Problem(line, in_block(number, note, language), severity)
+            for line, note, severity in notes
+        ],
     )
-    notes: list[tuple[int, str, Severity]] = []
-    if not titled:
-        notes.append((start, say("iki_no_title", language), "review"))
-
-    # Identity.
-    if signature.raw_nip is not None:
-        block.nip = read_nip(signature.raw_nip)
-    where = signature.nip_line or signature.name_line or signature.date_line or start
-    if signature.raw_nip is None:
-        if signature.name is None:
-            notes.append((where, say("iki_no_name_no_nip", language), "error"))
-        else:
-            notes.append((where, say("iki_nip_missing", language), "review"))
-    elif block.nip is None:
-        nip = repr(signature.raw_nip)
-        if signature.name is None:
-            notes.append((where, say("iki_bad_nip_no_name", language, nip=nip), "error"))
-        else:
-            notes.append((where, say("iki_bad_nip", language, nip=nip), "review"))
-    if signature.name is None and block.nip is not None:
-        notes.append((where, say("iki_name_missing", language, unnamed=repr(UNNAMED)), "review"))
-    if signature.signed_on is None:
-        notes.append((signature.date_line or start, say("iki_no_signing_date", language), "review"))
-
-    # Position and unit.
-    position, position_notes = _choose_position(start, headers, orphans, signature, language)
-    block.position = position
-    notes.extend((line, note, "review") for line, note in position_notes)
-    block.unit = _choose_unit(position, headers)
-
-    # Indicators.
-    for row in rows:
-        for index, cell in enumerate(row.cells):
-            column: Column = "indikator" if index == 0 else "penjelasan"
-            for matcher in matchers:
-                if not matcher.matches(cell):
-                    continue
-                known = block.evidence.get(matcher.code)
-                if known is None or (known.column == "penjelasan" and column == "indikator"):
-                    block.evidence[matcher.code] = Evidence(matcher.code, row.line, column, cell)
-    for code, evidence in block.evidence.items():
-        if evidence.column == "penjelasan":
-            note = say("iki_uncertain_match", language, code=code)
-            notes.append((evidence.line, note, "review"))
-    if not block.evidence:
-        notes.append((start, say("iki_no_indicator", language), "review"))
-
-    block.problems = [
-        Problem(line, in_block(number, note, language), severity) for line, note, severity in notes
-    ]
     facts = Facts(
         roles=roles_of(position),
         functional=bool(position and re.search(r"\bAhli\b", position)),
         notes=[(line, note) for line, note, _ in notes],
     )
     return block, facts
+
+
+def _identity_notes(
+    start: int, signature: Signature, nip: str | None, language: str
+) -> list[tuple[int, str, Severity]]:
+    """What is wrong with who signed the block: a block that names nobody is an error, a
+    missing or unreadable NIP beside a name, a missing name or date only need a review."""
+    notes: list[tuple[int, str, Severity]] = []
+    where = signature.nip_line or signature.name_line or signature.date_line or start
+    if signature.raw_nip is None:
+        if signature.name is None:
+            notes.append((where, say("iki_no_name_no_nip", language), "error"))
+        else:
+            notes.append((where, say("iki_nip_missing", language), "review"))
+    elif nip is None:
+        raw = repr(signature.raw_nip)
+        if signature.name is None:
+            notes.append((where, say("iki_bad_nip_no_name", language, nip=raw), "error"))
+        else:
+            notes.append((where, say("iki_bad_nip", language, nip=raw), "review"))
+    if signature.name is None and nip is not None:
+        notes.append((where, say("iki_name_missing", language, unnamed=repr(UNNAMED)), "review"))
+    if signature.signed_on is None:
+        notes.append((signature.date_line or start, say("iki_no_signing_date", language), "review"))
+    return notes
+
+
+def _match_indicators(rows: Sequence[Row], matchers: Sequence[_Matcher]) -> dict[str, Evidence]:
+    """The rule codes the indicator rows carry, each with its first evidence; a match in the
+    INDIKATOR cell outranks one in the cells after it (PENJELASAN and extras)."""
+    evidence: dict[str, Evidence] = {}
+    for row in rows:
+        for index, cell in enumerate(row.cells):
+            column: Column = "indikator" if index == 0 else "penjelasan"
+            for matcher in matchers:
+                if not matcher.matches(cell):
+                    continue
+                known = evidence.get(matcher.code)
+                if known is None or (known.column == "penjelasan" and column == "indikator"):
+                    evidence[matcher.code] = Evidence(matcher.code, row.line, column, cell)
+    return evidence
+
+
+def _indicator_notes(
+    start: int, evidence: dict[str, Evidence], language: str
+) -> list[tuple[int, str, Severity]]:
+    """A code matched only outside the INDIKATOR cell is uncertain; no code at all is worth
+    a look too."""
+    notes: list[tuple[int, str, Severity]] = [
+        (found.line, say("iki_uncertain_match", language, code=code), "review")
+        for code, found in evidence.items()
+        if found.column == "penjelasan"
+    ]
+    if not evidence:
+        notes.append((start, say("iki_no_indicator", language), "review"))
+    return notes
 
 
 def _choose_position(

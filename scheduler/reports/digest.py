@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -222,110 +222,43 @@ def _clock(moment: datetime, language: str) -> str:
     return f"{moment:%H}{separator}{moment:%M} {moment.tzname() or ''}".strip()
 
 
-def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
-    """The digest in the reader's language, ready for ``notifications.digest``."""
-    words = _WORDS[language]
-    tz = digest.now.tzinfo
-    people = {m.key: m for m in digest.members}
+@dataclass(frozen=True)
+class _Names:
+    """How the digest names people, units, rules and next steps in the reader's language:
+    the one place the sections of :func:`view` take their words from."""
 
-    def unit_name(unit: str) -> str:
-        return unit or words["no_unit"]
+    people: dict[str, Member]
+    catalog: Catalog
+    language: str
+    tz: tzinfo | None
 
-    def name_of(key: str) -> str:
-        member = people.get(key)
+    def unit(self, unit: str) -> str:
+        return unit or _WORDS[self.language]["no_unit"]
+
+    def person(self, key: str) -> str:
+        member = self.people.get(key)
         return member.name if member else key
 
-    def entry(key: str, note: str = "", new: bool = False, level: str = "") -> layout.Entry:
-        member = people.get(key)
-        unit = unit_name(member.unit) if member else ""
-        return layout.Entry(name_of(key), unit, note, new, level)
+    def entry(self, key: str, note: str = "", new: bool = False, level: str = "") -> layout.Entry:
+        member = self.people.get(key)
+        unit = self.unit(member.unit) if member else ""
+        return layout.Entry(self.person(key), unit, note, new, level)
 
-    def rule_words(code: str) -> str:
-        return rule_name(catalog.rules[code], language)
+    def rule(self, code: str) -> str:
+        return rule_name(self.catalog.rules[code], self.language)
 
-    def step_words(item: Overdue) -> str:
+    def next_step(self, item: Overdue) -> str:
         if item.next_step is None or item.next_at is None:
             return ""
-        return f"{item.next_step}, {long_date(item.next_at.astimezone(tz).date(), language)}"
+        when = long_date(item.next_at.astimezone(self.tz).date(), self.language)
+        return f"{item.next_step}, {when}"
 
-    overdue: dict[tuple[str, str], list[Overdue]] = {}
-    for item in digest.overdue:
-        overdue.setdefault((item.rule, item.period), []).append(item)
-    overdue_groups = []
-    for (rule, period), items in overdue.items():
-        # The level most of them reached speaks for the group; the others say their own.
-        levels = Counter(item.level for item in items)
-        level = max(levels, key=lambda lv: (levels[lv], LEVELS.index(lv)))
-        overdue_groups.append(
-            layout.Group(
-                code=rule,
-                rule=rule_words(rule),
-                period=period,
-                due=long_date(items[0].due, language),
-                days=items[0].days_late,
-                entries=tuple(
-                    entry(
-                        i.employee,
-                        new=i.new,
-                        level="" if i.level is level else i.level.value,
-                    )
-                    for i in items
-                ),
-                level=level.value,
-                next_step=step_words(items[0]),
-                new=sum(i.new for i in items),
-            )
-        )
-    upcoming = tuple(
-        layout.Group(
-            code=item.rule,
-            rule=rule_words(item.rule),
-            period=item.period,
-            due=long_date(item.due, language),
-            days=item.days_left,
-            entries=tuple(entry(key) for key in item.outstanding),
-            waiting=tuple(entry(key) for key in item.unverified),
-            done=len(item.submitted),
-            total=len(item.outstanding) + len(item.unverified) + len(item.submitted),
-        )
-        for item in digest.upcoming
-    )
-    done: dict[tuple[str, str], list[layout.Entry]] = {}
-    for settled in digest.newly_done:
-        note = STATUS[language][settled.status]
-        if settled.status is Status.LATE:
-            note = words["late"].format(days=settled.days_late or 0)
-        done.setdefault((settled.rule, settled.period), []).append(entry(settled.employee, note))
-    done_groups = tuple(
-        layout.Group(
-            code=rule,
-            rule=rule_words(rule),
-            period=period,
-            due="",
-            days=0,
-            entries=tuple(entries),
-        )
-        for (rule, period), entries in done.items()
-    )
-    persons = tuple(
-        layout.Person(
-            name=name_of(score.employee),
-            unit=unit_name(people[score.employee].unit),
-            percent=percent(score.now.percent, language),
-            on_time=score.now.on_time,
-            due=score.now.due,
-            before=percent(score.week_ago.percent, language),
-            met=score.now.met,
-        )
-        for score in digest.people
-    )
-    ranked = sorted(
-        (
-            (score.now.on_time / score.now.due, index)
-            for index, score in enumerate(digest.people)
-            if score.now.due and not score.now.met
-        ),
-    )
+
+def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
+    """The digest in the reader's language, ready for ``notifications.digest``."""
+    tz = digest.now.tzinfo
+    names = _Names({m.key: m for m in digest.members}, catalog, language, tz)
+    persons = _persons(digest, names)
     local = digest.now.astimezone(tz)
     return layout.DigestView(
         language=language,
@@ -335,20 +268,125 @@ def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
         time=_clock(local, language),
         week_ago=long_date(digest.week_ago.astimezone(tz).date(), language),
         total=_row(digest.total, "", "", language),
-        units=tuple(_row(line, unit_name(line.name), "", language) for line in digest.units),
+        units=tuple(_row(line, names.unit(line.name), "", language) for line in digest.units),
         rules=tuple(
-            _row(line, rule_words(line.name), line.name, language) for line in digest.by_rule
+            _row(line, names.rule(line.name), line.name, language) for line in digest.by_rule
         ),
-        overdue=tuple(overdue_groups),
+        overdue=_overdue_groups(digest, names),
         overdue_count=len(digest.overdue),
         new_overdue_count=len(digest.newly_overdue),
-        upcoming=upcoming,
-        done=done_groups,
+        upcoming=_upcoming_groups(digest, names),
+        done=_done_groups(digest, names),
         done_count=len(digest.newly_done),
         people=persons,
-        behind=tuple(persons[index] for _, index in ranked),
+        behind=_behind(digest, persons),
         rows=_csv_rows(digest, catalog, language),
     )
+
+
+def _overdue_groups(digest: Digest, names: _Names) -> tuple[layout.Group, ...]:
+    """The overdue items, one group per rule and period, with how far they were escalated."""
+    overdue: dict[tuple[str, str], list[Overdue]] = {}
+    for item in digest.overdue:
+        overdue.setdefault((item.rule, item.period), []).append(item)
+    groups = []
+    for (rule, period), items in overdue.items():
+        # The level most of them reached speaks for the group; the others say their own.
+        levels = Counter(item.level for item in items)
+        level = max(levels, key=lambda lv: (levels[lv], LEVELS.index(lv)))
+        groups.append(
+            layout.Group(
+                code=rule,
+                rule=names.rule(rule),
+                period=period,
+                due=long_date(items[0].due, names.language),
+                days=items[0].days_late,
+                entries=tuple(
+                    names.entry(
+                        i.employee,
+                        new=i.new,
+                        level="" if i.level is level else i.level.value,
+                    )
+                    for i in items
+                ),
+                level=level.value,
+                next_step=names.next_step(items[0]),
+                new=sum(i.new for i in items),
+            )
+        )
+    return tuple(groups)
+
+
+def _upcoming_groups(digest: Digest, names: _Names) -> tuple[layout.Group, ...]:
+    """The deadlines ahead, each with who has not submitted and who waits for verification."""
+    return tuple(
+        layout.Group(
+            code=item.rule,
+            rule=names.rule(item.rule),
+            period=item.period,
+            due=long_date(item.due, names.language),
+            days=item.days_left,
+            entries=tuple(names.entry(key) for key in item.outstanding),
+            waiting=tuple(names.entry(key) for key in item.unverified),
+            done=len(item.submitted),
+            total=len(item.outstanding) + len(item.unverified) + len(item.submitted),
+        )
+        for item in digest.upcoming
+    )
+
+
+def _done_groups(digest: Digest, names: _Names) -> tuple[layout.Group, ...]:
+    """What was settled this week, one group per rule and period, each entry with its status."""
+    language = names.language
+    done: dict[tuple[str, str], list[layout.Entry]] = {}
+    for settled in digest.newly_done:
+        note = STATUS[language][settled.status]
+        if settled.status is Status.LATE:
+            note = _WORDS[language]["late"].format(days=settled.days_late or 0)
+        done.setdefault((settled.rule, settled.period), []).append(
+            names.entry(settled.employee, note)
+        )
+    return tuple(
+        layout.Group(
+            code=rule,
+            rule=names.rule(rule),
+            period=period,
+            due="",
+            days=0,
+            entries=tuple(entries),
+        )
+        for (rule, period), entries in done.items()
+    )
+
+
+def _persons(digest: Digest, names: _Names) -> tuple[layout.Person, ...]:
+    """Each person's achievement this year and a week ago."""
+    language = names.language
+    return tuple(
+        layout.Person(
+            name=names.person(score.employee),
+            unit=names.unit(names.people[score.employee].unit),
+            percent=percent(score.now.percent, language),
+            on_time=score.now.on_time,
+            due=score.now.due,
+            before=percent(score.week_ago.percent, language),
+            met=score.now.met,
+        )
+        for score in digest.people
+    )
+
+
+def _behind(digest: Digest, persons: Sequence[layout.Person]) -> tuple[layout.Person, ...]:
+    """The people short of the target, the furthest behind first (``persons`` is in the
+    order of ``digest.people``)."""
+    ranked = sorted(
+        (
+            (score.now.on_time / score.now.due, index)
+            for index, score in enumerate(digest.people)
+            if score.now.due and not score.now.met
+        ),
+    )
+    return tuple(persons[index] for _, index in ranked)
 
 
 def _csv_rows(digest: Digest, catalog: Catalog, language: str) -> tuple[tuple[str, ...], ...]:
@@ -379,7 +417,8 @@ def _csv_rows(digest: Digest, catalog: Catalog, language: str) -> tuple[tuple[st
                 f"{cell.submitted_at.astimezone(tz):%Y-%m-%d %H:%M}" if cell.submitted_at else "",
                 str(rate.on_time),
                 str(rate.due),
-                "" if share is None else f"{share:.1f}",
+                # the reader's decimal mark: Excel set for Indonesia reads 66.7 as text
+                "" if share is None else format_decimal(share, format="0.0", locale=language),
             )
         )
     return tuple(rows)
@@ -517,7 +556,7 @@ def compose(digest: Digest, recipient: Recipient, catalog: Catalog, language: st
         subject=layout.subject(shown),
         text=layout.render_text(shown),
         html=layout.render_html(shown),
-        csv=csv_text(shown).encode("utf-8-sig"),  # the BOM makes Excel read the names right
+        csv=csv_text(shown).encode("utf-8"),  # BOM included: Excel reads the names right
         filename=layout.csv_filename(shown),
     )
 

@@ -16,7 +16,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
@@ -27,7 +27,7 @@ from scheduler.listener import Handler, Listener
 from scheduler.logs import scrub, secrets_of
 from scheduler.store import models
 from scheduler.store.outbox import LEASE
-from scheduler.store.state import LAST_ERROR, LAST_TICK
+from scheduler.store.state import LAST_ERROR, LAST_TICK, LAST_TICK_AS_OF
 
 if TYPE_CHECKING:
     from scheduler.config import Config
@@ -63,6 +63,7 @@ class Health:
     tick_minutes: int
     last_tick: datetime | None
     last_tick_summary: str | None
+    replay_of: datetime | None  # the moment the last tick was run for, if not the clock's
     pending: int  # waiting to be sent, now or after a backoff
     pending_due: int  # of which due now
     oldest_pending: datetime | None  # when the oldest pending notice was planned
@@ -108,6 +109,7 @@ class Health:
                 "at": moment(self.last_tick),
                 "age_seconds": seconds(self.tick_age),
                 "summary": self.last_tick_summary,
+                "replay_of": moment(self.replay_of),
             },
             "outbox": {
                 "pending": self.pending,
@@ -152,19 +154,75 @@ def unwritable(db: Database) -> str | None:
 def report(
     session: Session, now: datetime, tick_minutes: int, unwritable: str | None = None
 ) -> Health:
-    """The service's health at ``now``: three aggregate queries, whatever the outbox holds;
-    ``unwritable`` says why the database takes no writes, if it does not."""
-    state = {
-        name: (value, at)
-        for name, value, at in session.execute(
-            select(
-                models.ServiceState.name, models.ServiceState.value, models.ServiceState.at
-            ).where(models.ServiceState.name.in_([LAST_TICK, LAST_ERROR]))
-        )
-    }
+    """The service's health at ``now``: its state, one aggregate over the outbox and two over
+    its dead letters (if any), however many rows it holds; ``unwritable`` says why the
+    database takes no writes, if it does not."""
+    state = _state(session)
     tick_value, tick_at = state.get(LAST_TICK, (None, None))
     error_value, error_at = state.get(LAST_ERROR, (None, None))
+    replay_value, _ = state.get(LAST_TICK_AS_OF, (None, None))
+    counts = _outbox_counts(session, now, tick_minutes)
+    n_recent, latest = _dead_letters(session, now) if counts.dead else (0, None)
+    problems: list[Problem] = []
+    if unwritable is not None:
+        problems.append(Problem("unwritable", {"error": unwritable}))
+    minutes = 2 * tick_minutes
+    if tick_at is None:
+        problems.append(Problem("never_ticked"))
+    elif now - tick_at > timedelta(minutes=minutes):
+        at = tick_at.astimezone(now.tzinfo)  # said in the reader's zone, with its offset
+        problems.append(Problem("tick_stale", {"minutes": minutes, "at": at}))
+    if error_at is not None and (tick_at is None or error_at > tick_at):
+        problems.append(Problem("tick_failed", {"error": error_value or ""}))
+    if counts.overdue:
+        problems.append(Problem("backlog", {"count": counts.overdue, "minutes": minutes}))
+    if n_recent:
+        reason = latest.reason if latest else ""
+        problems.append(Problem("dead_letters", {"count": n_recent, "reason": reason}))
+    return Health(
+        now=now,
+        tick_minutes=tick_minutes,
+        last_tick=tick_at,
+        last_tick_summary=tick_value,
+        replay_of=datetime.fromisoformat(replay_value) if replay_value else None,
+        pending=counts.pending,
+        pending_due=counts.pending_due,
+        oldest_pending=counts.oldest_pending,
+        overdue=counts.overdue,
+        claimed=counts.claimed,
+        stale_claims=counts.stale_claims,
+        dead=counts.dead,
+        dead_recent=n_recent,
+        latest_dead=latest,
+        last_error=error_value,
+        last_error_at=error_at,
+        problems=tuple(problems),
+    )
 
+
+def _state(session: Session) -> dict[str, tuple[str, datetime]]:
+    """The last tick (and what it was run for) and the last error, each as (value, when), by
+    name; absent if never."""
+    table = models.ServiceState
+    names = [LAST_TICK, LAST_TICK_AS_OF, LAST_ERROR]
+    query = select(table.name, table.value, table.at).where(table.name.in_(names))
+    return {name: (value, at) for name, value, at in session.execute(query)}
+
+
+class _Counts(NamedTuple):
+    """The outbox in numbers, as :class:`Health` reports them."""
+
+    pending: int
+    pending_due: int
+    oldest_pending: datetime | None
+    overdue: int
+    claimed: int
+    stale_claims: int
+    dead: int
+
+
+def _outbox_counts(session: Session, now: datetime, tick_minutes: int) -> _Counts:
+    """One aggregate query over the live and dead rows of the outbox."""
     table = models.Outbox
     late = now - timedelta(minutes=2 * tick_minutes)
     pending = table.state == "pending"
@@ -180,66 +238,32 @@ def report(
             func.count().filter(table.state == "dead"),
         ).where(table.state.in_(["pending", "claimed", "dead"]))
     ).one()
-    n_pending, n_due, oldest, n_overdue, n_claimed, n_stale, n_dead = counts
+    return _Counts(*counts)
 
-    n_recent, latest = 0, None
-    if n_dead:
-        attempts = models.Delivery
-        dead = (
-            select(
-                table.key,
-                table.recipient,
-                table.receipt,
-                func.max(attempts.at).label("at"),
-            )
-            .join(attempts, attempts.outbox_id == table.id)
-            .where(table.state == "dead")
-            .group_by(table.id, table.key, table.recipient, table.receipt)
-            .subquery()
-        )
-        n_recent = (
-            session.scalar(
-                select(func.count()).select_from(dead).where(dead.c.at >= now - DEAD_WINDOW)
-            )
-            or 0
-        )
-        row = session.execute(select(dead).order_by(dead.c.at.desc()).limit(1)).first()
-        if row is not None:
-            latest = DeadLetter(row.key, row.recipient, row.receipt or "", row.at)
 
-    problems: list[Problem] = []
-    if unwritable is not None:
-        problems.append(Problem("unwritable", {"error": unwritable}))
-    minutes = 2 * tick_minutes
-    if tick_at is None:
-        problems.append(Problem("never_ticked"))
-    elif now - tick_at > timedelta(minutes=minutes):
-        problems.append(Problem("tick_stale", {"minutes": minutes, "at": tick_at}))
-    if error_at is not None and (tick_at is None or error_at > tick_at):
-        problems.append(Problem("tick_failed", {"error": error_value or ""}))
-    if n_overdue:
-        problems.append(Problem("backlog", {"count": n_overdue, "minutes": minutes}))
-    if n_recent:
-        reason = latest.reason if latest else ""
-        problems.append(Problem("dead_letters", {"count": n_recent, "reason": reason}))
-    return Health(
-        now=now,
-        tick_minutes=tick_minutes,
-        last_tick=tick_at,
-        last_tick_summary=tick_value,
-        pending=n_pending,
-        pending_due=n_due,
-        oldest_pending=oldest,
-        overdue=n_overdue,
-        claimed=n_claimed,
-        stale_claims=n_stale,
-        dead=n_dead,
-        dead_recent=n_recent,
-        latest_dead=latest,
-        last_error=error_value,
-        last_error_at=error_at,
-        problems=tuple(problems),
+def _dead_letters(session: Session, now: datetime) -> tuple[int, DeadLetter | None]:
+    """How many dead letters were last tried within DEAD_WINDOW, and the latest of all."""
+    table = models.Outbox
+    attempts = models.Delivery
+    dead = (
+        select(
+            table.key,
+            table.recipient,
+            table.receipt,
+            func.max(attempts.at).label("at"),
+        )
+        .join(attempts, attempts.outbox_id == table.id)
+        .where(table.state == "dead")
+        .group_by(table.id, table.key, table.recipient, table.receipt)
+        .subquery()
     )
+    n_recent = (
+        session.scalar(select(func.count()).select_from(dead).where(dead.c.at >= now - DEAD_WINDOW))
+        or 0
+    )
+    row = session.execute(select(dead).order_by(dead.c.at.desc()).limit(1)).first()
+    latest = DeadLetter(row.key, row.recipient, row.receipt or "", row.at) if row else None
+    return n_recent, latest
 
 
 _WORDS = {

@@ -131,7 +131,9 @@ class Service:
 
     def tick(self, now: datetime | None = None, plan_too: bool = True) -> list[Notice]:
         """Evaluate and plan at ``now`` (unless another instance schedules), queue the plan,
-        dispatch, and note the tick for `tenggat health`; return the plan."""
+        dispatch, and note the tick for `tenggat health`; return the plan.  A ``now`` given
+        is a replay (`run --once --as-of`), and health says so."""
+        replay = now.isoformat() if now is not None else ""
         now = now or self.clock()
         self.same_database()
         statuses, queued = 0, 0
@@ -147,6 +149,7 @@ class Service:
         log.info("tick at=%s %s", now.isoformat(timespec="minutes"), summary)
         with self.db.write() as session:  # when it ran, not the moment it planned for
             state.record(session, state.LAST_TICK, summary, self.clock())
+            state.record(session, state.LAST_TICK_AS_OF, replay, self.clock())
         return notices
 
     def queue_digests(self, now: datetime) -> int:

@@ -147,7 +147,7 @@ def check_submissions(
                 params = {"value": row.text("submitted_at")}
                 found.append(Problem(row.number, "bad_moment", params))
             elif moment > now:
-                params = {"when": f"{moment:%Y-%m-%d %H:%M %Z}", "now": f"{now:%Y-%m-%d %H:%M}"}
+                params = {"when": f"{moment:%Y-%m-%d %H:%M %Z}", "now": f"{now:%Y-%m-%d %H:%M %Z}"}
                 found.append(Problem(row.number, "future", params))
         agency = flag_cell(row, "agency", found) if "agency" in table.columns else None
         problems += found

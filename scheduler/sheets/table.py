@@ -276,33 +276,55 @@ def restore(text: str) -> str:
     return text[1:] if text.startswith("'") and FORMULA_START.match(text) else text
 
 
+# Excel set for Indonesia writes the decimal comma, so it splits CSV at semicolons.
+DELIMITER = ";"
+
+
 def write_csv(
-    handle: TextIO, columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ","
+    handle: TextIO,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    delimiter: str = DELIMITER,
 ) -> int:
-    """The one CSV writer: a header and rows, every cell neutralised; returns the row count."""
+    """The one CSV writer, for Excel as an Indonesian office runs it: a BOM (without one
+    Excel reads UTF-8 as ANSI and garbles names), ``delimiter`` between cells, a header and
+    rows, every cell neutralised and every NIP written as NIPs are (:func:`nip_text`);
+    returns the row count.  The importers read all of it back unchanged."""
+    handle.write("\ufeff")
     writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow([neutralise(name) for name in columns])
     count = 0
     for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
+        writer.writerow([neutralise(nip_text(cell)) for cell in row])
         count += 1
     return count
 
 
-def csv_text(columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ",") -> str:
-    """A table as CSV text (e.g. an e-mail attachment), written by :func:`write_csv`."""
+def nip_text(text: str) -> str:
+    """An 18-digit NIP as it is written on paper, "19710515 200012 1 003": Excel keeps that
+    as text, where it turns 18 bare digits into 1,97105E+17 and loses the last three; the
+    importers take the spaces out again.  Any other text is left as it is."""
+    if not NIP_PATTERN.fullmatch(text):
+        return text
+    return f"{text[:8]} {text[8:14]} {text[14]} {text[15:]}"
+
+
+def csv_text(
+    columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = DELIMITER
+) -> str:
+    """A table as CSV text, BOM first (e.g. an e-mail attachment), by :func:`write_csv`."""
     out = io.StringIO()
     write_csv(out, columns, rows, delimiter)
     return out.getvalue()
 
 
 def write_table(
-    path: str, columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ","
+    path: str, columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = DELIMITER
 ) -> int:
     """Write a header and rows of text; return the number of rows written."""
     rows = list(rows)
     if suffix_of(path) == ".csv":
-        with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
             write_csv(handle, columns, rows, delimiter)
     else:
         _write_xlsx(path, columns, rows)

@@ -18,6 +18,9 @@ from scheduler.store import models
 
 LAST_TICK = "last_tick"  # value: a short summary of the tick, e.g. "statuses=500 sent=3"
 LAST_ERROR = "last_error"  # value: what went wrong, one line
+# value: the moment the last tick was run for when it was a replay (`run --once --as-of`),
+# in ISO form; empty when it ticked on the clock
+LAST_TICK_AS_OF = "last_tick_as_of"
 TELEGRAM_OFFSET = "telegram_offset"  # the last update id handled and committed
 MAX_VALUE = 2000  # characters of a state value kept
 

@@ -45,7 +45,7 @@ FORMULA_START = re.compile(r"[=+\-@\t\r]")
 
 
 def cells(text: str) -> Iterator[str]:
-    for row in csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")):
+    for row in csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=";"):
         yield from row
 
 
@@ -80,7 +80,7 @@ def test_roster_export_neutralises_and_import_restores(env: Env, name: str) -> N
         done = env.run("roster", "export", "--delimiter", delimiter, "r.csv")
         assert done.exit_code == 0, done.output
         text = (env.path / "r.csv").read_bytes().decode("utf-8-sig")
-        assert_inert(text.replace(";", ","))
+        assert_inert(text.replace(",", ";"))
         back = env.run("roster", "import", "r.csv")
         assert back.exit_code == 0, back.output
         if name == name.strip():  # import strips the blanks around a cell, tabs included
@@ -143,7 +143,7 @@ def test_a_list_that_cannot_be_written_changes_no_code(env: Env, case: str) -> N
     first = env.run("link", "--all", "--out", "kode.csv")
     assert first.exit_code == 0, first.output
     codes = [row["code"] for row in csv.DictReader(io.StringIO(
-        (env.path / "kode.csv").read_bytes().decode("utf-8-sig")))]  # fmt: skip
+        (env.path / "kode.csv").read_bytes().decode("utf-8-sig")), delimiter=";")]  # fmt: skip
     assert len(codes) == 4 and usable(env, codes)
     (env.path / "plain.txt").write_text("x")
     listing = sorted(p.name for p in env.path.iterdir())

@@ -103,10 +103,11 @@ def roster_sheet(tmp_path: Path, url: str, changes: dict[str, str]) -> Path:
     import csv
 
     with sheet.open(encoding="utf-8-sig", newline="") as file:
-        rows = list(csv.DictReader(file))
+        rows = list(csv.DictReader(file, delimiter=";"))
     for row in rows:
-        if row["key"] in changes:
-            row["telegram_chat_id"] = changes[row["key"]]
+        key = row["key"].replace(" ", "")  # NIPs are spaced as written, for Excel
+        if key in changes:
+            row["telegram_chat_id"] = changes[key]
     with sheet.open("w", encoding="utf-8", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()
