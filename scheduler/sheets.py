@@ -223,7 +223,8 @@ def _read_csv(path: str, limits: Limits) -> tuple[list[tuple[int, list[Cell]]], 
     except csv.Error as exc:
         row = str(reader.line_num)
         if str(exc).startswith("field larger than field limit"):  # the csv module's own cap
-            raise SheetError("csv_cell_huge", path=path, row=row, limit=str(limits.cell_chars))
+            limit = str(limits.cell_chars)
+            raise SheetError("csv_cell_huge", path=path, row=row, limit=limit) from None
         raise SheetError("bad_csv", path=path, row=row, reason=str(exc)) from None
 
 
