@@ -557,5 +557,6 @@ def test_free_text_is_bounded_on_input(seeded: Env, command: list[str], field: s
     result = seeded.run("--lang", "en", *command, "x" * 2001)
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert f"{field}: 2001 characters, at most 2000: “xxx" in result.output
+    assert "SKP 2025:" not in result.output  # no line of success before the refusal
     assert seeded.dump() == before
     assert seeded.run(*command, "x" * 2000).exit_code == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from importlib import resources
@@ -243,12 +242,9 @@ def test_seed_units_and_superiors(seed: IkiImport) -> None:
     assert all(any("unit unknown" in note for note in e.review) for e in unplaced)
 
 
-def test_seed_is_deterministic_and_fast(seed_text: str, catalog: Catalog) -> None:
-    started = time.perf_counter()
-    first = parse(seed_text, catalog)
-    elapsed = time.perf_counter() - started
-    assert first == parse(seed_text, catalog)
-    assert elapsed < 1.0
+def test_seed_is_deterministic(seed_text: str, catalog: Catalog) -> None:
+    """Speed is measured in bench/, never here: a loaded machine is no verdict."""
+    assert parse(seed_text, catalog) == parse(seed_text, catalog)
 
 
 def test_seed_crlf_reads_the_same(seed_text: str, seed: IkiImport, catalog: Catalog) -> None:

@@ -88,7 +88,9 @@ class Poller:
         try:
             loop.run_until_complete(bot.initialize())  # getMe
         except BaseException:
-            loop.run_until_complete(asyncio.gather(request.shutdown(), updates.shutdown()))
+            # Inside the loop: `gather` made outside it looks for the thread's current loop,
+            # which the bot's thread has none of, and that error would hide this one.
+            loop.run_until_complete(_shut(request, updates))
             loop.close()
             raise
         self._loop, self._bot, self.username = loop, bot, bot.username
@@ -273,6 +275,11 @@ class Poller:
                 stop.wait(delay)
                 delay = min(delay * 2, 60.0)
         self.close()
+
+
+async def _shut(*requests: Any) -> None:
+    """Close the bot's HTTP requests (a failed start leaves them open)."""
+    await asyncio.gather(*(request.shutdown() for request in requests))
 
 
 def start(config: Config, db: Database, clock: Callable[[], datetime]) -> Callable[[], None]:

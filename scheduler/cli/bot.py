@@ -289,7 +289,8 @@ def unlink(nip: str) -> None:
         chat = bot_records.unlink(session, employee, now)
         bot_records.audit(session, now, chat, employee.id, "unlink", f"by {ctx.user}")
         who = {"name": employee.name, "key": employee.key}
-        click.echo(say("unlinked", ctx.language, chat=chat or "-", **who))
+        said = say("unlinked", ctx.language, chat=chat or "-", **who)
+    click.echo(said)  # once committed: a refused write prints its refusal alone
 
 
 @click.command("verify")
@@ -315,7 +316,8 @@ def verify(nip: str, code: str, period: str) -> None:
         done = bot_records.verify(session, row, ctx.now(), ctx.user, "cli")
         stamp = f"{done.submitted_at.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M %Z}"
         who = {"name": employee.name, "key": employee.key}
-        click.echo(say("verified", ctx.language, code=code, period=period, stamp=stamp, **who))
+        said = say("verified", ctx.language, code=code, period=period, stamp=stamp, **who)
+    click.echo(said)
 
 
 COMMANDS: list[Callable[..., Any]] = [link, unlink, verify]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scheduler.cli.shared import Context, current, dump_json
+from scheduler.cli.shared import Context, Refused, current, dump_json
 from scheduler.messages import say
 
 if TYPE_CHECKING:
@@ -578,15 +578,29 @@ def health_rows(health: Health, language: str) -> list[tuple[str, str]]:
 def health(as_json: bool) -> None:
     """How the service is doing: last tick, outbox backlog, dead letters, last error.
     Exits 0 when healthy, 1 when not."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
     from scheduler.logs import scrub, secrets_of
-    from scheduler.service.health import describe, report, unwritable
+    from scheduler.service.health import describe, report, unavailable, unwritable
+    from scheduler.store.db import DatabaseError, failure
 
     ctx = current()
     language = ctx.language
-    refused = unwritable(ctx.db)
-    with ctx.db.read() as session:
-        found = report(session, ctx.now(), ctx.config.settings.service.tick_minutes, refused)
     secrets = secrets_of(ctx.config)
+    try:
+        refused = unwritable(ctx.db)
+        with ctx.db.read() as session:
+            found = report(session, ctx.now(), ctx.config.settings.service.tick_minutes, refused)
+    except (Refused, DatabaseError, DBAPIError) as exc:  # unhealthy, in the report's own form
+        if isinstance(exc, DBAPIError):
+            exc = failure(make_url(ctx.config.settings.database.url), exc)
+        reason = exc.message if isinstance(exc, Refused) else exc.text(language)
+        if as_json:
+            dump_json(scrub(unavailable(reason), secrets))
+        else:
+            click.echo(f"{_WORDS[language]['unhealthy']}: {scrub(reason, secrets)}", err=True)
+        raise SystemExit(1) from None
     if as_json:
         dump_json(scrub(found.as_json(language), secrets))
     else:

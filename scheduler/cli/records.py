@@ -79,7 +79,8 @@ def submit(
             verified=verified,
         )
         moment = f"{when:%Y-%m-%d %H:%M %Z}"
-        click.echo(f"{row.rule_code} {row.period}: {employee.name} ({employee.key}) @ {moment}")
+        said = f"{row.rule_code} {row.period}: {employee.name} ({employee.key}) @ {moment}"
+    click.echo(said)  # once committed: a refused write prints its refusal alone
 
 
 @click.group()
@@ -100,7 +101,8 @@ def event_set(code: str, key: str, day: datetime) -> None:
         row = records.set_event(
             session, ctx.config.catalog, code, key, day.date(), ctx.now(), ctx.user
         )
-        click.echo(f"{row.code} {row.key}: {row.day.isoformat()}")
+        said = f"{row.code} {row.key}: {row.day.isoformat()}"
+    click.echo(said)
 
 
 @event.command("list")
@@ -161,7 +163,8 @@ def exempt(nip: str, code: str, period: str, reason: str) -> None:
             row = models.Exemption(employee_id=employee.id, rule_code=code, period=period)
             session.add(row)
         row.reason, row.recorded_by, row.recorded_at = reason, ctx.user, ctx.now()
-        click.echo(f"{code} {period}: {employee.name} ({employee.key}) — {reason}")
+        said = f"{code} {period}: {employee.name} ({employee.key}) — {reason}"
+    click.echo(said)
 
 
 @click.command()
@@ -188,10 +191,11 @@ def contact(nip: str, chat_id: str | None, email: str | None) -> None:
             records.claim_chat(session, employee, chat)
         if email is not None:
             employee.email = email or None
-        click.echo(
+        said = (
             f"{employee.name} ({employee.key}): telegram={employee.telegram_chat_id or '-'} "
             f"email={employee.email or '-'}"
         )
+    click.echo(said)
 
 
 @click.command()
@@ -206,7 +210,8 @@ def superior(nip: str, superior_nip: str) -> None:
         employee = records.find_employee(session, nip)
         boss = None if superior_nip == "-" else records.find_employee(session, superior_nip)
         records.set_superior(employee, boss)
-        click.echo(f"{employee.name} ({employee.key}) → {boss.name if boss else '-'}")
+        said = f"{employee.name} ({employee.key}) → {boss.name if boss else '-'}"
+    click.echo(said)
 
 
 def _unit(ctx: Context, session: Session, unit: str | None) -> str | None:

@@ -307,6 +307,12 @@ def describe(problem: Problem, language: str) -> str:
 # --------------------------------------------------------------------------- HTTP
 
 
+def unavailable(message: str) -> dict[str, Any]:
+    """The report when the database cannot be read at all, in `Health.as_json`'s shape: a
+    monitor reads one form whatever went wrong."""
+    return {"healthy": False, "problems": [{"code": "unavailable", "message": message}]}
+
+
 def serve_health(db: Database, config: Config, port: int | None = None) -> Listener | None:
     """Answer ``GET /health`` on 127.0.0.1:``port`` (default: ``[service] health_port``) in a
     daemon thread; None when the port is 0 (off).  Stop it with ``server.shutdown()`` and
@@ -332,8 +338,7 @@ def serve_health(db: Database, config: Config, port: int | None = None) -> Liste
             except Exception as exc:  # the database is down: that is the answer
                 error = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 message = _WORDS[language]["unavailable"].format(error=error)
-                body = {"healthy": False, "problems": [{"code": "unavailable", "message": message}]}
-                self._answer(503, body)
+                self._answer(503, unavailable(message))
                 return
             self._answer(200 if health.healthy else 503, health.as_json(language))
 

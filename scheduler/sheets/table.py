@@ -221,7 +221,11 @@ def _read_csv(path: str, limits: Limits) -> tuple[list[tuple[int, list[Cell]]], 
         rows = ([restore(cell) for cell in cells] for cells in reader)
         return _bounded(path, rows, limits), delimiter
     except csv.Error as exc:
-        raise SheetError("bad_csv", path=path, row=str(reader.line_num), reason=str(exc)) from None
+        row = str(reader.line_num)
+        if str(exc).startswith("field larger than field limit"):  # the csv module's own cap
+            limit = str(limits.cell_chars)
+            raise SheetError("csv_cell_huge", path=path, row=row, limit=limit) from None
+        raise SheetError("bad_csv", path=path, row=row, reason=str(exc)) from None
 
 
 def _cell(value: object) -> Cell:

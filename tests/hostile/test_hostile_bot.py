@@ -273,3 +273,29 @@ def test_raw_requests_to_the_webhook_get_a_status_and_the_next_update_goes_throu
         assert b"%d" % expected in status, (raw[:60], answer[:200])
     assert hooked.post({"update_id": 600} | GOOD) == 200
     wait_until(lambda: bool(h.api.texts(779)), 10)
+
+
+def test_a_bot_api_that_is_away_is_named_as_such_from_the_bot_thread(
+    both: Harness,  # noqa: F811 (a fixture)
+) -> None:
+    """The bot polls in a thread of its own; a Bot API that refuses connections must be
+    reported as that (a network error), not as the asyncio error of cleaning up after it."""
+    import threading
+
+    from scheduler.bot.poller import Poller
+
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        away = f"http://127.0.0.1:{free_port()}/bot"
+        poller = Poller(both.config, both.db, lambda: both.now, base_url=away)
+        try:
+            poller.open()
+        except Exception as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join(60)
+    assert len(failed) == 1
+    assert type(failed[0]).__name__ == "NetworkError", repr(failed[0])

@@ -271,6 +271,18 @@ def test_huge_cells_give_one_short_error_each_and_write_nothing(
     assert env.dump() == before
 
 
+def test_a_cell_beyond_the_csv_readers_own_cap_is_one_sentence(env: Env) -> None:
+    """Python's csv module refuses a field over 131,072 characters with an English error of
+    its own; the admin reads the same kind of sentence as for any long cell."""
+    path = huge_cells(env.path / "giant.csv", 200_000)
+    before = env.dump()
+    for language, words in (("id", "baris 2: sebuah sel jauh lebih panjang"), ("en", "row 2: a")):
+        result = env.run("--lang", language, "roster", "import", path.name)
+        assert result.exit_code == 1 and words in result.output, result.output
+        assert "field limit" not in result.output and len(result.output) < 300, result.output
+    assert env.dump() == before
+
+
 # --------------------------------------------------------------------------- field lengths
 
 # One value a character longer than its column holds (the model's String(n)), per column.

@@ -7,6 +7,7 @@ PostgreSQL server, real `tenggat` processes."""
 from __future__ import annotations
 
 import codecs
+import json
 import os
 import signal
 import subprocess
@@ -443,13 +444,29 @@ def test_an_unusable_postgres_gets_one_sentence(
 ) -> None:
     url = BROKEN[name].format(port=free_port())
     done = tenggat(tmp_path, url, "--lang", "en", *args)
-    assert done.returncode == 2, done.stdout + done.stderr
+    unhealthy = args[0] == "health"  # a monitor's answer: unhealthy (1), as documented
+    assert done.returncode == (1 if unhealthy else 2), done.stdout + done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     assert PASSWORD_IN_URL not in done.stdout + done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "127.0.0.1" in lines[0], done.stderr
     if name == "no schema" and args[0] in ("init", "run"):  # they create tables: say where
         assert "CREATE SCHEMA" in lines[0], lines[0]
+    if unhealthy:
+        assert lines[0].startswith("UNHEALTHY: "), lines[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_health_json_reports_an_unusable_database_as_json(tmp_path: Path, name: str) -> None:
+    """A monitor reading `tenggat health --json` gets the report's own form, not a sentence."""
+    url = BROKEN[name].format(port=free_port())
+    done = tenggat(tmp_path, url, "--lang", "en", "health", "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    found = json.loads(done.stdout)
+    assert found["healthy"] is False and found["problems"][0]["code"] == "unavailable"
+    assert "127.0.0.1" in found["problems"][0]["message"]
+    assert PASSWORD_IN_URL not in done.stdout + done.stderr
 
 
 def test_another_database_behind_the_same_url_stops_the_service(database_url: str) -> None:
