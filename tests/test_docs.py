@@ -60,7 +60,7 @@ def test_command_is_documented(path: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize("path", PATHS, ids=" ".join)
 def test_command_help_works(path: tuple[str, ...]) -> None:
-    result = CliRunner().invoke(cli, [*path, "--help"], prog_name="tenggat")
+    result = CliRunner().invoke(cli, ["--lang", "en", *path, "--help"], prog_name="tenggat")
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Usage: tenggat {' '.join(path)}")
 

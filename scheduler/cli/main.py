@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scheduler import messages
+from scheduler.cli.language import Speaking
 from scheduler.cli.shared import Context, console_for, dump_json
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group()
+@click.group(cls=Speaking)
 @click.option(
     "--config",
     "config_path",
