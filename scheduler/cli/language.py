@@ -56,17 +56,24 @@ def speak(root: click.Command, language: str) -> None:
             thing.help = catalog.help_text(english, language)
 
 
-def _peek(args: Sequence[str], option: str) -> str | None:
+def _peek(args: Sequence[str], option: str, valued: frozenset[str]) -> str | None:
     """The value of one of the top command's options, read before click parses them (the
-    language must be known before click says anything, `--help` included)."""
-    for index, arg in enumerate(args):
-        if not arg.startswith("-"):
-            return None  # the subcommand: the top command's options come before it
+    language must be known before click says anything, `--help` included).  ``valued``
+    names the top command's options that take a value, to step over their values."""
+    found = None  # given twice, the last counts, as click takes it
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if not arg.startswith("-") or arg == "--":
+            break  # the subcommand: the top command's options come before it
         if arg.startswith(option + "="):
-            return arg.split("=", 1)[1]
-        if arg == option and index + 1 < len(args):
-            return args[index + 1]
-    return None
+            found = arg.split("=", 1)[1]
+        elif arg in valued:
+            if arg == option and index + 1 < len(args):
+                found = args[index + 1]
+            index += 1
+        index += 1
+    return found
 
 
 def configured(ctx: click.Context, config_path: str | None) -> str:
@@ -86,8 +93,14 @@ class Speaking(click.Group):
     """The top command: settles the language (``--lang``, else the configuration) first."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        language = _peek(args, "--lang")
+        valued = frozenset(
+            name
+            for param in self.params
+            if isinstance(param, click.Option) and not param.is_flag
+            for name in param.opts
+        )
+        language = _peek(args, "--lang", valued)
         if language not in catalog.LANGUAGES:
-            language = configured(ctx, _peek(args, "--config"))
+            language = configured(ctx, _peek(args, "--config", valued))
         speak(self, language)
         return super().parse_args(ctx, args)

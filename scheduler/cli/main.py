@@ -129,7 +129,7 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
     from scheduler import words
 
     if end < start:
-        raise click.BadParameter("--to is before --from", param_hint="--to")
+        raise click.BadParameter(messages.say("to_before_from", ctx.language), param_hint="--to")
     rule = _rule(ctx, code)
     schedule = ctx.config.schedule()
     found = schedule.occurrences(rule, start.date(), end.date())
@@ -192,7 +192,9 @@ def run(ctx: Context, once: bool, as_of: datetime | None, log_level: str) -> Non
     from scheduler.service.tick import Busy, Service, run_forever
 
     if as_of is not None and not once:
-        raise click.BadParameter("--as-of needs --once", param_hint="--as-of")
+        raise click.BadParameter(
+            messages.say("as_of_needs_once", ctx.language), param_hint="--as-of"
+        )
     logs.configure(log_level, ctx.config)
     service = Service(ctx.config, ctx.now)
     service.start()
@@ -225,7 +227,7 @@ def main() -> None:
         click.echo(f"tenggat: {exc}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
-        click.echo("Aborted!", err=True)
+        click.echo(click.core._("Aborted!"), err=True)  # in the language click speaks
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()
