@@ -8,7 +8,8 @@
                                       ruff format --check, mypy and lint-imports
     python3 dev.py words [ARGS...]    keep the gettext catalogs (scheduler/locale) up to date:
                                       `words help` adds new help texts, `words table
-                                      MODULE:NAME CONTEXT` moves a dict of words in
+                                      MODULE:NAME CONTEXT` moves a dict of words in,
+                                      `words compile` writes the .mo after a .po edit
 
 Stdlib only, because it has to run before any dependency is installed.
 """

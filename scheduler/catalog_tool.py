@@ -8,6 +8,9 @@
     python -m scheduler.catalog_tool help
         adds every command's help that the catalogs lack (English id, empty Indonesian
         text to fill in) and lists the help still untranslated.
+    python -m scheduler.catalog_tool compile
+        writes the .mo beside every .po (the other two do it too): run it after editing a
+        .po by hand.
 
 ``python3 dev.py words ...`` runs it.  ``pybabel extract -F babel.cfg -o tenggat.pot .``
 gives the standard template of the help (through `extract_help`).
@@ -16,15 +19,18 @@ gives the standard template of the help (through `extract_help`).
 from __future__ import annotations
 
 import importlib
+import io
 import runpy
 import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from scheduler.catalog import LANGUAGES, po_path
+from scheduler.catalog import LANGUAGES, LOCALE, po_path
 
 
 def _read(language: str) -> Catalog:
@@ -40,6 +46,23 @@ def _write(language: str, catalog: Catalog) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as file:
         write_po(file, catalog, width=0, omit_header=False, sort_output=False)
+    compile_all()
+
+
+def compiled(po: Path) -> bytes:
+    """The .mo that a .po compiles to (what tests/test_words.py compares)."""
+    language = po.parent.parent.name
+    with po.open("rb") as file:
+        catalog = read_po(file, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
+def compile_all() -> None:
+    """Write the .mo beside every .po of the catalogs."""
+    for po in sorted(LOCALE.glob("*/LC_MESSAGES/*.po")):
+        po.with_suffix(".mo").write_bytes(compiled(po))
 
 
 def _key(key: Any) -> str:
@@ -117,6 +140,9 @@ def _string(catalog: Catalog, key: str, context: str) -> str:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["table"] and len(argv) == 3:
         add_table(argv[1], argv[2])
+        return 0
+    if argv == ["compile"]:
+        compile_all()
         return 0
     if argv == ["help"]:
         missing = add_help()

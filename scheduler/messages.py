@@ -5,9 +5,9 @@ says a message.  It imports nothing else of the project: every command module re
 start-up, and `tenggat --help` must not pay for the rule engine that `scheduler.words`
 (rules, dates and statuses in words) brings with it.
 
-A new message goes into both ``.po`` files under ``msgctxt "message"`` (or, written as a
-dict ``{"id": {...}, "en": {...}}``, moved there with ``python3 dev.py words table
-MODULE:NAME message``).
+A new message goes into both ``.po`` files under ``msgctxt "message"`` (then ``python3
+dev.py words compile``), or, written as a dict ``{"id": {...}, "en": {...}}``, is moved
+there with ``python3 dev.py words table MODULE:NAME message``.
 """
 
 from __future__ import annotations

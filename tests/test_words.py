@@ -5,13 +5,14 @@ in Indonesian keep click's placeholders, and every command's help has its Indone
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from scheduler.catalog import LANGUAGES, po_path
-from scheduler.catalog_tool import help_texts
+from scheduler.catalog import LANGUAGES, LOCALE, po_path
+from scheduler.catalog_tool import compiled, help_texts
 from scheduler.messages import HEADINGS, MESSAGES, say
 
 
@@ -63,6 +64,14 @@ def test_clicks_frames_keep_their_placeholders_in_indonesian() -> None:
         assert all(texts), ids
         for source, text in zip(ids, texts, strict=True):
             assert fields(text) <= fields(" ".join(ids)), (source, text)
+
+
+@pytest.mark.parametrize("po", sorted(LOCALE.glob("*/LC_MESSAGES/*.po")), ids=str)
+def test_each_compiled_catalog_matches_its_source(po: Path) -> None:
+    """Tenggat reads the committed .mo; it must say what the .po says."""
+    assert po.with_suffix(".mo").read_bytes() == compiled(po), (
+        f"{po.with_suffix('.mo')} is stale: run `python3 dev.py words compile`"
+    )
 
 
 def test_a_message_is_worded_in_the_language_asked_for() -> None:
