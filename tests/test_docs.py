@@ -77,7 +77,11 @@ def test_documented_commands_exist() -> None:
 
 def test_top_level_help_lists_every_command() -> None:
     done = subprocess.run(
-        [str(TENGGAT), "--help"], capture_output=True, text=True, timeout=60, check=False
+        [str(TENGGAT), "--lang", "en", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     listed = re.findall(r"^  (\S+)", done.stdout.split("Commands:", 1)[1], re.MULTILINE)

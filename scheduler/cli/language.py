@@ -51,6 +51,9 @@ def speak(root: click.Command, language: str) -> None:
             # click keeps the --help option it made, worded in the language of that time;
             # dropped here, it is made again in this language.
             thing._help_option = None
+            thing.options_metavar = translation.gettext("[OPTIONS]")
+        if isinstance(thing, click.Group):
+            thing.subcommand_metavar = translation.gettext("COMMAND [ARGS]...")
         if thing.help:
             english = _ENGLISH.setdefault(thing, thing.help)
             thing.help = catalog.help_text(english, language)
