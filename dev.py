@@ -6,6 +6,10 @@
     python3 dev.py test [ARGS...]     set up .venv if needed, then `python -m pytest ARGS...`
     python3 dev.py lint               set up .venv if needed, then ruff check,
                                       ruff format --check, mypy and lint-imports
+    python3 dev.py words [ARGS...]    keep the gettext catalogs (scheduler/locale) up to date:
+                                      `words help` adds new help texts, `words table
+                                      MODULE:NAME CONTEXT` moves a dict of words in,
+                                      `words compile` writes the .mo after a .po edit
 
 Stdlib only, because it has to run before any dependency is installed.
 """
@@ -114,6 +118,12 @@ def cmd_lint(args: list[str]) -> int:
     return 1 if failed else 0
 
 
+def cmd_words(args: list[str]) -> int:
+    """Run the catalog tool (scheduler/catalog_tool.py) from the venv."""
+    python = ensure_venv()
+    return run([python, "-m", "scheduler.catalog_tool", *args])
+
+
 def main(argv: list[str]) -> int:
     """Dispatch the subcommand; usage goes to stderr with exit code 2 on a bad call."""
     if not argv or argv[0] in {"-h", "--help", "help"}:
@@ -129,6 +139,8 @@ def main(argv: list[str]) -> int:
             return cmd_test(rest)
         if command == "lint":
             return cmd_lint(rest)
+        if command == "words":
+            return cmd_words(rest)
     except subprocess.CalledProcessError as exc:
         print(f"dev.py: setup step failed (exit {exc.returncode}): {exc.cmd}", file=sys.stderr)
         return exc.returncode or 1

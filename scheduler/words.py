@@ -9,68 +9,11 @@ from babel.dates import format_date, get_month_names
 from rules.catalog import Rule
 from rules.evaluate import OccurrenceStatus, Status
 from rules.schedule import Adjustment, Occurrence
+from scheduler.catalog import Words
 
-STATUS = {
-    "id": {
-        Status.UPCOMING: "Akan datang",
-        Status.DUE_SOON: "Segera jatuh tempo",
-        Status.DUE_TODAY: "Jatuh tempo hari ini",
-        Status.OVERDUE: "Lewat tenggat",
-        Status.PENDING: "Menunggu verifikasi",
-        Status.ON_TIME: "Tepat waktu",
-        Status.LATE: "Terlambat",
-        Status.EXEMPT: "Dikecualikan",
-        Status.WAITING: "Menunggu peristiwa",
-    },
-    "en": {
-        Status.UPCOMING: "Upcoming",
-        Status.DUE_SOON: "Due soon",
-        Status.DUE_TODAY: "Due today",
-        Status.OVERDUE: "Overdue",
-        Status.PENDING: "Pending verification",
-        Status.ON_TIME: "On time",
-        Status.LATE: "Late",
-        Status.EXEMPT: "Exempt",
-        Status.WAITING: "Waiting for event",
-    },
-}
+STATUS = Words("status")  # in the catalogs, msgctxt "status"
 
-_TEXT = {
-    "id": {
-        "yearly": "setiap tahun",
-        "monthly": "setiap bulan",
-        "end_of": "akhir {month}",
-        "end_of_month": "akhir bulan",
-        "day": "tanggal {day}",
-        "and": "dan",
-        "after": "{amount} setelah {event}",
-        "months": "{n} bulan",
-        "days": "{n} hari",
-        "unscheduled": "tanggal belum ditetapkan: atur [rules.{code}] rrule di config.toml",
-        "waiting": "menunggu {event}",
-        "override": "diubah oleh keputusan: {note}",
-        "previous_working_day": "dimajukan ke hari kerja sebelumnya ({why})",
-        "next_working_day": "dimundurkan ke hari kerja berikutnya ({why})",
-        "weekend": "akhir pekan",
-    },
-    "en": {
-        "yearly": "every year",
-        "monthly": "every month",
-        "end_of": "end of {month}",
-        "end_of_month": "end of the month",
-        "day": "day {day}",
-        "and": "and",
-        "after": "{amount} after {event}",
-        "months": "{n} month(s)",
-        "days": "{n} day(s)",
-        "unscheduled": "no date yet: set [rules.{code}] rrule in config.toml",
-        "waiting": "waiting for {event}",
-        "override": "moved by decree: {note}",
-        "previous_working_day": "moved to the previous working day ({why})",
-        "next_working_day": "moved to the next working day ({why})",
-        "weekend": "weekend",
-    },
-}
+_TEXT = Words("dates")  # in the catalogs, msgctxt "dates"
 
 
 def rule_name(rule: Rule, language: str) -> str:

@@ -373,7 +373,7 @@ def test_bad_input_is_refused_and_changes_nothing(
     assert result.exit_code != 0, result.output
     assert isinstance(result.exception, SystemExit), result.exception  # no crash
     assert "Traceback" not in result.output
-    assert result.output.count("Error") == 1
+    assert result.output.count("Kesalahan: ") + result.output.count("Error: ") == 1
     assert expected in result.output
     assert seeded.dump() == before
 
@@ -448,7 +448,9 @@ def test_submit_at_today_is_never_later_than_now(seeded: Env) -> None:
 
 
 def test_event_set_usage_names_the_day() -> None:
-    result = CliRunner().invoke(cli, ["event", "set", "--help"], prog_name="tenggat")
+    result = CliRunner().invoke(
+        cli, ["--lang", "en", "event", "set", "--help"], prog_name="tenggat"
+    )
     assert result.output.startswith("Usage: tenggat event set [OPTIONS] CODE KEY DAY")
 
 

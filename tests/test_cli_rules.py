@@ -178,8 +178,12 @@ def test_unknown_code_suggests_closest(invoke: Invoke) -> None:
 def test_to_before_from_is_refused(invoke: Invoke) -> None:
     result = invoke("rules", "due", "SPT", "--from", "2025-12-31", "--to", "2025-01-01")
     assert result.exit_code == 2
-    assert "--to is before --from" in result.stderr
+    assert "Nilai tidak sah untuk --to: --to sebelum --from" in result.stderr
     assert result.stdout == ""
+    english = invoke(
+        "--lang", "en", "rules", "due", "SPT", "--from", "2025-12-31", "--to", "2025-01-01"
+    )
+    assert "Invalid value for --to: --to is before --from" in english.stderr
 
 
 @pytest.mark.parametrize("bad", ["2025-02-30", "31-03-2025", "tomorrow"])

@@ -60,7 +60,7 @@ def test_command_is_documented(path: tuple[str, ...]) -> None:
 
 @pytest.mark.parametrize("path", PATHS, ids=" ".join)
 def test_command_help_works(path: tuple[str, ...]) -> None:
-    result = CliRunner().invoke(cli, [*path, "--help"], prog_name="tenggat")
+    result = CliRunner().invoke(cli, ["--lang", "en", *path, "--help"], prog_name="tenggat")
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Usage: tenggat {' '.join(path)}")
 
@@ -77,7 +77,11 @@ def test_documented_commands_exist() -> None:
 
 def test_top_level_help_lists_every_command() -> None:
     done = subprocess.run(
-        [str(TENGGAT), "--help"], capture_output=True, text=True, timeout=60, check=False
+        [str(TENGGAT), "--lang", "en", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     listed = re.findall(r"^  (\S+)", done.stdout.split("Commands:", 1)[1], re.MULTILINE)

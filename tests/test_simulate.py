@@ -375,10 +375,10 @@ def test_english_timeline(env: Env) -> None:
             ("--from", "2025-03-01", "--to", "2025-02-01"),
             "--to 2025-02-01 sebelum --from 2025-03-01",
         ),
-        (("--from", "2025-02-30", "--to", "2025-03-01"), "'2025-02-30' does not match"),
-        (("--from", "kemarin", "--to", "2025-03-01"), "'kemarin' does not match"),
-        (("--from", "2025-01-01"), "Missing option '--to'"),
-        (("--to", "2025-01-01"), "Missing option '--from'"),
+        (("--from", "2025-02-30", "--to", "2025-03-01"), "'2025-02-30' tidak cocok dengan format"),
+        (("--from", "kemarin", "--to", "2025-03-01"), "'kemarin' tidak cocok dengan format"),
+        (("--from", "2025-01-01"), "Opsi wajib belum diisi: '--to'"),
+        (("--to", "2025-01-01"), "Opsi wajib belum diisi: '--from'"),
     ],
 )
 def test_bad_input_is_refused(env: Env, args: tuple[str, ...], says: str) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scheduler import messages
+from scheduler.cli.language import Speaking
 from scheduler.cli.shared import Context, dump_json, print_table
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group()
+@click.group(cls=Speaking)
 @click.option(
     "--config",
     "config_path",
@@ -128,7 +129,7 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
     from scheduler import words
 
     if end < start:
-        raise click.BadParameter("--to is before --from", param_hint="--to")
+        raise click.BadParameter(messages.say("to_before_from", ctx.language), param_hint="--to")
     rule = _rule(ctx, code)
     schedule = ctx.config.schedule()
     found = schedule.occurrences(rule, start.date(), end.date())
@@ -190,7 +191,9 @@ def run(ctx: Context, once: bool, as_of: datetime | None, log_level: str) -> Non
     from scheduler.service.tick import Busy, Service, run_forever
 
     if as_of is not None and not once:
-        raise click.BadParameter("--as-of needs --once", param_hint="--as-of")
+        raise click.BadParameter(
+            messages.say("as_of_needs_once", ctx.language), param_hint="--as-of"
+        )
     logs.configure(log_level, ctx.config)
     service = Service(ctx.config, ctx.now)
     service.start()
@@ -223,7 +226,7 @@ def main() -> None:
         click.echo(f"tenggat: {exc}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
-        click.echo("Aborted!", err=True)
+        click.echo(click.core._("Aborted!"), err=True)  # in the language click speaks
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()

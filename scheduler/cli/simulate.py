@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from scheduler.catalog import Words
 from scheduler.cli.shared import DATE, Refused, current, dump_json
 
 if TYPE_CHECKING:
@@ -19,52 +20,7 @@ WEEKDAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
 }
 
-_WORDS = {
-    "id": {
-        "head": "Simulasi {first} s.d. {last} ({zone}): tick setiap {tick} menit, jendela kirim "
-        "{start}–{end}{days}; kanal: {channels}.",
-        "working_days": " pada hari kerja",
-        "basis": "Dari data saat ini dan outbox kosong; tidak ada yang dikirim atau ditulis.",
-        "reminder": "pengingat",
-        "due_today": "jatuh tempo hari ini",
-        "overdue": "lewat tenggat",
-        "escalation": "eskalasi",
-        "due": "batas {due}",
-        "late": "lewat {n} hari",
-        "late_one": "lewat 1 hari",
-        "waited": "direncanakan {at}, menunggu jendela kirim",
-        "digest": "ringkasan mingguan {week} ({scope})",
-        "agency": "seluruh instansi",
-        "unit": "unit {unit}",
-        "none": "Tidak ada pesan.",
-        "summary": "{messages} pesan ({notices} pemberitahuan, {digests} ringkasan mingguan) "
-        "untuk {recipients} penerima.",
-        "after": " {n} pesan menunggu jendela kirim setelah {last}.",
-        "to_after_from": "--to {to} sebelum --from {first}",
-    },
-    "en": {
-        "head": "Simulation {first} to {last} ({zone}): a tick every {tick} min, sending window "
-        "{start}–{end}{days}; channels: {channels}.",
-        "working_days": " on working days",
-        "basis": "From the data as it is and an empty outbox; nothing is sent or written.",
-        "reminder": "reminder",
-        "due_today": "due today",
-        "overdue": "overdue",
-        "escalation": "escalation",
-        "due": "due {due}",
-        "late": "{n} days late",
-        "late_one": "1 day late",
-        "waited": "planned {at}, waited for the sending window",
-        "digest": "weekly digest {week} ({scope})",
-        "agency": "whole agency",
-        "unit": "unit {unit}",
-        "none": "No messages.",
-        "summary": "{messages} messages ({notices} notices, {digests} weekly digests) "
-        "to {recipients} recipients.",
-        "after": " {n} messages wait for the sending window after {last}.",
-        "to_after_from": "--to {to} is before --from {first}",
-    },
-}
+_WORDS = Words("simulate")  # the words of this module, in the catalogs
 
 
 @click.command("simulate")

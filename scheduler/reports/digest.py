@@ -28,6 +28,7 @@ from rules.catalog import Catalog
 from rules.digest import TARGET, Digest, Level, Line, Member, Overdue, Rate, build_digest
 from rules.evaluate import Status
 from rules.schedule import Schedule
+from scheduler.catalog import Words
 from scheduler.config import Config
 from scheduler.sheets import table as sheets
 from scheduler.store import models, records
@@ -39,32 +40,7 @@ WEEKDAY = 0  # Monday
 TIME = time(7, 30)
 UNIT_HEADS = False
 
-_WORDS = {
-    "id": {
-        "no_unit": "Tanpa unit",
-        "late": "Terlambat {days} hari",
-        "unknown_unit": "unit {unit!r} tidak dikenal",
-        "hint": "maksud Anda: {hints}?",
-        "units": "unit yang ada: {units}",
-        "delivery": "Dikirim oleh layanan yang berjalan (`tenggat run`) setiap {weekday} pukul "
-        "{time} kepada: {names}.",
-        "nobody": "Tidak ada penerima: tandai Sekretaris dengan peran 'secretary'.",
-        "no_heads": "Ringkasan per unit tidak dikirim kecuali [digest] unit_heads = true.",
-        "no_head": "Unit ini belum punya kepala unit (peran 'unit_head') untuk menerimanya.",
-    },
-    "en": {
-        "no_unit": "No unit",
-        "late": "Late by {days} day(s)",
-        "unknown_unit": "unknown unit {unit!r}",
-        "hint": "did you mean {hints}?",
-        "units": "units: {units}",
-        "delivery": "Delivered by the running service (`tenggat run`) every {weekday} at {time} "
-        "to: {names}.",
-        "nobody": "No recipient: give the Secretary the role 'secretary'.",
-        "no_heads": "Unit digests are sent only with [digest] unit_heads = true.",
-        "no_head": "This unit has no head (role 'unit_head') to receive it.",
-    },
-}
+_WORDS = Words("digest")  # the words of this module, in the catalogs
 
 
 @dataclass(frozen=True)

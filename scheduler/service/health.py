@@ -23,6 +23,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from scheduler.catalog import Words
 from scheduler.listener import Handler, Listener
 from scheduler.logs import scrub, secrets_of
 from scheduler.store import models
@@ -266,34 +267,7 @@ def _dead_letters(session: Session, now: datetime) -> tuple[int, DeadLetter | No
     return n_recent, latest
 
 
-_WORDS = {
-    "id": {
-        "never_ticked": "layanan belum pernah melakukan tick: apakah `tenggat run` berjalan?",
-        "tick_stale": "tidak ada tick selama lebih dari {minutes} menit (terakhir {at})",
-        "tick_failed": "tick terakhir gagal: {error}",
-        "backlog": "{count} pemberitahuan tertunda lebih dari {minutes} menit di outbox",
-        "dead_letters": (
-            "{count} surat mati dalam 24 jam terakhir (terbaru: {reason}); lihat `tenggat "
-            "outbox --status dead`"
-        ),
-        "unavailable": "basis data tidak dapat dibaca: {error}",
-        "unwritable": (
-            "basis data tidak dapat ditulisi ({error}): tick tidak dapat mencatat apa pun"
-        ),
-    },
-    "en": {
-        "never_ticked": "the service has never ticked: is `tenggat run` running?",
-        "tick_stale": "no tick for more than {minutes} minutes (last at {at})",
-        "tick_failed": "the last tick failed: {error}",
-        "backlog": "{count} notice(s) pending in the outbox for more than {minutes} minutes",
-        "dead_letters": (
-            "{count} dead letter(s) in the last 24 hours (latest: {reason}); see `tenggat "
-            "outbox --status dead`"
-        ),
-        "unavailable": "the database cannot be read: {error}",
-        "unwritable": "the database cannot be written ({error}): ticks cannot record anything",
-    },
-}
+_WORDS = Words("health")  # the words of this module, in the catalogs
 
 
 def describe(problem: Problem, language: str) -> str:

@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
+from scheduler.catalog import Words
 from scheduler.store.db import Database, DatabaseError, sqlite_path
 
 # "TGGT": the first key of every Tenggat advisory lock, so `pg_locks` shows whose it is.
@@ -48,39 +49,7 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 """
 
-_WORDS = {
-    "id": {
-        "holder": "pid {pid} di {host}",
-        "since": "sejak {since}",
-        "backend": "sesi PostgreSQL {backend}",
-        "unknown": "pemegang tidak diketahui",
-        "refused_sqlite": (
-            "tenggat run lain sudah berjalan pada basis data ini ({holder}; kunci {path}). "
-            "Satu berkas SQLite hanya boleh dijadwalkan oleh satu proses: hentikan proses "
-            "itu dulu (systemctl stop tenggat, atau kill {pid}), atau pakai PostgreSQL untuk "
-            "beberapa instans."
-        ),
-        "standby": (
-            "penjadwal lain memegang kunci ({holder}): proses ini hanya mengirim dari outbox "
-            "dan mencoba mengambil alih kunci pada setiap putaran perencanaan (tick_minutes)"
-        ),
-    },
-    "en": {
-        "holder": "pid {pid} on {host}",
-        "since": "since {since}",
-        "backend": "PostgreSQL session {backend}",
-        "unknown": "holder unknown",
-        "refused_sqlite": (
-            "another tenggat run is already running on this database ({holder}; lock {path}). "
-            "Only one process may schedule on a SQLite file: stop that one first "
-            "(systemctl stop tenggat, or kill {pid}), or use PostgreSQL for several instances."
-        ),
-        "standby": (
-            "another scheduler holds the lock ({holder}): this process only dispatches the "
-            "outbox and tries to take the lock over at every planning tick (tick_minutes)"
-        ),
-    },
-}
+_WORDS = Words("lock")  # the words of this module, in the catalogs
 
 
 @dataclass(frozen=True)
