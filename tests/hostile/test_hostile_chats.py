@@ -8,9 +8,11 @@ import csv
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from fake_telegram import FakeBotAPI, text_message
+from sqlalchemy import text
 from test_bot import Harness
-from test_hostile_store import SECRETARY, STAFF, tenggat
+from test_hostile_store import SECRETARY, STAFF, chats, set_chat, tenggat
 from test_service import seed_roster
 
 
@@ -68,3 +70,56 @@ def test_the_admin_is_told_the_whole_command_that_frees_a_chat(
         )
         assert done.returncode != 0
         assert f'`tenggat contact {SECRETARY} --telegram ""`' in done.stderr, done.stderr
+
+
+# ------------------------------------------------------------ an inactive holder's chat is free
+
+
+def deactivate_by_roster(tmp_path: Path, url: str) -> None:
+    sheet = edit_roster(tmp_path, url, {SECRETARY: {"active": "no"}})
+    done = tenggat(tmp_path, url, "roster", "import", str(sheet))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def deactivate_behind_the_back(tmp_path: Path, url: str) -> None:
+    """As a version before the rule left it: inactive, still holding the chat."""
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE employees SET active = false WHERE key = :k"), {"k": SECRETARY}
+        )
+    engine.dispose()
+
+
+def claim_by_contact(tmp_path: Path, url: str) -> None:
+    done = tenggat(tmp_path, url, "contact", STAFF, "--telegram", "12345")
+    assert done.returncode == 0, done.stderr
+
+
+def claim_by_roster(tmp_path: Path, url: str) -> None:
+    sheet = edit_roster(tmp_path, url, {STAFF: {"telegram_chat_id": "12345"}})
+    done = tenggat(tmp_path, url, "roster", "import", str(sheet))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def claim_by_bot(tmp_path: Path, url: str) -> None:
+    with FakeBotAPI() as api:
+        harness = Harness(url, api)
+        try:
+            harness.send(text_message(12345, f"/start {harness.code_for(STAFF)}"))
+            assert "AHMAD JUNAIDI" in harness.texts(12345)[-1], harness.texts(12345)
+        finally:
+            harness.close()
+
+
+@pytest.mark.parametrize("deactivate", [deactivate_by_roster, deactivate_behind_the_back])
+@pytest.mark.parametrize("claim", [claim_by_contact, claim_by_roster, claim_by_bot])
+def test_a_chat_held_by_an_inactive_employee_can_be_claimed(
+    database_url: str, tmp_path: Path, deactivate: object, claim: object
+) -> None:
+    seed_roster(database_url)
+    set_chat(database_url, SECRETARY, "12345")
+    deactivate(tmp_path, database_url)  # type: ignore[operator]
+    claim(tmp_path, database_url)  # type: ignore[operator]
+    found = chats(database_url)
+    assert (found[SECRETARY], found[STAFF]) == (None, "12345")
