@@ -231,8 +231,8 @@ def snapshot(
         assignments.append(Assignment(carrier, rule_code, periods, _day(starts_on)))
 
     submissions = [
-        Submission(rule_code, period, _utc(submitted_at), submitter, bool(verified))
-        for submitter, rule_code, period, submitted_at, verified in rows(
+        Submission(rule_code, period, _utc(at), submitter, bool(verified), _utc(recorded))
+        for submitter, rule_code, period, at, verified, recorded in rows(
             _current_submissions(catalog, since_year, chosen)
         )
     ]
@@ -286,8 +286,8 @@ def carriers(
     # agency rules (all that is read of anyone else) the submitter does not matter.
     key_of = {row[0]: row[1] for row in people}
     submissions = [
-        Submission(rule_code, period, _utc(submitted_at), key_of.get(submitter), bool(verified))
-        for submitter, rule_code, period, submitted_at, verified in rows(
+        Submission(rule_code, period, _utc(at), key_of.get(submitter), bool(verified), _utc(rec))
+        for submitter, rule_code, period, at, verified, rec in rows(
             _current_submissions(catalog, since_year, chosen, by_id=True)
         )
     ]
@@ -416,7 +416,8 @@ def _current_submissions(
     catalog: Catalog, since_year: int | None, chosen: list[int] | None, by_id: bool = False
 ) -> _Query:
     """The newest row per (employee or agency, rule, period): corrections are new rows.  As
-    (employee key, or id ``by_id``; rule; period; submitted at as text on SQLite; verified).
+    (employee key, or id ``by_id``; rule; period; submitted at as text on SQLite; verified;
+    recorded at, as text on SQLite).
 
     Narrowed to ``chosen`` employees, their rows and every agency row are read (anyone's
     agency submission serves all its carriers), before grouping, so that one person's status
@@ -436,6 +437,7 @@ def _current_submissions(
         S.period,
         type_coerce(S.submitted_at, String),
         S.verified_at.is_not(None),  # verified: no datetime to parse
+        type_coerce(S.recorded_at, String),
     ).where(S.id.in_(newest))
     if by_id:
         return query
