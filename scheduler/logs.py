@@ -74,7 +74,7 @@ class Redact(logging.Filter):
         self.secrets = sorted(known, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = scrub(record.getMessage(), self.secrets), None
+        record.msg, record.args = scrub(_message(record), self.secrets), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -82,6 +82,19 @@ class Redact(logging.Filter):
         if record.stack_info:
             record.stack_info = scrub(record.stack_info, self.secrets)
         return True
+
+
+def _message(record: logging.LogRecord) -> str:
+    """The record's text, or for a call whose arguments do not fit its format (or do not
+    print) the format and the arguments side by side: a filter that raised would throw
+    into the code that logged, where logging itself only reports its own error."""
+    try:
+        return record.getMessage()
+    except Exception:  # any error of a caller's argument
+        try:
+            return f"{record.msg!s} {record.args!r}"
+        except Exception:  # an argument that cannot even be printed
+            return f"unprintable log message at {record.pathname}:{record.lineno}"
 
 
 REDACT = Redact()  # one filter on every handler, so a secret made later reaches them all
