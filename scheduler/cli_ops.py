@@ -303,7 +303,7 @@ def check_database(doctor: Doctor) -> Check:
 
     assert doctor.config is not None
     database = Database(doctor.config.settings.database.url)
-    url = database.url.render_as_string(hide_password=True)
+    url = database.safe_url
     sqlite_file = lock_path(database.url) if database.url.get_backend_name() == "sqlite" else None
     if sqlite_file is not None:
         path = Path(str(sqlite_file).removesuffix(".lock"))

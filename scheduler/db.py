@@ -56,6 +56,15 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(os.path.realpath(database))
 
 
+def shown(url: URL | str) -> str:
+    """A database URL as it may be shown: its password hidden, whether in the user part or
+    given as a ``password`` query parameter (which psycopg accepts too)."""
+    url = make_url(url)
+    if "password" in url.query:
+        url = url.update_query_dict({"password": "***"})
+    return url.render_as_string(hide_password=True)
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
@@ -70,7 +79,7 @@ class Database:
     @property
     def safe_url(self) -> str:
         """The URL as it may be shown: without its password."""
-        return self.url.render_as_string(hide_password=True)
+        return shown(self.url)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -172,7 +181,7 @@ def failure(url: URL, error: Exception) -> DatabaseError:
     message = "db_conflict" if isinstance(error, IntegrityError) else "db_failed"
     if getattr(cause, "sqlstate", None) == "3F000":  # PostgreSQL: invalid_schema_name
         message = "db_no_schema"
-    return DatabaseError(message, url=url.render_as_string(hide_password=True), error=first)
+    return DatabaseError(message, url=shown(url), error=first)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -28,7 +28,8 @@ FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 def secrets_of(config: Config | None = None) -> list[str]:
     """The secret values this process knows (from the environment and the configuration):
-    the bot token and its secret half, the SMTP password, the database URL's password."""
+    the bot token and its secret half, the SMTP password, the database URL's password (in
+    its user part, or a ``password`` query parameter, which psycopg accepts too)."""
     from scheduler.config import SECRETS
 
     found = [os.environ.get(variable, "") for variable in SECRETS.values()]
@@ -39,8 +40,10 @@ def secrets_of(config: Config | None = None) -> list[str]:
                 found.append(secret.get_secret_value())
         urls.append(config.settings.database.url)
     for url in urls:
-        password = urlsplit(url).password or ""
-        found += [password, unquote(password)]  # as written in the URL, and as meant
+        parts = urlsplit(url)
+        query = (pair.partition("=") for pair in parts.query.split("&"))
+        passwords = [parts.password or "", *(value for key, _, value in query if key == "password")]
+        found += [*passwords, *map(unquote, passwords)]  # as written in the URL, and as meant
     for value in list(found):
         if ":" in value:  # a bot token's secret half may be quoted alone
             found.append(value.split(":", 1)[1])
