@@ -182,7 +182,8 @@ def unwritable(db: Database) -> str | None:
                 if sqlite:  # the pooled connection goes back as it came
                     raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     except DBAPIError as exc:
-        return failure(db.url, exc).params["error"] if read_only(exc) else None
+        said = failure(db.url, exc) if read_only(exc) else None
+        return said.params["error"] if said is not None else None
     return None
 
 

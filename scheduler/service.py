@@ -385,6 +385,5 @@ def outage(db: Database, error: Exception) -> str | None:
 
     if isinstance(error, DatabaseError):
         return str(error)
-    if isinstance(error, DBAPIError):
-        return str(failure(db.url, error))
-    return None
+    said = failure(db.url, error) if isinstance(error, DBAPIError) else None
+    return str(said) if said is not None else None
