@@ -297,19 +297,27 @@ def csv_text(columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: s
 
 
 def write_table(
-    path: str, columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = ","
+    path: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    delimiter: str = ",",
+    title: str | None = None,
 ) -> int:
-    """Write a header and rows of text; return the number of rows written."""
+    """Write a header and rows of text; return the number of rows written.  An XLSX sheet
+    is named ``title``, or after the file: pass the name the user asked for when ``path``
+    is a temporary file beside it."""
     rows = list(rows)
     if suffix_of(path) == ".csv":
         with open(path, "w", encoding="utf-8-sig", newline="") as handle:
             write_csv(handle, columns, rows, delimiter)
     else:
-        _write_xlsx(path, columns, rows)
+        _write_xlsx(path, columns, rows, title or Path(path).stem)
     return len(rows)
 
 
-def _write_xlsx(path: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def _write_xlsx(
+    path: str, columns: Sequence[str], rows: Sequence[Sequence[str]], title: str
+) -> None:
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
@@ -318,7 +326,7 @@ def _write_xlsx(path: str, columns: Sequence[str], rows: Sequence[Sequence[str]]
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = Path(path).stem[:31] or "Sheet1"
+    sheet.title = title[:31] or "Sheet1"
     widths = [len(name) for name in columns]
     for col, name in enumerate(columns, start=1):
         sheet.cell(row=1, column=col, value=name).font = Font(bold=True)
