@@ -332,6 +332,19 @@ def describe(problem: Problem, language: str) -> str:
 # --------------------------------------------------------------------------- HTTP
 
 
+def _unavailable(db: Database, error: Exception) -> str:
+    """Why the database could not be read, as every command says it: the driver's first
+    line from `db.failure`, a lost file's own sentence, or else only the error's kind."""
+    from scheduler.db import DatabaseError, failure
+
+    said = failure(db.url, error) if isinstance(error, DBAPIError) else None
+    if said is not None:
+        return str(said.params["error"])
+    if isinstance(error, DatabaseError):
+        return str(error)
+    return type(error).__name__
+
+
 def serve_health(db: Database, config: Config, port: int | None = None) -> Listener | None:
     """Answer ``GET /health`` on 127.0.0.1:``port`` (default: ``[service] health_port``) in a
     daemon thread; None when the port is 0 (off).  Stop it with ``server.shutdown()`` and
@@ -355,8 +368,7 @@ def serve_health(db: Database, config: Config, port: int | None = None) -> Liste
                 with db.read() as session:
                     health = report(session, datetime.now(zone), tick_minutes)
             except Exception as exc:  # the database is down: that is the answer
-                error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                message = _WORDS[language]["unavailable"].format(error=error)
+                message = _WORDS[language]["unavailable"].format(error=_unavailable(db, exc))
                 body = {"healthy": False, "problems": [{"code": "unavailable", "message": message}]}
                 self._answer(503, body)
                 return
