@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TextIO
 
 from scheduler.messages import say
-from scheduler.records import NIP_PATTERN, RecordError, normalise_nip
+from scheduler.records import NIP_PATTERN, QUOTED, RecordError, normalise_nip
 
 SUFFIXES = (".csv", ".xlsx")
 # A cell a spreadsheet would run as a formula (OWASP's list), after the apostrophes that mark
@@ -61,7 +61,7 @@ class Limits:
     rows: int = 200_000  # not counting the header and empty rows
     columns: int = 64
     cell_chars: int = 2_000  # a cell whose column sets no length of its own (review, evidence)
-    quoted_chars: int = 30  # how much of a cell too long a problem quotes
+    quoted_chars: int = QUOTED  # how much of a cell too long a problem quotes
     quoted_values: int = 60  # how much of any value a problem shows (a name, a bad NIP)
 
 
