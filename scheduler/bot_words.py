@@ -15,8 +15,7 @@ WORDS: dict[str, dict[str, str]] = {
         "code_unknown": "Maaf, kode pendaftaran itu tidak dikenal. Periksa kembali atau minta kode baru kepada admin.",
         "code_used": "Maaf, kode pendaftaran itu sudah pernah dipakai. Setiap kode hanya berlaku sekali; mintalah kode baru kepada admin.",
         "code_expired": "Maaf, kode pendaftaran itu sudah kedaluwarsa. Mintalah kode baru kepada admin.",
-        "chat_taken": "Maaf, chat ini sudah terhubung dengan {name} (NIP {key}); satu chat hanya untuk satu pegawai. Kirim /putus dulu (atau minta admin menjalankan <code>tenggat contact {key} --telegram "
-        "</code>), lalu pakai kode ini lagi.",
+        "chat_taken": "Maaf, chat ini sudah terhubung dengan {name} (NIP {key}); satu chat hanya untuk satu pegawai. Kirim /putus dulu (atau minta admin memutuskannya), lalu pakai kode ini lagi.",
         "help": (
             "Perintah yang tersedia:\n"
             "/status — kewajiban Anda yang masih terbuka, tenggatnya, dan capaian IKI\n"
@@ -104,8 +103,7 @@ WORDS: dict[str, dict[str, str]] = {
         "code_unknown": "Sorry, that code is not known. Check it or ask the admin for a new one.",
         "code_used": "Sorry, that code has already been used. Each code works once; ask the admin for a new one.",
         "code_expired": "Sorry, that code has expired. Ask the admin for a new one.",
-        "chat_taken": "Sorry, this chat is already linked to {name} (NIP {key}); one chat belongs to one employee. Send /putus first (or ask the admin to run <code>tenggat contact {key} --telegram "
-        "</code>), then use this code again.",
+        "chat_taken": "Sorry, this chat is already linked to {name} (NIP {key}); one chat belongs to one employee. Send /putus first (or ask the admin to unlink it), then use this code again.",
         "help": (
             "Commands:\n"
             "/status — your open obligations, their deadlines and your IKI achievement\n"
