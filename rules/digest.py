@@ -17,7 +17,7 @@ owes it in their own IKI), where *due so far* means the due day lies in the cale
 ``now`` and has ended by ``now``.  Exempt occurrences count in neither; a late submission, one
 still awaiting verification and one not handed in count in the denominator only.  It is
 ``evaluate()``'s ``Achievement`` summed; with nothing due yet there is no percentage (None).
-Submissions dated after ``now`` are left out.
+Submissions dated or recorded after ``now`` are left out.
 
 **A week ago** is reconstructed from today's records: evaluated at ``now - 7 days`` with only
 the submissions dated up to then, and scored over the same year as ``now`` (so the first
@@ -195,6 +195,12 @@ class Digest:
         return TARGET
 
 
+def _known(submission: Submission, now: datetime) -> bool:
+    """Handed in and written down by ``now``."""
+    recorded = submission.recorded_at
+    return submission.submitted_at <= now and (recorded is None or recorded <= now)
+
+
 def _unit_order(unit: str) -> tuple[bool, str]:
     """Units by name; people without a unit last."""
     return (unit == "", unit)
@@ -227,9 +233,10 @@ def build_digest(
     narrowed = Roster(
         roster.people, [a for a in roster.assignments if a.employee in order], roster.secretary
     )
-    # Only what was handed in by ``now``: a digest of a past moment (or one sent again
-    # later) reads as it did then; what came after is the next digest's news.
-    records = [s for s in submissions if s.submitted_at <= now]
+    # Only what was handed in and recorded by ``now``: a digest of a past moment (or one
+    # sent again later) reads as it did then; what came after, even dated before (a sheet,
+    # ``submit --at``), is the next digest's news.
+    records = [s for s in submissions if _known(s, now)]
     known = list(events)
     current = evaluate(schedule, narrowed, records, known, now, year=year)
     earlier_records = [s for s in records if s.submitted_at <= week_ago]

@@ -93,6 +93,9 @@ class Submission(NamedTuple):
     submitted_at: datetime
     employee: str | None = None
     verified: bool = True  # only matters for rules that require verification
+    # When it was written down, which may be long after ``submitted_at`` (a sheet, a date
+    # given by hand): what a report of a past moment may know.  None: known all along.
+    recorded_at: datetime | None = None
 
 
 class OccurrenceStatus(NamedTuple):
@@ -254,7 +257,7 @@ def _first_submissions(
     agency: dict[tuple[str, str], datetime] = {}
     pending: set[tuple[str, ...]] = set()
     # Unpacked rather than read by name: 30% less time at 100,000 submissions.
-    for rule, period, submitted_at, employee, verified in submissions:
+    for rule, period, submitted_at, employee, verified, _ in submissions:
         if not verified and rule in verified_rules:
             if rule in agency_rules:
                 pending.add((rule, period))

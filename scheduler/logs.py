@@ -28,7 +28,8 @@ FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 def secrets_of(config: Config | None = None) -> list[str]:
     """The secret values this process knows (from the environment and the configuration):
-    the bot token and its secret half, the SMTP password, the database URL's password."""
+    the bot token and its secret half, the SMTP password, the database URL's password (in
+    its user part, or a ``password`` query parameter, which psycopg accepts too)."""
     from scheduler.config import SECRETS
 
     found = [os.environ.get(variable, "") for variable in SECRETS.values()]
@@ -39,8 +40,10 @@ def secrets_of(config: Config | None = None) -> list[str]:
                 found.append(secret.get_secret_value())
         urls.append(config.settings.database.url)
     for url in urls:
-        password = urlsplit(url).password or ""
-        found += [password, unquote(password)]  # as written in the URL, and as meant
+        parts = urlsplit(url)
+        query = (pair.partition("=") for pair in parts.query.split("&"))
+        passwords = [parts.password or "", *(value for key, _, value in query if key == "password")]
+        found += [*passwords, *map(unquote, passwords)]  # as written in the URL, and as meant
     for value in list(found):
         if ":" in value:  # a bot token's secret half may be quoted alone
             found.append(value.split(":", 1)[1])
@@ -74,7 +77,7 @@ class Redact(logging.Filter):
         self.secrets = sorted(known, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = scrub(record.getMessage(), self.secrets), None
+        record.msg, record.args = scrub(_message(record), self.secrets), None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -82,6 +85,19 @@ class Redact(logging.Filter):
         if record.stack_info:
             record.stack_info = scrub(record.stack_info, self.secrets)
         return True
+
+
+def _message(record: logging.LogRecord) -> str:
+    """The record's text, or for a call whose arguments do not fit its format (or do not
+    print) the format and the arguments side by side: a filter that raised would throw
+    into the code that logged, where logging itself only reports its own error."""
+    try:
+        return record.getMessage()
+    except Exception:  # any error of a caller's argument
+        try:
+            return f"{record.msg!s} {record.args!r}"
+        except Exception:  # an argument that cannot even be printed
+            return f"unprintable log message at {record.pathname}:{record.lineno}"
 
 
 REDACT = Redact()  # one filter on every handler, so a secret made later reaches them all

@@ -726,6 +726,11 @@ def test_link_unlink_and_the_list_for_the_admin(
     assert len(rows) == 58 and len({r["code"] for r in rows}) == 58
     assert all(r["link"].startswith("https://t.me/tenggat_test_bot?start=") for r in rows)
     assert runner.invoke(cli, ["link", "--all", "--out", str(tmp_path / "k.xlsx")]).exit_code == 0
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(tmp_path / "k.xlsx", read_only=True)
+    assert workbook.sheetnames == ["k"]  # named after the file asked for, not a temporary one
+    workbook.close()
     assert runner.invoke(cli, ["link", "--all"]).exit_code == 2
 
     gone = runner.invoke(cli, ["unlink", STAFF])

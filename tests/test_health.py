@@ -281,3 +281,25 @@ def test_health_says_when_the_last_tick_was_a_replay(env: str, database: Databas
     assert tenggat("run", "--once").exit_code == 0
     assert "ulangan" not in tenggat("health").output
     assert json.loads(tenggat("health", "--json").stdout)["last_tick"]["replay_of"] is None
+
+
+def test_the_health_endpoint_says_an_unreachable_database_as_the_commands_do() -> None:
+    """The driver's first line, as `db.failure` gives it to every command: no exception
+    class name of ours, no password."""
+    url = f"postgresql+psycopg://postgres:pw-not-shown@127.0.0.1:{free_port()}/test"
+    port = free_port()
+    environ = {"TENGGAT_DATABASE_URL": url, "TENGGAT_SERVICE_LANGUAGE": "en"}
+    config = load_config(None, environ=environ | {"TENGGAT_SERVICE_HEALTH_PORT": str(port)})
+    database = Database(url)
+    server = serve_health(database, config)
+    assert server is not None
+    try:
+        status, body = get(f"http://127.0.0.1:{port}/health")
+    finally:
+        server.shutdown()
+        server.server_close()
+        database.engine.dispose()
+    (problem,) = body["problems"]
+    assert status == 503 and problem["code"] == "unavailable"
+    assert problem["message"].startswith("the database cannot be read: connection failed"), problem
+    assert "pw-not-shown" not in json.dumps(body)

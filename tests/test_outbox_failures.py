@@ -31,13 +31,15 @@ def telegram_service(url: str, api: FakeBotAPI) -> Service:
     return Service(load_config(None, environ=environ), lambda: MARCH_3)
 
 
+@pytest.mark.parametrize("dated", [timedelta(0), timedelta(days=-1)], ids=["then", "earlier"])
 def test_a_digest_retried_later_sends_only_its_missing_part(
-    database_url: str, api: FakeBotAPI
+    database_url: str, api: FakeBotAPI, dated: timedelta
 ) -> None:
     """The Secretary's weekly digest goes in two parts; the second fails (a 500).  The retry
     comes minutes later, after a submission was recorded, yet the digest reads as it did
     when it was queued (its first line says that moment, not the retry's, and what was
-    handed in since is next week's news), so part 1 is recognised and only part 2 goes."""
+    recorded since is next week's news, even when dated a day before the digest, as
+    ``submit --at`` or a sheet may), so part 1 is recognised and only part 2 goes."""
     seed_roster(database_url)
     chat = link_everyone(database_url)[SECRETARY]
     service = telegram_service(database_url, api)
@@ -54,7 +56,8 @@ def test_a_digest_retried_later_sends_only_its_missing_part(
     with service.db.write() as session:  # handed in meanwhile: news for next week's digest
         staff = records.find_employee(session, STAFF)
         catalog = service.config.catalog
-        records.record_submission(session, catalog, staff, "SKP", "2025", later, later, "test")
+        handed_in = later if not dated else MARCH_3 + dated
+        records.record_submission(session, catalog, staff, "SKP", "2025", handed_in, later, "t")
     service.dispatch(later)
     texts = api.texts(chat)
     assert texts[0] == first and len(texts) == 2  # part 1 once, then part 2

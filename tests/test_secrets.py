@@ -67,6 +67,7 @@ def test_no_command_prints_the_secrets(tmp_path: Path, environ: dict[str, str]) 
 # ---- the running service: polling and webhook, at INFO and DEBUG ---------------------
 
 DB_PASSWORD = "Db-Passw0rd-never-logged"
+QUERY_PASSWORD = "Query-Passw0rd-in-the-url"  # ?password=..., which psycopg accepts too
 
 
 def with_password(url: str) -> str:
@@ -207,3 +208,60 @@ def test_a_fault_in_any_command_is_reported_without_a_secret(environ: dict[str, 
     assert "RuntimeError: unexpected answer from /bot***/sendMessage" in done.stderr
     assert TOKEN not in done.stderr + done.stdout
     assert TOKEN.split(":")[1] not in done.stderr + done.stdout
+
+
+def test_a_database_password_in_config_toml_is_taken_out_of_a_fault(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    """The database URL, password and all, comes from config.toml rather than the
+    environment (the bot token is refused in a file, so it stays in the environment): the
+    password is learnt when the command reads its configuration, whatever logs after."""
+    url = f"postgresql+psycopg://u:{DB_PASSWORD}@127.0.0.1:1/db?password={QUERY_PASSWORD}"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+    script = """if True:
+        import logging, sys
+        from scheduler.cli.main import cli, main
+        from scheduler.cli.shared import current
+
+        @cli.command()
+        def boom() -> None:
+            url = current().config.settings.database.url
+            logging.getLogger("sqlalchemy").warning("connecting to %s", url)
+            raise RuntimeError(f"cannot reach {url} with /bot{sys.argv[1]}/getMe")
+
+        sys.argv = ["tenggat", "--config", sys.argv[2], "boom"]
+        main()
+    """
+    env = {k: v for k, v in environ.items() if k != "TENGGAT_DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, TOKEN, str(config)], env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    written = done.stdout + done.stderr
+    assert done.returncode == 1 and "connecting to postgresql+psycopg://u:***@" in written
+    assert "RuntimeError: cannot reach" in written, written
+    for secret in (TOKEN, TOKEN.split(":")[1], DB_PASSWORD, QUERY_PASSWORD):
+        assert secret not in written, written
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("where", ["userinfo", "query"])
+def test_init_prints_the_database_url_without_its_password(
+    tmp_path: Path, environ: dict[str, str], database_url: str, where: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a SQLite URL has no password")
+    url = (
+        with_password(database_url)
+        if where == "userinfo"
+        else f"{database_url}&password={QUERY_PASSWORD}"
+    )
+    env = environ | {"TENGGAT_DATABASE_URL": url}
+    done = subprocess.run(
+        [TENGGAT, "--lang", "en", "init"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "127.0.0.1" in done.stdout, done.stdout
+    assert DB_PASSWORD not in done.stdout and QUERY_PASSWORD not in done.stdout, done.stdout

@@ -205,10 +205,12 @@ def _stage(out: str, rows: list[list[str]]) -> Path:
     except OSError as exc:
         raise _unwritten(out, exc) from None
     try:
-        sheets.write_table(name, COLUMNS, rows)
-    except OSError as exc:
+        sheets.write_table(name, COLUMNS, rows, title=target.stem)
+    except BaseException as exc:  # whatever stopped the writer, no half file stays behind
         Path(name).unlink(missing_ok=True)
-        raise _unwritten(out, exc) from None
+        if isinstance(exc, OSError):
+            raise _unwritten(out, exc) from None
+        raise
     return Path(name)
 
 

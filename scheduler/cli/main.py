@@ -242,8 +242,9 @@ def main() -> None:
 
 def _database_sentence(context: Context, error: Exception) -> str | None:
     """What a database that failed a command says to the admin (it is away, read-only, has
-    no schema, was deleted): one sentence with the URL, no traceback.  None for any other
-    error.  SQLAlchemy is looked up, not imported: `tenggat --help` does not load it."""
+    no schema, was deleted, or another command took a unique key meanwhile): one sentence
+    with the URL, no traceback.  None for any other error, our fault (`db.failure`).
+    SQLAlchemy is looked up, not imported: `tenggat --help` does not load it."""
     from scheduler.store.db import DatabaseError, failure
 
     found = sys.modules.get("sqlalchemy.exc")
@@ -253,7 +254,8 @@ def _database_sentence(context: Context, error: Exception) -> str | None:
     if driver:  # the configuration loaded: it named the database
         from sqlalchemy.engine import make_url
 
-        error = failure(make_url(context.config.settings.database.url), error)
+        said = failure(make_url(context.config.settings.database.url), error)
+        return said.text(context.language) if said is not None else None
     assert isinstance(error, DatabaseError)
     return error.text(context.language)
 

@@ -140,7 +140,7 @@ def check_database(doctor: Doctor) -> Check:
 
     assert doctor.config is not None
     database = Database(doctor.config.settings.database.url)
-    url = database.url.render_as_string(hide_password=True)
+    url = database.safe_url
     sqlite_file = lock_path(database.url) if database.url.get_backend_name() == "sqlite" else None
     if sqlite_file is not None:
         path = Path(str(sqlite_file).removesuffix(".lock"))
@@ -429,9 +429,14 @@ def health(as_json: bool) -> None:
         with ctx.db.read() as session:
             found = report(session, ctx.now(), ctx.config.settings.service.tick_minutes, refused)
     except (Refused, DatabaseError, DBAPIError) as exc:  # unhealthy, in the report's own form
-        if isinstance(exc, DBAPIError):
-            exc = failure(make_url(ctx.config.settings.database.url), exc)
-        reason = exc.message if isinstance(exc, Refused) else exc.text(language)
+        said = (
+            failure(make_url(ctx.config.settings.database.url), exc)
+            if isinstance(exc, DBAPIError)
+            else exc
+        )
+        if said is None:  # not an outage: a fault of ours, reported as one
+            raise
+        reason = said.message if isinstance(said, Refused) else said.text(language)
         if as_json:
             dump_json(scrub(unavailable(reason), secrets))
         else:

@@ -33,8 +33,9 @@ def init() -> None:
     from scheduler.store.db import Database
 
     ctx = current()
-    Database(ctx.config.settings.database.url).migrate()
-    click.echo(say("db_ready", ctx.language, url=ctx.config.settings.database.url))
+    database = Database(ctx.config.settings.database.url)
+    database.migrate()
+    click.echo(say("db_ready", ctx.language, url=database.safe_url))
 
 
 @click.command()

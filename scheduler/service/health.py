@@ -135,21 +135,52 @@ class Health:
         }
 
 
+PROBE_WAIT_MS = 500  # how long the write probe waits behind another writer
+# PostgreSQL's refusals of a write as such: read_only_sql_transaction, insufficient_privilege.
+_READ_ONLY_STATES = frozenset({"25006", "42501"})
+
+
 def unwritable(db: Database) -> str | None:
     """Why the service cannot write to the database (a read-only file, mount or role), or
     None.  The last tick cannot record its own failure there, so it is asked directly: an
-    UPDATE of no row is refused like any write, and changes nothing when allowed."""
+    UPDATE of no row is refused like any write, and changes nothing when allowed.  It waits
+    only briefly for a lock: a database busy with another writer is not a problem, and only
+    a refusal to write as such counts (`read_only`)."""
     from sqlalchemy import false, update
 
-    from scheduler.store.db import failure
+    from scheduler.store.db import BUSY_TIMEOUT_MS, failure
 
     table = models.ServiceState
+    db.check_file()
+    sqlite = db.url.get_backend_name() == "sqlite"
     try:
-        with db.write() as session:
-            session.execute(update(table).where(false()).values(value=table.value))
+        with db.engine.connect() as connection:
+            raw: Any = connection.connection.driver_connection
+            if sqlite:  # before BEGIN IMMEDIATE, which waits for the lock
+                raw.execute(f"PRAGMA busy_timeout={PROBE_WAIT_MS}")
+            try:
+                with connection.execution_options(immediate=True).begin():
+                    if not sqlite:
+                        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {PROBE_WAIT_MS}")
+                    connection.execute(update(table).where(false()).values(value=table.value))
+            finally:
+                if sqlite:  # the pooled connection goes back as it came
+                    raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     except DBAPIError as exc:
-        return failure(db.url, exc).params["error"]
+        said = failure(db.url, exc) if read_only(exc) else None
+        return said.params["error"] if said is not None else None
     return None
+
+
+def read_only(error: DBAPIError) -> bool:
+    """Whether the driver refused a write because the database, file or role takes none,
+    rather than for being busy, locked or away (which other checks report)."""
+    cause = error.orig
+    if getattr(cause, "sqlite_errorname", None) == "SQLITE_READONLY":
+        return True
+    if "attempt to write a readonly database" in str(cause):
+        return True
+    return getattr(cause, "sqlstate", None) in _READ_ONLY_STATES
 
 
 def report(
@@ -287,6 +318,19 @@ def unavailable(message: str) -> dict[str, Any]:
     return {"healthy": False, "problems": [{"code": "unavailable", "message": message}]}
 
 
+def _unavailable(db: Database, error: Exception) -> str:
+    """Why the database could not be read, as every command says it: the driver's first
+    line from `db.failure`, a lost file's own sentence, or else only the error's kind."""
+    from scheduler.store.db import DatabaseError, failure
+
+    said = failure(db.url, error) if isinstance(error, DBAPIError) else None
+    if said is not None:
+        return str(said.params["error"])
+    if isinstance(error, DatabaseError):
+        return str(error)
+    return type(error).__name__
+
+
 def serve_health(db: Database, config: Config, port: int | None = None) -> Listener | None:
     """Answer ``GET /health`` on 127.0.0.1:``port`` (default: ``[service] health_port``) in a
     daemon thread; None when the port is 0 (off).  Stop it with ``server.shutdown()`` and
@@ -310,8 +354,7 @@ def serve_health(db: Database, config: Config, port: int | None = None) -> Liste
                 with db.read() as session:
                     health = report(session, datetime.now(zone), tick_minutes)
             except Exception as exc:  # the database is down: that is the answer
-                error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                message = _WORDS[language]["unavailable"].format(error=error)
+                message = _WORDS[language]["unavailable"].format(error=_unavailable(db, exc))
                 self._answer(503, unavailable(message))
                 return
             self._answer(200 if health.healthy else 503, health.as_json(language))

@@ -112,7 +112,7 @@ class Service:
             people = session.scalar(select(func.count()).select_from(models.Employee)) or 0
         log.info(
             "start database=%s employees=%d channels=%s window=%s-%s%s",
-            self.db.url.render_as_string(hide_password=True),
+            self.db.safe_url,
             people,
             ",".join(self.channels),
             self.window.start.strftime("%H:%M"),
@@ -390,6 +390,5 @@ def outage(db: Database, error: Exception) -> str | None:
 
     if isinstance(error, DatabaseError):
         return str(error)
-    if isinstance(error, DBAPIError):
-        return str(failure(db.url, error))
-    return None
+    said = failure(db.url, error) if isinstance(error, DBAPIError) else None
+    return str(said) if said is not None else None

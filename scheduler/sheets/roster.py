@@ -170,7 +170,7 @@ def apply_roster(session: Session, rows: Sequence[RosterRow], now: datetime) -> 
     rows (new employees inserted in one go, changed ones updated in one go by id, then the
     superiors, then the rules added and removed), and no ORM object per employee, which at
     100,000 rows cost 95 s and 1.2 GB."""
-    from scheduler.store.records import units_by_name
+    from scheduler.store.records import release_inactive_chats, units_by_name
 
     outcome = RosterOutcome()
     for row in rows:
@@ -202,6 +202,7 @@ def apply_roster(session: Session, rows: Sequence[RosterRow], now: datetime) -> 
             "updated_at": now,
         }
 
+    release_inactive_chats(session)  # an inactive holder's chat is free to be given
     ids = _ids(session)  # by the key each row is known by (``ident``) before this import
     moving = [  # a chat moving between two rows is freed first: the index is unique at
         {"id": ids[row.ident], "telegram_chat_id": None}  # every row's UPDATE

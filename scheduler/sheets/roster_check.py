@@ -172,6 +172,8 @@ def _roster_row(
         key, None, "", "", "", None, frozenset(), frozenset(), None, None, True, ""
     )
     after = replace(base, key=key, nip=nip, superior=None, **values)
+    if not after.active:  # an inactive employee holds no chat (`records.chat_holder`)
+        after = replace(after, telegram_chat_id=None)
     return RosterRow(number, ident, before, after, Keys.fold(row.text("superior")))
 
 
@@ -207,7 +209,7 @@ def _clashes(rows: list[RosterRow], stored: Mapping[str, Stored]) -> list[Proble
 def _chat_clashes(rows: list[RosterRow], stored: Mapping[str, Stored]) -> list[Problem]:
     """A Telegram chat given to two employees, on two rows or on a row and in the database
     (as it will be after the import): the bot would act for either of them."""
-    held = {s.telegram_chat_id: s for s in stored.values() if s.telegram_chat_id is not None}
+    held = {s.telegram_chat_id: s for s in stored.values() if s.telegram_chat_id and s.active}
     given = {row.ident for row in rows}
     by_chat: dict[str, list[RosterRow]] = defaultdict(list)
     for row in rows:

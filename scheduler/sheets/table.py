@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TextIO
 
 from scheduler.messages import say
-from scheduler.store.records import NIP_PATTERN, RecordError, normalise_nip
+from scheduler.store.records import NIP_PATTERN, QUOTED, RecordError, normalise_nip
 
 SUFFIXES = (".csv", ".xlsx")
 # A cell a spreadsheet would run as a formula (OWASP's list), after the apostrophes that mark
@@ -61,7 +61,7 @@ class Limits:
     rows: int = 200_000  # not counting the header and empty rows
     columns: int = 64
     cell_chars: int = 2_000  # a cell whose column sets no length of its own (review, evidence)
-    quoted_chars: int = 30  # how much of a cell too long a problem quotes
+    quoted_chars: int = QUOTED  # how much of a cell too long a problem quotes
     quoted_values: int = 60  # how much of any value a problem shows (a name, a bad NIP)
 
 
@@ -323,19 +323,27 @@ def csv_text(
 
 
 def write_table(
-    path: str, columns: Sequence[str], rows: Iterable[Sequence[str]], delimiter: str = DELIMITER
+    path: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    delimiter: str = DELIMITER,
+    title: str | None = None,
 ) -> int:
-    """Write a header and rows of text; return the number of rows written."""
+    """Write a header and rows of text; return the number of rows written.  An XLSX sheet
+    is named ``title``, or after the file: pass the name the user asked for when ``path``
+    is a temporary file beside it."""
     rows = list(rows)
     if suffix_of(path) == ".csv":
         with open(path, "w", encoding="utf-8", newline="") as handle:
             write_csv(handle, columns, rows, delimiter)
     else:
-        _write_xlsx(path, columns, rows)
+        _write_xlsx(path, columns, rows, title or Path(path).stem)
     return len(rows)
 
 
-def _write_xlsx(path: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def _write_xlsx(
+    path: str, columns: Sequence[str], rows: Sequence[Sequence[str]], title: str
+) -> None:
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
@@ -344,7 +352,7 @@ def _write_xlsx(path: str, columns: Sequence[str], rows: Sequence[Sequence[str]]
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = Path(path).stem[:31] or "Sheet1"
+    sheet.title = title[:31] or "Sheet1"
     widths = [len(name) for name in columns]
     for col, name in enumerate(columns, start=1):
         sheet.cell(row=1, column=col, value=name).font = Font(bold=True)

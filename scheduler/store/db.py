@@ -56,6 +56,15 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(os.path.realpath(database))
 
 
+def shown(url: URL | str) -> str:
+    """A database URL as it may be shown: its password hidden, whether in the user part or
+    given as a ``password`` query parameter (which psycopg accepts too)."""
+    url = make_url(url)
+    if "password" in url.query:
+        url = url.update_query_dict({"password": "***"})
+    return url.render_as_string(hide_password=True)
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
@@ -70,7 +79,7 @@ class Database:
     @property
     def safe_url(self) -> str:
         """The URL as it may be shown: without its password."""
-        return self.url.render_as_string(hide_password=True)
+        return shown(self.url)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -154,7 +163,10 @@ class Database:
                     else None
                 )
         except DBAPIError as exc:
-            raise failure(self.url, exc) from None
+            said = failure(self.url, exc)
+            if said is None:
+                raise
+            raise said from None
         if current is None:
             raise DatabaseError("db_not_initialised", url=self.safe_url)
         if not oldest <= current <= SCHEMA_REVISION:  # revisions are numbered 0001, 0002, …
@@ -163,16 +175,34 @@ class Database:
             )
 
 
-def failure(url: URL, error: Exception) -> DatabaseError:
-    """A driver's error as one sentence: the URL (no password) and the driver's first line."""
-    from sqlalchemy.exc import IntegrityError
+# PostgreSQL states that say the database, not our statement, is at fault: no schema on
+# the search_path, a read-only transaction or role.
+_OUTAGE_STATES = frozenset({"3F000", "25006", "42501"})
+_UNIQUE = "23505"  # unique_violation
+
+
+def failure(url: URL, error: Exception) -> DatabaseError | None:
+    """A driver's error as one sentence (the URL without password, the driver's first line)
+    when the database is to blame: away, read-only, without schema (an OperationalError or
+    one of `_OUTAGE_STATES`), or a unique key another command took meanwhile.  None for any
+    other error (a wrong statement, a NOT NULL or foreign key broken), a fault of ours that
+    deserves its traceback rather than "run it again"."""
+    from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
     cause = getattr(error, "orig", None) or error
     first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-    message = "db_conflict" if isinstance(error, IntegrityError) else "db_failed"
-    if getattr(cause, "sqlstate", None) == "3F000":  # PostgreSQL: invalid_schema_name
+    state = getattr(cause, "sqlstate", None)
+    if state == "3F000":  # PostgreSQL: invalid_schema_name
         message = "db_no_schema"
-    return DatabaseError(message, url=url.render_as_string(hide_password=True), error=first)
+    elif isinstance(error, IntegrityError):
+        if state != _UNIQUE and not first.startswith("UNIQUE constraint failed"):
+            return None
+        message = "db_conflict"
+    elif isinstance(error, OperationalError | InterfaceError) or state in _OUTAGE_STATES:
+        message = "db_failed"
+    else:
+        return None
+    return DatabaseError(message, url=shown(url), error=first)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    update,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -56,20 +57,39 @@ def normal_chat_id(text: str) -> str:
 
 
 def chat_holder(session: Session, chat: str, employee: models.Employee) -> models.Employee | None:
-    """Who other than ``employee`` holds the Telegram chat ``chat``: one chat speaks for one
-    employee, or the bot would act for whichever the database returns first."""
+    """Which active employee other than ``employee`` holds the Telegram chat ``chat``: one
+    chat speaks for one employee, or the bot would act for whichever the database returns
+    first.  An inactive employee holds no chat (the bot does not answer for them), so theirs
+    is free for whoever claims it (`release_inactive_chats`)."""
     table = models.Employee
     return session.scalar(
-        select(table).where(table.telegram_chat_id == chat, table.id != employee.id).limit(1)
+        select(table)
+        .where(table.telegram_chat_id == chat, table.id != employee.id, table.active.is_(True))
+        .limit(1)
+    )
+
+
+def release_inactive_chats(session: Session) -> None:
+    """Clear the chat of every inactive employee, in one statement: deactivated, they can no
+    longer use it, and kept it would block it for good under the unique index.  Every path
+    that gives a chat calls it first, so a database from before this rule is mended too."""
+    table = models.Employee
+    session.execute(
+        update(table)
+        .where(table.active.is_(False), table.telegram_chat_id.is_not(None))
+        .values(telegram_chat_id=None)
+        .execution_options(synchronize_session="fetch")
     )
 
 
 def claim_chat(session: Session, employee: models.Employee, chat: str | None) -> None:
-    """Give ``employee`` the chat ``chat`` (None clears it), refusing one someone else holds."""
+    """Give ``employee`` the chat ``chat`` (None clears it), refusing one another active
+    employee holds."""
     if chat is not None:
         other = chat_holder(session, chat, employee)
         if other is not None:
             raise RecordError("chat_taken", chat=chat, name=other.name, key=other.key)
+        release_inactive_chats(session)
     employee.telegram_chat_id = chat
     employee.telegram_unreachable = None  # a chat set again gets a new chance
 
@@ -211,8 +231,8 @@ def snapshot(
         assignments.append(Assignment(carrier, rule_code, periods, _day(starts_on)))
 
     submissions = [
-        Submission(rule_code, period, _utc(submitted_at), submitter, bool(verified))
-        for submitter, rule_code, period, submitted_at, verified in rows(
+        Submission(rule_code, period, _utc(at), submitter, bool(verified), _utc(recorded))
+        for submitter, rule_code, period, at, verified, recorded in rows(
             _current_submissions(catalog, since_year, chosen)
         )
     ]
@@ -266,8 +286,8 @@ def carriers(
     # agency rules (all that is read of anyone else) the submitter does not matter.
     key_of = {row[0]: row[1] for row in people}
     submissions = [
-        Submission(rule_code, period, _utc(submitted_at), key_of.get(submitter), bool(verified))
-        for submitter, rule_code, period, submitted_at, verified in rows(
+        Submission(rule_code, period, _utc(at), key_of.get(submitter), bool(verified), _utc(rec))
+        for submitter, rule_code, period, at, verified, rec in rows(
             _current_submissions(catalog, since_year, chosen, by_id=True)
         )
     ]
@@ -396,7 +416,8 @@ def _current_submissions(
     catalog: Catalog, since_year: int | None, chosen: list[int] | None, by_id: bool = False
 ) -> _Query:
     """The newest row per (employee or agency, rule, period): corrections are new rows.  As
-    (employee key, or id ``by_id``; rule; period; submitted at as text on SQLite; verified).
+    (employee key, or id ``by_id``; rule; period; submitted at as text on SQLite; verified;
+    recorded at, as text on SQLite).
 
     Narrowed to ``chosen`` employees, their rows and every agency row are read (anyone's
     agency submission serves all its carriers), before grouping, so that one person's status
@@ -416,6 +437,7 @@ def _current_submissions(
         S.period,
         type_coerce(S.submitted_at, String),
         S.verified_at.is_not(None),  # verified: no datetime to parse
+        type_coerce(S.recorded_at, String),
     ).where(S.id.in_(newest))
     if by_id:
         return query
