@@ -63,14 +63,11 @@ def link(
     bot_name: str | None,
 ) -> None:
     """A one-time code and deep link that binds an employee's Telegram chat to NIP."""
-    from sqlalchemy import select
-
     from scheduler.bot import records as bot_records
     from scheduler.bot import turn as bot_turn
     from scheduler.service.tick import email_channel
     from scheduler.sheets import table as sheets
     from scheduler.store import records
-    from scheduler.store.models import Employee
 
     ctx = current()
     language = ctx.language
@@ -99,10 +96,8 @@ def link(
                         f"tenggat contact {people[0].key} --email ADDRESS"
                     )
             else:
-                query = select(Employee).where(Employee.active.is_(True)).order_by(Employee.key)
-                if not out:  # --mail alone: a code nobody receives would only revoke the last one
-                    query = query.where(Employee.email.is_not(None), Employee.email != "")
-                people = list(session.scalars(query))
+                # --mail alone: a code nobody receives would only revoke the last one
+                people = records.active_employees(session, with_email=not out)
             addresses = {person.key: person.email or "" for person in people}
             issued = [
                 bot_records.issue_code(session, person, now, hours, ctx.user) for person in people
@@ -278,21 +273,20 @@ def unlink(nip: str) -> None:
 @click.argument("period")
 def verify(nip: str, code: str, period: str) -> None:
     """Verify the pending submission of NIP for CODE and PERIOD (keeps its time and evidence)."""
-    from scheduler.bot import records as bot_records
-    from scheduler.store import records
+    from scheduler.store import records, submissions
 
     ctx = current()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         code = records.check_rule_period(ctx.config.catalog, code, period)
-        row = bot_records.newest_submission(session, employee.id, code, period)
+        row = submissions.newest(session, employee.id, code, period)
         item = {"key": employee.key, "code": code, "period": period}
         if row is None:
             raise click.ClickException(say("no_submission", ctx.language, **item))
         if row.verified_at is not None:
             by = row.verified_by or "-"
             raise click.ClickException(say("already_verified", ctx.language, by=by, **item))
-        done = bot_records.verify(session, row, ctx.now(), ctx.user, "cli")
+        done = submissions.verify(session, row, ctx.now(), ctx.user, "cli")
         stamp = f"{done.submitted_at.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M %Z}"
         who = {"name": employee.name, "key": employee.key}
         click.echo(say("verified", ctx.language, code=code, period=period, stamp=stamp, **who))
