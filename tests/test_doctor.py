@@ -20,7 +20,7 @@ from fake_telegram import FakeBotAPI
 
 from rules.calendar import WITA
 from scheduler.cli.main import Context, cli
-from scheduler.cli.ops import CHECKS, FAIL, Check, Doctor, run_checks
+from scheduler.service.doctor import CHECKS, FAIL, Check, Doctor, run_checks
 from scheduler.store import models
 from scheduler.store.db import SCHEMA_REVISION, Database
 
