@@ -169,11 +169,7 @@ def contact(nip: str, chat_id: str | None, email: str | None) -> None:
     ctx.open_db(BEFORE_UNIQUE_CHATS)  # so that it can mend the clashes that stop 0006
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
-        if chat_id is not None:
-            chat = records.normal_chat_id(chat_id) if chat_id else None
-            records.claim_chat(session, employee, chat)
-        if email is not None:
-            employee.email = email or None
+        records.set_contact(session, employee, chat_id, email)
         click.echo(
             f"{employee.name} ({employee.key}): telegram={employee.telegram_chat_id or '-'} "
             f"email={employee.email or '-'}"

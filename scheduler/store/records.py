@@ -75,6 +75,18 @@ def claim_chat(session: Session, employee: models.Employee, chat: str | None) ->
     employee.telegram_unreachable = None  # a chat set again gets a new chance
 
 
+def set_contact(
+    session: Session, employee: models.Employee, chat: str | None, email: str | None
+) -> None:
+    """Set how ``employee`` is reached, as an admin typed it (checked already): a value
+    None is left as it is and an empty one clears it; the chat is written as Telegram
+    writes it, and refused when someone else holds it."""
+    if chat is not None:
+        claim_chat(session, employee, normal_chat_id(chat) if chat else None)
+    if email is not None:
+        employee.email = email or None
+
+
 ROLES = frozenset({"secretary", "unit_head", "admin"})
 
 
