@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+
 from scheduler.store.db import Database
 
 SCRIPT = """if True:

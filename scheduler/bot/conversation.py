@@ -25,15 +25,7 @@ from sqlalchemy.orm import Session
 
 from rules.evaluate import OPEN, Status
 from scheduler.bot.buttons import NO_EVIDENCE, Button, report_button, reported
-from scheduler.bot.records import (
-    SOURCE,
-    audit,
-    hash_code,
-    newest_submission,
-    pending_verification,
-    unlink,
-    verify,
-)
+from scheduler.bot.records import SOURCE, audit, hash_code, unlink
 from scheduler.bot.report import (
     choose,
     evidence_of,
@@ -54,7 +46,7 @@ from scheduler.bot.turn import (
     settings_of,
 )
 from scheduler.bot.updates import chat_of
-from scheduler.store import models, records
+from scheduler.store import models, records, submissions
 from scheduler.words import STATUS, long_date
 
 if TYPE_CHECKING:
@@ -347,7 +339,7 @@ def _verify_list(turn: Turn) -> None:
     if not _is_admin(turn):
         turn.say("denied", who=turn.w("who_admin"))
         return turn.done("denied", "/verifikasi")
-    rows = pending_verification(turn.session, turn.config)
+    rows = submissions.pending_verification(turn.session, turn.config.catalog)
     if not rows:
         turn.say("verify_none")
         return turn.done("verify_list", "none pending")
@@ -384,14 +376,14 @@ def _verify_one(turn: Turn, submission_id: int) -> None:
         return turn.done("denied", f"verif:{submission_id}")
     row = turn.session.get(models.Submission, submission_id)
     newest = (
-        newest_submission(turn.session, row.employee_id, row.rule_code, row.period)
+        submissions.newest(turn.session, row.employee_id, row.rule_code, row.period)
         if row is not None
         else None
     )
     if row is None or newest is None or newest.id != row.id or row.verified_at is not None:
         turn.say("verify_gone")
         return turn.done("verify_refused", f"submission {submission_id}")
-    done = verify(turn.session, row, turn.now, f"telegram:{turn.chat}", SOURCE)
+    done = submissions.verify(turn.session, row, turn.now, f"telegram:{turn.chat}", SOURCE)
     owner = turn.session.get(models.Employee, row.employee_id) if row.employee_id else None
     name = owner.name if owner else "-"
     turn.say("verified", name=esc(name), code=row.rule_code, period=row.period)

@@ -1,6 +1,6 @@
 """The records the bot and the command line share: link codes (``tenggat bot codes``, /start),
-unlinking, the ``bot_audit`` trail, and verifying submissions (/verifikasi, ``tenggat bot
-verify``).
+unlinking and the ``bot_audit`` trail.  Submissions, verified ones too, are written by
+`scheduler.store.submissions`.
 """
 
 from __future__ import annotations
@@ -8,15 +8,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.store import models
-
-if TYPE_CHECKING:
-    from scheduler.config import Config
 
 SOURCE = "telegram"  # the source of the submissions the bot records
 
@@ -116,65 +113,3 @@ def audit(
             detail=detail[:500],
         )
     )
-
-
-# --------------------------------------------------------------------------- verification
-
-
-def pending_verification(
-    session: Session, config: Config, limit: int = 10
-) -> list[models.Submission]:
-    """The newest row of each (employee or agency, rule, period) of a rule that needs
-    verification, when it is not verified yet; oldest first."""
-    codes = [r.code for r in config.catalog.rules.values() if r.verification]
-    if not codes:
-        return []
-    table = models.Submission
-    newest = (
-        select(func.max(table.id))
-        .where(table.rule_code.in_(codes))
-        .group_by(table.employee_id, table.rule_code, table.period)
-    )
-    return list(
-        session.scalars(
-            select(table)
-            .where(table.id.in_(newest), table.verified_at.is_(None))
-            .order_by(table.id)
-            .limit(limit)
-        )
-    )
-
-
-def newest_submission(
-    session: Session, employee_id: int | None, code: str, period: str
-) -> models.Submission | None:
-    table = models.Submission
-    owner = table.employee_id.is_(None) if employee_id is None else table.employee_id == employee_id
-    return session.scalar(
-        select(table)
-        .where(owner, table.rule_code == code, table.period == period)
-        .order_by(table.id.desc())
-        .limit(1)
-    )
-
-
-def verify(
-    session: Session, row: models.Submission, now: datetime, by: str, source: str
-) -> models.Submission:
-    """Verify a pending submission: rows are never changed, so a new row repeats it (same
-    moment, same evidence) with the verification."""
-    verified = models.Submission(
-        employee_id=row.employee_id,
-        rule_code=row.rule_code,
-        period=row.period,
-        submitted_at=row.submitted_at,
-        evidence=row.evidence,
-        source=source,
-        recorded_by=by,
-        recorded_at=now,
-        verified_at=now,
-        verified_by=by,
-    )
-    session.add(verified)
-    session.flush()
-    return verified

@@ -125,10 +125,7 @@ def _check_link_options(
 def _whom(session: Session, nip: str | None, listed: bool, mail: bool) -> list[Employee]:
     """NIP's employee, else every active one; with --mail and no list (``listed``) only those
     with an e-mail address, since a code nobody receives would only revoke the last one."""
-    from sqlalchemy import select
-
     from scheduler.store import records
-    from scheduler.store.models import Employee
 
     if nip is not None:
         person = records.find_employee(session, nip)
@@ -137,10 +134,7 @@ def _whom(session: Session, nip: str | None, listed: bool, mail: bool) -> list[E
                 f"{person.key} has no e-mail address: tenggat contact {person.key} --email ADDRESS"
             )
         return [person]
-    query = select(Employee).where(Employee.active.is_(True)).order_by(Employee.key)
-    if not listed:
-        query = query.where(Employee.email.is_not(None), Employee.email != "")
-    return list(session.scalars(query))
+    return records.active_employees(session, with_email=not listed)
 
 
 def _show_code(item: IssuedCode, username: str, zone: tzinfo | None, language: str) -> None:
@@ -301,21 +295,20 @@ def unlink(nip: str) -> None:
 @click.argument("period")
 def verify(nip: str, code: str, period: str) -> None:
     """Verify the pending submission of NIP for CODE and PERIOD (keeps its time and evidence)."""
-    from scheduler.bot import records as bot_records
-    from scheduler.store import records
+    from scheduler.store import records, submissions
 
     ctx = current()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         code = records.check_rule_period(ctx.config.catalog, code, period)
-        row = bot_records.newest_submission(session, employee.id, code, period)
+        row = submissions.newest(session, employee.id, code, period)
         item = {"key": employee.key, "code": code, "period": period}
         if row is None:
             raise click.ClickException(say("no_submission", ctx.language, **item))
         if row.verified_at is not None:
             by = row.verified_by or "-"
             raise click.ClickException(say("already_verified", ctx.language, by=by, **item))
-        done = bot_records.verify(session, row, ctx.now(), ctx.user, "cli")
+        done = submissions.verify(session, row, ctx.now(), ctx.user, "cli")
         stamp = f"{done.submitted_at.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M %Z}"
         who = {"name": employee.name, "key": employee.key}
         said = say("verified", ctx.language, code=code, period=period, stamp=stamp, **who)

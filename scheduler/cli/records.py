@@ -111,17 +111,13 @@ def event_set(code: str, key: str, day: datetime) -> None:
 def event_list(as_json: bool) -> None:
     """The events recorded, and who recorded them when."""
     from rich.table import Table
-    from sqlalchemy import select
 
     from scheduler import words
-    from scheduler.store import models
+    from scheduler.store import records
 
     ctx = current()
-    E = models.Event
     with ctx.db.read() as session:
-        found = session.execute(
-            select(E.code, E.key, E.day, E.recorded_by, E.recorded_at).order_by(E.code, E.key)
-        ).all()
+        found = records.events(session)
     if as_json:
         dump_json([row._asdict() for row in found])
         return
@@ -147,23 +143,13 @@ def event_list(as_json: bool) -> None:
 @click.option("--reason", required=True, help="Why (leave, transfer, decree number).")
 def exempt(nip: str, code: str, period: str, reason: str) -> None:
     """Excuse NIP from CODE for PERIOD, with the reason."""
-    from sqlalchemy import select
-
-    from scheduler.store import models, records
+    from scheduler.store import records
 
     ctx = current()
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         code = records.check_rule_period(ctx.config.catalog, code, period)
-        row = session.scalar(
-            select(models.Exemption).filter_by(
-                employee_id=employee.id, rule_code=code, period=period
-            )
-        )
-        if row is None:
-            row = models.Exemption(employee_id=employee.id, rule_code=code, period=period)
-            session.add(row)
-        row.reason, row.recorded_by, row.recorded_at = reason, ctx.user, ctx.now()
+        records.exempt(session, employee, code, period, reason, ctx.now(), ctx.user)
         said = f"{code} {period}: {employee.name} ({employee.key}) — {reason}"
     click.echo(said)
 
@@ -187,11 +173,7 @@ def contact(nip: str, chat_id: str | None, email: str | None) -> None:
     ctx.open_db(BEFORE_UNIQUE_CHATS)  # so that it can mend the clashes that stop 0006
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
-        if chat_id is not None:
-            chat = records.normal_chat_id(chat_id) if chat_id else None
-            records.claim_chat(session, employee, chat)
-        if email is not None:
-            employee.email = email or None
+        records.set_contact(session, employee, chat_id, email)
         said = (
             f"{employee.name} ({employee.key}): telegram={employee.telegram_chat_id or '-'} "
             f"email={employee.email or '-'}"
@@ -221,11 +203,9 @@ def _unit(ctx: Context, session: Session, unit: str | None) -> str | None:
         return None
     import difflib
 
-    from sqlalchemy import select
+    from scheduler.store import records
 
-    from scheduler.store import models
-
-    names = list(session.scalars(select(models.Unit.name)))
+    names = records.unit_names(session)
     for name in names:
         if name.lower() == unit.lower():
             return name
@@ -493,15 +473,13 @@ def demo() -> None:
     """Import the bundled IKI 2025 of Badan Kesbangpol Kukar into a fresh database."""
     from importlib import resources
 
-    from sqlalchemy import func, select
-
-    from scheduler.store import models
+    from scheduler.store import records
     from scheduler.store.db import Database
 
     ctx = current()
     Database(ctx.config.settings.database.url).migrate()
     with ctx.db.read() as session:
-        count = session.scalar(select(func.count()).select_from(models.Employee)) or 0
+        count = records.employee_count(session)
     if count:
         raise click.ClickException(say("demo_not_fresh", ctx.language, count=str(count)))
     seed = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")

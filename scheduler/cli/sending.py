@@ -21,11 +21,9 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
     """Dry run: the reminders and escalations due at a moment, to whom and why."""
     from collections import Counter
 
-    from sqlalchemy import select
-
     from scheduler.service.dispatch import contacts_of
     from scheduler.service.tick import Service
-    from scheduler.store import models
+    from scheduler.store import outbox
 
     ctx = current()
     now = local(ctx, as_of)
@@ -33,10 +31,7 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
     _, _, notices = service.planned(now)
     with ctx.db.read() as session:
         contacts = contacts_of(session, notices)
-        query = select(models.Outbox.key, models.Outbox.state)
-        states = dict(
-            session.execute(query.where(models.Outbox.key.in_([n.key for n in notices]))).all()
-        )
+        states = outbox.states_of(session, [n.key for n in notices])
     messages = service.dispatcher.compose(notices, contacts)
     if as_json:
         dump_json(
@@ -92,25 +87,13 @@ def outbox_command(state: str | None, limit: int, as_json: bool) -> None:
     """What was planned for sending, and what became of it."""
     from rich.markup import escape
     from rich.table import Table
-    from sqlalchemy import func, select
 
-    from scheduler.store import models
+    from scheduler.store import outbox
 
     ctx = current()
-    table_, E = models.Outbox, models.Employee
     with ctx.db.read() as session:
-        counts = dict(
-            session.execute(select(table_.state, func.count()).group_by(table_.state)).all()
-        )
-        query = (
-            select(table_, E.name)
-            .outerjoin(E, E.key == table_.recipient)
-            .order_by(table_.id.desc())
-            .limit(limit)
-        )
-        if state is not None:
-            query = query.where(table_.state == state)
-        found = session.execute(query).all()
+        counts = outbox.counts(session)
+        found = outbox.newest(session, state, limit)
     if as_json:
         rows = [
             {

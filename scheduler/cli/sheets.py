@@ -147,10 +147,8 @@ def submissions_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     00:00).  A time in the future is refused.  Earlier records
     are never changed: a correction is a new row, and the newest counts.
     """
-    from sqlalchemy import select
-
     from scheduler.sheets import submissions as submission_sheet
-    from scheduler.store import models
+    from scheduler.store import records
 
     ctx = current()
     table = _read(file, submission_sheet.SUBMISSION_COLUMNS)
@@ -159,8 +157,7 @@ def submissions_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     assert zone is not None
     count = 0
     with writing(ctx, dry_run) as session:
-        query = select(models.Employee.id, models.Employee.key, models.Employee.name)
-        people = [(i, key, name) for i, key, name in session.execute(query)]
+        people = records.identities(session)
         check = submission_sheet.check_submissions(table, people, ctx.config.catalog, zone, now)
         _report(check.problems, check.skipped, skip_bad)
         count = submission_sheet.apply_submissions(session, check.rows, now, ctx.user)

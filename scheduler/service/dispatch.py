@@ -183,20 +183,9 @@ class Dispatcher:
             log.warning("telegram unreachable recipient=%s reason=%s", key, reason)
         admins = records.admins(session)
         today = now.astimezone(self.calendar.tz).date()
-        rows: list[dict[str, object]] = [
-            {
-                "key": f"{key}|contact|telegram|{today}|{admin}",
-                "recipient": admin,
-                "role": "admin",
-                "kind": "contact",
-                "employee": key,
-                "rule_code": "",
-                "period": "telegram",
-                "step": "",
-                "due": today,
-                "days_late": None,
-            }
-            for key, reason in dead.items()
+        rows = [
+            outbox.contact_row(key, admin, "telegram", today)
+            for key in dead
             for admin in admins
             if admin != key
         ]

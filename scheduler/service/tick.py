@@ -165,19 +165,14 @@ class Service:
         if now < moment:
             return 0
         year, week, _ = moment.isocalendar()
-        rows: list[dict[str, object]] = [
-            {
-                "key": f"digest|{year}-W{week:02d}|{r.unit or '*'}|{r.key}",
-                "recipient": r.key,
-                "role": "unit_head" if r.unit else "secretary",
-                "kind": "digest",
-                "employee": r.key,
-                "rule_code": "",
-                "period": f"{year}-W{week:02d}",
-                "step": "",
-                "due": day,
-                "days_late": None,
-            }
+        rows = [
+            outbox.digest_row(
+                f"digest|{year}-W{week:02d}|{r.unit or '*'}|{r.key}",
+                r.key,
+                bool(r.unit),
+                f"{year}-W{week:02d}",
+                day,
+            )
             for r in digest.recipients(self.db, settings.unit_heads)
         ]
         with self.db.write() as session:

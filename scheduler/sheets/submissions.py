@@ -29,7 +29,7 @@ from scheduler.sheets.table import (
     flag_cell,
     long_cells,
 )
-from scheduler.store import models
+from scheduler.store import models, submissions
 from scheduler.store.records import RecordError, check_rule_period, length_of
 
 SUBMISSION_COLUMNS = ("nip", "rule", "period", "submitted_at", "evidence", "agency")
@@ -192,18 +192,17 @@ def apply_submissions(
     session: Session, rows: Sequence[SubmissionRow], now: datetime, recorded_by: str
 ) -> int:
     """Insert one new submission per row; earlier records are never touched."""
-    session.add_all(
-        models.Submission(
-            employee_id=row.employee_id,
-            rule_code=row.rule,
-            period=row.period,
-            submitted_at=row.submitted_at,
-            evidence=row.evidence,
+    for row in rows:
+        submissions.add(
+            session,
+            row.employee_id,
+            row.rule,
+            row.period,
+            row.submitted_at,
+            now,
+            recorded_by,
+            row.evidence,
             source="import",
-            recorded_by=recorded_by,
-            recorded_at=now,
         )
-        for row in rows
-    )
     session.flush()
     return len(rows)

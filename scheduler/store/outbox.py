@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
+from typing import TypedDict, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -34,32 +34,83 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+class Row(TypedDict):
+    """An outbox row as planned: the columns from ``key`` to ``days_late``; the state columns
+    are `add`'s."""
+
+    key: str
+    recipient: str
+    role: str
+    kind: str
+    employee: str
+    rule_code: str
+    period: str
+    step: str
+    due: date
+    days_late: int | None
+
+
 def enqueue(session: Session, notices: Sequence[Notice], now: datetime) -> int:
     """Add the planned notices not in the outbox yet; return how many were new."""
     return add(
         session,
         [
-            {
-                "key": n.key,
-                "recipient": n.recipient,
-                "role": n.role,
-                "kind": n.kind.value,
-                "employee": n.employee,
-                "rule_code": n.rule,
-                "period": n.period,
-                "step": n.step,
-                "due": n.due,
-                "days_late": n.days_late,
-            }
+            Row(
+                key=n.key,
+                recipient=n.recipient,
+                role=n.role,
+                kind=n.kind.value,
+                employee=n.employee,
+                rule_code=n.rule,
+                period=n.period,
+                step=n.step,
+                due=n.due,
+                days_late=n.days_late,
+            )
             for n in notices
         ],
         now,
     )
 
 
-def add(session: Session, rows: Sequence[dict[str, object]], now: datetime) -> int:
-    """Insert outbox rows (columns from ``key`` to ``days_late``) whose key is new, due at
-    ``now``; return how many were new.  A key already there, in any state, adds nothing."""
+def digest_row(key: str, recipient: str, unit_head: bool, week: str, day: date) -> Row:
+    """A weekly digest for ``recipient`` (a unit head's or the Secretary's), queued under
+    ``key`` for ISO ``week``, due on ``day``: the rule columns stay empty."""
+    role = "unit_head" if unit_head else "secretary"
+    return Row(
+        key=key,
+        recipient=recipient,
+        role=role,
+        kind="digest",
+        employee=recipient,
+        rule_code="",
+        period=week,
+        step="",
+        due=day,
+        days_late=None,
+    )
+
+
+def contact_row(employee: str, admin: str, channel: str, day: date) -> Row:
+    """A warning to ``admin`` that ``channel`` cannot reach ``employee``: once per person,
+    admin and day, which its key says."""
+    return Row(
+        key=f"{employee}|contact|{channel}|{day}|{admin}",
+        recipient=admin,
+        role="admin",
+        kind="contact",
+        employee=employee,
+        rule_code="",
+        period=channel,
+        step="",
+        due=day,
+        days_late=None,
+    )
+
+
+def add(session: Session, rows: Sequence[Row], now: datetime) -> int:
+    """Insert outbox rows whose key is new, due at ``now``; return how many were new.  A key
+    already there, in any state, adds nothing."""
     if not rows:
         return 0
     from sqlalchemy.dialects import postgresql, sqlite
@@ -274,3 +325,35 @@ def settle(session: Session, attempts: Sequence[Attempt], worker: str, now: date
         ],
     )
     return states
+
+
+def states_of(session: Session, keys: Sequence[str]) -> dict[str, str]:
+    """The state of each of ``keys`` already in the outbox (a key not there is missing):
+    what ``tenggat plan`` says became of each notice it plans."""
+    table = models.Outbox
+    query = select(table.key, table.state).where(table.key.in_(keys))
+    return {key: state for key, state in session.execute(query)}
+
+
+def counts(session: Session) -> dict[str, int]:
+    """How many rows are in each state."""
+    table = models.Outbox
+    query = select(table.state, func.count()).group_by(table.state)
+    return {state: count for state, count in session.execute(query)}
+
+
+def newest(
+    session: Session, state: str | None, limit: int
+) -> list[tuple[models.Outbox, str | None]]:
+    """The newest ``limit`` rows (in ``state``, when given), each with its recipient's name
+    where the roster still has them: what ``tenggat outbox`` lists."""
+    table, E = models.Outbox, models.Employee
+    query = (
+        select(table, E.name)
+        .outerjoin(E, E.key == table.recipient)
+        .order_by(table.id.desc())
+        .limit(limit)
+    )
+    if state is not None:
+        query = query.where(table.state == state)
+    return [(row, name) for row, name in session.execute(query)]

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Select,
     String,
     aggregate_order_by,
+    and_,
     event,
     func,
     inspect,
@@ -33,7 +34,7 @@ from rules.evaluate import Assignment, Person, Roster, Submission
 from rules.periods import EXAMPLES, parse_period
 from rules.schedule import Event
 from scheduler.messages import Said
-from scheduler.store import models
+from scheduler.store import models, submissions
 
 NIP_PATTERN = re.compile(r"^\d{18}$")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -92,6 +93,18 @@ def claim_chat(session: Session, employee: models.Employee, chat: str | None) ->
         release_inactive_chats(session)
     employee.telegram_chat_id = chat
     employee.telegram_unreachable = None  # a chat set again gets a new chance
+
+
+def set_contact(
+    session: Session, employee: models.Employee, chat: str | None, email: str | None
+) -> None:
+    """Set how ``employee`` is reached, as an admin typed it (checked already): a value
+    None is left as it is and an empty one clears it; the chat is written as Telegram
+    writes it, and refused when someone else holds it."""
+    if chat is not None:
+        claim_chat(session, employee, normal_chat_id(chat) if chat else None)
+    if email is not None:
+        employee.email = email or None
 
 
 ROLES = frozenset({"secretary", "unit_head", "admin"})
@@ -561,20 +574,18 @@ def record_submission(
     """Add a submission row; ``verified`` records that the recorder checked it (e-Pantau
     counts only once verified)."""
     code = check_rule_period(catalog, code, period)
-    row = models.Submission(
-        employee_id=employee.id,
-        rule_code=code,
-        period=period,
-        submitted_at=submitted_at,
-        evidence=evidence,
-        source=source,
-        recorded_by=recorded_by,
-        recorded_at=now,
-        verified_at=now if verified else None,
-        verified_by=recorded_by if verified else None,
+    return submissions.add(
+        session,
+        employee.id,
+        code,
+        period,
+        submitted_at,
+        now,
+        recorded_by,
+        evidence,
+        source,
+        verified,
     )
-    session.add(row)
-    return row
 
 
 def anchor_events(catalog: Catalog) -> set[str]:
@@ -598,6 +609,44 @@ def set_event(
         row = models.Event(code=code.upper(), key=key)
         session.add(row)
     row.day, row.recorded_by, row.recorded_at = day, by, now
+    return row
+
+
+class RecordedEvent(NamedTuple):
+    """An event's date as recorded, and by whom when: what ``tenggat event list`` shows."""
+
+    code: str
+    key: str
+    day: date
+    recorded_by: str
+    recorded_at: datetime
+
+
+def events(session: Session) -> list[RecordedEvent]:
+    """Every recorded event, by code then key: a handful a year, read whole."""
+    E = models.Event
+    query = select(E.code, E.key, E.day, E.recorded_by, E.recorded_at).order_by(E.code, E.key)
+    return [RecordedEvent(*row) for row in session.execute(query)]
+
+
+def exempt(
+    session: Session,
+    employee: models.Employee,
+    code: str,
+    period: str,
+    reason: str,
+    now: datetime,
+    by: str,
+) -> models.Exemption:
+    """Excuse ``employee`` from rule ``code`` (already checked) for ``period``; excusing
+    them again replaces the reason, since one exemption per rule and period is kept."""
+    row = session.scalar(
+        select(models.Exemption).filter_by(employee_id=employee.id, rule_code=code, period=period)
+    )
+    if row is None:
+        row = models.Exemption(employee_id=employee.id, rule_code=code, period=period)
+        session.add(row)
+    row.reason, row.recorded_by, row.recorded_at = reason, by, now
     return row
 
 
@@ -639,3 +688,56 @@ def admins(session: Session) -> list[str]:
         if keys:
             return sorted(keys)
     return []
+
+
+def unit_names(session: Session) -> list[str]:
+    """The names of the units, for matching what an admin typed against them."""
+    return list(session.scalars(select(models.Unit.name)))
+
+
+def employee_count(session: Session) -> int:
+    """How many employees there are, active or not: zero only in a fresh database."""
+    return session.scalar(select(func.count()).select_from(models.Employee)) or 0
+
+
+def identities(session: Session) -> list[tuple[int, str, str]]:
+    """(id, key, name) of every employee, active or not: a sheet names its people by NIP
+    and may record for someone who has since left."""
+    E = models.Employee
+    return [(i, key, name) for i, key, name in session.execute(select(E.id, E.key, E.name))]
+
+
+def active_employees(session: Session, with_email: bool = False) -> list[models.Employee]:
+    """The active employees by key; ``with_email``: only those with an e-mail address."""
+    E = models.Employee
+    query = select(E).where(E.active.is_(True)).order_by(E.key)
+    if with_email:
+        query = query.where(E.email.is_not(None), E.email != "")
+    return list(session.scalars(query))
+
+
+class Reach(NamedTuple):
+    """How many active employees there are, and how many each channel beyond the console
+    reaches: ``reached`` counts those with either an e-mail address or a chat."""
+
+    active: int
+    email: int
+    telegram: int
+    reached: int
+
+
+def reach(session: Session) -> Reach:
+    """Counted in one query, for the doctor: a roster nobody is reached on except the
+    console is one the service cannot remind."""
+    table = models.Employee
+    has_email = and_(table.email.is_not(None), table.email != "")
+    has_chat = and_(table.telegram_chat_id.is_not(None), table.telegram_chat_id != "")
+    active, email, telegram, reached = session.execute(
+        select(
+            func.count(),
+            func.count().filter(has_email),
+            func.count().filter(has_chat),
+            func.count().filter(has_email | has_chat),
+        ).where(table.active.is_(True))
+    ).one()
+    return Reach(active, email, telegram, reached)

@@ -1,0 +1,105 @@
+"""The submissions table's one writer.  A submission row is never changed: a correction, an
+import or a verification is a new row, and every path that records one (``tenggat submit``,
+the bot's /lapor and /verifikasi, ``tenggat bot verify``, the submissions sheet) makes it
+here, so the columns an audit reads are filled the same way whoever recorded it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rules.catalog import Catalog
+from scheduler.store import models
+
+
+def add(
+    session: Session,
+    employee_id: int | None,
+    code: str,
+    period: str,
+    submitted_at: datetime,
+    now: datetime,
+    recorded_by: str,
+    evidence: str = "",
+    source: str = "cli",
+    verified: bool = False,
+) -> models.Submission:
+    """Add a submission row (``employee_id`` None: the agency's); ``verified`` records that
+    the recorder checked it (e-Pantau counts only once verified).  The caller has checked
+    the rule and period."""
+    row = models.Submission(
+        employee_id=employee_id,
+        rule_code=code,
+        period=period,
+        submitted_at=submitted_at,
+        evidence=evidence,
+        source=source,
+        recorded_by=recorded_by,
+        recorded_at=now,
+        verified_at=now if verified else None,
+        verified_by=recorded_by if verified else None,
+    )
+    session.add(row)
+    return row
+
+
+def pending_verification(
+    session: Session, catalog: Catalog, limit: int = 10
+) -> list[models.Submission]:
+    """The newest row of each (employee or agency, rule, period) of a rule that needs
+    verification, when it is not verified yet; oldest first."""
+    codes = [r.code for r in catalog.rules.values() if r.verification]
+    if not codes:
+        return []
+    table = models.Submission
+    newest = (
+        select(func.max(table.id))
+        .where(table.rule_code.in_(codes))
+        .group_by(table.employee_id, table.rule_code, table.period)
+    )
+    return list(
+        session.scalars(
+            select(table)
+            .where(table.id.in_(newest), table.verified_at.is_(None))
+            .order_by(table.id)
+            .limit(limit)
+        )
+    )
+
+
+def newest(
+    session: Session, employee_id: int | None, code: str, period: str
+) -> models.Submission | None:
+    """The row that counts for (employee or agency, rule, period): the latest one."""
+    table = models.Submission
+    owner = table.employee_id.is_(None) if employee_id is None else table.employee_id == employee_id
+    return session.scalar(
+        select(table)
+        .where(owner, table.rule_code == code, table.period == period)
+        .order_by(table.id.desc())
+        .limit(1)
+    )
+
+
+def verify(
+    session: Session, row: models.Submission, now: datetime, by: str, source: str
+) -> models.Submission:
+    """Verify a pending submission: rows are never changed, so a new row repeats it (same
+    moment, same evidence) with the verification."""
+    verified = add(
+        session,
+        row.employee_id,
+        row.rule_code,
+        row.period,
+        row.submitted_at,
+        now,
+        by,
+        row.evidence,
+        source,
+        verified=True,
+    )
+    session.flush()
+    return verified
