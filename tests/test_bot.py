@@ -651,8 +651,10 @@ def test_polling_follows_the_scheduler_lock(database_url: str, api: FakeBotAPI) 
     db = Database(database_url)
     db.migrate()
     config = load_config(None, environ=telegram_environ(database_url, api))
-    other = SchedulerLock(database_url)
-    lead = Leadership(SchedulerLock(db), lambda: bot_poller.start(config, db, lambda: NOW))
+    other = SchedulerLock(database_url, lambda: NOW)
+    lead = Leadership(
+        SchedulerLock(db, lambda: NOW), lambda: bot_poller.start(config, db, lambda: NOW)
+    )
     try:
         assert other.try_acquire()
         assert not lead.check() and not lead.check()  # standing by, tick after tick

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.bot.buttons import Button
 from scheduler.bot.words import WORDS as _WORDS
+from scheduler.memory import paused_gc
 from scheduler.store import models
 
 if TYPE_CHECKING:
@@ -98,10 +99,11 @@ def own_matrix(turn: Turn, detail: bool = False) -> Matrix:
 
     employee = turn.employee
     assert employee is not None
-    snap = records.snapshot(
-        turn.session, turn.config.catalog, since_year=turn.now.year - 1, key=employee.key
-    )
-    return build(schedule(turn.config), snap, turn.now, detail=detail)
+    with paused_gc():
+        snap = records.snapshot(
+            turn.session, turn.config.catalog, since_year=turn.now.year - 1, key=employee.key
+        )
+        return build(schedule(turn.config), snap, turn.now, detail=detail)
 
 
 @dataclass

@@ -29,6 +29,7 @@ from rules.digest import TARGET, Digest, Level, Line, Member, Overdue, Rate, bui
 from rules.evaluate import Status
 from rules.schedule import Schedule
 from scheduler.config import Config
+from scheduler.memory import paused_gc
 from scheduler.sheets import table as sheets
 from scheduler.store import models, records
 from scheduler.store.db import Database
@@ -122,19 +123,20 @@ def build(
     """The digest at ``now`` of the whole agency, or of ``unit`` (any case; UnknownUnit when
     no unit has that name), from one snapshot of the records.  Pass the service's
     ``schedule`` to reuse its holiday cache."""
-    with db.read() as session:
-        name = find_unit(session, unit) if unit is not None else None
-        snap = records.snapshot(session, config.catalog, since_year=now.year - 1, unit=name)
-    members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
-    return build_digest(
-        schedule or config.schedule(),
-        snap.roster,
-        snap.submissions,
-        snap.events,
-        members,
-        now,
-        name,
-    )
+    with paused_gc():
+        with db.read() as session:
+            name = find_unit(session, unit) if unit is not None else None
+            snap = records.snapshot(session, config.catalog, since_year=now.year - 1, unit=name)
+        members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
+        return build_digest(
+            schedule or config.schedule(),
+            snap.roster,
+            snap.submissions,
+            snap.events,
+            members,
+            now,
+            name,
+        )
 
 
 class Recipient(NamedTuple):

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rules.calendar import SendingWindow
-from rules.evaluate import paused_gc
 from rules.timeline import Queued, Ticks, by_send, replay, weekly
 from scheduler.config import Config
+from scheduler.memory import paused_gc
 from scheduler.store import models, records
 from scheduler.store.db import Database
 

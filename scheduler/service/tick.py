@@ -23,9 +23,10 @@ from notifications.console import ConsoleChannel
 from notifications.email import EmailChannel
 from notifications.message import Channel
 from notifications.telegram import TelegramChannel
-from rules.evaluate import Evaluation, evaluate, paused_gc
+from rules.evaluate import Evaluation, evaluate
 from rules.plan import Notice, plan
 from scheduler.config import Config
+from scheduler.memory import paused_gc
 from scheduler.reports import digest
 from scheduler.service import health
 from scheduler.service.dispatch import Dispatcher
@@ -124,10 +125,11 @@ class Service:
 
     def planned(self, now: datetime) -> tuple[Snapshot, Evaluation, list[Notice]]:
         """What the records say at ``now`` and the notices that should exist then."""
-        with paused_gc(), self.db.read() as session:
-            snap = records.snapshot(session, self.config.catalog, since_year=now.year - 1)
-        evaluation = evaluate(self.schedule, snap.roster, snap.submissions, snap.events, now)
-        return snap, evaluation, plan(self.schedule, snap.roster, evaluation)
+        with paused_gc():
+            with self.db.read() as session:
+                snap = records.snapshot(session, self.config.catalog, since_year=now.year - 1)
+            evaluation = evaluate(self.schedule, snap.roster, snap.submissions, snap.events, now)
+            return snap, evaluation, plan(self.schedule, snap.roster, evaluation)
 
     def tick(self, now: datetime | None = None, plan_too: bool = True) -> list[Notice]:
         """Evaluate and plan at ``now`` (unless another instance schedules), queue the plan,
@@ -281,7 +283,7 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
     from scheduler.service.lock import SchedulerLock
 
     language = service.config.settings.service.language
-    lead = Leadership(SchedulerLock(service.db), on_lead)
+    lead = Leadership(SchedulerLock(service.db, service.clock), on_lead)
     if not lead.check():
         if lead.lock.backend == "sqlite":
             raise Busy(lead.lock.refusal(language))
