@@ -319,7 +319,7 @@ DISPATCH_ONCE = """
 import os, sys
 from datetime import datetime
 from scheduler.config import load_config
-from scheduler.service import Service
+from scheduler.service.tick import Service
 now = datetime.fromisoformat(sys.argv[1])
 Service(load_config(None, environ=os.environ), lambda: now).dispatch(now)
 """

@@ -27,11 +27,12 @@ from notifications import digest as layout
 from rules.catalog import Catalog
 from rules.digest import TARGET, Digest, Level, Line, Member, Overdue, Rate, build_digest
 from rules.evaluate import Status
+from rules.periods import iso_week
 from rules.schedule import Schedule
 from scheduler.config import Config
 from scheduler.memory import paused_gc
 from scheduler.sheets import table as sheets
-from scheduler.store import models, records
+from scheduler.store import models, outbox, records
 from scheduler.store.db import Database
 from scheduler.words import STATUS, long_date, rule_name
 
@@ -503,18 +504,12 @@ class Composed(NamedTuple):
     filename: str
 
 
-def digest_key(digest: Digest, recipient: Recipient) -> str:
-    """E.g. ``digest|2025-W10|*|197105152000121003`` (``*``: the whole agency)."""
-    year, week, _ = digest.now.astimezone(digest.now.tzinfo).isocalendar()
-    return f"digest|{year}-W{week:02d}|{digest.unit or '*'}|{recipient.key}"
-
-
 def compose(digest: Digest, recipient: Recipient, catalog: Catalog, language: str) -> Composed:
     """``digest`` rendered for ``recipient``: compact text (Telegram and the e-mail's plain
     part), HTML tables and the CSV attachment."""
     shown = view(digest, catalog, language)
     return Composed(
-        key=digest_key(digest, recipient),
+        key=outbox.digest_key(iso_week(digest.now), digest.unit, recipient.key),
         recipient=recipient,
         subject=layout.subject(shown),
         text=layout.render_text(shown),

@@ -24,6 +24,7 @@ from notifications.email import EmailChannel
 from notifications.message import Channel
 from notifications.telegram import TelegramChannel
 from rules.evaluate import Evaluation, evaluate
+from rules.periods import iso_week
 from rules.plan import Notice, plan
 from scheduler.config import Config
 from scheduler.memory import paused_gc
@@ -63,6 +64,13 @@ def telegram_channel(config: Config) -> TelegramChannel | None:
     )
 
 
+def channels_of(config: Config) -> dict[str, Channel]:
+    """The configured channels by name, in order of preference: the console reaches whoever
+    the others cannot.  Nothing is opened: a channel connects when a dispatch run opens it."""
+    channels: list[Channel | None] = [telegram_channel(config), email_channel(config)]
+    return {c.name: c for c in [*channels, ConsoleChannel()] if c is not None}
+
+
 class Service:
     """The records, the plan and the channels of one process; ``clock`` is its only source
     of the time, so tests and `run --once --as-of` can set it."""
@@ -76,13 +84,7 @@ class Service:
         # Built once: the holidays of a year are computed on first use and kept.
         self.schedule = config.schedule()
         self.window = config.window()
-        # In order of preference; the console reaches whoever the others cannot.
-        channels: list[Channel | None] = [
-            telegram_channel(config),
-            email_channel(config),
-            ConsoleChannel(),
-        ]
-        self.channels: dict[str, Channel] = {c.name: c for c in channels if c is not None}
+        self.channels = channels_of(config)
         self.instance: str | None = None  # the database's instance id, read at start
         self.worker = outbox.worker_name()
         self._dispatching = threading.Lock()
@@ -163,16 +165,16 @@ class Service:
         moment = datetime.combine(day, settings.time, tzinfo=tz)
         if now < moment:
             return 0
-        year, week, _ = moment.isocalendar()
+        week = iso_week(moment)
         rows: list[dict[str, object]] = [
             {
-                "key": f"digest|{year}-W{week:02d}|{r.unit or '*'}|{r.key}",
+                "key": outbox.digest_key(week, r.unit, r.key),
                 "recipient": r.key,
                 "role": "unit_head" if r.unit else "secretary",
                 "kind": "digest",
                 "employee": r.key,
                 "rule_code": "",
-                "period": f"{year}-W{week:02d}",
+                "period": week,
                 "step": "",
                 "due": day,
                 "days_late": None,

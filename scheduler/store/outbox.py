@@ -34,6 +34,13 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def digest_key(week: str, unit: str | None, recipient: str) -> str:
+    """The key of a weekly digest's row: one per ISO week (`rules.periods.iso_week`), scope
+    and reader, so that a digest is queued once a week; ``*`` is the whole agency's.  E.g.
+    ``digest|2025-W10|*|197105152000121003``."""
+    return f"digest|{week}|{unit or '*'}|{recipient}"
+
+
 def enqueue(session: Session, notices: Sequence[Notice], now: datetime) -> int:
     """Add the planned notices not in the outbox yet; return how many were new."""
     return add(
