@@ -34,9 +34,9 @@ from scheduler.config import Config, load_config
 from scheduler.iki.apply import apply_import
 from scheduler.iki.document import parse_iki
 from scheduler.service.simulate import simulate
-from scheduler.store.contacts import Contact, route
 from scheduler.service.tick import Service
 from scheduler.store import models, records
+from scheduler.store.contacts import Contact, route
 from scheduler.store.db import Database
 
 TENGGAT = Path(sys.executable).parent / "tenggat"
