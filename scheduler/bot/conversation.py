@@ -51,7 +51,6 @@ from scheduler.bot.turn import (
     sample,
     schedule,
     set_chat_state,
-    settings_of,
 )
 from scheduler.bot.updates import chat_of
 from scheduler.memory import paused_gc
@@ -76,7 +75,7 @@ def handle(session: Session, update: dict[str, Any], now: datetime, config: Conf
     slow down once, then ignored.  A linked chat's every update is audited; a chat linked to
     no one (a stranger, a group) leaves at most ``flood_count + 1`` rows in any
     ``flood_seconds`` (21 a minute by default), so a stranger cannot fill the database."""
-    settings = settings_of(config)
+    settings = config.settings.bot
     language = config.settings.service.language
     update_id = update.get("update_id")
     message = update.get("message")

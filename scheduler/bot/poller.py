@@ -29,7 +29,7 @@ from notifications import telegram as bot_api
 from notifications.redact import secrets
 from scheduler.bot.conversation import handle
 from scheduler.bot.records import audit
-from scheduler.bot.turn import Reply, settings_of
+from scheduler.bot.turn import Reply
 from scheduler.bot.updates import Unreadable, UpdatesRequest, as_update, chat_of
 from scheduler.bot.words import WORDS as _WORDS
 from scheduler.store import state
@@ -61,7 +61,7 @@ class Poller:
         if not token:
             raise ValueError("no bot token: set TENGGAT_TELEGRAM_TOKEN")
         self.config, self.db, self.clock = config, db, clock
-        self.settings = settings_of(config)
+        self.settings = config.settings.bot
         self.base_url = base_url or telegram.api_url
         self._token = token
         self._secrets = secrets([token])

@@ -66,7 +66,6 @@ def link(
     from sqlalchemy import select
 
     from scheduler.bot import records as bot_records
-    from scheduler.bot import turn as bot_turn
     from scheduler.service.tick import email_channel
     from scheduler.sheets import table as sheets
     from scheduler.store import records
@@ -85,7 +84,7 @@ def link(
     mailer = email_channel(ctx.config) if mail else None
     if mail and mailer is None:
         raise click.UsageError(say("link_mail_needs_smtp", language))
-    hours = valid_hours or bot_turn.settings_of(ctx.config).link_hours
+    hours = valid_hours or ctx.config.settings.bot.link_hours
     username = _bot_username(bot_name)
     now = ctx.now()
     staged: Path | None = None

@@ -13,8 +13,7 @@ import difflib
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -35,11 +34,6 @@ from scheduler.sheets import table as sheets
 from scheduler.store import models, outbox, records
 from scheduler.store.db import Database
 from scheduler.words import STATUS, long_date, rule_name
-
-# When the service sends the digest, until ``[digest]`` settings exist in the configuration.
-WEEKDAY = 0  # Monday
-TIME = time(7, 30)
-UNIT_HEADS = False
 
 _WORDS = {
     "id": {
@@ -69,22 +63,7 @@ _WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class DigestSettings:
-    """When the digest goes out and to whom: ``weekday`` 0 = Monday."""
-
-    weekday: int = WEEKDAY
-    time: time = TIME
-    unit_heads: bool = UNIT_HEADS
-
-
 LEVELS = list(Level)  # lowest first
-
-
-def settings_of(config: Config) -> DigestSettings:
-    """``[digest] weekday, time, unit_heads`` (default Monday 07:30, the Secretary only)."""
-    section = config.settings.digest
-    return DigestSettings(section.day_number, section.time, section.unit_heads)
 
 
 class UnknownUnit(LookupError):
@@ -151,7 +130,7 @@ class Recipient(NamedTuple):
     email: str | None
 
 
-def recipients(db: Database, unit_heads: bool = UNIT_HEADS) -> list[Recipient]:
+def recipients(db: Database, unit_heads: bool = False) -> list[Recipient]:
     """The Secretary (role 'secretary') for the whole agency and, with ``unit_heads``, each
     head of a unit (role 'unit_head') for their unit; a Secretary who also heads a unit
     already sees it in the agency's digest.  Active employees only, in one query."""
@@ -529,7 +508,7 @@ def weekly(
     """Every digest due at ``now``, one per recipient, in the configured language: the
     agency's for the Secretary, and with ``unit_heads`` (default: the configuration's) each
     unit's for its heads.  Each scope is evaluated once, however many read it."""
-    heads = settings_of(config).unit_heads if unit_heads is None else unit_heads
+    heads = config.settings.digest.unit_heads if unit_heads is None else unit_heads
     language = config.settings.service.language
     schedule = schedule or config.schedule()
     built: dict[str | None, Digest] = {}
@@ -544,13 +523,13 @@ def weekly(
 def delivery_note(config: Config, db: Database, unit: str | None, language: str) -> str:
     """One line on who the running service sends this digest to, and when."""
     words = _WORDS[language]
-    chosen = settings_of(config)
+    chosen = config.settings.digest
     if unit is not None and not chosen.unit_heads:
         return words["no_heads"]
     names = [r.name for r in recipients(db, chosen.unit_heads) if r.unit == unit]
     if not names:
         return words["nobody"] if unit is None else words["no_head"]
-    weekday = get_day_names("wide", locale=language)[chosen.weekday]
+    weekday = get_day_names("wide", locale=language)[chosen.day_number]
     zone = ZoneInfo(config.settings.service.timezone)
     when = _clock(datetime.combine(date(2025, 1, 6), chosen.time, tzinfo=zone), language)
     return words["delivery"].format(weekday=weekday, time=when, names="; ".join(names))

@@ -90,7 +90,7 @@ def simulate(config: Config, db: Database, first: date, last: date) -> Simulatio
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
     every = timedelta(minutes=config.settings.service.tick_minutes)
     window = config.window()
-    settings = digest.settings_of(config)
+    settings = config.settings.digest
     with paused_gc(), db.read() as session:
         snap = records.snapshot(session, config.catalog, since_year=first.year - 1)
         people = find_contacts(session)  # as the dispatcher looks them up: active or not
@@ -111,7 +111,7 @@ def simulate(config: Config, db: Database, first: date, last: date) -> Simulatio
         person = reach(recipient)
         message = Message(sent, recipient, person, route(person, channels)[0], entries)
         found.append((sent, 0, message))
-    for week, tick in weekly(ticks, end, settings.weekday, settings.time, tz):
+    for week, tick in weekly(ticks, end, settings.day_number, settings.time, tz):
         sent = ticks.sending(tick, schedule.calendar, window)
         for reader in readers:
             item = Digest(outbox.digest_key(week, reader.unit, reader.key), week, reader.unit, tick)

@@ -158,10 +158,10 @@ class Service:
         passed.  Level-triggered like the reminders: a service that was down on Monday
         sends the week's digest when it comes back, and the ISO week in the key keeps it
         to once a week."""
-        settings = digest.settings_of(self.config)
+        settings = self.config.settings.digest
         tz = self.schedule.calendar.tz
         today = now.astimezone(tz).date()
-        day = today - timedelta(days=today.weekday() - settings.weekday)
+        day = today - timedelta(days=today.weekday() - settings.day_number)
         moment = datetime.combine(day, settings.time, tzinfo=tz)
         if now < moment:
             return 0
@@ -187,7 +187,7 @@ class Service:
     def digest_for(self, key: str, now: datetime) -> digest.Composed:
         """The digest recipient ``key`` reads, as of ``now``: their unit's for a unit head
         (with [digest] unit_heads), the agency's otherwise."""
-        unit_heads = digest.settings_of(self.config).unit_heads
+        unit_heads = self.config.settings.digest.unit_heads
         found = {r.key: r for r in digest.recipients(self.db, unit_heads)}
         recipient = found.get(key) or digest.Recipient(key, key, None, None, None)
         built = digest.build(self.config, self.db, now, recipient.unit, self.schedule)
