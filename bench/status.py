@@ -59,8 +59,8 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from rules.calendar import WITA
-from rules.evaluate import paused_gc
 from scheduler.config import load_config
+from scheduler.memory import paused_gc
 from scheduler.reports import status
 from scheduler.store import models, records
 from scheduler.store.db import Database
@@ -301,9 +301,10 @@ def the_long_way(url: str) -> bytes:
     """``status --json`` through the matrix: snapshot, evaluate, build, json_chunks."""
     config = load_config(environ={"TENGGAT_DATABASE_URL": url})
     database = Database(url)
-    with paused_gc(), database.read() as session:
-        snap = records.snapshot(session, config.catalog, since_year=NOW.year - 1)
-    matrix = status.build(config.schedule(), snap, NOW)
+    with paused_gc():  # as the command runs them
+        with database.read() as session:
+            snap = records.snapshot(session, config.catalog, since_year=NOW.year - 1)
+        matrix = status.build(config.schedule(), snap, NOW)
     database.engine.dispose()
     return b"".join(status.json_chunks(matrix))
 

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from notifications.message import DeliveryError, Message, Progress, Report
+from notifications.redact import mask, secrets
 
 if TYPE_CHECKING:
     from telegram.error import RetryAfter
@@ -47,6 +48,7 @@ MAX_LENGTH = 4096  # characters of one Telegram message, after entity parsing
 PER_CHAT_SECONDS = 1.0  # about one message a second to one chat
 RATE = 29.0  # messages a second overall: Telegram allows about 30; keep a margin
 TIMEOUT = 5.0  # seconds to connect, to write a request, to read an answer (PTB's defaults)
+MAX_WAIT = 30.0  # seconds a 429's retry_after is waited out in place; longer, it is given up
 
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _TAG = re.compile(r"<(/?)([a-z]+)[^>]*>")
@@ -178,7 +180,7 @@ class TelegramChannel:
         base_url: str,
         rate: float = RATE,
         per_chat: float = PER_CHAT_SECONDS,
-        max_wait: float = 30.0,
+        max_wait: float = MAX_WAIT,
         connections: int = 8,
         timeout: float = TIMEOUT,
     ) -> None:
@@ -187,6 +189,7 @@ class TelegramChannel:
         self.rate, self.per_chat, self.max_wait = rate, per_chat, max_wait
         self.connections = connections
         self._token = token
+        self._secrets = secrets([token])
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bot: object | None = None
         self._pacer: Pacer | None = None
@@ -326,9 +329,11 @@ class TelegramChannel:
                         await pacer.wait_any()
                         sent = await self._bot.do_api_request("sendMessage", request)
                 except RetryAfter as exc:
-                    wait = _retry_after(exc)
+                    wait = retry_seconds(exc)
                     if wait > self.max_wait:
-                        error = DeliveryError(self._reason(exc), permanent=False, retry_after=wait)
+                        error = DeliveryError(
+                            reason(exc, self._secrets), permanent=False, retry_after=wait
+                        )
                         return failed(error, number)
                     pacer.hold(chat, wait)  # this chat waits; the others go on
                     continue
@@ -341,10 +346,6 @@ class TelegramChannel:
                 break
         return f"telegram:{chat}:{','.join(ids)}"
 
-    def _reason(self, exc: Exception) -> str:
-        """The error as a line for logs and the outbox, the token masked wherever it appears."""
-        return f"{type(exc).__name__}: {exc}".replace(self._token, "***")
-
     def _error(self, exc: Exception) -> DeliveryError:
         from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken
 
@@ -354,11 +355,21 @@ class TelegramChannel:
         text = str(exc).lower()
         unreachable = isinstance(exc, Forbidden) or any(w in text for w in _UNREACHABLE)
         return DeliveryError(
-            self._reason(exc), permanent=isinstance(exc, BadRequest), unreachable=unreachable
+            reason(exc, self._secrets),
+            permanent=isinstance(exc, BadRequest),
+            unreachable=unreachable,
         )
 
 
-def _retry_after(exc: RetryAfter) -> float:
+def reason(exc: BaseException, hidden: Sequence[str]) -> str:
+    """An error of the Bot API as a line for logs, the outbox and the bot's audit trail,
+    each of ``hidden`` (`redact.secrets` of the token) masked wherever it appears."""
+    return mask(f"{type(exc).__name__}: {exc}", hidden)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """How long a 429 asks to wait, in seconds (a timedelta with PTB_TIMEDELTA, else a
+    number)."""
     value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 

@@ -81,6 +81,12 @@ def parse_period(key: str, granularity: Granularity) -> tuple[int, int]:
     return year, part
 
 
+def iso_week(day: date) -> str:
+    """The ISO week holding ``day``, e.g. ``2025-W10``: the period of a weekly digest."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def period_year(key: str) -> int:
     """The calendar year a key names (its first four digits)."""
     return int(key[:4])

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from rules.calendar import LegalCalendar
 from rules.catalog import Catalog, Step
-from rules.evaluate import OPEN, Evaluation, OccurrenceStatus, Roster, Status, paused_gc
+from rules.evaluate import OPEN, Evaluation, OccurrenceStatus, Roster, Status
 from rules.schedule import Schedule
 
 
@@ -59,11 +59,6 @@ def _kind(status: Status, role: str) -> NoticeKind:
 
 def plan(schedule: Schedule, roster: Roster, evaluation: Evaluation) -> list[Notice]:
     """The notices that should exist at ``evaluation.now``, at most one step per occurrence."""
-    with paused_gc():
-        return _plan(schedule, roster, evaluation)
-
-
-def _plan(schedule: Schedule, roster: Roster, evaluation: Evaluation) -> list[Notice]:
     now = evaluation.now
     catalog, calendar = schedule.catalog, schedule.calendar
     # The newest step reached depends only on the occurrence, not on who carries it.  The

@@ -34,6 +34,7 @@ from rules.evaluate import (
     default_window,
     evaluate,
 )
+from rules.periods import iso_week
 from rules.plan import Notice, plan
 from rules.schedule import Event, Schedule
 
@@ -196,8 +197,7 @@ def weekly(
         week_out = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
         tick = ticks.ceil(moment)
         if tick < min(week_out, end):
-            year, week, _ = moment.isocalendar()
-            found.append((f"{year}-W{week:02d}", tick))
+            found.append((iso_week(moment), tick))
         monday += timedelta(days=7)
     return found
 

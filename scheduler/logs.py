@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from notifications import redact
+
 if TYPE_CHECKING:
     from scheduler.config import Config
 
@@ -29,7 +31,8 @@ FORMAT = "%(asctime)s %(levelname)s %(message)s"
 def secrets_of(config: Config | None = None) -> list[str]:
     """The secret values this process knows (from the environment and the configuration):
     the bot token and its secret half, the SMTP password, the database URL's password (in
-    its user part, or a ``password`` query parameter, which psycopg accepts too)."""
+    its user part, or a ``password`` query parameter, which psycopg accepts too); as
+    `notifications.redact` masks them, which the channels and the bot use too."""
     from scheduler.config import SECRETS
 
     found = [os.environ.get(variable, "") for variable in SECRETS.values()]
@@ -44,19 +47,14 @@ def secrets_of(config: Config | None = None) -> list[str]:
         query = (pair.partition("=") for pair in parts.query.split("&"))
         passwords = [parts.password or "", *(value for key, _, value in query if key == "password")]
         found += [*passwords, *map(unquote, passwords)]  # as written in the URL, and as meant
-    for value in list(found):
-        if ":" in value:  # a bot token's secret half may be quoted alone
-            found.append(value.split(":", 1)[1])
-    return sorted({value for value in found if len(value) >= 4}, key=len, reverse=True)
+    return redact.secrets(found)
 
 
 def scrub(data: Any, secrets: Iterable[str]) -> Any:
     """``data`` (strings, lists, dicts) with every secret value replaced by ``***``."""
     secrets = list(secrets)
     if isinstance(data, str):
-        for secret in secrets:
-            data = data.replace(secret, "***")
-        return data
+        return redact.mask(data, secrets)
     if isinstance(data, dict):
         return {key: scrub(value, secrets) for key, value in data.items()}
     if isinstance(data, list | tuple):
@@ -73,8 +71,7 @@ class Redact(logging.Filter):
 
     def hide(self, *values: str) -> None:
         """Also replace these (longest first, so a secret's half never spoils the whole)."""
-        known = {*self.secrets, *(value for value in values if len(value) >= 4)}
-        self.secrets = sorted(known, key=len, reverse=True)
+        self.secrets = redact.secrets([*self.secrets, *values])
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = scrub(_message(record), self.secrets), None

@@ -56,9 +56,9 @@ UNLINKED = 777
 class Harness:
     """A seeded database, the fake Bot API and a poller between them."""
 
-    def __init__(self, url: str, api: FakeBotAPI, language: str = "id") -> None:
+    def __init__(self, url: str, api: FakeBotAPI, language: str = "id", **env: str) -> None:
         self.api = api
-        environ = telegram_environ(url, api) | {"TENGGAT_SERVICE_LANGUAGE": language}
+        environ = telegram_environ(url, api) | {"TENGGAT_SERVICE_LANGUAGE": language} | env
         self.config: Config = load_config(None, environ=environ)
         self.db = Database(url)
         self.now = NOW
@@ -526,6 +526,25 @@ def test_long_evidence_is_refused_and_the_report_stays_open(harness: Harness) ->
     assert h.submissions() == [] and "dibatalkan" in h.texts(CHAT)[-2]
 
 
+def test_evidence_is_held_to_what_the_column_takes_whatever_the_setting(
+    tmp_path: Path, api: FakeBotAPI, seeded_file: Path
+) -> None:
+    """``[bot] max_evidence`` above the evidence column's limit (models.NOTE_CHARS) is held
+    to that limit where the bot applies it: the message says so, and nothing is cut."""
+    copy = tmp_path / "tenggat.db"
+    shutil.copyfile(seeded_file, copy)
+    h = Harness(f"sqlite:///{copy}", api, TENGGAT_BOT_MAX_EVIDENCE="5000")
+    try:
+        h.link(STAFF, CHAT)
+        h.send(text_message(CHAT, "/lapor SKP 2025"))
+        h.send(text_message(CHAT, "x" * (models.NOTE_CHARS + 1)))
+        assert f"bukti teks paling banyak {models.NOTE_CHARS} karakter" in h.texts(CHAT)[-1]
+        h.send(text_message(CHAT, "y" * models.NOTE_CHARS))
+        assert [row.evidence for row in h.submissions()] == ["y" * models.NOTE_CHARS]
+    finally:
+        h.close()
+
+
 def test_a_flooding_chat_is_throttled_once_then_ignored(harness: Harness) -> None:
     h = harness
     h.link(STAFF, CHAT)  # one audited update
@@ -651,8 +670,10 @@ def test_polling_follows_the_scheduler_lock(database_url: str, api: FakeBotAPI) 
     db = Database(database_url)
     db.migrate()
     config = load_config(None, environ=telegram_environ(database_url, api))
-    other = SchedulerLock(database_url)
-    lead = Leadership(SchedulerLock(db), lambda: bot_poller.start(config, db, lambda: NOW))
+    other = SchedulerLock(database_url, lambda: NOW)
+    lead = Leadership(
+        SchedulerLock(db, lambda: NOW), lambda: bot_poller.start(config, db, lambda: NOW)
+    )
     try:
         assert other.try_acquire()
         assert not lead.check() and not lead.check()  # standing by, tick after tick

@@ -14,11 +14,13 @@ from scheduler.store.db import SCHEMA_REVISION, Database, DatabaseError
 
 
 def test_unmigrated_database_is_refused_with_a_hint(database_url: str) -> None:
+    assert Database(database_url).revision() is None
     with pytest.raises(DatabaseError, match="tenggat init"):
         Database(database_url).ensure_current()
 
 
 def test_migrated_database_is_current_and_migration_is_idempotent(database: Database) -> None:
+    assert database.revision() == SCHEMA_REVISION  # what the doctor reports, read in one place
     database.ensure_current()
     database.migrate()  # a second run changes nothing and does not fail
     database.ensure_current()

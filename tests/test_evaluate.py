@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+import re
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -303,3 +306,35 @@ def test_headlines_of_agency_carriers_differ_by_their_start(schedule: Schedule) 
     }
     tally = {a.employee: (a.on_time, a.due) for a in heads.achievements}
     assert tally == {"A": (0, 3), "K": (0, 3), "B": (0, 1)}
+
+
+# --- purity ------------------------------------------------------------------------------
+
+
+class _Watched(list):  # type: ignore[type-arg]
+    """A list that notes, each time it is read, whether the cyclic garbage collector runs."""
+
+    def __init__(self, items: Iterable[object] = ()) -> None:
+        super().__init__(items)
+        self.collector: list[bool] = []
+
+    def __iter__(self) -> Iterator[object]:
+        self.collector.append(gc.isenabled())
+        return super().__iter__()
+
+
+def test_the_engine_leaves_the_garbage_collector_to_its_callers(schedule: Schedule) -> None:
+    """Pausing the collector is a choice for the whole process: the application makes it
+    around the large work it knows of (scheduler/memory.py); the pure engine never does."""
+    from rules.plan import plan
+
+    people = roster(Assignment("A", "SKP"))
+    submissions = _Watched([Submission("SKP", "2024", wita(2025, 2, 1), "A")])
+    assert gc.isenabled()
+    evaluation = evaluate(schedule, people, submissions, [], wita(2025, 3, 3))  # type: ignore[arg-type]
+    statuses = _Watched(evaluation.statuses)
+    plan(schedule, people, Evaluation(evaluation.now, statuses))
+    assert submissions.collector == [True]
+    assert statuses.collector == [True]
+    sources = Path(__file__).resolve().parents[1].joinpath("rules").glob("*.py")
+    assert not [p.name for p in sources if re.search(r"^import gc|\bgc\.", p.read_text(), re.M)]

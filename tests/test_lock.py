@@ -14,21 +14,32 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy
 from conftest import POSTGRES_URL
 
+from rules.calendar import WITA
 from scheduler.service.lock import LockHeld, SchedulerLock, lock_path
 from scheduler.store.db import DatabaseError
+
+SINCE = datetime(2025, 3, 3, 9, 0, tzinfo=WITA)
+
+
+def clock() -> datetime:
+    """The service's clock, as the tests set it."""
+    return SINCE
+
 
 # A process that tries the lock, says what it got, then holds on until stdin closes.
 HOLD = """
 import sys
+from datetime import UTC, datetime
 from scheduler.service.lock import SchedulerLock
 
-lock = SchedulerLock(sys.argv[1])
+lock = SchedulerLock(sys.argv[1], lambda: datetime.now(UTC))
 print("held" if lock.try_acquire() else "refused", flush=True)
 sys.stdin.read()
 """
@@ -88,7 +99,7 @@ def test_a_second_process_is_refused_and_takes_over_after_sigkill(
     processes.append(second)
     assert answer == "refused"
 
-    lock = SchedulerLock(database_url)
+    lock = SchedulerLock(database_url, clock)
     try:
         assert not lock.try_acquire()
         holder = lock.holder()
@@ -110,12 +121,12 @@ def test_a_second_process_is_refused_and_takes_over_after_sigkill(
 
 def test_sqlite_lock_file_beside_the_database_names_the_holder(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tenggat.db'}"
-    lock = SchedulerLock(url)
+    lock = SchedulerLock(url, clock)
     assert lock.path == tmp_path / "tenggat.db.lock"
     with lock:
         record = json.loads((tmp_path / "tenggat.db.lock").read_text(encoding="utf-8"))
         assert record["pid"] == os.getpid()
-        other = SchedulerLock(url)
+        other = SchedulerLock(url, clock)
         with pytest.raises(LockHeld) as refused:
             other.__enter__()
         message = other.refusal("id")
@@ -128,12 +139,23 @@ def test_sqlite_lock_file_beside_the_database_names_the_holder(tmp_path: Path) -
     other.release()
 
 
+def test_the_lock_tells_since_when_by_the_clock_it_is_given(tmp_path: Path) -> None:
+    """The holder's "since" comes from the service's clock (as `run --once --as-of` and the
+    tests set it), not from the wall clock behind its back."""
+    url = f"sqlite:///{tmp_path / 'tenggat.db'}"
+    with SchedulerLock(url, clock) as lock:
+        record = json.loads((tmp_path / "tenggat.db.lock").read_text(encoding="utf-8"))
+        holder = lock.holder()
+    assert record["since"] == "2025-03-03T09:00:00+08:00"
+    assert holder is not None and holder.since == SINCE
+
+
 def test_a_relative_url_and_an_absolute_one_share_one_lock(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    relative = SchedulerLock("sqlite:///tenggat.db")
-    absolute = SchedulerLock(f"sqlite:///{tmp_path / 'tenggat.db'}")
+    relative = SchedulerLock("sqlite:///tenggat.db", clock)
+    absolute = SchedulerLock(f"sqlite:///{tmp_path / 'tenggat.db'}", clock)
     assert relative.try_acquire()
     assert not absolute.try_acquire()
     relative.release()
@@ -145,15 +167,15 @@ def test_a_symlink_shares_the_lock_and_a_hard_link_is_refused(tmp_path: Path) ->
     database = tmp_path / "tenggat.db"
     database.write_bytes(b"")
     (tmp_path / "alias.db").symlink_to(database)
-    first = SchedulerLock(f"sqlite:///{database}")
+    first = SchedulerLock(f"sqlite:///{database}", clock)
     assert first.try_acquire()
-    assert not SchedulerLock(f"sqlite:///{tmp_path / 'alias.db'}").try_acquire()
+    assert not SchedulerLock(f"sqlite:///{tmp_path / 'alias.db'}", clock).try_acquire()
     other = tmp_path / "elsewhere"
     other.mkdir()
     os.link(database, other / "same.db")
     for path in (database, other / "same.db"):
         with pytest.raises(DatabaseError, match="2 names"):
-            SchedulerLock(f"sqlite:///{path}").try_acquire()
+            SchedulerLock(f"sqlite:///{path}", clock).try_acquire()
     assert not (other / "same.db.lock").exists()
     first.release()
 
@@ -161,14 +183,14 @@ def test_a_symlink_shares_the_lock_and_a_hard_link_is_refused(tmp_path: Path) ->
 def test_an_in_memory_database_needs_no_lock() -> None:
     for url in ("sqlite://", "sqlite:///:memory:"):
         assert lock_path(sqlalchemy.engine.make_url(url)) is None
-        one, two = SchedulerLock(url), SchedulerLock(url)
+        one, two = SchedulerLock(url, clock), SchedulerLock(url, clock)
         assert not one.needed
         assert one.try_acquire() and two.try_acquire()
 
 
 def test_a_deleted_lock_file_means_the_lock_is_lost(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tenggat.db'}"
-    lock = SchedulerLock(url)
+    lock = SchedulerLock(url, clock)
     assert lock.try_acquire() and lock.still_held()
     (tmp_path / "tenggat.db.lock").unlink()  # someone else could now lock a new file
     assert not lock.still_held()
@@ -177,7 +199,7 @@ def test_a_deleted_lock_file_means_the_lock_is_lost(tmp_path: Path) -> None:
 
 @POSTGRES_ONLY
 def test_postgres_lock_lost_with_its_connection_is_noticed(database_url: str) -> None:
-    lock = SchedulerLock(database_url)
+    lock = SchedulerLock(database_url, clock)
     assert lock.try_acquire()
     holder = lock.holder()
     assert holder is not None and holder.backend is not None
@@ -201,8 +223,8 @@ def test_postgres_schemas_lock_separately(database_url: str) -> None:
     engine = sqlalchemy.create_engine(POSTGRES_URL)
     with engine.begin() as connection:
         connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    here, there = SchedulerLock(database_url), SchedulerLock(database_url)
-    elsewhere = SchedulerLock(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+    here, there = SchedulerLock(database_url, clock), SchedulerLock(database_url, clock)
+    elsewhere = SchedulerLock(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}", clock)
     try:
         assert here.try_acquire()
         assert not there.try_acquire()

@@ -265,3 +265,29 @@ def test_init_prints_the_database_url_without_its_password(
     assert done.returncode == 0, done.stderr
     assert "127.0.0.1" in done.stdout, done.stdout
     assert DB_PASSWORD not in done.stdout and QUERY_PASSWORD not in done.stdout, done.stdout
+
+
+def test_the_channel_and_the_bot_mask_a_token_as_the_logs_do(tmp_path: Path) -> None:
+    """What the bot writes to its audit trail and the channel to the outbox does not pass
+    the log's filter: it is masked by the same helper, which also knows a token's secret
+    half (an error may quote the token URL-encoded, or only its second part)."""
+    from datetime import UTC, datetime
+
+    from notifications.redact import secrets
+    from notifications.telegram import reason
+    from scheduler.bot.poller import Poller
+    from scheduler.config import load_config
+    from scheduler.logs import scrub, secrets_of
+    from scheduler.store.db import Database
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    environ = {"TENGGAT_DATABASE_URL": url, "TENGGAT_TELEGRAM_TOKEN": TOKEN}
+    config = load_config(None, environ=environ)
+    poller = Poller(config, Database(url), lambda: datetime.now(UTC))
+    half = TOKEN.split(":", 1)[1]
+    for quoted in (TOKEN, TOKEN.replace(":", "%3A"), half):
+        error = ConnectionError(f"POST https://api.telegram.org/bot{quoted}/getUpdates failed")
+        logged = scrub(f"{type(error).__name__}: {error}", secrets_of(config))
+        assert half not in logged
+        assert poller.reason(error) == logged
+        assert reason(error, secrets([TOKEN])) == logged

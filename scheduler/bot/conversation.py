@@ -43,9 +43,9 @@ from scheduler.bot.turn import (
     sample,
     schedule,
     set_chat_state,
-    settings_of,
 )
 from scheduler.bot.updates import chat_of
+from scheduler.memory import paused_gc
 from scheduler.store import models, records, submissions
 from scheduler.words import STATUS, long_date
 
@@ -67,7 +67,7 @@ def handle(session: Session, update: dict[str, Any], now: datetime, config: Conf
     slow down once, then ignored.  A linked chat's every update is audited; a chat linked to
     no one (a stranger, a group) leaves at most ``flood_count + 1`` rows in any
     ``flood_seconds`` (21 a minute by default), so a stranger cannot fill the database."""
-    settings = settings_of(config)
+    settings = config.settings.bot
     language = config.settings.service.language
     update_id = update.get("update_id")
     message = update.get("message")
@@ -416,13 +416,15 @@ def _digest(turn: Turn) -> None:
         turn.say("denied", who=turn.w("who_digest"))
         return turn.done("denied", "/rekap")
     unit = scope if isinstance(scope, str) else None
-    snap = records.snapshot(
-        turn.session, turn.config.catalog, since_year=turn.now.year - 1, unit=unit
-    )
-    members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
-    built = build_digest(
-        schedule(turn.config), snap.roster, snap.submissions, snap.events, members, turn.now, unit
-    )
+    with paused_gc():  # the whole agency's records, read and evaluated twice
+        snap = records.snapshot(
+            turn.session, turn.config.catalog, since_year=turn.now.year - 1, unit=unit
+        )
+        members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
+        roster, submissions, events = snap.roster, snap.submissions, snap.events
+        built = build_digest(
+            schedule(turn.config), roster, submissions, events, members, turn.now, unit
+        )
     text = layout.render_text(digest.view(built, turn.config.catalog, turn.language))
     turn.replies.append(Reply(turn.chat, esc(text)))
     return turn.done("digest", unit or "agency")

@@ -20,14 +20,16 @@ import logging
 import threading
 import warnings
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from notifications import telegram as bot_api
+from notifications.redact import secrets
 from scheduler.bot.conversation import handle
 from scheduler.bot.records import audit
-from scheduler.bot.turn import Reply, settings_of
+from scheduler.bot.turn import Reply
 from scheduler.bot.updates import Unreadable, UpdatesRequest, as_update, chat_of
 from scheduler.bot.words import WORDS as _WORDS
 from scheduler.store import state
@@ -59,9 +61,10 @@ class Poller:
         if not token:
             raise ValueError("no bot token: set TENGGAT_TELEGRAM_TOKEN")
         self.config, self.db, self.clock = config, db, clock
-        self.settings = settings_of(config)
+        self.settings = config.settings.bot
         self.base_url = base_url or telegram.api_url
         self._token = token
+        self._secrets = secrets([token])
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bot: Any = None
         self.username = ""
@@ -102,7 +105,8 @@ class Poller:
             self._loop = self._bot = None
 
     def reason(self, exc: BaseException) -> str:
-        return f"{type(exc).__name__}: {exc}".replace(self._token, "***")
+        """The error as a line for the log and the audit trail, the token masked."""
+        return bot_api.reason(exc, self._secrets)
 
     def poll_once(self, now: datetime | None = None, timeout: float | None = None) -> int:
         """One ``getUpdates`` (waiting up to ``timeout`` seconds for one), each update handled
@@ -216,8 +220,6 @@ class Poller:
         from telegram.constants import ParseMode
         from telegram.error import BadRequest, Forbidden, RetryAfter
 
-        from notifications.telegram import split
-
         bot = self._bot
         try:
             if reply.callback:
@@ -225,7 +227,7 @@ class Poller:
                     await bot.answer_callback_query(reply.callback)
             if not reply.text:
                 return
-            parts = split(reply.text)
+            parts = bot_api.split(reply.text)
             for number, part in enumerate(parts, start=1):
                 markup = None
                 if reply.buttons and number == len(parts):
@@ -242,9 +244,7 @@ class Poller:
                         )
                         break
                     except RetryAfter as exc:
-                        wait = exc.retry_after
-                        seconds = wait.total_seconds() if isinstance(wait, timedelta) else wait
-                        await asyncio.sleep(min(float(seconds), 30.0))
+                        await asyncio.sleep(min(bot_api.retry_seconds(exc), bot_api.MAX_WAIT))
                     except (BadRequest, Forbidden):
                         raise
                     except Exception:
@@ -269,8 +269,7 @@ class Poller:
                 from telegram.error import RetryAfter
 
                 if isinstance(exc, RetryAfter):
-                    wait = exc.retry_after
-                    delay = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                    delay = bot_api.retry_seconds(exc)
                 log.warning("telegram polling: %s; again in %.0f s", self.reason(exc), delay)
                 stop.wait(delay)
                 delay = min(delay * 2, 60.0)

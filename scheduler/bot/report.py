@@ -107,8 +107,10 @@ def evidence_of(turn: Turn, message: dict[str, Any]) -> str | None:
     text = message.get("text")
     if isinstance(text, str) and text.strip():
         text = CONTROL.sub("", text).strip()
-        if len(text) > turn.settings.max_evidence:
-            turn.say("evidence_too_long", limit=turn.settings.max_evidence)
+        # The setting, but never more than the evidence column takes.
+        limit = min(turn.settings.max_evidence, models.NOTE_CHARS)
+        if len(text) > limit:
+            turn.say("evidence_too_long", limit=limit)
             turn.done("refused", f"evidence of {len(text)} characters")
             return None
         if text:

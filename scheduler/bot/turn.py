@@ -1,5 +1,5 @@
-"""What handling one update works with: the ``[bot]`` settings, the replies it sends, the
-`Turn` (who wrote, where, what to answer and audit) and the chat's state between updates.
+"""What handling one update works with: the replies it sends, the `Turn` (who wrote, where,
+the ``[bot]`` settings, what to answer and audit) and the chat's state between updates.
 
 Shared by the conversation (`scheduler.bot.conversation`) and its /lapor flow
 (`scheduler.bot.report`), and by the poller, which sends the replies.
@@ -18,45 +18,15 @@ from sqlalchemy.orm import Session
 
 from scheduler.bot.buttons import Button
 from scheduler.bot.words import WORDS as _WORDS
+from scheduler.memory import paused_gc
 from scheduler.store import models
 
 if TYPE_CHECKING:
     from rules.schedule import Schedule
-    from scheduler.config import Config
+    from scheduler.config import BotConfig, Config
     from scheduler.reports.status import Matrix
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # dropped from what people write
-
-
-@dataclass(frozen=True)
-class BotSettings:
-    """``[bot]`` of the configuration, in the forms the bot works with."""
-
-    link_hours: int = 72  # how long a link code is valid
-    groups: frozenset[str] = frozenset()  # group chat ids the bot answers; others are ignored
-    flood_count: int = 20  # updates from one chat within flood_seconds before it is throttled
-    flood_seconds: int = 60
-    poll_seconds: int = 10  # long-polling timeout of one getUpdates
-    max_evidence: int = 1000  # characters of a text given as evidence
-    webhook_url: str = ""  # where Telegram posts updates; empty: long polling
-    webhook_listen: str = "127.0.0.1"  # the address the webhook server binds
-    webhook_port: int = 8443
-
-
-def settings_of(config: Config) -> BotSettings:
-    """``[bot]`` of the configuration (validated there) as the bot uses it."""
-    section = config.settings.bot
-    return BotSettings(
-        link_hours=section.link_hours,
-        groups=frozenset(section.groups),
-        flood_count=section.flood_count,
-        flood_seconds=section.flood_seconds,
-        poll_seconds=section.poll_seconds,
-        max_evidence=min(section.max_evidence, models.NOTE_CHARS),
-        webhook_url=section.webhook_url,
-        webhook_listen=section.webhook_listen,
-        webhook_port=section.webhook_port,
-    )
 
 
 class Reply(NamedTuple):
@@ -98,10 +68,11 @@ def own_matrix(turn: Turn, detail: bool = False) -> Matrix:
 
     employee = turn.employee
     assert employee is not None
-    snap = records.snapshot(
-        turn.session, turn.config.catalog, since_year=turn.now.year - 1, key=employee.key
-    )
-    return build(schedule(turn.config), snap, turn.now, detail=detail)
+    with paused_gc():
+        snap = records.snapshot(
+            turn.session, turn.config.catalog, since_year=turn.now.year - 1, key=employee.key
+        )
+        return build(schedule(turn.config), snap, turn.now, detail=detail)
 
 
 @dataclass
@@ -110,7 +81,7 @@ class Turn:
 
     session: Session
     config: Config
-    settings: BotSettings
+    settings: BotConfig
     now: datetime
     language: str
     chat: str

@@ -67,7 +67,6 @@ def link(
 ) -> None:
     """A one-time code and deep link that binds an employee's Telegram chat to NIP."""
     from scheduler.bot import records as bot_records
-    from scheduler.bot import turn as bot_turn
     from scheduler.service.tick import email_channel
 
     ctx = current()
@@ -75,7 +74,7 @@ def link(
     mailer = email_channel(ctx.config) if mail else None
     if mail and mailer is None:
         raise click.UsageError(say("link_mail_needs_smtp", ctx.language))
-    hours = valid_hours or bot_turn.settings_of(ctx.config).link_hours
+    hours = valid_hours or ctx.config.settings.bot.link_hours
     username = _bot_username(bot_name)
     now = ctx.now()
     staged: Path | None = None

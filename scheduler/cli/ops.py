@@ -133,8 +133,6 @@ def check_database(doctor: Doctor) -> Check:
     import os
     from pathlib import Path
 
-    from sqlalchemy import inspect
-
     from scheduler.service.lock import lock_path
     from scheduler.store.db import SCHEMA_REVISION, Database
 
@@ -147,13 +145,7 @@ def check_database(doctor: Doctor) -> Check:
         if not path.exists():  # connecting would create an empty file
             return doctor.check("database", FAIL, "db_missing", path=path)
     try:
-        with database.engine.connect() as connection:
-            tables = inspect(connection).get_table_names()
-            revision = (
-                connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-                if "alembic_version" in tables
-                else None
-            )
+        revision = database.revision()
     except Exception as exc:
         database.engine.dispose()
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -226,7 +226,7 @@ def status(
     as_of: datetime | None, unit: str | None, nip: str | None, as_json: bool, occurrences: bool
 ) -> None:
     """The compliance matrix: people × rules, status colours and IKI achievement."""
-    from rules.evaluate import paused_gc
+    from scheduler.memory import paused_gc
 
     ctx = current()
     now = end_of(ctx, as_of)

@@ -89,7 +89,7 @@ def roster_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     row is checked first, and nothing is written while one has a problem (unless
     --skip-bad).
     """
-    from rules.evaluate import paused_gc
+    from scheduler.memory import paused_gc
     from scheduler.sheets import roster as roster_sheet
     from scheduler.sheets.roster_check import check_roster
 

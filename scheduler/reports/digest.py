@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -27,38 +27,20 @@ from notifications import digest as layout
 from rules.catalog import Catalog
 from rules.digest import TARGET, Digest, Level, Line, Member, Overdue, Rate, build_digest
 from rules.evaluate import Status
+from rules.periods import iso_week
 from rules.schedule import Schedule
 from scheduler.catalog import Words
 from scheduler.config import Config
+from scheduler.memory import paused_gc
 from scheduler.sheets import table as sheets
-from scheduler.store import models, records
+from scheduler.store import models, outbox, records
 from scheduler.store.db import Database
 from scheduler.words import STATUS, long_date, rule_name
-
-# When the service sends the digest, until ``[digest]`` settings exist in the configuration.
-WEEKDAY = 0  # Monday
-TIME = time(7, 30)
-UNIT_HEADS = False
 
 _WORDS = Words("digest")  # the words of this module, in the catalogs
 
 
-@dataclass(frozen=True)
-class DigestSettings:
-    """When the digest goes out and to whom: ``weekday`` 0 = Monday."""
-
-    weekday: int = WEEKDAY
-    time: time = TIME
-    unit_heads: bool = UNIT_HEADS
-
-
 LEVELS = list(Level)  # lowest first
-
-
-def settings_of(config: Config) -> DigestSettings:
-    """``[digest] weekday, time, unit_heads`` (default Monday 07:30, the Secretary only)."""
-    section = config.settings.digest
-    return DigestSettings(section.day_number, section.time, section.unit_heads)
 
 
 class UnknownUnit(LookupError):
@@ -98,19 +80,20 @@ def build(
     """The digest at ``now`` of the whole agency, or of ``unit`` (any case; UnknownUnit when
     no unit has that name), from one snapshot of the records.  Pass the service's
     ``schedule`` to reuse its holiday cache."""
-    with db.read() as session:
-        name = find_unit(session, unit) if unit is not None else None
-        snap = records.snapshot(session, config.catalog, since_year=now.year - 1, unit=name)
-    members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
-    return build_digest(
-        schedule or config.schedule(),
-        snap.roster,
-        snap.submissions,
-        snap.events,
-        members,
-        now,
-        name,
-    )
+    with paused_gc():
+        with db.read() as session:
+            name = find_unit(session, unit) if unit is not None else None
+            snap = records.snapshot(session, config.catalog, since_year=now.year - 1, unit=name)
+        members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
+        return build_digest(
+            schedule or config.schedule(),
+            snap.roster,
+            snap.submissions,
+            snap.events,
+            members,
+            now,
+            name,
+        )
 
 
 class Recipient(NamedTuple):
@@ -124,7 +107,7 @@ class Recipient(NamedTuple):
     email: str | None
 
 
-def recipients(db: Database, unit_heads: bool = UNIT_HEADS) -> list[Recipient]:
+def recipients(db: Database, unit_heads: bool = False) -> list[Recipient]:
     """The Secretary (role 'secretary') for the whole agency and, with ``unit_heads``, each
     head of a unit (role 'unit_head') for their unit; a Secretary who also heads a unit
     already sees it in the agency's digest.  Active employees only, in one query."""
@@ -516,18 +499,12 @@ class Composed(NamedTuple):
     filename: str
 
 
-def digest_key(digest: Digest, recipient: Recipient) -> str:
-    """E.g. ``digest|2025-W10|*|197105152000121003`` (``*``: the whole agency)."""
-    year, week, _ = digest.now.astimezone(digest.now.tzinfo).isocalendar()
-    return f"digest|{year}-W{week:02d}|{digest.unit or '*'}|{recipient.key}"
-
-
 def compose(digest: Digest, recipient: Recipient, catalog: Catalog, language: str) -> Composed:
     """``digest`` rendered for ``recipient``: compact text (Telegram and the e-mail's plain
     part), HTML tables and the CSV attachment."""
     shown = view(digest, catalog, language)
     return Composed(
-        key=digest_key(digest, recipient),
+        key=outbox.digest_key(iso_week(digest.now), digest.unit, recipient.key),
         recipient=recipient,
         subject=layout.subject(shown),
         text=layout.render_text(shown),
@@ -547,7 +524,7 @@ def weekly(
     """Every digest due at ``now``, one per recipient, in the configured language: the
     agency's for the Secretary, and with ``unit_heads`` (default: the configuration's) each
     unit's for its heads.  Each scope is evaluated once, however many read it."""
-    heads = settings_of(config).unit_heads if unit_heads is None else unit_heads
+    heads = config.settings.digest.unit_heads if unit_heads is None else unit_heads
     language = config.settings.service.language
     schedule = schedule or config.schedule()
     built: dict[str | None, Digest] = {}
@@ -562,13 +539,13 @@ def weekly(
 def delivery_note(config: Config, db: Database, unit: str | None, language: str) -> str:
     """One line on who the running service sends this digest to, and when."""
     words = _WORDS[language]
-    chosen = settings_of(config)
+    chosen = config.settings.digest
     if unit is not None and not chosen.unit_heads:
         return words["no_heads"]
     names = [r.name for r in recipients(db, chosen.unit_heads) if r.unit == unit]
     if not names:
         return words["nobody"] if unit is None else words["no_head"]
-    weekday = get_day_names("wide", locale=language)[chosen.weekday]
+    weekday = get_day_names("wide", locale=language)[chosen.day_number]
     zone = ZoneInfo(config.settings.service.timezone)
     when = _clock(datetime.combine(date(2025, 1, 6), chosen.time, tzinfo=zone), language)
     return words["delivery"].format(weekday=weekday, time=when, names="; ".join(names))

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from types import TracebackType
 from typing import Generic, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from notifications.message import MAX_BUTTONS, Channel, DeliveryError, Message, Progress
@@ -31,6 +31,7 @@ from rules.plan import NoticeKind
 from scheduler.bot.buttons import report_button
 from scheduler.reports.digest import Composed
 from scheduler.store import models, outbox, records
+from scheduler.store.contacts import Contact, find_contacts, route
 from scheduler.store.db import Database
 from scheduler.words import long_date, rule_name
 
@@ -65,15 +66,6 @@ class Entry(Protocol):
 E = TypeVar("E", bound=Entry)
 
 
-class Contact(NamedTuple):
-    """How one person can be reached; ``chat`` is None once Telegram has failed for it."""
-
-    name: str
-    email: str | None
-    chat: str | None
-    problem: str = ""  # why Telegram failed, if it did
-
-
 class Outgoing(NamedTuple, Generic[E]):
     """A message ready for one channel and the outbox rows (or notices) it carries."""
 
@@ -83,16 +75,9 @@ class Outgoing(NamedTuple, Generic[E]):
 
 
 def contacts_of(session: Session, entries: Sequence[Entry]) -> dict[str, Contact]:
-    """How to reach everyone the entries mention, in one query."""
-    keys = {e.recipient for e in entries} | {e.employee for e in entries}
-    table = models.Employee
-    query = select(
-        table.key, table.name, table.email, table.telegram_chat_id, table.telegram_unreachable
-    ).where(table.key.in_(keys))
-    return {
-        key: Contact(name, email, None if unreachable else chat, unreachable or "")
-        for key, name, email, chat, unreachable in session.execute(query)
-    }
+    """How to reach everyone the entries mention (recipients and whom they are told about),
+    in one query."""
+    return find_contacts(session, {e.recipient for e in entries} | {e.employee for e in entries})
 
 
 class Dispatcher:
@@ -201,12 +186,12 @@ class Dispatcher:
             grouped[entry.recipient].append(entry)
 
         def contact(key: str) -> Contact:
-            return contacts.get(key) or Contact(key, None, None)
+            return contacts.get(key) or Contact(key)
 
         composed = []
         for recipient, everything in grouped.items():
             person = contact(recipient)
-            name, address = self.route(person)
+            name, address = route(person, self.channels)
             group = [entry for entry in everything if entry.kind != "digest"]
             for entry in everything:
                 if entry.kind == "digest":
@@ -267,14 +252,6 @@ class Dispatcher:
             skip=_delivered([entry]),
         )
         return Outgoing(channel, message, [entry])
-
-    def route(self, person: Contact) -> tuple[str, str]:
-        """The channel that reaches ``person`` and their address on it."""
-        if person.chat and "telegram" in self.channels:
-            return "telegram", person.chat
-        if person.email and "email" in self.channels:
-            return "email", person.email
-        return "console", ""
 
 
 _Parts = list[tuple[outbox.Claimed, tuple[str, ...]]]  # rows and the parts of their message sent

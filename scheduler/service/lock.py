@@ -24,6 +24,7 @@ import json
 import os
 import socket
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -98,13 +99,14 @@ def lock_path(url: URL) -> Path | None:
 class SchedulerLock:
     """The right to schedule on one database.  ``try_acquire()`` never waits.
 
-    ``with SchedulerLock(db):`` takes it or raises `LockHeld`; ``release()`` (or leaving the
+    ``with SchedulerLock(db, clock):`` takes it or raises `LockHeld`; ``release()`` (or leaving the
     block) gives it back.  A process that dies loses it without any help.  Keep the object
     for as long as the lock should be held: on PostgreSQL it owns the connection that holds
-    the lock."""
+    the lock.  ``clock`` is the service's: the lock file says since when by it."""
 
-    def __init__(self, database: Database | str | URL) -> None:
+    def __init__(self, database: Database | str | URL, clock: Callable[[], datetime]) -> None:
         self.url: URL = database.url if isinstance(database, Database) else make_url(database)
+        self.clock = clock
         self.backend = self.url.get_backend_name()
         if self.backend not in ("sqlite", "postgresql"):
             raise ValueError(f"no scheduler lock for {self.backend} databases")
@@ -240,7 +242,7 @@ class SchedulerLock:
             os.close(fd)
             raise
         pid, host = _me()
-        since = datetime.now().astimezone().isoformat(timespec="seconds")
+        since = self.clock().isoformat(timespec="seconds")
         record = json.dumps({"pid": pid, "host": host, "since": since}) + "\n"
         os.ftruncate(fd, 0)
         os.pwrite(fd, record.encode(), 0)

@@ -2,56 +2,26 @@
 
 The records are read once (``records.snapshot``) and nothing is written: the replay itself
 is pure (rules/timeline.py).  This module adds what the database knows beyond the records,
-namely how each person is reached, and the weekly digests the service queues, and groups the
-notices into messages as the dispatcher does: one per person and sending run, a digest on
-its own.
+namely how each person is reached (`scheduler.store.contacts`, as the dispatcher reaches
+them, over the channels the service would build), and the weekly digests the service
+queues, and groups the notices into messages as the dispatcher does: one per person and
+sending run, a digest on its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from rules.calendar import SendingWindow
-from rules.evaluate import paused_gc
 from rules.timeline import Queued, Ticks, by_send, replay, weekly
 from scheduler.config import Config
-from scheduler.store import models, records
+from scheduler.memory import paused_gc
+from scheduler.service.tick import channels_of
+from scheduler.store import outbox, records
+from scheduler.store.contacts import Contact, find_contacts, route
 from scheduler.store.db import Database
-
-
-class Reach(NamedTuple):
-    """How a person is reached: ``chat`` is None once Telegram has failed for them."""
-
-    name: str
-    nip: str | None
-    chat: str | None
-    email: str | None
-
-
-def route(person: Reach, channels: Sequence[str]) -> str:
-    """The channel that reaches ``person``, as ``Dispatcher.route`` chooses it: Telegram
-    when they have a chat and a bot is set, else e-mail when they have an address and SMTP is
-    set, else the console."""
-    if person.chat and "telegram" in channels:
-        return "telegram"
-    if person.email and "email" in channels:
-        return "email"
-    return "console"
-
-
-def configured_channels(config: Config) -> list[str]:
-    """The channels the service would open, in order of preference (as Service builds them,
-    without building them)."""
-    settings = config.settings
-    found = ["telegram"] if settings.telegram.token is not None else []
-    found += ["email"] if settings.smtp.host else []
-    return [*found, "console"]
 
 
 class Digest(NamedTuple):
@@ -71,7 +41,7 @@ class Message:
 
     at: datetime
     recipient: str
-    person: Reach
+    person: Contact
     channel: str
     notices: list[Queued]
     digest: Digest | None = None
@@ -87,7 +57,7 @@ class Simulation:
     window: SendingWindow
     channels: list[str]
     messages: list[Message]
-    people: dict[str, Reach]
+    people: dict[str, Contact]
 
     @property
     def notices(self) -> int:
@@ -120,36 +90,34 @@ def simulate(config: Config, db: Database, first: date, last: date) -> Simulatio
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
     every = timedelta(minutes=config.settings.service.tick_minutes)
     window = config.window()
-    settings = digest.settings_of(config)
+    settings = config.settings.digest
     with paused_gc(), db.read() as session:
         snap = records.snapshot(session, config.catalog, since_year=first.year - 1)
-        people = _people(session)
+        people = find_contacts(session)  # as the dispatcher looks them up: active or not
     readers = digest.recipients(db, settings.unit_heads)
     with paused_gc():
         queued = replay(
             schedule, snap.roster, snap.submissions, snap.events, start, end, every, window
         )
-    channels = configured_channels(config)
+    channels = list(channels_of(config))
 
-    def reach(key: str) -> Reach:
-        return people.get(key) or Reach(key, None, None, None)
+    def reach(key: str) -> Contact:
+        return people.get(key) or Contact(key)
 
     ticks = Ticks(start, every)
     # (sending tick, order) → message: the order keeps a digest after the notices of its run
     found: list[tuple[datetime, int, Message]] = []
     for sent, recipient, entries in by_send(queued):
         person = reach(recipient)
-        message = Message(sent, recipient, person, route(person, channels), entries)
+        message = Message(sent, recipient, person, route(person, channels)[0], entries)
         found.append((sent, 0, message))
-    for week, tick in weekly(ticks, end, settings.weekday, settings.time, tz):
+    for week, tick in weekly(ticks, end, settings.day_number, settings.time, tz):
         sent = ticks.sending(tick, schedule.calendar, window)
         for reader in readers:
-            item = Digest(
-                f"digest|{week}|{reader.unit or '*'}|{reader.key}", week, reader.unit, tick
-            )
+            item = Digest(outbox.digest_key(week, reader.unit, reader.key), week, reader.unit, tick)
             person = reach(reader.key)
             found.append(
-                (sent, 1, Message(sent, reader.key, person, route(person, channels), [], item))
+                (sent, 1, Message(sent, reader.key, person, route(person, channels)[0], [], item))
             )
     found.sort(key=lambda entry: (entry[0], entry[1]))  # stable: the run's order within
     messages = [message for _, _, message in found]
@@ -164,21 +132,3 @@ def simulate(config: Config, db: Database, first: date, last: date) -> Simulatio
         messages,
         people,
     )
-
-
-def _people(session: Session) -> dict[str, Reach]:
-    """Everyone who may be told or told about, active or not (as the dispatcher looks
-    recipients up), in one query."""
-    table = models.Employee
-    query = select(
-        table.key,
-        table.name,
-        table.nip,
-        table.telegram_chat_id,
-        table.email,
-        table.telegram_unreachable,
-    )
-    return {
-        key: Reach(name, nip, None if unreachable else chat, email)
-        for key, name, nip, chat, email, unreachable in session.execute(query)
-    }

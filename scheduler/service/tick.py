@@ -23,9 +23,11 @@ from notifications.console import ConsoleChannel
 from notifications.email import EmailChannel
 from notifications.message import Channel
 from notifications.telegram import TelegramChannel
-from rules.evaluate import Evaluation, evaluate, paused_gc
+from rules.evaluate import Evaluation, evaluate
+from rules.periods import iso_week
 from rules.plan import Notice, plan
 from scheduler.config import Config
+from scheduler.memory import paused_gc
 from scheduler.reports import digest
 from scheduler.service import health
 from scheduler.service.dispatch import Dispatcher
@@ -62,6 +64,13 @@ def telegram_channel(config: Config) -> TelegramChannel | None:
     )
 
 
+def channels_of(config: Config) -> dict[str, Channel]:
+    """The configured channels by name, in order of preference: the console reaches whoever
+    the others cannot.  Nothing is opened: a channel connects when a dispatch run opens it."""
+    channels: list[Channel | None] = [telegram_channel(config), email_channel(config)]
+    return {c.name: c for c in [*channels, ConsoleChannel()] if c is not None}
+
+
 class Service:
     """The records, the plan and the channels of one process; ``clock`` is its only source
     of the time, so tests and `run --once --as-of` can set it."""
@@ -75,13 +84,7 @@ class Service:
         # Built once: the holidays of a year are computed on first use and kept.
         self.schedule = config.schedule()
         self.window = config.window()
-        # In order of preference; the console reaches whoever the others cannot.
-        channels: list[Channel | None] = [
-            telegram_channel(config),
-            email_channel(config),
-            ConsoleChannel(),
-        ]
-        self.channels: dict[str, Channel] = {c.name: c for c in channels if c is not None}
+        self.channels = channels_of(config)
         self.instance: str | None = None  # the database's instance id, read at start
         self.worker = outbox.worker_name()
         self._dispatching = threading.Lock()
@@ -124,10 +127,11 @@ class Service:
 
     def planned(self, now: datetime) -> tuple[Snapshot, Evaluation, list[Notice]]:
         """What the records say at ``now`` and the notices that should exist then."""
-        with paused_gc(), self.db.read() as session:
-            snap = records.snapshot(session, self.config.catalog, since_year=now.year - 1)
-        evaluation = evaluate(self.schedule, snap.roster, snap.submissions, snap.events, now)
-        return snap, evaluation, plan(self.schedule, snap.roster, evaluation)
+        with paused_gc():
+            with self.db.read() as session:
+                snap = records.snapshot(session, self.config.catalog, since_year=now.year - 1)
+            evaluation = evaluate(self.schedule, snap.roster, snap.submissions, snap.events, now)
+            return snap, evaluation, plan(self.schedule, snap.roster, evaluation)
 
     def tick(self, now: datetime | None = None, plan_too: bool = True) -> list[Notice]:
         """Evaluate and plan at ``now`` (unless another instance schedules), queue the plan,
@@ -157,22 +161,16 @@ class Service:
         passed.  Level-triggered like the reminders: a service that was down on Monday
         sends the week's digest when it comes back, and the ISO week in the key keeps it
         to once a week."""
-        settings = digest.settings_of(self.config)
+        settings = self.config.settings.digest
         tz = self.schedule.calendar.tz
         today = now.astimezone(tz).date()
-        day = today - timedelta(days=today.weekday() - settings.weekday)
+        day = today - timedelta(days=today.weekday() - settings.day_number)
         moment = datetime.combine(day, settings.time, tzinfo=tz)
         if now < moment:
             return 0
-        year, week, _ = moment.isocalendar()
+        week = iso_week(moment)
         rows = [
-            outbox.digest_row(
-                f"digest|{year}-W{week:02d}|{r.unit or '*'}|{r.key}",
-                r.key,
-                bool(r.unit),
-                f"{year}-W{week:02d}",
-                day,
-            )
+            outbox.digest_row(week, r.unit, r.key, day)
             for r in digest.recipients(self.db, settings.unit_heads)
         ]
         with self.db.write() as session:
@@ -181,7 +179,7 @@ class Service:
     def digest_for(self, key: str, now: datetime) -> digest.Composed:
         """The digest recipient ``key`` reads, as of ``now``: their unit's for a unit head
         (with [digest] unit_heads), the agency's otherwise."""
-        unit_heads = digest.settings_of(self.config).unit_heads
+        unit_heads = self.config.settings.digest.unit_heads
         found = {r.key: r for r in digest.recipients(self.db, unit_heads)}
         recipient = found.get(key) or digest.Recipient(key, key, None, None, None)
         built = digest.build(self.config, self.db, now, recipient.unit, self.schedule)
@@ -279,7 +277,7 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
     from scheduler.service.lock import SchedulerLock
 
     language = service.config.settings.service.language
-    lead = Leadership(SchedulerLock(service.db), on_lead)
+    lead = Leadership(SchedulerLock(service.db, service.clock), on_lead)
     if not lead.check():
         if lead.lock.backend == "sqlite":
             raise Busy(lead.lock.refusal(language))

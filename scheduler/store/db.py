@@ -148,6 +148,16 @@ class Database:
         head: str | None = ScriptDirectory.from_config(self._alembic()).get_current_head()
         return head
 
+    def revision(self) -> str | None:
+        """The schema revision the database is at (Alembic's ``alembic_version``); None when
+        it has no schema yet.  The driver's error when it cannot be reached."""
+        with self.engine.connect() as connection:
+            if "alembic_version" not in inspect(connection).get_table_names():
+                return None
+            found = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            current: str | None = found.scalar()
+            return current
+
     def ensure_current(self, oldest: str = SCHEMA_REVISION) -> None:
         """Refuse to work on a database that is missing, unreachable, or behind the code's
         migrations (``oldest`` lets a command that needs less work on an older one)."""
@@ -155,13 +165,7 @@ class Database:
 
         self.check_file()
         try:
-            with self.engine.connect() as connection:
-                tables = inspect(connection).get_table_names()
-                current = (
-                    connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-                    if "alembic_version" in tables
-                    else None
-                )
+            current = self.revision()
         except DBAPIError as exc:
             said = failure(self.url, exc)
             if said is None:

@@ -34,6 +34,13 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def digest_key(week: str, unit: str | None, recipient: str) -> str:
+    """The key of a weekly digest's row: one per ISO week (`rules.periods.iso_week`), scope
+    and reader, so that a digest is queued once a week; ``*`` is the whole agency's.  E.g.
+    ``digest|2025-W10|*|197105152000121003``."""
+    return f"digest|{week}|{unit or '*'}|{recipient}"
+
+
 class Row(TypedDict):
     """An outbox row as planned: the columns from ``key`` to ``days_late``; the state columns
     are `add`'s."""
@@ -73,14 +80,13 @@ def enqueue(session: Session, notices: Sequence[Notice], now: datetime) -> int:
     )
 
 
-def digest_row(key: str, recipient: str, unit_head: bool, week: str, day: date) -> Row:
-    """A weekly digest for ``recipient`` (a unit head's or the Secretary's), queued under
-    ``key`` for ISO ``week``, due on ``day``: the rule columns stay empty."""
-    role = "unit_head" if unit_head else "secretary"
+def digest_row(week: str, unit: str | None, recipient: str, day: date) -> Row:
+    """A weekly digest for ``recipient`` (a unit head's for ``unit``, or the Secretary's),
+    queued for ISO ``week`` under `digest_key`, due on ``day``: the rule columns stay empty."""
     return Row(
-        key=key,
+        key=digest_key(week, unit, recipient),
         recipient=recipient,
-        role=role,
+        role="unit_head" if unit else "secretary",
         kind="digest",
         employee=recipient,
         rule_code="",
