@@ -21,9 +21,9 @@ def edit_roster(tmp_path: Path, url: str, changes: dict[str, dict[str, str]]) ->
     sheet = tmp_path / "roster.csv"
     assert tenggat(tmp_path, url, "roster", "export", str(sheet)).returncode == 0
     with sheet.open(encoding="utf-8-sig", newline="") as file:
-        rows = list(csv.DictReader(file))
+        rows = list(csv.DictReader(file, delimiter=";"))
     for row in rows:
-        row.update(changes.get(row["key"], {}))
+        row.update(changes.get(row["key"].replace(" ", ""), {}))  # NIPs spaced, for Excel
     with sheet.open("w", encoding="utf-8", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()

@@ -19,13 +19,15 @@ IDLE_SENDS = [b"", b"GET /", b"GET / HTTP/1.1\r\nHost: x\r\n", b"POST /hook HTTP
 
 
 class Slow(Handler):
-    """A real request whose answer takes a second (a busy database, a slow update)."""
+    """A real request whose answer waits until the test has set its scene (a busy database,
+    a slow update), however slowly a loaded machine gets there."""
 
     entered = threading.Semaphore(0)  # released once per request being answered
+    answer = threading.Event()  # set by the test: the requests may now be answered
 
     def do_GET(self) -> None:
         Slow.entered.release()
-        threading.Event().wait(1.0)
+        Slow.answer.wait(30)
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -34,6 +36,7 @@ class Slow(Handler):
 
 @contextmanager
 def listening() -> Iterator[int]:
+    Slow.answer.clear()
     server = Listener(("127.0.0.1", 0), Slow)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -64,6 +67,7 @@ def test_a_request_in_progress_survives_a_flood_of_idle_connections(idle: int) -
         for number in range(idle):
             silent = stack.enter_context(socket.create_connection(("127.0.0.1", port), 5))
             silent.sendall(IDLE_SENDS[number % len(IDLE_SENDS)])
+        Slow.answer.set()
         real.join(15)
         assert answers == [200]
         late: list[object] = []  # a real request after the flood still gets in
@@ -86,6 +90,7 @@ def test_when_every_connection_is_busy_the_new_one_is_closed() -> None:
                 refused = extra.recv(100) == b""
             except ConnectionResetError:
                 refused = True
+        Slow.answer.set()
         for thread in busy:
             thread.join(15)
     assert refused
