@@ -20,14 +20,16 @@ IDLE_SENDS = [b"", b"GET /", b"GET / HTTP/1.1\r\nHost: x\r\n", b"POST /hook HTTP
 
 class Slow(Handler):
     """A real request whose answer waits until the test has set its scene (a busy database,
-    a slow update), however slowly a loaded machine gets there."""
+    a slow update), however slowly a loaded machine gets there.  Each server has a subclass
+    of its own: an idle connection of an earlier test that the server closes mid-line can
+    still be read as an HTTP/0.9 request and must not count in the next test."""
 
-    entered = threading.Semaphore(0)  # released once per request being answered
-    answer = threading.Event()  # set by the test: the requests may now be answered
+    entered: threading.Semaphore  # released once per request being answered
+    answer: threading.Event  # set by the test: the requests may now be answered
 
     def do_GET(self) -> None:
-        Slow.entered.release()
-        Slow.answer.wait(30)
+        type(self).entered.release()
+        type(self).answer.wait(30)
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -35,13 +37,13 @@ class Slow(Handler):
 
 
 @contextmanager
-def listening() -> Iterator[int]:
-    Slow.answer.clear()
-    server = Listener(("127.0.0.1", 0), Slow)
+def listening() -> Iterator[tuple[int, type[Slow]]]:
+    scene = type("Scene", (Slow,), {"entered": threading.Semaphore(0), "answer": threading.Event()})
+    server = Listener(("127.0.0.1", 0), scene)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server.server_address[1]
+        yield server.server_address[1], scene
     finally:
         server.shutdown()
         server.server_close()
@@ -59,30 +61,30 @@ def get(port: int, into: list[object]) -> None:
 
 @pytest.mark.parametrize("idle", [4 * CONNECTIONS])
 def test_a_request_in_progress_survives_a_flood_of_idle_connections(idle: int) -> None:
-    with listening() as port, ExitStack() as stack:
+    with listening() as (port, scene), ExitStack() as stack:
         answers: list[object] = []
         real = threading.Thread(target=get, args=(port, answers))
         real.start()
-        assert Slow.entered.acquire(timeout=5)
+        assert scene.entered.acquire(timeout=5)
         for number in range(idle):
             silent = stack.enter_context(socket.create_connection(("127.0.0.1", port), 5))
             silent.sendall(IDLE_SENDS[number % len(IDLE_SENDS)])
-        Slow.answer.set()
+        scene.answer.set()
         real.join(15)
         assert answers == [200]
         late: list[object] = []  # a real request after the flood still gets in
         get(port, late)
-        assert late == [200] and Slow.entered.acquire(timeout=1)
+        assert late == [200] and scene.entered.acquire(timeout=1)
 
 
 def test_when_every_connection_is_busy_the_new_one_is_closed() -> None:
     answers: list[object] = []
-    with listening() as port:
+    with listening() as (port, scene):
         busy = [threading.Thread(target=get, args=(port, answers)) for _ in range(CONNECTIONS)]
         for thread in busy:
             thread.start()
         for _ in busy:
-            assert Slow.entered.acquire(timeout=5)
+            assert scene.entered.acquire(timeout=5)
         with socket.create_connection(("127.0.0.1", port), 5) as extra:
             extra.settimeout(5)
             extra.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -90,7 +92,7 @@ def test_when_every_connection_is_busy_the_new_one_is_closed() -> None:
                 refused = extra.recv(100) == b""
             except ConnectionResetError:
                 refused = True
-        Slow.answer.set()
+        scene.answer.set()
         for thread in busy:
             thread.join(15)
     assert refused
