@@ -126,6 +126,19 @@ def test_the_submissions_list_keeps_each_nip_and_name_in_80_columns(
         assert any(code in line and period in line for line in lines), (code, period)
 
 
+def test_a_table_of_uncut_columns_is_stacked_rather_than_cut_in_80_columns(
+    demo: tuple[str, Path],
+) -> None:
+    """Codes, keys and times may not wrap; where they do not fit side by side, the rows
+    stack rather than lose their ends to an ellipsis."""
+    url, cwd = demo
+    tenggat(url, cwd, "event", "set", "APBD_ADOPTED", "2025", "2024-12-20")
+    lines = in_terminal(url, cwd, "event", "list")
+    assert too_wide(lines) == [] and not any("…" in line for line in lines), "\n".join(lines)
+    assert any("APBD_ADOPTED" in line and "2025" in line for line in lines), "\n".join(lines)
+    assert any("20 Desember 2024" in line for line in lines), "\n".join(lines)
+
+
 def _json(text: str) -> Any:
     import json
 

@@ -174,15 +174,27 @@ def print_table(table: Table, who: Sequence[int] = (0,)) -> Console:
     longest word), rich would squeeze whole columns to nothing, and a row would no longer say
     whom it is about.  Each row is stacked instead: the cells of the columns ``who`` names (a
     name, a NIP) on a line of their own, the others under them as "heading: value"."""
-    from rich.measure import Measurement
-
     console = console_for(table)
-    unbounded = console.options.update_width(10_000)
-    if Measurement.get(console, unbounded, table).minimum <= console.width:
+    if _narrowest(console, table) <= console.width:
         console.print(table)
     else:
         _print_stacked(console, table, who)
     return console
+
+
+def _narrowest(console: Console, table: Table) -> int:
+    """How narrow ``table`` can be without cutting a cell.  rich's own measure counts every
+    column down to its longest word, even a column that may not wrap (a code, a NIP, a
+    time), which it would then cut with an ellipsis: such a column counts at its widest."""
+    from rich.measure import Measurement
+
+    options = console.options.update_width(10_000)
+    width = Measurement.get(console, options, table).minimum
+    for column in table.columns:
+        if column.no_wrap:
+            sizes = [Measurement.get(console, options, c) for c in (column.header, *column.cells)]
+            width += max(size.maximum for size in sizes) - max(size.minimum for size in sizes)
+    return width
 
 
 def _print_stacked(console: Console, table: Table, who: Sequence[int]) -> None:
