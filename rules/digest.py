@@ -195,10 +195,11 @@ class Digest:
         return TARGET
 
 
-def _known(submission: Submission, now: datetime) -> bool:
-    """Handed in and written down by ``now``."""
+def _known(submission: Submission, now: datetime, known_at: datetime | None) -> bool:
+    """Handed in by ``now`` and, where ``known_at`` is given, written down by then."""
     recorded = submission.recorded_at
-    return submission.submitted_at <= now and (recorded is None or recorded <= now)
+    written = known_at is None or recorded is None or recorded <= known_at
+    return submission.submitted_at <= now and written
 
 
 def _unit_order(unit: str) -> tuple[bool, str]:
@@ -214,12 +215,15 @@ def build_digest(
     members: Iterable[Member],
     now: datetime,
     unit: str | None = None,
+    known_at: datetime | None = None,
 ) -> Digest:
     """The digest at ``now`` of ``members`` (only those of ``unit`` when given).
 
     ``roster`` may hold more people than the scope (the Secretary and superiors are looked
     up in it); assignments of people outside the scope are left out.  ``now`` must be
-    timezone-aware.
+    timezone-aware.  ``known_at`` leaves out what was written down after it: a queued
+    digest passes its own moment, so every attempt at sending it reads the same records;
+    without it the records count as they stand, as an admin looking back expects.
     """
     calendar = schedule.calendar
     today = now.astimezone(calendar.tz).date()
@@ -233,10 +237,9 @@ def build_digest(
     narrowed = Roster(
         roster.people, [a for a in roster.assignments if a.employee in order], roster.secretary
     )
-    # Only what was handed in and recorded by ``now``: a digest of a past moment (or one
-    # sent again later) reads as it did then; what came after, even dated before (a sheet,
-    # ``submit --at``), is the next digest's news.
-    records = [s for s in submissions if _known(s, now)]
+    # Only what was handed in by ``now`` (and written down by ``known_at``): what came
+    # after a queued digest, even dated before (a sheet, ``submit --at``), is the next one's.
+    records = [s for s in submissions if _known(s, now, known_at)]
     known = list(events)
     current = evaluate(schedule, narrowed, records, known, now, year=year)
     earlier_records = [s for s in records if s.submitted_at <= week_ago]

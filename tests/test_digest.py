@@ -20,7 +20,7 @@ import json
 import os
 import random
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -533,3 +533,25 @@ def test_a_ladder_without_the_employee_never_counts_them_as_told_about_themselve
         "S": ((), Level.NONE),
         "K": (("superior", "secretary"), Level.SECRETARY),
     }
+
+
+def test_a_record_written_later_counts_when_looking_back_not_in_a_queued_digest(
+    loaded: Database, pdn: Digest
+) -> None:
+    """An admin who back-fills a record (dated before the digest's moment, written down a
+    month later) and looks back with `digest --as-of` sees it counted; a digest queued at
+    that moment (``known_at``), sent again later, reads as it did when queued."""
+    config = load_config()
+    with loaded.write() as session:
+        records.record_submission(
+            session, config.catalog, records.find_employee(session, ANDRIE), "SKP", "2025",
+            at("2025-02-21 10:00"), NOW + timedelta(days=30), "test", verified=True,
+        )  # fmt: skip
+    assert service_digest.build(config, loaded, NOW, PDN, known_at=NOW) == pdn
+    done = CliRunner().invoke(
+        cli, ["digest", "--as-of", "2025-03-03 07:30", "--unit", PDN, "--preview", "--format",
+              "json"],
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    total = json.loads(done.stdout)["total"]
+    assert (total["on_time"], total["due"]) == (7, 21)

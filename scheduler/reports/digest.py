@@ -76,10 +76,12 @@ def build(
     now: datetime,
     unit: str | None = None,
     schedule: Schedule | None = None,
+    known_at: datetime | None = None,
 ) -> Digest:
     """The digest at ``now`` of the whole agency, or of ``unit`` (any case; UnknownUnit when
     no unit has that name), from one snapshot of the records.  Pass the service's
-    ``schedule`` to reuse its holiday cache."""
+    ``schedule`` to reuse its holiday cache, and ``known_at`` to leave out what was written
+    down after it (`rules.digest.build_digest`)."""
     with paused_gc():
         with db.read() as session:
             name = find_unit(session, unit) if unit is not None else None
@@ -93,6 +95,7 @@ def build(
             members,
             now,
             name,
+            known_at,
         )
 
 

@@ -177,12 +177,13 @@ class Service:
             return outbox.add(session, rows, now)
 
     def digest_for(self, key: str, now: datetime) -> digest.Composed:
-        """The digest recipient ``key`` reads, as of ``now``: their unit's for a unit head
-        (with [digest] unit_heads), the agency's otherwise."""
+        """The digest recipient ``key`` reads, queued at ``now`` and read as it stood then
+        (so a retry repeats no part): their unit's for a unit head (with [digest]
+        unit_heads), the agency's otherwise."""
         unit_heads = self.config.settings.digest.unit_heads
         found = {r.key: r for r in digest.recipients(self.db, unit_heads)}
         recipient = found.get(key) or digest.Recipient(key, key, None, None, None)
-        built = digest.build(self.config, self.db, now, recipient.unit, self.schedule)
+        built = digest.build(self.config, self.db, now, recipient.unit, self.schedule, now)
         language = self.config.settings.service.language
         return digest.compose(built, recipient, self.config.catalog, language)
 
