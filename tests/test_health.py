@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ from scheduler.config import load_config
 from scheduler.service.health import DEAD_WINDOW, report, serve_health
 from scheduler.store import models
 from scheduler.store.db import INSTANCE, Database
-from scheduler.store.state import LAST_ERROR, LAST_TICK, record
+from scheduler.store.state import LAST_ERROR, LAST_TICK, LAST_TICK_AS_OF, record
 
 NOW = datetime(2025, 3, 3, 9, tzinfo=WITA)
 TOKEN = "123456:AAE-health-secret-token"
@@ -283,9 +285,11 @@ def test_health_says_when_the_last_tick_was_a_replay(env: str, database: Databas
     assert json.loads(tenggat("health", "--json").stdout)["last_tick"]["replay_of"] is None
 
 
-def test_the_health_endpoint_says_an_unreachable_database_as_the_commands_do() -> None:
-    """The driver's first line, as `db.failure` gives it to every command: no exception
-    class name of ours, no password."""
+def test_the_health_endpoint_says_an_unreachable_database_as_the_command_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 503 names the database as `tenggat health` does when it cannot reach it: the
+    same sentence, the driver's first line as `db.failure` gives it, no password."""
     url = f"postgresql+psycopg://postgres:pw-not-shown@127.0.0.1:{free_port()}/test"
     port = free_port()
     environ = {"TENGGAT_DATABASE_URL": url, "TENGGAT_SERVICE_LANGUAGE": "en"}
@@ -301,5 +305,72 @@ def test_the_health_endpoint_says_an_unreachable_database_as_the_commands_do() -
         database.engine.dispose()
     (problem,) = body["problems"]
     assert status == 503 and problem["code"] == "unavailable"
-    assert problem["message"].startswith("the database cannot be read: connection failed"), problem
+    shown = url.replace("pw-not-shown", "***")
+    assert problem["message"].startswith(f"the database {shown} cannot be used: "), problem
+    assert "connection failed" in problem["message"], problem
     assert "pw-not-shown" not in json.dumps(body)
+
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("TENGGAT_"):
+            monkeypatch.delenv(name)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    command = tenggat("health", "--json")
+    assert command.exit_code == 1, command.output
+    assert json.loads(command.stdout) == body
+
+
+# A fault of ours behind the endpoint: the service's own log line, through the redacting
+# handler `tenggat run` installs, and a 500 that tells the monitor nothing more.
+FAULT_SCRIPT = """if True:
+    import json, sys, urllib.error, urllib.request
+    from scheduler import logs
+    from scheduler.config import load_config
+    from scheduler.service.health import serve_health
+    from scheduler.store.db import Database
+
+    config = load_config()
+    logs.configure("info", config)
+    database = Database(config.settings.database.url)
+    server = serve_health(database, config)
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=30)
+    except urllib.error.HTTPError as error:
+        print(json.dumps({"status": error.code, "body": json.loads(error.read())}))
+    finally:
+        server.shutdown()
+        server.server_close()
+        database.engine.dispose()
+"""
+
+
+def test_a_fault_of_ours_behind_the_endpoint_is_logged_and_answered_500_without_details(
+    database: Database,
+) -> None:
+    """Not every exception is the database being away: one of ours (here a replay moment
+    the code cannot read, kept in a well-working database) is logged with its traceback,
+    the secrets taken out, and answered 500 without the error, not 503 "cannot be read"."""
+    with database.write() as session:
+        record(session, LAST_TICK, "ok", datetime.now(WITA))
+        record(session, LAST_TICK_AS_OF, f"/bot{TOKEN}/sendMessage", datetime.now(WITA))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENGGAT_")} | {
+        "TENGGAT_DATABASE_URL": database.url.render_as_string(hide_password=False),
+        "TENGGAT_SERVICE_HEALTH_PORT": str(port),
+        "TENGGAT_SERVICE_LANGUAGE": "en",
+        "TENGGAT_TELEGRAM_TOKEN": TOKEN,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", FAULT_SCRIPT, str(port)], env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["status"] == 500, answer
+    (problem,) = answer["body"]["problems"]
+    assert answer["body"]["healthy"] is False and problem["code"] == "error", answer
+    assert "ValueError" not in done.stdout and "/bot" not in done.stdout
+    assert "Traceback" in done.stderr and "ValueError" in done.stderr, done.stderr
+    assert "/bot***/sendMessage" in done.stderr, done.stderr
+    assert TOKEN not in done.stderr and TOKEN.split(":")[1] not in done.stderr

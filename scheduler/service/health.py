@@ -3,7 +3,8 @@
 The service writes small facts about itself to ``service_state`` (`record`); `report` reads
 them together with a few aggregate queries over the outbox, and says whether all is well
 and, if not, why.  ``tenggat health`` prints it; `serve_health` answers ``GET /health`` on
-127.0.0.1 with the same JSON, 200 when healthy and 503 when not, for a monitor to poll.
+127.0.0.1 with the same JSON, 200 when healthy and 503 when not (or when the database cannot
+be read), for a monitor to poll; 500 for a fault of ours, whose traceback goes to the log.
 
 The state is kept in the database, so every instance of a PostgreSQL deployment reports
 the same thing: whichever instance schedules writes the last tick.
@@ -27,6 +28,7 @@ from scheduler.catalog import Words
 from scheduler.listener import Handler, Listener
 from scheduler.logs import scrub, secrets_of
 from scheduler.store import models
+from scheduler.store.db import DatabaseError
 from scheduler.store.outbox import LEASE
 from scheduler.store.state import LAST_ERROR, LAST_TICK, LAST_TICK_AS_OF
 
@@ -318,17 +320,16 @@ def unavailable(message: str) -> dict[str, Any]:
     return {"healthy": False, "problems": [{"code": "unavailable", "message": message}]}
 
 
-def _unavailable(db: Database, error: Exception) -> str:
-    """Why the database could not be read, as every command says it: the driver's first
-    line from `db.failure`, a lost file's own sentence, or else only the error's kind."""
-    from scheduler.store.db import DatabaseError, failure
+def _unavailable(db: Database, error: Exception, language: str) -> str | None:
+    """Why the database could not be read, in the sentence `tenggat health` says it: the
+    database away, read-only, without schema or lost (`db.failure`); None for any other
+    error, a fault of ours."""
+    from scheduler.store.db import failure
 
-    said = failure(db.url, error) if isinstance(error, DBAPIError) else None
-    if said is not None:
-        return str(said.params["error"])
     if isinstance(error, DatabaseError):
-        return str(error)
-    return type(error).__name__
+        return error.text(language)
+    said = failure(db.url, error) if isinstance(error, DBAPIError) else None
+    return said.text(language) if said is not None else None
 
 
 def serve_health(db: Database, config: Config, port: int | None = None) -> Listener | None:
@@ -353,11 +354,24 @@ def serve_health(db: Database, config: Config, port: int | None = None) -> Liste
             try:
                 with db.read() as session:
                     health = report(session, datetime.now(zone), tick_minutes)
-            except Exception as exc:  # the database is down: that is the answer
-                message = _WORDS[language]["unavailable"].format(error=_unavailable(db, exc))
+            except (DBAPIError, DatabaseError) as exc:  # the database is down: the answer
+                message = _unavailable(db, exc, language)
+                if message is None:  # a fault of ours
+                    self._fault()
+                    return
                 self._answer(503, unavailable(message))
                 return
+            except Exception:  # a fault of ours: its traceback, through the redacting log
+                self._fault()
+                return
             self._answer(200 if health.healthy else 503, health.as_json(language))
+
+        def _fault(self) -> None:
+            """Log the error being handled with its traceback (the log's handler takes the
+            secrets out) and answer 500: a monitor learns that the check failed, not why."""
+            log.exception("health check failed")
+            problem = {"code": "error", "message": _WORDS[language]["error"]}
+            self._answer(500, {"healthy": False, "problems": [problem]})
 
         def _answer(self, status: int, body: dict[str, Any]) -> None:
             data = json.dumps(scrub(body, secrets), ensure_ascii=False, indent=2).encode()
