@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from scheduler.store.db import Database
+from scheduler.store.db import Database, DatabaseLost, failure
 
 SCRIPT = """if True:
     import sys
@@ -72,3 +72,14 @@ def test_only_an_outage_or_a_race_is_one_sentence(database_url: str, name: str) 
         assert "run it again" not in done.stderr
     else:
         assert "refused the change" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_one_helper_says_every_database_error_and_no_other() -> None:
+    """`db.failure` is where the commands, the tick, `tenggat health` and ``GET /health``
+    turn an error into "the database cannot be used": a database error of ours (a lost
+    file) passes through as itself, said in either language; a bug is none of its business."""
+    url = "sqlite:////srv/tenggat/tenggat.db"
+    lost = DatabaseLost("db_gone", path="/srv/tenggat/tenggat.db")
+    assert failure(url, lost) is lost
+    assert "terhapus saat dipakai" in lost.text("id") and "was deleted" in str(lost)
+    assert failure(url, KeyError("tick")) is None

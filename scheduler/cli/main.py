@@ -244,20 +244,17 @@ def _database_sentence(context: Context, error: Exception) -> str | None:
     """What a database that failed a command says to the admin (it is away, read-only, has
     no schema, was deleted, or another command took a unique key meanwhile): one sentence
     with the URL, no traceback.  None for any other error, our fault (`db.failure`).
-    SQLAlchemy is looked up, not imported: `tenggat --help` does not load it."""
+    SQLAlchemy is looked up, not imported: `tenggat --help` does not load it, and an error
+    raised before anything loaded it is no database's."""
+    found = sys.modules.get("sqlalchemy.exc")
+    if found is None:
+        return None
     from scheduler.store.db import DatabaseError, failure
 
-    found = sys.modules.get("sqlalchemy.exc")
-    driver = found is not None and isinstance(error, found.DBAPIError)
-    if not driver and not isinstance(error, DatabaseError):
-        return None
-    if driver:  # the configuration loaded: it named the database
-        from sqlalchemy.engine import make_url
-
-        said = failure(make_url(context.config.settings.database.url), error)
-        return said.text(context.language) if said is not None else None
-    assert isinstance(error, DatabaseError)
-    return error.text(context.language)
+    if not isinstance(error, found.DBAPIError | DatabaseError):
+        return None  # not a database's: the configuration need not be asked for its URL
+    said = failure(context.config.settings.database.url, error)
+    return said.text(context.language) if said is not None else None
 
 
 # Each command module registers its own commands.

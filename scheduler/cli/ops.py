@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -406,7 +406,6 @@ def health_rows(health: Health, language: str) -> list[tuple[str, str]]:
 def health(as_json: bool) -> None:
     """How the service is doing: last tick, outbox backlog, dead letters, last error.
     Exits 0 when healthy, 1 when not."""
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
     from scheduler.logs import scrub, secrets_of
@@ -416,24 +415,26 @@ def health(as_json: bool) -> None:
     ctx = current()
     language = ctx.language
     secrets = secrets_of(ctx.config)
-    try:
-        refused = unwritable(ctx.db)
-        with ctx.db.read() as session:
-            found = report(session, ctx.now(), ctx.config.settings.service.tick_minutes, refused)
-    except (Refused, DatabaseError, DBAPIError) as exc:  # unhealthy, in the report's own form
-        said = (
-            failure(make_url(ctx.config.settings.database.url), exc)
-            if isinstance(exc, DBAPIError)
-            else exc
-        )
-        if said is None:  # not an outage: a fault of ours, reported as one
-            raise
-        reason = said.message if isinstance(said, Refused) else said.text(language)
+
+    def unhealthy(reason: str) -> NoReturn:
+        """Unhealthy, in the report's own form, because the database cannot be used."""
         if as_json:
             dump_json(scrub(unavailable(reason), secrets))
         else:
             click.echo(f"{_WORDS[language]['unhealthy']}: {scrub(reason, secrets)}", err=True)
         raise SystemExit(1) from None
+
+    try:
+        refused = unwritable(ctx.db)
+        with ctx.db.read() as session:
+            found = report(session, ctx.now(), ctx.config.settings.service.tick_minutes, refused)
+    except Refused as exc:  # missing, unreachable or not initialised, said by `ctx.db`
+        unhealthy(exc.message)
+    except (DatabaseError, DBAPIError) as exc:
+        said = failure(ctx.config.settings.database.url, exc)
+        if said is None:  # not an outage: a fault of ours, reported as one
+            raise
+        unhealthy(said.text(language))
     if as_json:
         dump_json(scrub(found.as_json(language), secrets))
     else:

@@ -28,7 +28,7 @@ from scheduler.catalog import Words
 from scheduler.listener import Handler, Listener
 from scheduler.logs import scrub, secrets_of
 from scheduler.store import models
-from scheduler.store.db import DatabaseError
+from scheduler.store.db import DatabaseError, failure
 from scheduler.store.outbox import LEASE
 from scheduler.store.state import LAST_ERROR, LAST_TICK, LAST_TICK_AS_OF
 
@@ -150,7 +150,7 @@ def unwritable(db: Database) -> str | None:
     a refusal to write as such counts (`read_only`)."""
     from sqlalchemy import false, update
 
-    from scheduler.store.db import BUSY_TIMEOUT_MS, failure
+    from scheduler.store.db import BUSY_TIMEOUT_MS
 
     table = models.ServiceState
     db.check_file()
@@ -320,18 +320,6 @@ def unavailable(message: str) -> dict[str, Any]:
     return {"healthy": False, "problems": [{"code": "unavailable", "message": message}]}
 
 
-def _unavailable(db: Database, error: Exception, language: str) -> str | None:
-    """Why the database could not be read, in the sentence `tenggat health` says it: the
-    database away, read-only, without schema or lost (`db.failure`); None for any other
-    error, a fault of ours."""
-    from scheduler.store.db import failure
-
-    if isinstance(error, DatabaseError):
-        return error.text(language)
-    said = failure(db.url, error) if isinstance(error, DBAPIError) else None
-    return said.text(language) if said is not None else None
-
-
 def serve_health(db: Database, config: Config, port: int | None = None) -> Listener | None:
     """Answer ``GET /health`` on 127.0.0.1:``port`` (default: ``[service] health_port``) in a
     daemon thread; None when the port is 0 (off).  Stop it with ``server.shutdown()`` and
@@ -355,11 +343,11 @@ def serve_health(db: Database, config: Config, port: int | None = None) -> Liste
                 with db.read() as session:
                     health = report(session, datetime.now(zone), tick_minutes)
             except (DBAPIError, DatabaseError) as exc:  # the database is down: the answer
-                message = _unavailable(db, exc, language)
-                if message is None:  # a fault of ours
+                said = failure(db.url, exc)
+                if said is None:  # a statement of ours the database refused: a fault
                     self._fault()
                     return
-                self._answer(503, unavailable(message))
+                self._answer(503, unavailable(said.text(language)))
                 return
             except Exception:  # a fault of ours: its traceback, through the redacting log
                 self._fault()

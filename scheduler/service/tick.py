@@ -32,7 +32,7 @@ from scheduler.reports import digest
 from scheduler.service import health
 from scheduler.service.dispatch import Dispatcher
 from scheduler.store import models, outbox, records, state
-from scheduler.store.db import Database, DatabaseError, DatabaseLost
+from scheduler.store.db import Database, DatabaseError, DatabaseLost, failure
 from scheduler.store.records import Snapshot
 
 if TYPE_CHECKING:
@@ -308,11 +308,12 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
         """One line for a database that is away or read-only (every tick says it again, a
         traceback would not add to it), the traceback for anything else; then the failure
         is kept for `tenggat health` if the database takes it."""
-        reason = outage(service.db, exc)
-        if reason is None:
+        said = failure(service.db.url, exc)
+        if said is None:
             reason = f"{type(exc).__name__}: {exc}"
             log.exception("job failed")
         else:
+            reason = str(said)  # in English, as the log and `tenggat health` keep it
             log.error("job failed: %s", reason)
         # Said above; if the database refuses it too, `tenggat health` finds that out.
         with contextlib.suppress(Exception), service.db.write() as session:
@@ -373,16 +374,3 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
     log.info("stopped")
     if lost:
         raise lost[0]
-
-
-def outage(db: Database, error: Exception) -> str | None:
-    """The sentence for an error of the database itself (unreachable, read-only, no schema,
-    deleted); None for any other error, which is a defect worth its traceback."""
-    from sqlalchemy.exc import DBAPIError
-
-    from scheduler.store.db import failure
-
-    if isinstance(error, DatabaseError):
-        return str(error)
-    said = failure(db.url, error) if isinstance(error, DBAPIError) else None
-    return str(said) if said is not None else None

@@ -185,14 +185,22 @@ _OUTAGE_STATES = frozenset({"3F000", "25006", "42501"})
 _UNIQUE = "23505"  # unique_violation
 
 
-def failure(url: URL, error: Exception) -> DatabaseError | None:
-    """A driver's error as one sentence (the URL without password, the driver's first line)
-    when the database is to blame: away, read-only, without schema (an OperationalError or
-    one of `_OUTAGE_STATES`), or a unique key another command took meanwhile.  None for any
-    other error (a wrong statement, a NOT NULL or foreign key broken), a fault of ours that
-    deserves its traceback rather than "run it again"."""
+def failure(url: URL | str, error: BaseException) -> DatabaseError | None:
+    """The one place an error becomes "the database cannot be used": a message key and its
+    parameters (`DatabaseError`, a `Said`), which the caller says in its reader's language
+    (``.text(language)``; ``str()`` is the English, as the log keeps it).
+
+    A `DatabaseError` of ours (the file missing, deleted or replaced, …) is its own answer.
+    A driver's error becomes one sentence (the URL without password, the driver's first
+    line) when the database is to blame: away, read-only, without schema (an
+    OperationalError or one of `_OUTAGE_STATES`), or a unique key another command took
+    meanwhile.  None for any other error (a wrong statement, a NOT NULL or foreign key
+    broken, a bug that is no database's), a fault of ours that deserves its traceback
+    rather than "run it again"."""
     from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
+    if isinstance(error, DatabaseError):
+        return error
     cause = getattr(error, "orig", None) or error
     first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     state = getattr(cause, "sqlstate", None)
