@@ -20,7 +20,7 @@ from fake_telegram import FakeBotAPI
 
 from rules.calendar import WITA
 from scheduler.cli.main import Context, cli
-from scheduler.cli.ops import CHECKS, FAIL, Check, Doctor, run_checks
+from scheduler.service.doctor import CHECKS, FAIL, Check, Doctor, run_checks
 from scheduler.store import models
 from scheduler.store.db import SCHEMA_REVISION, Database
 
@@ -275,7 +275,8 @@ def test_a_check_that_raises_is_a_failure_not_a_crash(clean: Path) -> None:
     def check_broken(doctor: Doctor) -> Check:
         raise RuntimeError("boom")
 
-    results = run_checks(Context(None, "en"), [CHECKS[0], check_broken])
+    context = Context(None, "en")
+    results = run_checks(lambda: context.config, "en", [CHECKS[0], check_broken])
     assert results[0].status == "ok"
     assert results[1] == Check(
         "broken", FAIL, "the check failed with an unexpected error: RuntimeError: boom"
