@@ -13,9 +13,10 @@ import time
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 
 from notifications.console import ConsoleChannel
 from rules.calendar import WITA
@@ -121,6 +122,30 @@ def test_ticks_and_restarts_send_each_notice_once(database_url: str) -> None:
     console = restarted.channels["console"]
     assert isinstance(console, ConsoleChannel) and isinstance(console.stream, io.StringIO)
     assert console.stream.getvalue() == ""
+
+
+def test_a_tick_asks_the_database_for_its_instance_once(database_url: str) -> None:
+    """Is this still the database the service started on?  One query per tick (not one for
+    the planning and another for the dispatch within it) and one per minute's dispatch:
+    counted as the driver is asked, on the service's own engine."""
+    seed_roster(database_url)
+    service = service_on(database_url, MARCH_3)
+    asked: list[str] = []
+
+    def note(*args: Any) -> None:
+        statement = str(args[2])
+        if statement.startswith("SELECT value FROM service_state WHERE name"):
+            asked.append(statement)
+
+    try:
+        service.start()
+        event.listen(service.db.engine, "before_cursor_execute", note)
+        assert service.tick()
+        assert len(asked) == 1, asked
+        service.dispatch(MARCH_3 + timedelta(minutes=1))
+        assert len(asked) == 2, asked
+    finally:
+        service.db.engine.dispose()
 
 
 def test_two_dispatchers_at_once_deliver_each_notice_once(database_url: str) -> None:

@@ -85,7 +85,6 @@ class Service:
         self.schedule = config.schedule()
         self.window = config.window()
         self.channels = channels_of(config)
-        self.instance: str | None = None  # the database's instance id, read at start
         self.worker = outbox.worker_name()
         self._dispatching = threading.Lock()
         self.dispatcher = Dispatcher(
@@ -110,7 +109,7 @@ class Service:
         if self.db.path is not None and not self.db.path.exists() and lock and lock.exists():
             raise DatabaseError("db_vanished", path=str(self.db.path), lock=str(lock))
         self.db.migrate()
-        self.instance = self.db.instance()
+        self.db.check_instance()  # notes the id: each tick and dispatch checks it again
         with self.db.read() as session:
             people = session.scalar(select(func.count()).select_from(models.Employee)) or 0
         log.info(
@@ -139,7 +138,7 @@ class Service:
         is a replay (`run --once --as-of`), and health says so."""
         replay = now.isoformat() if now is not None else ""
         now = now or self.clock()
-        self.same_database()
+        self.db.check_instance()
         statuses, queued = 0, 0
         notices: list[Notice] = []
         if plan_too:
@@ -148,7 +147,7 @@ class Service:
             with self.db.write() as session:
                 queued = outbox.enqueue(session, notices, now)
             queued += self.queue_digests(now)
-        sent = self.dispatch(now)
+        sent = self._dispatch(now)
         summary = f"statuses={statuses} planned={len(notices)} queued={queued} sent={sent}"
         log.info("tick at=%s %s", now.isoformat(timespec="minutes"), summary)
         with self.db.write() as session:  # when it ran, not the moment it planned for
@@ -205,20 +204,18 @@ class Service:
         return removed
 
     def dispatch(self, now: datetime) -> int:
-        """Send what the outbox holds for ``now``; return how many notices were sent.  One
+        """Send what the outbox holds for ``now`` (the sending job, every minute); return how
+        many notices were sent.  Refused when the database behind the URL is no longer the
+        one this process started on (`Database.check_instance`)."""
+        self.db.check_instance()
+        return self._dispatch(now)
+
+    def _dispatch(self, now: datetime) -> int:
+        """Send what the outbox holds for ``now``, the database checked already.  One
         dispatch at a time in a process: the planning and the sending jobs share a worker
         name, and the outbox tells workers apart by it."""
-        self.same_database()
         with self._dispatching:
             return self.dispatcher.run(now)
-
-    def same_database(self) -> None:
-        """Refuse to go on when the database behind the URL is no longer the one this
-        process started on (a schema dropped and made anew, another database restored in its
-        place): its records are not the ones planned from.  One query; SQLite's file is
-        also checked by `Database` itself."""
-        if self.instance is not None and self.db.instance() != self.instance:
-            raise DatabaseLost("db_other", url=self.db.safe_url)
 
 
 class Busy(Exception):

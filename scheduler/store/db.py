@@ -70,6 +70,7 @@ class Database:
         self.url = make_url(url)
         self.path = sqlite_path(self.url)
         self._identity: tuple[int, int] | None = None  # the file's (device, inode), once seen
+        self.instance_id: str | None = None  # the database's instance id, once checked
         self.engine: Engine = create_engine(self.url)
         if self.url.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_connect)
@@ -121,6 +122,17 @@ class Database:
                 text("SELECT value FROM service_state WHERE name = :name"), {"name": INSTANCE}
             ).scalar()
         return str(found) if found is not None else None
+
+    def check_instance(self) -> None:
+        """Refuse a database that is not the one this object first checked: a schema
+        dropped and made anew, or another database restored behind the same URL, whose
+        records are not the ones planned from (`DatabaseLost`).  The first call notes the
+        id; each later one is one query.  SQLite's file is also checked by `check_file`."""
+        found = self.instance()
+        if self.instance_id is None:
+            self.instance_id = found
+        elif found != self.instance_id:
+            raise DatabaseLost("db_other", url=self.safe_url)
 
     def _alembic(self) -> Any:
         from alembic.config import Config

@@ -486,7 +486,7 @@ def test_another_database_behind_the_same_url_stops_the_service(database_url: st
     service = Service(config, lambda: now)
     try:
         service.start()
-        assert service.instance
+        assert service.db.instance_id
         service.tick()
         engine = sqlalchemy.create_engine(database_url)
         with engine.begin() as connection:
