@@ -73,7 +73,9 @@ def chat_holder(session: Session, chat: str, employee: models.Employee) -> model
 def release_inactive_chats(session: Session) -> None:
     """Clear the chat of every inactive employee, in one statement: deactivated, they can no
     longer use it, and kept it would block it for good under the unique index.  Every path
-    that gives a chat calls it first, so a database from before this rule is mended too."""
+    that gives a chat calls it first, so a database from before this rule is mended too.
+    Not only old data needs it: `tenggat contact` gives an inactive employee a chat as
+    readily as an active one, so it cannot move into a migration as it stands."""
     table = models.Employee
     session.execute(
         update(table)

@@ -91,6 +91,15 @@ def deactivate_behind_the_back(tmp_path: Path, url: str) -> None:
     engine.dispose()
 
 
+def deactivate_then_give_by_contact(tmp_path: Path, url: str) -> None:
+    """The application itself, at the newest revision: the roster deactivates (and so
+    frees the chat), then `tenggat contact` gives the inactive employee the chat again."""
+    deactivate_by_roster(tmp_path, url)
+    done = tenggat(tmp_path, url, "contact", SECRETARY, "--telegram", "12345")
+    assert done.returncode == 0, done.stderr
+    assert chats(url)[SECRETARY] == "12345"
+
+
 def claim_by_contact(tmp_path: Path, url: str) -> None:
     done = tenggat(tmp_path, url, "contact", STAFF, "--telegram", "12345")
     assert done.returncode == 0, done.stderr
@@ -112,7 +121,10 @@ def claim_by_bot(tmp_path: Path, url: str) -> None:
             harness.close()
 
 
-@pytest.mark.parametrize("deactivate", [deactivate_by_roster, deactivate_behind_the_back])
+@pytest.mark.parametrize(
+    "deactivate",
+    [deactivate_by_roster, deactivate_behind_the_back, deactivate_then_give_by_contact],
+)
 @pytest.mark.parametrize("claim", [claim_by_contact, claim_by_roster, claim_by_bot])
 def test_a_chat_held_by_an_inactive_employee_can_be_claimed(
     database_url: str, tmp_path: Path, deactivate: object, claim: object
