@@ -4,7 +4,8 @@
 
 Like ``render.py``, this module only lays out what the caller has already put into words:
 dates as people write them, rule names and statuses in the reader's language, percentages
-formatted.  The fixed wording lives in ``templates/<language>/digest.*.j2``.  The text keeps
+formatted, and the fixed wording itself (``DigestView.words``, from the catalog), so
+``templates/digest.*.j2`` serve every language.  The text keeps
 lines short and separates sections and groups by blank lines, so a channel that splits long
 messages at line boundaries (Telegram: 4096 characters) splits it where it reads well.
 """
@@ -12,6 +13,7 @@ messages at line boundaries (Telegram: 4096 characters) splits it where it reads
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from notifications.render import templates
@@ -81,6 +83,7 @@ class DigestView:
     the unit's name.  ``rows`` are the attachment's rows, one per person × rule."""
 
     language: str
+    words: Mapping[str, str]  # the catalog's "digest_page" table in ``language``
     scope: str
     date: str  # e.g. "Senin, 3 Maret 2025"
     day: str  # the same in ISO form, e.g. "2025-03-03"
@@ -112,11 +115,6 @@ CSV_COLUMNS = {
     ),
 }  # fmt: skip
 
-SUBJECT = {
-    "id": "Tenggat: ringkasan mingguan kepatuhan IKI{scope} — {date}",
-    "en": "Tenggat: weekly IKI compliance digest{scope} — {date}",
-}
-
 # How many names a text group lists before "and N more": the e-mail has them all.
 TEXT_NAMES = 12
 TEXT_PEOPLE = 40
@@ -125,13 +123,13 @@ TEXT_PEOPLE = 40
 def render_text(view: DigestView, names: int = TEXT_NAMES, people: int = TEXT_PEOPLE) -> str:
     """The compact text: at most ``names`` names per group and ``people`` people below the
     target, each cut list saying how many more there are."""
-    template = templates().get_template(f"{view.language}/digest.txt.j2")
+    template = templates().get_template("digest.txt.j2")
     return template.render(d=view, names=names, people=people).strip() + "\n"
 
 
 def render_html(view: DigestView) -> str:
     """The full digest as HTML tables, every value escaped."""
-    template = templates().get_template(f"{view.language}/digest.html.j2")
+    template = templates().get_template("digest.html.j2")
     return template.render(d=view).strip() + "\n"
 
 
@@ -144,4 +142,4 @@ def csv_filename(view: DigestView) -> str:
 
 def subject(view: DigestView) -> str:
     scope = f" ({view.scope})" if view.scope else ""
-    return SUBJECT[view.language].format(scope=scope, date=view.date)
+    return view.words["subject"].format(scope=scope, date=view.date)

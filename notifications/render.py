@@ -1,12 +1,14 @@
-"""Messages from templates: what a person is owed, in one message, in their language.
+"""Messages from templates: what a person is owed, in one letter, in their language.
 
 The caller passes plain, already-worded items (dates written as people write them, rule
-names in the person's language), so templates only lay them out.  Templates live in
-``notifications/templates/<language>/``.
+names in the person's language) and the words of the letter from the catalog (the
+application's ``letter`` table), so this module only puts sentences together and the
+templates only lay them out: one template per format, the same for every language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -25,6 +27,34 @@ class Item:
     subject: str  # whose obligation (or contact) it is
     subject_key: str = ""  # their NIP or provisional key
     detail: str = ""  # for a contact: why it failed
+    days_left: int | None = None  # a reminder: calendar days from its step to the due day
+
+
+@dataclass(frozen=True)
+class Letter:
+    """Everything one person is told at once, with the words to tell it.
+
+    ``title`` is how the language addresses them ("Bapak", "Ibu", "Bapak/Ibu"; "Mr", "Ms");
+    ``words`` is the catalog's ``letter`` table in their language; ``sender`` signs it (the
+    agency's secretariat, from the configuration); ``zone`` names the local time ("WITA")."""
+
+    recipient: str
+    title: str
+    items: Sequence[Item]
+    words: Mapping[str, str]
+    sender: str
+    zone: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of a letter: a heading, then numbered lines, or numbered people each with
+    their lines (a superior's staff), and what the reader is asked to do about them."""
+
+    heading: str
+    lines: tuple[str, ...] = ()
+    people: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    request: str = ""
 
 
 @cache
@@ -42,27 +72,73 @@ def templates() -> Environment:
     )
 
 
-SUBJECT = {
-    "id": "Tenggat: {count} kewajiban perlu perhatian",
-    "en": "Tenggat: {count} obligation(s) need attention",
-}
 TEXT, HTML, TELEGRAM = "message.txt.j2", "message.html.j2", "message.telegram.html.j2"
-# Sections in the order a recipient reads them: their own, their team's, contacts to fix.
-SECTIONS = {"own": None, "team": "escalation", "contact": "contact"}
+OWN = ("reminder", "due_today", "overdue")
 
 
-def render(template: str, recipient: str, items: list[Item], language: str) -> str:
+def _say(words: Mapping[str, str], entry: str, /, **params: object) -> str:
+    """A sentence of the letter, its blanks filled in."""
+    return words[entry].format(**params)
+
+
+def _line(item: Item, words: Mapping[str, str], zone: str) -> str:
+    days = item.days_left if item.kind == "reminder" else item.days_late
+    return _say(
+        words,
+        item.kind,
+        rule=item.rule,
+        period=item.period,
+        due=item.due,
+        days=days if days is not None else "?",
+        zone=zone,
+        subject=item.subject,
+        key=item.subject_key,
+        detail=item.detail,
+    )
+
+
+def sections(letter: Letter) -> list[Section]:
+    """The letter's parts in the order a recipient reads them: their own obligations, their
+    staff's (grouped by person, with a request to remind them), contacts to fix."""
+    w, title = letter.words, letter.title
+    own = [i for i in letter.items if i.kind in OWN]
+    team = [i for i in letter.items if i.kind == "escalation"]
+    contacts = [i for i in letter.items if i.kind == "contact"]
+    parts = []
+    if own:
+        lines = tuple(_line(i, w, letter.zone) for i in own)
+        parts.append(Section(_say(w, "own", title=title), lines))
+    if team:
+        people: dict[str, list[str]] = {}
+        for item in team:
+            people.setdefault(item.subject, []).append(_line(item, w, letter.zone))
+        grouped = tuple((who, tuple(lines)) for who, lines in people.items())
+        request = _say(w, "team_request", title=title)
+        parts.append(Section(_say(w, "team", title=title), people=grouped, request=request))
+    if contacts:
+        lines = tuple(_line(i, w, letter.zone) for i in contacts)
+        parts.append(Section(_say(w, "contact_heading"), lines))
+    return parts
+
+
+def render(template: str, letter: Letter) -> str:
     """``message.txt.j2`` (plain text), ``message.html.j2`` (e-mail) or
-    ``message.telegram.html.j2`` for ``recipient``, the sentences in ``language``."""
-    kinds = {kind for kind in SECTIONS.values() if kind}
-    grouped = {
-        name: [i for i in items if (i.kind == kind if kind else i.kind not in kinds)]
-        for name, kind in SECTIONS.items()
-    }
-    sections = [(name, group) for name, group in grouped.items() if group]
+    ``message.telegram.html.j2`` for one letter."""
+    w, title = letter.words, letter.title
+    own = [i for i in letter.items if i.kind in OWN]
+    late = any(i.kind != "reminder" for i in own)
+    closing = [_say(w, "request_late" if late else "request")] if own else []
+    closing.append(_say(w, "thanks", title=title))
     page = templates().get_template(template)
-    return page.render(recipient=recipient, sections=sections, language=language).strip()
+    return page.render(
+        salutation=_say(w, "salutation", title=title, name=letter.recipient),
+        opening=w["opening"],
+        sections=sections(letter),
+        closing=closing,
+        sender=letter.sender,
+        automatic=w["automatic"],
+    ).strip()
 
 
-def subject(items: list[Item], language: str) -> str:
-    return SUBJECT[language].format(count=len(items))
+def subject(letter: Letter) -> str:
+    return _say(letter.words, "subject", count=len(letter.items))

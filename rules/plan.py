@@ -41,6 +41,11 @@ class Notice(NamedTuple):
     days_late: int | None
     scheduled_for: datetime
 
+    @property
+    def planned_at(self) -> datetime:
+        """When it is planned for: its step's moment (the outbox keeps when it was queued)."""
+        return self.scheduled_for
+
 
 def notice_key(employee: str, rule: str, period: str, step: str, recipient: str) -> str:
     """Deterministic identity of a notice: the same facts always give the same key."""

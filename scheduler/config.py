@@ -49,6 +49,8 @@ class ServiceSettings(_Section):
     language: Literal["id", "en"] = "id"
     tick_minutes: int = Field(default=15, ge=1, le=1440)  # how often the service looks
     health_port: int = Field(default=0, ge=0, le=65535)  # GET /health on 127.0.0.1; 0 = off
+    # Who signs the reminders and escalations: people answer an office, not a program.
+    signature: str = Field(default="Sekretariat", min_length=1, max_length=200)
 
     @field_validator("timezone")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from babel.dates import format_date, get_month_names
 
@@ -14,10 +14,26 @@ from scheduler.catalog import Words
 STATUS = Words("status")  # in the catalogs, msgctxt "status"
 
 _TEXT = Words("dates")  # in the catalogs, msgctxt "dates"
+LETTER = Words("letter")  # the words of a reminder or escalation, msgctxt "letter"
+LINK = Words("link")  # the e-mail that hands out a Telegram link code, msgctxt "link"
 
 
 def rule_name(rule: Rule, language: str) -> str:
     return rule.name_en or rule.name if language == "en" else rule.name
+
+
+def title(nip: str | None, language: str) -> str:
+    """How a letter addresses a person: "Bapak" or "Ibu" by the NIP's 15th digit (1 for a
+    man, 2 for a woman, as BKN numbers them), "Bapak/Ibu" where the NIP does not say."""
+    gender = nip[14] if nip and len(nip) == 18 and nip.isdigit() else ""
+    key = {"1": "title_male", "2": "title_female"}.get(gender, "title_unknown")
+    return LETTER[language][key]
+
+
+def clock(moment: datetime, language: str) -> str:
+    """``07.30 WITA``: Indonesian writes the time with a dot (PUEBI), English ``07:30 WITA``."""
+    separator = "." if language == "id" else ":"
+    return f"{moment:%H}{separator}{moment:%M} {moment.tzname() or ''}".strip()
 
 
 def long_date(day: date, language: str) -> str:

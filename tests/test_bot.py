@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import signal
 import subprocess
@@ -164,8 +165,8 @@ def test_link_status_report_with_a_document_and_the_receipt(both: Harness) -> No
     h.send(text_message(CHAT, "/status"))
     status = h.texts(CHAT)[-1]
     assert "<b>Kewajiban YANTI HEIDA YANI</b> per Senin, 3 Maret 2025:" in status
-    assert "Sasaran Kinerja Pegawai (SKP) periode 2025: Lewat tenggat (3 hari)" in status
-    assert "Capaian IKI tahun ini:" in status
+    assert "Sasaran Kinerja Pegawai (SKP) periode 2025: Lewat batas waktu (3 hari)" in status
+    assert "Ketepatan waktu penyampaian tahun ini:" in status
 
     h.send(text_message(CHAT, "/lapor"))
     assert ("SKP 2025", "lapor:SKP:2025") in h.buttons(CHAT)
@@ -220,8 +221,9 @@ def test_pressing_sudah_lapor_under_a_reminder_reports_that_item(harness: Harnes
     before = len(h.api.sent)
     h.tick()
     (reminder,) = h.api.sent[before:]  # no one else has a chat
-    assert reminder.text.startswith("Yth. YANTI HEIDA YANI,")
-    assert "Sasaran Kinerja Pegawai (SKP) periode 2025: lewat tenggat 3 hari" in reminder.text
+    assert reminder.text.startswith("Yth. Ibu YANTI HEIDA YANI\n")
+    skp = "Sasaran Kinerja Pegawai (SKP) periode 2025: belum disampaikan, lewat 3 hari"
+    assert skp in reminder.text
     assert h.buttons(CHAT) == [("✅ Sudah lapor SKP 2025", "lapor:SKP:2025")]
 
     h.send(callback(CHAT, "lapor:SKP:2025"))  # the press, as getUpdates serves it
@@ -257,7 +259,7 @@ def test_a_long_reminder_has_a_button_per_own_item_under_its_last_part(harness: 
             )
         )
     parts = [h.api.sent[int(i) - 1] for i in str(receipt).split(":")[2].split(",")]
-    assert len(parts) >= 2 and parts[0].text.startswith("Yth. SUTRISNO")
+    assert len(parts) >= 2 and parts[0].text.startswith("Yth. Bapak SUTRISNO")
     assert [bool(part.reply_markup) for part in parts] == [False] * (len(parts) - 1) + [True]
     buttons = parts[-1].buttons()
     assert len(owed) > 8 and len(set(buttons)) == 8 and set(buttons) <= owed
@@ -279,8 +281,9 @@ def test_an_escalation_has_no_buttons_for_the_staffs_items(harness: Harness) -> 
     notices = h.tick()
     assert {n.kind for n in notices if n.recipient == HEAD} == {NoticeKind.ESCALATION}
     told = h.api.sent[-1]
-    assert told.chat_id == "602" and told.text.startswith("Yth. Drs. ZUKIPLI")
-    assert "Belum disampaikan oleh bawahan Anda" in told.text and told.reply_markup is None
+    assert told.chat_id == "602" and told.text.startswith("Yth. Bapak Drs. ZUKIPLI")
+    assert "Kewajiban bawahan Bapak berikut belum disampaikan" in told.text
+    assert told.reply_markup is None
 
 
 # ---- unlinking one's own chat, English -------------------------------------------------
@@ -807,8 +810,11 @@ def test_link_codes_are_mailed_where_an_address_is_known(
     text = letter.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = letter.get_body(("html",)).get_content()  # type: ignore[union-attr]
     code = text.split("/start ")[1].split()[0]
-    assert letter["To"] == "yanti@kesbangpol.go.id" and "Hubungkan Telegram" in letter["Subject"]
+    assert letter["To"] == "yanti@kesbangpol.go.id" and "Tautan Telegram" in letter["Subject"]
     assert f"https://t.me/tenggat_test_bot?start={code}" in text and code in html
+    assert text.splitlines()[0] == "Yth. Ibu YANTI HEIDA YANI"  # the NIP's 15th digit: 2
+    assert re.search(r"sampai \w+, \d+ \w+ \d{4} pukul \d\d\.\d\d WITA\.", text), text
+    assert text.rstrip().endswith(h.config.settings.service.signature)
     h.now = datetime.now(NOW.tzinfo)  # the CLI used the wall clock
     h.send(text_message(CHAT, f"/start {code}"))
     assert h.employee(STAFF).telegram_chat_id == str(CHAT)

@@ -275,30 +275,32 @@ def test_text_in_indonesian(pdn: Digest, catalog: Catalog) -> None:
     ]
     for expected in [
         "Tepat waktu tahun ini: 28,6% (target 100%)",
-        "6 dari 21 kewajiban yang sudah jatuh tempo",
+        "6 dari 21 kewajiban yang batas waktunya sudah lewat",
         "Seminggu lalu: 30,8% (-2,2 poin)",
         "- Sasaran Kinerja Pegawai (SKP): 33,3% (2/6)",
         "- Perjanjian Kinerja (PK): 28,6% (2/7), ±0",
-        "Belum jatuh tempo tahun ini: SPT, LHKPN, MR",
-        "Lewat tenggat: 14 (5 baru minggu ini)",
+        "Belum sampai batas waktu tahun ini:",
+        "- SPT Tahunan PPh Orang Pribadi",
+        "- Dokumen Manajemen Risiko",
+        "Lewat batas waktu: 14 (5 baru minggu ini)",
         "Perjanjian Kinerja (PK) periode 2025: lewat 42 hari",
-        "batas Senin, 20 Januari 2025",
+        "batas waktu Senin, 20 Januari 2025",
         "sudah sampai Sekretaris",
         "Sasaran Kinerja Pegawai (SKP) periode 2025: lewat 3 hari (baru)",
         "sudah diingatkan ke pegawai; berikutnya H+1, Senin, 3 Maret 2025",
-        "Input dan verifikasi e-Pantau periode 2025-03",
-        "batas Senin, 10 Maret 2025 (7 hari lagi)",
+        "Input dan Verifikasi e-Pantau periode 2025-03",
+        "batas waktu Senin, 10 Maret 2025 (7 hari lagi)",
         "belum menyampaikan 2 dari 2:",
         "Disampaikan sejak Senin, 24 Februari 2025: 2",
         "- FATHURRAHMAN, S.Sos (Terlambat 1 hari)",
         "- NORHAYATI (Tepat waktu)",
-        "Capaian IKI di bawah 100%: 6 pegawai",
+        "Ketepatan waktu penyampaian di bawah 100%: 6 pegawai",
         "- RINI SULISTYOWATI, M.Si: 50% (3/6)",
-        "1 pegawai mencapai 100%; 0 belum punya kewajiban yang jatuh tempo.",
+        "1 pegawai mencapai 100%; 0 belum punya kewajiban yang batas waktunya sudah lewat.",
     ]:
         assert expected in lines, expected
     assert "Per unit:" not in lines  # one unit: its total says it all
-    behind = lines[lines.index("Capaian IKI di bawah 100%: 6 pegawai") + 1 :][:6]
+    behind = lines[lines.index("Ketepatan waktu penyampaian di bawah 100%: 6 pegawai") + 1 :][:6]
     assert behind[0] == "- FATHURRAHMAN, S.Sos: 0% (0/2)"  # worst first
     assert behind[-1] == "- RINI SULISTYOWATI, M.Si: 50% (3/6)"
 
@@ -443,9 +445,7 @@ def test_build_from_the_database_is_the_pure_digest(
         f"digest|2025-W10|Sekretariat|{ARDANI}",
     ]
     rini = sent[2]
-    assert rini.subject == (
-        f"Tenggat: ringkasan mingguan kepatuhan IKI ({PDN}) — Senin, 3 Maret 2025"
-    )
+    assert rini.subject == (f"Ringkasan mingguan kepatuhan IKI ({PDN}) — Senin, 3 Maret 2025")
     assert "Tepat waktu tahun ini: 28,6% (target 100%)" in rini.text
     assert "<table" in rini.html and rini.csv.startswith(b"\xef\xbb\xbf")
 

@@ -93,7 +93,7 @@ def test_reminders_escalations_and_the_digest_reach_the_right_people(
 
     # Thursday 20 February 2025, a week before SKP is due: reminders to those who owe it.
     first = tenggat("run", "--once", "--as-of", "2025-02-20 09:00")
-    due = f"{SKP}: jatuh tempo Jumat, 28 Februari 2025"  # the reminder's own sentence
+    due = f"{SKP}: batas waktu Jumat, 28 Februari 2025 (8 hari lagi)"  # the reminder's own
     reminded = {key for key, texts in received(first).items() if any(due in t for t in texts)}
     assert reminded == carriers - set(submitted)
 
@@ -105,7 +105,7 @@ def test_reminders_escalations_and_the_digest_reach_the_right_people(
         key
         for key, texts in now.items()
         for t in texts
-        if "Belum disampaikan oleh bawahan Anda" in t and f"{SKP}, lewat 3 hari" in t
+        if "Kewajiban bawahan" in t and f"{SKP}: lewat 3 hari" in t
     }
     assert told == {superior[k] for k in late if k in superior and superior[k] != k}
     digests = [k for k, texts in now.items() for t in texts if "Ringkasan mingguan" in t]

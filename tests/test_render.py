@@ -1,4 +1,5 @@
-"""Message templates: one message per person, own items first, then the team's."""
+"""Message templates: one letter per person, own items first, then the team's, worded as
+an Indonesian office writes to its staff."""
 
 from __future__ import annotations
 
@@ -6,75 +7,123 @@ import re
 
 import pytest
 
-from notifications.render import HTML, TELEGRAM, TEXT, Item, render
+from notifications.render import HTML, TELEGRAM, TEXT, Item, Letter, render, subject
+from scheduler.words import LETTER, title
 
 SKP = "Sasaran Kinerja Pegawai (SKP)"
 OVERDUE = Item("overdue", SKP, "2025", "Jumat, 28 Februari 2025", 3, "A")
-SOON = Item("reminder", "SPT Tahunan PPh Orang Pribadi", "2025", "Senin, 31 Maret 2025", None, "A")
+SOON = Item(
+    "reminder", "SPT Tahunan PPh Orang Pribadi", "2025", "Senin, 31 Maret 2025", None, "A",
+    days_left=7,
+)  # fmt: skip
 TODAY = Item("due_today", "Laporan P3DN", "2025-03", "Selasa, 25 Maret 2025", None, "A")
 TEAM = Item("escalation", SKP, "2025", "Jumat, 28 Februari 2025", 3, "YANTI HEIDA YANI")
+TEAM_PK = Item("escalation", "Perjanjian Kinerja (PK)", "2025", "Senin, 20 Januari 2025", 42,
+               "YANTI HEIDA YANI")  # fmt: skip
+SIGNED = "Sekretariat Badan Kesbangpol Kabupaten Kutai Kartanegara"
 
 
-def test_indonesian_message_lists_own_items_then_the_team() -> None:
-    text = render(TEXT, "SUTRISNO", [TEAM, OVERDUE, SOON, TODAY], "id")
+def letter(items: list[Item], language: str = "id", nip: str | None = None,
+           name: str = "SUTRISNO") -> Letter:  # fmt: skip
+    return Letter(name, title(nip, language), items, LETTER[language], SIGNED, "WITA")
+
+
+@pytest.mark.parametrize(
+    ("nip", "expected"),
+    [
+        ("197105152000121003", "Bapak"),  # the 15th digit: 1
+        ("197405161994022001", "Ibu"),  # 2
+        ("TMP-292cc2e443", "Bapak/Ibu"),  # a provisional key says nothing
+        (None, "Bapak/Ibu"),
+        ("19710515200012300", "Bapak/Ibu"),  # 17 digits: not a NIP
+    ],
+)
+def test_a_person_is_addressed_as_bapak_or_ibu_by_the_nip(nip: str | None, expected: str) -> None:
+    assert title(nip, "id") == expected
+    assert render(TEXT, letter([OVERDUE], nip=nip)).startswith(f"Yth. {expected} SUTRISNO\n")
+
+
+def test_indonesian_letter_lists_own_items_then_the_team_and_names_its_sender() -> None:
+    text = render(TEXT, letter([TEAM, OVERDUE, SOON, TODAY, TEAM_PK], nip="197105152000121003"))
     lines = text.splitlines()
-    assert lines[0] == "Yth. SUTRISNO,"
-    own = lines.index("Kewajiban Anda:")
-    team = lines.index("Belum disampaikan oleh bawahan Anda:")
+    assert lines[:3] == ["Yth. Bapak SUTRISNO", "", "Dengan hormat,"]
+    own = lines.index("Bersama ini kami sampaikan kewajiban Bapak yang perlu perhatian:")
+    team = lines.index("Kewajiban bawahan Bapak berikut belum disampaikan:")
     assert own < team
-    assert lines[own + 1] == (
-        "- Sasaran Kinerja Pegawai (SKP) periode 2025: lewat tenggat 3 hari "
-        "(batas Jumat, 28 Februari 2025). Mohon segera disampaikan."
-    )
-    assert (
-        "- SPT Tahunan PPh Orang Pribadi periode 2025: jatuh tempo Senin, 31 Maret 2025." in lines
-    )
-    assert "- Laporan P3DN periode 2025-03: batas waktu hari ini, Selasa, 25 Maret 2025." in lines
-    assert lines[team + 1].startswith("- YANTI HEIDA YANI: Sasaran Kinerja Pegawai (SKP)")
-    assert lines[-1] == "— Tenggat"
+    assert lines[own + 1 : own + 4] == [
+        "1. Sasaran Kinerja Pegawai (SKP) periode 2025: belum disampaikan, lewat 3 hari dari "
+        "batas waktu Jumat, 28 Februari 2025.",
+        "2. SPT Tahunan PPh Orang Pribadi periode 2025: batas waktu Senin, 31 Maret 2025 "
+        "(7 hari lagi).",
+        "3. Laporan P3DN periode 2025-03: batas waktu hari ini, Selasa, 25 Maret 2025, sampai "
+        "pukul 23.59 WITA.",
+    ]
+    # One person, their items under their name, and what the superior is asked to do.
+    assert lines[team + 1 : team + 4] == [
+        "1. YANTI HEIDA YANI",
+        "   - Sasaran Kinerja Pegawai (SKP) periode 2025: lewat 3 hari dari batas waktu "
+        "Jumat, 28 Februari 2025.",
+        "   - Perjanjian Kinerja (PK) periode 2025: lewat 42 hari dari batas waktu Senin, "
+        "20 Januari 2025.",
+    ]
+    assert "Mohon bantuan Bapak mengingatkan yang bersangkutan" in text
+    assert "Mohon kewajiban tersebut segera diselesaikan" in text  # something is late
+    assert "Atas perhatian Bapak, kami ucapkan terima kasih." in lines
+    assert lines[-2:] == [SIGNED, "Pesan ini dikirim otomatis oleh Tenggat."]
+    assert "Anda" not in text and "tenggat" not in text.replace("oleh Tenggat", "")
+
+
+def test_a_letter_of_reminders_only_asks_for_the_deadline_not_for_haste() -> None:
+    text = render(TEXT, letter([SOON]))
+    assert "paling lambat pada batas waktunya" in text and "segera" not in text
 
 
 def test_sections_without_items_are_left_out() -> None:
-    assert "Belum disampaikan" not in render(TEXT, "A", [OVERDUE], "id")
-    assert "Kewajiban Anda" not in render(TEXT, "B", [TEAM], "id")
+    assert "bawahan" not in render(TEXT, letter([OVERDUE]))
+    text = render(TEXT, letter([TEAM]))
+    assert "kewajiban Bapak/Ibu yang perlu perhatian" not in text
+    assert "Mohon kewajiban tersebut" not in text  # nothing of their own to report
 
 
 def test_english_is_available() -> None:
-    text = render(TEXT, "SUTRISNO", [OVERDUE, TEAM], "en")
-    assert text.startswith("Dear SUTRISNO,")
-    assert "Your obligations:" in text and "Not yet submitted by your team:" in text
-    assert "3 day(s) overdue" in text
+    english = letter([OVERDUE, TEAM], "en", nip="197405161994022001")
+    text = render(TEXT, english)
+    assert text.startswith("Dear Ms SUTRISNO,")
+    assert "Your obligations that need attention:" in text
+    assert "Obligations of your staff not yet submitted:" in text
+    assert "3 day(s) past the deadline of Jumat, 28 Februari 2025" in text
+    assert subject(english) == "2 IKI obligation(s) need attention"
 
 
-def test_an_unknown_language_is_refused() -> None:
-    with pytest.raises(Exception, match="fr/words"):
-        render(TEXT, "A", [OVERDUE], "fr")
+def test_the_subject_counts_the_obligations() -> None:
+    assert subject(letter([OVERDUE, SOON, TEAM])) == "3 kewajiban IKI perlu perhatian"
 
 
 def test_html_escapes_every_value_but_keeps_its_own_markup() -> None:
     hostile = Item("overdue", "R<script>", "2025", "d & e", 1, "<b>x</b>")
-    html = render(HTML, "A & <B>", [hostile], "id")
-    assert "Yth. A &amp; &lt;B&gt;," in html
+    html = render(HTML, letter([hostile], name="A & <B>"))
+    assert "<p>Yth. Bapak/Ibu A &amp; &lt;B&gt;</p>" in html
     assert "R&lt;script&gt;" in html and "<script>" not in html
-    assert "d &amp; e" in html
-    assert "<li>R&lt;script&gt; periode 2025: lewat tenggat 1 hari (batas d &amp; e)." in html
-    assert "<p><strong>Kewajiban Anda:</strong></p>" in html
+    assert "<li>R&lt;script&gt; periode 2025: belum disampaikan, lewat 1 hari dari batas " \
+        "waktu d &amp; e.</li>" in html  # fmt: skip
+    assert "<p><strong>Bersama ini kami sampaikan" in html
 
 
 def test_telegram_html_uses_only_telegram_tags_and_escapes_values() -> None:
     hostile = Item("escalation", "R&D <laporan>", "2025", "d", 2, "<i>Budi</i>")
-    html = render(TELEGRAM, "SUTRISNO", [OVERDUE, hostile], "id")
-    assert set(re.findall(r"</?([a-z]+)", html)) == {"b"}
-    assert "<b>Kewajiban Anda:</b>" in html
-    assert "• &lt;i&gt;Budi&lt;/i&gt;: R&amp;D &lt;laporan&gt; periode 2025" in html
+    html = render(TELEGRAM, letter([OVERDUE, hostile]))
+    assert set(re.findall(r"</?([a-z]+)", html)) <= {"b", "i"}
+    assert "<b>Bersama ini kami sampaikan kewajiban Bapak/Ibu yang perlu perhatian:</b>" in html
+    assert "1. <b>&lt;i&gt;Budi&lt;/i&gt;</b>" in html
+    assert "• R&amp;D &lt;laporan&gt; periode 2025" in html
 
 
 def test_contact_problems_go_to_their_own_section() -> None:
     broken = Item("contact", "", "", "", None, "BUDI", "1990", "Forbidden: bot was blocked")
-    text = render(TEXT, "ADMIN", [broken], "id")
+    text = render(TEXT, letter([broken]))
     assert "Kontak yang perlu diperbarui:" in text
     assert (
-        "- BUDI (1990): Telegram tidak dapat menjangkau chat-nya (Forbidden: bot was blocked)"
+        "1. BUDI (1990): Telegram tidak dapat menjangkau chat-nya (Forbidden: bot was blocked)"
         in text
     )
     assert "tenggat contact 1990 --telegram CHAT_ID" in text

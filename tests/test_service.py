@@ -67,12 +67,12 @@ def test_run_once_sends_overdue_and_escalations_on_the_console(tmp_path: Path, s
     assert len(recipients) == len(set(recipients))  # everything for a person in one message
     # a Monday after 07:30: the week's digest, on its own, for the Secretary only
     assert [d.split(":\n", 1)[0] for d in digests] == [f"SUTRISNO, S.Sos, M.Si ({SECRETARY})"]
-    skp = "- Sasaran Kinerja Pegawai (SKP) periode 2025: lewat tenggat 3 hari"
+    skp = "Sasaran Kinerja Pegawai (SKP) periode 2025: belum disampaikan, lewat 3 hari"
     # 58 carry SKP and the Secretary submitted: 57 are told, once each
     assert sum(message.count(skp) for message in messages) == 57
     (secretary,) = [m for m in messages if m.startswith(f"SUTRISNO, S.Sos, M.Si ({SECRETARY})")]
     assert skp not in secretary
-    assert "Belum disampaikan oleh bawahan Anda:" in secretary
+    assert "Kewajiban bawahan Bapak berikut belum disampaikan:" in secretary
     assert "tick at=2025-03-03T09:00+08:00" in result.stderr
 
 
@@ -240,7 +240,7 @@ def test_plan_and_outbox_commands_show_what_was_and_would_be_sent(
     shown = tenggat(tmp_path, seeded, "outbox", "--limit", "60").stdout
     total = len(notices) + 1
     assert f"Antrean kirim: menunggu 0, sedang dikirim 0, terkirim {total}, gagal 0" in shown
-    assert "ringkasan mingguan 2025-W10" in shown and "lewat tenggat SKP 2025 H+1" in shown
+    assert "ringkasan mingguan 2025-W10" in shown and "lewat batas waktu SKP 2025 H+1" in shown
     assert shown.count("terkirim (1×)") == 60 and "2025-03-03 09:00" in shown  # local time
 
 

@@ -237,10 +237,10 @@ def test_the_service_sends_one_telegram_message_per_person_once(
     assert len([t for t in secretarys if t.startswith("Ringkasan mingguan")]) == 1  # Monday
     assert len([t for t in secretarys if not t.startswith("Ringkasan")]) >= 3  # long: parts
     secretary = next(t for t in secretarys if t.startswith("Yth. "))
-    assert secretary.startswith("Yth. SUTRISNO, S.Sos, M.Si,")
-    assert "<b>Belum disampaikan oleh bawahan Anda:</b>" in secretary
+    assert secretary.startswith("Yth. Bapak SUTRISNO, S.Sos, M.Si\n")
+    assert "<b>Kewajiban bawahan Bapak berikut belum disampaikan:</b>" in secretary
     staff = api.texts(chats[STAFF])[0]
-    assert "• Sasaran Kinerja Pegawai (SKP) periode 2025: lewat tenggat 3 hari" in staff
+    assert "Sasaran Kinerja Pegawai (SKP) periode 2025: belum disampaikan, lewat 3 hari" in staff
 
 
 def test_a_blocked_chat_falls_back_and_the_admin_is_told(

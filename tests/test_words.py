@@ -36,7 +36,10 @@ def test_every_entry_exists_in_both_languages_with_the_same_parameters() -> None
         if context == "help":
             continue  # English in the code; the English catalog may leave it empty
         assert text and english[context, key], (context, key)
-        assert fields(text) == fields(english[context, key]), (context, key)
+        # A letter addresses its reader in Indonesian by title ("kewajiban Bapak"), in
+        # English by "your": only there may one language leave the title out.
+        optional = {"title"} if context in ("letter", "link") else set()
+        assert fields(text) - optional == fields(english[context, key]) - optional, key
 
 
 def test_every_message_exists_in_both_languages_with_the_same_parameters() -> None:

@@ -24,7 +24,7 @@ from scheduler.bot.turn import (
     set_chat_state,
 )
 from scheduler.store import models, records
-from scheduler.words import STATUS, long_date, rule_name
+from scheduler.words import STATUS, clock, long_date, rule_name
 
 
 def pick(turn: Turn) -> None:
@@ -158,7 +158,6 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
                 if item.days_late:
                     status += turn.w("status_late", days=item.days_late)
     local = turn.now.astimezone(schedule(turn.config).calendar.tz)
-    separator = "." if turn.language == "id" else ":"
     turn.say(
         "receipt",
         number=row.id,
@@ -166,7 +165,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
         code=code,
         period=period,
         date=long_date(local.date(), turn.language),
-        time=f"{local:%H}{separator}{local:%M} {local.tzname() or ''}".strip(),
+        time=clock(local, turn.language),
         evidence=esc(evidence_words(turn, evidence)),
         status=status,
     )

@@ -225,27 +225,35 @@ def _place(staged: Path, out: str) -> None:
 def _letter(
     item: IssuedCode, address: str, username: str, language: str, zone: tzinfo | None
 ) -> Message:
-    """The e-mail that hands one employee their link code (text and HTML from one context)."""
+    """The e-mail that hands one employee their link code (text and HTML from one context),
+    signed like every letter of the service."""
     from notifications.render import templates
     from scheduler.bot import records as bot_records
-    from scheduler.words import long_date
+    from scheduler.words import LETTER, LINK, clock, long_date, title
 
     local = item.expires_at.astimezone(zone)
-    at = "pukul " if language == "id" else ""
+    words, letter = LINK[language], LETTER[language]
+    addressed = title(item.employee, language)
+    until = words["until"].format(
+        date=long_date(local.date(), language), time=clock(local, language)
+    )
     context = {
-        "name": item.name,
-        "bot": username,
+        "w": {
+            "salutation": letter["salutation"].format(title=addressed, name=item.name),
+            "intro": words["intro"].format(title=addressed),
+            "or_send": words["or_send"].format(bot=f" @{username}" if username else ""),
+            "validity": words["validity"].format(until=until, title=addressed),
+            "sender": current().config.settings.service.signature,
+        },
         "code": item.code,
         "link": bot_records.deep_link(username, item.code) if username else "",
-        "until": f"{long_date(local.date(), language)} {at}{local:%H.%M %Z}",
     }
-    subject = {"id": "Hubungkan Telegram Anda ke Tenggat", "en": "Link your Telegram to Tenggat"}
     return Message(
         f"{item.name} ({item.employee})",
-        templates().get_template(f"{language}/link.txt.j2").render(context),
+        templates().get_template("link.txt.j2").render(context),
         (item.employee,),
-        subject[language],
-        templates().get_template(f"{language}/link.html.j2").render(context),
+        words["subject"],
+        templates().get_template("link.html.j2").render(context),
         address,
     )
 

@@ -32,7 +32,7 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
     with ctx.db.read() as session:
         contacts = contacts_of(session, notices)
         states = outbox.states_of(session, [n.key for n in notices])
-    messages = service.dispatcher.compose(notices, contacts)
+    messages = service.dispatcher.compose(notices, contacts, now.date())
     if as_json:
         dump_json(
             {

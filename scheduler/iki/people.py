@@ -20,7 +20,7 @@ from scheduler.messages import say
 
 ROLE_SECRETARY = "secretary"
 ROLE_UNIT_HEAD = "unit_head"
-UNNAMED = "(name missing)"
+UNNAMED = "(nama tidak terbaca)"
 """Display name of an employee whose NIP was read but whose name line is missing."""
 
 _HONORIFICS = re.compile(r"^(?:(?:Drs?|Dra|Ir|Hj?|Prof)\.\s*)+", re.IGNORECASE)

@@ -35,9 +35,10 @@ from scheduler.memory import paused_gc
 from scheduler.sheets import table as sheets
 from scheduler.store import models, outbox, records
 from scheduler.store.db import Database
-from scheduler.words import STATUS, long_date, rule_name
+from scheduler.words import STATUS, clock, long_date, rule_name
 
 _WORDS = Words("digest")  # the words of this module, in the catalogs
+PAGE = Words("digest_page")  # the words of the digest itself, laid out by its templates
 
 
 LEVELS = list(Level)  # lowest first
@@ -178,12 +179,6 @@ def _row(line: Line, name: str, code: str, language: str) -> layout.Row:
     )
 
 
-def _clock(moment: datetime, language: str) -> str:
-    """``07.30 WITA`` (Indonesian writes the time with a dot) or ``07:30 WITA``."""
-    separator = "." if language == "id" else ":"
-    return f"{moment:%H}{separator}{moment:%M} {moment.tzname() or ''}".strip()
-
-
 @dataclass(frozen=True)
 class _Names:
     """How the digest names people, units, rules and next steps in the reader's language:
@@ -224,10 +219,11 @@ def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
     local = digest.now.astimezone(tz)
     return layout.DigestView(
         language=language,
+        words=PAGE[language],
         scope=digest.unit or "",
         date=long_date(local.date(), language),
         day=local.date().isoformat(),
-        time=_clock(local, language),
+        time=clock(local, language),
         week_ago=long_date(digest.week_ago.astimezone(tz).date(), language),
         total=_row(digest.total, "", "", language),
         units=tuple(_row(line, names.unit(line.name), "", language) for line in digest.units),
@@ -550,5 +546,5 @@ def delivery_note(config: Config, db: Database, unit: str | None, language: str)
         return words["nobody"] if unit is None else words["no_head"]
     weekday = get_day_names("wide", locale=language)[chosen.day_number]
     zone = ZoneInfo(config.settings.service.timezone)
-    when = _clock(datetime.combine(date(2025, 1, 6), chosen.time, tzinfo=zone), language)
+    when = clock(datetime.combine(date(2025, 1, 6), chosen.time, tzinfo=zone), language)
     return words["delivery"].format(weekday=weekday, time=when, names="; ".join(names))

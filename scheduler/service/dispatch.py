@@ -16,7 +16,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import date, datetime, time
 from types import TracebackType
 from typing import Generic, NamedTuple, Protocol, TypeVar
 
@@ -24,7 +24,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from notifications.message import MAX_BUTTONS, Channel, DeliveryError, Message, Progress
-from notifications.render import HTML, TELEGRAM, TEXT, Item, render, subject
+from notifications.render import HTML, TELEGRAM, TEXT, Item, Letter, render, subject
 from rules.calendar import LegalCalendar, SendingWindow
 from rules.catalog import Catalog
 from rules.plan import NoticeKind
@@ -33,13 +33,14 @@ from scheduler.reports.digest import Composed
 from scheduler.store import models, outbox, records
 from scheduler.store.contacts import Contact, find_contacts, route
 from scheduler.store.db import Database
-from scheduler.words import long_date, rule_name
+from scheduler.words import LETTER, long_date, rule_name, title
 
 log = logging.getLogger("tenggat")
 # People in a run's first batch: small, so that sending starts while the next is composed.
 FIRST_BATCH = 50
 # What a person is told about their own obligations (an escalation is about someone else's).
 OWN = frozenset({NoticeKind.REMINDER, NoticeKind.DUE_TODAY, NoticeKind.OVERDUE})
+LAST_MINUTE = time(23, 59)  # "sampai pukul 23.59 WITA": a due day ends at midnight
 
 
 class Entry(Protocol):
@@ -61,6 +62,8 @@ class Entry(Protocol):
     def due(self) -> date: ...
     @property
     def days_late(self) -> int | None: ...
+    @property
+    def planned_at(self) -> datetime: ...
 
 
 E = TypeVar("E", bound=Entry)
@@ -93,9 +96,11 @@ class Dispatcher:
         language: str,
         worker: str,
         digests: Callable[[str, datetime], Composed] | None = None,
+        signature: str = "Sekretariat",
     ) -> None:
         self.db, self.catalog, self.calendar, self.window = db, catalog, calendar, window
         self.channels, self.language, self.worker = channels, language, worker
+        self.signature = signature  # who signs a letter: the agency's secretariat
         # Renders a recipient's weekly digest as of a moment: the one it was queued at.
         self.digests = digests
 
@@ -176,10 +181,14 @@ class Dispatcher:
         ]
         outbox.add(session, rows, now)
 
-    def compose(self, entries: Sequence[E], contacts: Mapping[str, Contact]) -> list[Outgoing[E]]:
+    def compose(
+        self, entries: Sequence[E], contacts: Mapping[str, Contact], today: date | None = None
+    ) -> list[Outgoing[E]]:
         """Everything each recipient is owed, as one message in the configured language,
         rendered for the channel that reaches them; a weekly digest is a message of its own,
-        rendered as of the moment it was queued."""
+        rendered as of the moment it was queued.  A reminder counts its days left from
+        ``today`` (a dry run's), else from the moment its notice was queued, so that a retry
+        on a later day reads the same (its parts already delivered are known by their text)."""
         language = self.language
         grouped: dict[str, list[E]] = defaultdict(list)
         for entry in entries:
@@ -198,32 +207,44 @@ class Dispatcher:
                     composed.append(self._digest(entry, person, name, address))
             if not group:
                 continue
-            items = [
-                Item(
-                    kind=str(entry.kind),
-                    rule=rule_name(self.catalog.get(entry.rule), language) if entry.rule else "",
-                    period=entry.period,
-                    due=long_date(entry.due, language),
-                    days_late=entry.days_late,
-                    subject=contact(entry.employee).name,
-                    subject_key=entry.employee,
-                    detail=contact(entry.employee).problem,
-                )
-                for entry in group
-            ]
+            items = [self._item(entry, contact(entry.employee), today) for entry in group]
+            letter = Letter(
+                recipient=person.name,
+                title=title(person.nip, language),
+                items=items,
+                words=LETTER[language],
+                sender=self.signature,
+                zone=self.calendar.at(group[0].due, LAST_MINUTE).tzname() or "",
+            )
             template = {"telegram": TELEGRAM, "email": HTML}.get(name)
             message = Message(
                 recipient=f"{person.name} ({recipient})",
-                text=render(TEXT, person.name, items, language),
+                text=render(TEXT, letter),
                 keys=tuple(entry.key for entry in group),
-                subject=subject(items, language),
-                html=render(template, person.name, items, language) if template else "",
+                subject=subject(letter),
+                html=render(template, letter) if template else "",
                 address=address,
                 buttons=self._report_buttons(group),
                 skip=_delivered(group),
             )
             composed.append(Outgoing(name, message, group))
         return composed
+
+    def _item(self, entry: Entry, subject: Contact, today: date | None) -> Item:
+        """One line of a letter in the reader's language."""
+        language = self.language
+        written = today or entry.planned_at.astimezone(self.calendar.tz).date()
+        return Item(
+            kind=str(entry.kind),
+            rule=rule_name(self.catalog.get(entry.rule), language) if entry.rule else "",
+            period=entry.period,
+            due=long_date(entry.due, language),
+            days_late=entry.days_late,
+            subject=subject.name,
+            subject_key=entry.employee,
+            detail=subject.problem,
+            days_left=(entry.due - written).days,
+        )
 
     def _report_buttons(self, entries: Sequence[Entry]) -> tuple[tuple[str, str], ...]:
         """A "Sudah lapor" button for each obligation the recipient owes themselves, so a

@@ -96,6 +96,7 @@ class Service:
             config.settings.service.language,
             self.worker,
             self.digest_for,
+            config.settings.service.signature,
         )
 
     def start(self) -> None:
