@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -122,7 +123,9 @@ def test_a_ready_service_passes_and_the_password_stays_secret(
     assert [c.status for c in checks.values()] == ["ok", "ok", "ok", "ok", "warn", "ok"]
     assert "bot @tenggat_test_bot menjawab getMe" in checks["telegram"].message
     assert checks["config"].message == "dimuat dari nilai bawaan (tanpa berkas)"
-    assert "UTC+08:00 (WITA)" in checks["timezone"].message
+    # "Asia/Makassar, sekarang UTC+08:00: Senin, 7 Desember 2026 pukul 09.15 WITA"
+    assert re.search(r"UTC\+08:00: \w+, \d+ \w+ \d{4} pukul \d\d\.\d\d WITA$",
+                     checks["timezone"].message), checks["timezone"].message  # fmt: skip
     assert f"revisi {SCHEMA_REVISION} (terbaru)" in checks["database"].message
     assert "1 pegawai aktif: 1 dengan e-mail" in checks["roster"].message
     assert "login sebagai admin berhasil" in checks["smtp"].message

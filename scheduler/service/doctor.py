@@ -104,6 +104,8 @@ def check_timezone(doctor: Doctor) -> Check:
     """The configured zone is known (the configuration checks that) and is WITA."""
     from zoneinfo import ZoneInfo
 
+    from scheduler.words import clock, long_date
+
     assert doctor.config is not None
     zone = doctor.config.settings.service.timezone
     now = datetime.now(ZoneInfo(zone))
@@ -111,11 +113,9 @@ def check_timezone(doctor: Doctor) -> Check:
     offset = f"{raw[:3]}:{raw[3:]}"
     if offset != "+08:00":
         return doctor.check("timezone", WARN, "timezone_not_wita", zone=zone, offset=offset)
-    clock = now.strftime("%Y-%m-%d %H:%M")
-    abbr = now.tzname() or zone
-    return doctor.check(
-        "timezone", OK, "timezone_ok", zone=zone, offset=offset, abbr=abbr, clock=clock
-    )
+    day, time = long_date(now.date(), doctor.language), clock(now, doctor.language)
+    words = {"zone": zone, "offset": offset, "date": day, "time": time}
+    return doctor.check("timezone", OK, "timezone_ok", **words)
 
 
 @needs_config
