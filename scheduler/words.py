@@ -16,6 +16,13 @@ STATUS = Words("status")  # in the catalogs, msgctxt "status"
 _TEXT = Words("dates")  # in the catalogs, msgctxt "dates"
 LETTER = Words("letter")  # the words of a reminder or escalation, msgctxt "letter"
 LINK = Words("link")  # the e-mail that hands out a Telegram link code, msgctxt "link"
+EVENTS = Words("event")  # what an event code means to people, msgctxt "event"
+
+
+def event_name(code: str, language: str) -> str:
+    """What an event code means to people (APBD_ADOPTED reads "penetapan APBD"): they read
+    what happened, not a code. An event an agency added itself keeps its code."""
+    return EVENTS[language].get(code, code)
 
 
 def rule_name(rule: Rule, language: str) -> str:
@@ -60,7 +67,8 @@ def recurrence(rule: Rule, language: str) -> str:
             parts.append(text["months"].format(n=rule.anchor.months))
         if rule.anchor.days:
             parts.append(text["days"].format(n=rule.anchor.days))
-        return text["after"].format(amount=" ".join(parts) or "0", event=rule.anchor.event)
+        event = event_name(rule.anchor.event, language)
+        return text["after"].format(amount=" ".join(parts) or "0", event=event)
     if rule.rrule is None:
         return text["unscheduled"].format(code=rule.code)
     fields = dict(part.split("=", 1) for part in rule.rrule.upper().split(";") if "=" in part)
@@ -85,7 +93,7 @@ def adjustment(occurrence: Occurrence, language: str) -> str:
     """Why an occurrence's due date is not its nominal date; empty when it is."""
     text = _TEXT[language]
     if occurrence.waiting_for:
-        return text["waiting"].format(event=occurrence.waiting_for)
+        return text["waiting"].format(event=event_name(occurrence.waiting_for, language))
     if occurrence.adjustment is None:
         return ""
     if occurrence.adjustment is Adjustment.OVERRIDE:

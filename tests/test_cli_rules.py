@@ -57,7 +57,8 @@ def test_rules_list_json(invoke: Invoke) -> None:
     assert "KPK" in rows["LHKPN"]["next_note"]
     assert rows["EPANTAU"]["next_due"] == "2025-02-10"
     assert rows["PK"]["next_due"] is None
-    assert "APBD_ADOPTED" in rows["PK"]["next_note"]
+    assert "penetapan APBD" in rows["PK"]["next_note"]  # words for people, the code for machines
+    assert rows["PK"]["waiting_for"] == "APBD_ADOPTED"
     assert (rows["RKBM"]["next_due"], rows["RKBM"]["next_note"]) == (None, "")
     assert rows["SKP"]["recurrence"] == "setiap tahun, akhir Februari"
 
@@ -75,7 +76,7 @@ def test_rules_list_with_config_file(invoke: Invoke, tmp_path: Path) -> None:
     )
     assert rows["RKBM"]["next_due"] == "2025-03-15"
     assert rows["P3DN"]["enabled"] is False
-    assert rows["PK"]["next_note"] == "waiting for APBD_ADOPTED"  # language from the file
+    assert rows["PK"]["next_note"] == "waiting for APBD adoption"  # language from the file
 
 
 def test_config_toml_in_working_directory_is_used(invoke: Invoke, tmp_path: Path) -> None:
@@ -117,8 +118,8 @@ def test_rules_due_pk_waiting(invoke: Invoke) -> None:
         invoke("rules", "due", "PK", "--from", "2025-01-01", "--to", "2026-12-31", "--json")
     )
     assert [(o["period"], o["due"], o["reason"]) for o in shown["occurrences"]] == [
-        ("2025", None, "menunggu APBD_ADOPTED"),
-        ("2026", None, "menunggu APBD_ADOPTED"),
+        ("2025", None, "menunggu penetapan APBD"),
+        ("2026", None, "menunggu penetapan APBD"),
     ]
 
 
@@ -127,11 +128,11 @@ def test_table_wording_follows_language(invoke: Invoke) -> None:
     english = invoke("--lang", "en", "rules", "list", "--as-of", "2025-02-01")
     assert indonesian.exit_code == english.exit_code == 0
     for text in (
-        "Katalog aturan Tenggat",
-        "Tenggat berikutnya",
+        "Katalog kewajiban",
+        "Batas waktu berikutnya",
         "Jumat, 28 Februari 2025",
         "setiap tahun, akhir Februari",
-        "menunggu APBD_ADOPTED",
+        "menunggu penetapan APBD",
     ):
         assert text in indonesian.stdout and text not in english.stdout
     for text in (
@@ -139,7 +140,7 @@ def test_table_wording_follows_language(invoke: Invoke) -> None:
         "Next due",
         "Friday, 28 February 2025",
         "every year, end of February",
-        "waiting for APBD_ADOPTED",
+        "waiting for APBD adoption",
     ):
         assert text in english.stdout and text not in indonesian.stdout
 

@@ -87,6 +87,7 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
                     "next_period": nxt.period if nxt else None,
                     "next_due": nxt.due.isoformat() if nxt and nxt.due else None,
                     "next_note": words.adjustment(nxt, language) if nxt else "",
+                    "waiting_for": nxt.waiting_for if nxt else None,
                     "confidence": rule.confidence.value,
                     "source": rule.source,
                 }
