@@ -32,12 +32,8 @@ from rules.calendar import DayOverride, LegalCalendar, SendingWindow
 from rules.catalog import CATALOG_KEYS, Catalog, Source, load_catalog
 from rules.errors import DefinitionError, did_you_mean, key_path, locate_key, syntax_error
 from rules.schedule import Schedule
-
-ENV_PREFIX = "TENGGAT_"
-SECRETS = {
-    ("telegram", "token"): "TENGGAT_TELEGRAM_TOKEN",
-    ("smtp", "password"): "TENGGAT_SMTP_PASSWORD",
-}
+from scheduler.configfile import ENV_PREFIX, config_path
+from scheduler.logs import SECRETS
 
 
 class _Section(BaseModel):
@@ -201,18 +197,6 @@ class ConfigError(DefinitionError):
     """A configuration problem, phrased for the admin who has to fix it."""
 
 
-def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
-    """``--config`` first, then ``TENGGAT_CONFIG``, then ./config.toml if present."""
-    chosen = explicit or environ.get("TENGGAT_CONFIG")
-    if chosen:
-        path = Path(chosen)
-        if not path.is_file():
-            raise ConfigError(str(path), "(file)", "no such configuration file")
-        return path
-    default = Path("config.toml")
-    return default if default.is_file() else None
-
-
 def _from_environment(
     data: dict[str, Any], environ: Mapping[str, str]
 ) -> dict[tuple[str, str], str]:
@@ -242,6 +226,8 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
     environ = os.environ if environ is None else environ
     path = config_path(explicit, environ)
     name = str(path) if path else "(embedded defaults)"
+    if path is not None and not path.is_file():
+        raise ConfigError(name, "(file)", "no such configuration file")
     try:
         text = path.read_text(encoding="utf-8-sig") if path else ""
     except UnicodeDecodeError as exc:

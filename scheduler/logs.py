@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 # One line per request or event of their own; ours say what matters.  At DEBUG they speak.
 CHATTY = ("httpx", "httpcore", "telegram", "aiohttp", "alembic", "apscheduler")
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
+# The settings read from the environment only, never from a file (the loader refuses them there).
+SECRETS = {
+    ("telegram", "token"): "TENGGAT_TELEGRAM_TOKEN",
+    ("smtp", "password"): "TENGGAT_SMTP_PASSWORD",
+}
 
 
 def secrets_of(config: Config | None = None) -> list[str]:
@@ -33,8 +38,6 @@ def secrets_of(config: Config | None = None) -> list[str]:
     the bot token and its secret half, the SMTP password, the database URL's password (in
     its user part, or a ``password`` query parameter, which psycopg accepts too); as
     `notifications.redact` masks them, which the channels and the bot use too."""
-    from scheduler.config import SECRETS
-
     found = [os.environ.get(variable, "") for variable in SECRETS.values()]
     urls = [os.environ.get("TENGGAT_DATABASE_URL", "")]
     if config is not None:

@@ -10,12 +10,12 @@ every usage error speak one language.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Iterator, Sequence
 
 import click
 
-from scheduler import catalog
-from scheduler.cli.shared import Context
+from scheduler import catalog, configfile
 
 # click's modules that say something to a user through gettext.
 _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui")
@@ -79,17 +79,11 @@ def _peek(args: Sequence[str], option: str, valued: frozenset[str]) -> str | Non
     return found
 
 
-def configured(ctx: click.Context, config_path: str | None) -> str:
-    """The configured language, loading the configuration into the command's `Context`
-    (which keeps it for the command).  A configuration that does not load speaks the
-    built-in default here: the command reports the error itself, and `--help` still helps."""
-    if not isinstance(ctx.obj, Context):
-        ctx.obj = Context(config_path, None)
-    ctx.obj.config_path = config_path
-    try:
-        return ctx.obj.language
-    except Exception:  # any fault of the file is reported by the command that needs it
-        return catalog.LANGUAGES[0]
+def configured(config_path: str | None) -> str:
+    """The configured language, read without loading the configuration (``--help`` should
+    not wait for it); any fault of the file is reported by the command that loads it."""
+    language = configfile.language(config_path, os.environ)
+    return language if language in catalog.LANGUAGES else catalog.LANGUAGES[0]
 
 
 class Speaking(click.Group):
@@ -104,6 +98,6 @@ class Speaking(click.Group):
         )
         language = _peek(args, "--lang", valued)
         if language not in catalog.LANGUAGES:
-            language = configured(ctx, _peek(args, "--config", valued))
+            language = configured(_peek(args, "--config", valued))
         speak(self, language)
         return super().parse_args(ctx, args)

@@ -147,9 +147,10 @@ def _lengths(session: Session, _context: Any, _instances: Any) -> None:
     store a longer one as it is and PostgreSQL refuse it with a traceback, so a database
     that moves from one to the other would fail.  The input paths check lengths first, with
     the row or line; this is the one place that holds for every path, such as the bot."""
-    for row in (*session.new, *session.dirty):
+    new = session.new  # a fresh set on each access: taken once, or a bulk import is O(n²)
+    for row in (*new, *session.dirty):
         state = inspect(row)
-        changed = state.dict if row in session.new else state.committed_state
+        changed = state.dict if row in new else state.committed_state
         for column in state.mapper.column_attrs:
             value = state.dict.get(column.key)
             if column.key in changed and isinstance(value, str):
