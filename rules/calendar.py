@@ -86,6 +86,16 @@ class LegalCalendar:
     def holiday_name(self, day: date) -> str | None:
         return self.holidays(day.year).get(day)
 
+    def holidays_between(self, start: date, end: date) -> list[tuple[date, str]]:
+        """The named days off in [start, end], in date order: what moves a reminder or a
+        due date, for the people who ask why."""
+        return sorted(
+            (day, name)
+            for year in range(start.year, end.year + 1)
+            for day, name in self.holidays(year).items()
+            if start <= day <= end
+        )
+
     def is_working_day(self, day: date) -> bool:
         override = self._overrides.get(day)
         if override is not None and override.working:

@@ -111,6 +111,7 @@ class Rule(_Strict):
     period: Granularity
     period_lag: int = Field(default=0, ge=0, le=12)
     holiday_policy: HolidayPolicy = HolidayPolicy.FIXED
+    holiday_basis: str = ""
     ladder: tuple[Step, ...] | None = None
     verification: bool = False
     source: str = Field(min_length=1)

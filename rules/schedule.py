@@ -148,6 +148,13 @@ class Schedule:
         ]
         return sorted(found, key=lambda occ: occ.sort_key)
 
+    def first_reminder(self, rule: Rule, due: date) -> tuple[date, list[tuple[date, str]]]:
+        """The day of the ladder's earliest step for a due day, and the named days off from
+        then to the due day: the ladder counts working days, so they bring it forward."""
+        earliest = min(step.at for step in self.catalog.ladder(rule))
+        first = self.calendar.working_day_offset(due, earliest)
+        return first, self.calendar.holidays_between(first, due)
+
     def occurrence(self, rule: Rule, period: str, events: EventIndex | None = None) -> Occurrence:
         """The occurrence of one period; ValueError when the rule has no such period."""
         year, _ = parse_period(period, rule.period)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from babel.dates import format_date, get_month_names
@@ -17,6 +18,8 @@ _TEXT = Words("dates")  # in the catalogs, msgctxt "dates"
 LETTER = Words("letter")  # the words of a reminder or escalation, msgctxt "letter"
 LINK = Words("link")  # the e-mail that hands out a Telegram link code, msgctxt "link"
 EVENTS = Words("event")  # what an event code means to people, msgctxt "event"
+_POLICY = Words("holiday_policy")  # what a due date on a day off does, msgctxt "holiday_policy"
+_CONFIDENCE = Words("confidence")  # how firmly a deadline is known, msgctxt "confidence"
 
 
 def event_name(code: str, language: str) -> str:
@@ -100,6 +103,40 @@ def adjustment(occurrence: Occurrence, language: str) -> str:
         return text["override"].format(note=occurrence.note)
     why = occurrence.note or text["weekend"]
     return text[occurrence.adjustment.value].format(why=why)
+
+
+def days_off(days: Sequence[tuple[date, str]], language: str) -> str:
+    """Why the first reminder comes earlier than the ladder's count suggests: the weekdays
+    off before the due day, by name ("Cuti Bersama Hari Raya Idul Fitri (2, 3, 4 dan
+    7 April)"); empty if none."""
+    by_name: dict[str, list[date]] = {}
+    for day, name in days:
+        if day.weekday() < 5:  # a holiday on a weekend moves nothing
+            by_name.setdefault(name, []).append(day)
+    named = [f"{name} ({_days(listed, language)})" for name, listed in by_name.items()]
+    return _TEXT[language]["days_off"].format(days=_join(named, language)) if named else ""
+
+
+def _days(days: list[date], language: str) -> str:
+    """Days of one name: "2, 3 dan 7 April", the month said once where they share it."""
+    months = {(day.year, day.month) for day in days}
+    if len(months) > 1:
+        return _join([format_date(day, format="d MMMM", locale=language) for day in days], language)
+    numbers = [str(day.day) for day in days]
+    return f"{_join(numbers, language)} {format_date(days[0], format='MMMM', locale=language)}"
+
+
+def holiday_policy(rule: Rule, language: str) -> str:
+    """What a due date on a day off does for ``rule``, and why where the catalog says."""
+    policy = _POLICY[language][rule.holiday_policy.value]
+    if not rule.holiday_basis:
+        return f"{policy}."
+    return _POLICY[language]["basis"].format(policy=policy, basis=rule.holiday_basis)
+
+
+def confidence(rule: Rule, language: str) -> str:
+    """How firmly the deadline is known: set by national law, local practice, or unverified."""
+    return _CONFIDENCE[language][rule.confidence.value]
 
 
 # One cell of the status matrix: a short mark, its colour, and the legend's wording.

@@ -52,7 +52,7 @@ def test_rules_list_json(invoke: Invoke) -> None:
     assert [row["code"] for row in listed] == CODES
     rows = by_code(listed)
     assert (rows["SKP"]["next_due"], rows["SKP"]["next_period"]) == ("2025-02-28", "2025")
-    assert rows["LKSKPD"]["next_due"] == "2026-01-24"  # 24 Jan 2025 has passed
+    assert rows["LKSKPD"]["next_due"] == "2026-01-26"  # 24 Jan 2025 has passed; 2026: a Saturday
     assert rows["LHKPN"]["next_due"] == "2025-04-11"
     assert "KPK" in rows["LHKPN"]["next_note"]
     assert rows["EPANTAU"]["next_due"] == "2025-02-10"
@@ -67,14 +67,14 @@ def test_rules_list_with_config_file(invoke: Invoke, tmp_path: Path) -> None:
     config = tmp_path / "kukar.toml"
     config.write_text(
         '[service]\nlanguage = "en"\n\n'
-        '[rules.RKBM]\nrrule = "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=15"\n\n'
+        '[rules.RKBM]\nrrule = "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=14"\n\n'
         "[rules.P3DN]\nenabled = false\n",
         encoding="utf-8",
     )
     rows = by_code(
         as_json(invoke("--config", str(config), "rules", "list", "--json", "--as-of", "2025-02-01"))
     )
-    assert rows["RKBM"]["next_due"] == "2025-03-15"
+    assert rows["RKBM"]["next_due"] == "2025-03-14"
     assert rows["P3DN"]["enabled"] is False
     assert rows["PK"]["next_note"] == "waiting for APBD adoption"  # language from the file
 
@@ -84,9 +84,9 @@ def test_config_toml_in_working_directory_is_used(invoke: Invoke, tmp_path: Path
     args = ("rules", "list", "--json", "--as-of", "2025-02-01")
     assert by_code(as_json(invoke(*args)))["RKBM"]["next_due"] is None
     (tmp_path / "config.toml").write_text(
-        '[rules.RKBM]\nrrule = "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=15"\n', encoding="utf-8"
+        '[rules.RKBM]\nrrule = "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=14"\n', encoding="utf-8"
     )
-    assert by_code(as_json(invoke(*args)))["RKBM"]["next_due"] == "2025-03-15"
+    assert by_code(as_json(invoke(*args)))["RKBM"]["next_due"] == "2025-03-14"
 
 
 def test_rules_due_lhkpn_override(invoke: Invoke) -> None:
@@ -109,7 +109,10 @@ def test_rules_due_spt_seven_years(invoke: Invoke) -> None:
     assert [(o["period"], o["due"]) for o in shown["occurrences"]] == [
         (str(y), f"{y}-03-31") for y in range(2024, 2031)
     ]
-    assert all(o["adjustment"] is None and o["reason"] == "" for o in shown["occurrences"])
+    assert all(o["adjustment"] is None for o in shown["occurrences"])  # never shifted
+    reasons = {o["period"]: o["reason"] for o in shown["occurrences"]}
+    assert reasons["2030"] == ""  # 31 March 2030 is a Sunday, and stays the due day
+    assert "Hari Raya Idul Fitri (31 Maret)" in reasons["2025"]  # the reminders come earlier
     assert any("2030" in w and "cuti bersama" in w for w in shown["warnings"])
 
 
@@ -123,6 +126,87 @@ def test_rules_due_pk_waiting(invoke: Invoke) -> None:
     ]
 
 
+def due(invoke: Invoke, code: str, start: str, end: str) -> dict[str, Any]:
+    return as_json(invoke("rules", "due", code, "--from", start, "--to", end, "--json"))
+
+
+@pytest.mark.parametrize(
+    ("code", "period", "due_day", "first_reminder", "days_off"),
+    [
+        # Filed online: the due day stays; the ladder's H-7 counts back over Nyepi and Lebaran.
+        ("SPT", "2025", "2025-03-31", "2025-03-18", ["2025-03-28", "2025-03-29", "2025-03-31"]),
+        ("SPT", "2030", "2030-03-31", "2030-03-20", []),  # a Sunday: still the due day
+        ("SKP", "2025", "2025-02-28", "2025-02-19", []),
+        # A document handed to an office: a Saturday's due day moves to the next working
+        # day, past Isra Mi'raj and Imlek: Thursday ...
+        ("P3DN", "2025-01", "2025-01-30", "2025-01-22", ["2025-01-27", "2025-01-28", "2025-01-29"]),
+        # ... and Christmas with its cuti bersama to the Monday after.
+        ("P3DN", "2025-12", "2025-12-29", "2025-12-22", ["2025-12-25", "2025-12-26"]),
+        # The end of March 2025 was Idul Fitri: the quarter's MR waits for the office to open.
+        ("MR", "2025-Q1", "2025-04-08", "2025-03-19", None),
+    ],
+)
+def test_rules_due_holiday_policy_and_first_reminder(
+    invoke: Invoke,
+    code: str,
+    period: str,
+    due_day: str,
+    first_reminder: str,
+    days_off: list[str] | None,
+) -> None:
+    year = period[:4]
+    shown = due(invoke, code, f"{year}-01-01", f"{int(year) + 1}-01-31")
+    (occ,) = [o for o in shown["occurrences"] if o["period"] == period]
+    assert (occ["due"], occ["first_reminder"]) == (due_day, first_reminder)
+    if days_off is not None:
+        assert [d["day"] for d in occ["days_off"]] == days_off
+    assert shown["holiday_policy"] in ("fixed", "next_working_day")
+    assert shown["holiday_basis"]  # every bundled rule says why
+
+
+def test_rules_due_says_the_policy_and_why_a_reminder_moved(invoke: Invoke) -> None:
+    result = invoke("rules", "due", "MR", "--from", "2025-01-01", "--to", "2025-06-30")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "dimundurkan ke hari kerja berikutnya (Hari Raya Idul Fitri)" in text
+    assert "Cuti Bersama Hari Raya Idul Fitri (2, 3, 4 dan 7 April)" in text
+    assert "Batas waktu pada hari libur dimundurkan ke hari kerja berikutnya: dokumen" in text
+    english = invoke(
+        "--lang", "en", "rules", "due", "SPT", "--from", "2025-01-01", "--to", "2025-12-31"
+    )
+    text = " ".join(english.stdout.split())
+    assert "A due date on a day off stays on that day: UU KUP" in text
+    assert "reminders earlier for the days off:" in text
+
+
+def test_a_config_file_changes_a_holiday_policy(invoke: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[rules.P3DN]\nholiday_policy = "previous_working_day"\n')
+    shown = due(invoke, "P3DN", "2025-01-01", "2025-01-31")
+    (occ,) = shown["occurrences"]
+    assert (occ["due"], occ["adjustment"]) == ("2025-01-24", "previous_working_day")
+
+
+def test_rules_list_and_due_read_recorded_events(
+    invoke: Invoke, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TENGGAT_DATABASE_URL", database_url)
+    assert invoke("init").exit_code == 0
+    assert invoke("event", "set", "APBD_ADOPTED", "2025", "2024-12-20").exit_code == 0
+    listed = by_code(as_json(invoke("rules", "list", "--json", "--as-of", "2025-01-05")))
+    assert (listed["PK"]["next_due"], listed["PK"]["waiting_for"]) == ("2025-01-20", None)
+    shown = due(invoke, "PK", "2025-01-01", "2026-12-31")
+    assert [(o["period"], o["due"]) for o in shown["occurrences"]] == [
+        ("2025", "2025-01-20"),
+        ("2026", None),  # the APBD 2026 is not adopted yet: nothing guessed
+    ]
+
+
+def test_rules_list_without_a_database_says_why_pk_waits(invoke: Invoke) -> None:
+    result = invoke("rules", "list", "--json", "--as-of", "2025-01-05")
+    assert by_code(as_json(result))["PK"]["waiting_for"] == "APBD_ADOPTED"
+    assert "penetapan APBD" in result.stderr and "tenggat init" in result.stderr
+
+
 def test_table_wording_follows_language(invoke: Invoke) -> None:
     indonesian = invoke("rules", "list", "--as-of", "2025-02-01")
     english = invoke("--lang", "en", "rules", "list", "--as-of", "2025-02-01")
@@ -133,6 +217,8 @@ def test_table_wording_follows_language(invoke: Invoke) -> None:
         "Jumat, 28 Februari 2025",
         "setiap tahun, akhir Februari",
         "menunggu penetapan APBD",
+        "setempat",
+        "belum dipastikan",
     ):
         assert text in indonesian.stdout and text not in english.stdout
     for text in (

@@ -19,6 +19,8 @@ from scheduler.cli.shared import Context, dump_json, print_table
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from rules.schedule import EventIndex
+
 
 pass_context = click.make_pass_decorator(Context)
 
@@ -46,6 +48,15 @@ def rules() -> None:
     """The rule catalog: what is due when."""
 
 
+def _events(ctx: Context) -> EventIndex:
+    """The recorded events the due dates depend on; when they cannot be read and a rule
+    waits for one, a line on stderr says so (the dates shown are then the catalog's)."""
+    events, unread = ctx.recorded_events()
+    if unread and any(rule.anchor for rule in ctx.config.catalog.rules.values()):
+        click.echo(messages.say("events_unread", ctx.language, reason=unread), err=True)
+    return events
+
+
 def _rule(ctx: Context, code: str) -> Any:
     try:
         return ctx.config.catalog.get(code)
@@ -68,9 +79,10 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
     language = ctx.language
     schedule = ctx.config.schedule()
     today = as_of.date() if as_of else ctx.today()
+    events = _events(ctx)
     listed = []
     for rule in ctx.config.catalog.rules.values():
-        upcoming = schedule.occurrences(rule, today, today + timedelta(days=400))
+        upcoming = schedule.occurrences(rule, today, today + timedelta(days=400), events)
         listed.append((rule, upcoming[0] if upcoming else None))
     if as_json:
         dump_json(
@@ -112,7 +124,7 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
             escape(words.rule_name(rule, language)),
             escape(words.recurrence(rule, language)),
             due,
-            rule.confidence.value,
+            words.confidence(rule, language),
         )
     print_table(table, who=(0, 1))
 
@@ -124,7 +136,7 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_context
 def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: bool) -> None:
-    """Due dates of rule CODE between two dates, and why any was moved."""
+    """Due dates of rule CODE between two dates, their first reminder, and why any was moved."""
     from rich.markup import escape
 
     from scheduler import words
@@ -133,7 +145,20 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
         raise click.BadParameter(messages.say("to_before_from", ctx.language), param_hint="--to")
     rule = _rule(ctx, code)
     schedule = ctx.config.schedule()
-    found = schedule.occurrences(rule, start.date(), end.date())
+    found = schedule.occurrences(rule, start.date(), end.date(), _events(ctx))
+    rows = []
+    timings = [schedule.first_reminder(rule, occ.due) if occ.due else None for occ in found]
+    reasons = [
+        "; ".join(
+            said
+            for said in (
+                words.adjustment(occ, ctx.language),
+                words.days_off(timing[1] if timing else [], ctx.language),
+            )
+            if said
+        )
+        for occ, timing in zip(found, timings, strict=True)
+    ]
     rows = [
         {
             "rule": occ.rule,
@@ -141,9 +166,11 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
             "due": occ.due.isoformat() if occ.due else None,
             "nominal": occ.nominal.isoformat() if occ.nominal else None,
             "adjustment": occ.adjustment.value if occ.adjustment else None,
-            "reason": words.adjustment(occ, ctx.language),
+            "first_reminder": timing[0].isoformat() if timing else None,
+            "days_off": [{"day": d.isoformat(), "name": n} for d, n in timing[1]] if timing else [],
+            "reason": reason,
         }
-        for occ in found
+        for occ, timing, reason in zip(found, timings, reasons, strict=True)
     ]
     warnings = sorted(
         {
@@ -153,20 +180,26 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
         }
     )
     if as_json:
-        dump_json({"rule": rule.code, "occurrences": rows, "warnings": warnings})
+        policy = {"holiday_policy": rule.holiday_policy.value, "holiday_basis": rule.holiday_basis}
+        dump_json({"rule": rule.code, **policy, "occurrences": rows, "warnings": warnings})
         return
     from rich.table import Table
 
     head = messages.HEADINGS[ctx.language]
     table = Table(title=escape(f"{rule.code}: {words.recurrence(rule, ctx.language)}"))
-    for column in ("period", "due", "reason"):
+    for column in ("period", "due", "first_reminder", "reason"):
         table.add_column(head[column])
-    for row, occ in zip(rows, found, strict=True):
-        due = words.long_date(occ.due, ctx.language) if occ.due else "-"
-        table.add_row(row["period"], due, escape(row["reason"] or ""))
+    for occ, timing, reason in zip(found, timings, reasons, strict=True):
+        table.add_row(
+            occ.period,
+            words.long_date(occ.due, ctx.language) if occ.due else "-",
+            words.long_date(timing[0], ctx.language) if timing else "-",
+            escape(reason),
+        )
     console = print_table(table)
     if not rule.scheduled:
         console.print(escape(words.recurrence(rule, ctx.language)))
+    console.print(escape(words.holiday_policy(rule, ctx.language)))
     for note in warnings:
         console.print(f"[yellow]! {escape(note)}[/yellow]")
 

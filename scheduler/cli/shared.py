@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from sqlalchemy.orm import Session
 
+    from rules.schedule import EventIndex
     from scheduler.config import Config
     from scheduler.store.db import Database
 
@@ -85,6 +86,18 @@ class Context:
                 raise Refused(exc.text(self.language)) from None
             self._db = database
         return self._db
+
+    def recorded_events(self) -> tuple[EventIndex, str | None]:
+        """The events recorded in the database, for the commands that show due dates and
+        work without one (``rules list``, ``rules due``): where it cannot be read, they show
+        the catalog's dates alone, and the second value says why."""
+        from scheduler.store import records
+
+        try:
+            with self.db.read() as session:
+                return records.event_index(session), None
+        except Refused as exc:
+            return {}, exc.message
 
     @property
     def user(self) -> str:

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, aliased
 from rules.catalog import Catalog, Scope
 from rules.evaluate import Assignment, Person, Roster, Submission
 from rules.periods import EXAMPLES, parse_period
-from rules.schedule import Event
+from rules.schedule import Event, EventIndex, index_events
 from scheduler.messages import Said
 from scheduler.store import models, submissions
 
@@ -613,6 +613,11 @@ def set_event(
         session.add(row)
     row.day, row.recorded_by, row.recorded_at = day, by, now
     return row
+
+
+def event_index(session: Session) -> EventIndex:
+    """The recorded events as the schedule reads them, by (code, key)."""
+    return index_events(Event(row.code, row.key, row.day) for row in events(session))
 
 
 class RecordedEvent(NamedTuple):
