@@ -92,9 +92,10 @@ def test_an_unknown_option_is_refused_in_the_language_asked_for(
 def test_an_invalid_value_is_refused_in_the_language_asked_for() -> None:
     indonesian = invoke("--lang", "id", "rules", "list", "--as-of", "kemarin")
     assert "Kesalahan: Nilai tidak sah untuk '--as-of':" in indonesian.output
-    assert "tidak cocok dengan format '%Y-%m-%d'" in indonesian.output
+    assert "'kemarin' tidak terbaca sebagai tanggal; tulis seperti 2025-02-20" in indonesian.output
     english = invoke("--lang", "en", "rules", "list", "--as-of", "kemarin")
     assert "Error: Invalid value for '--as-of':" in english.output
+    assert "'kemarin' is not a date this command reads; write it like 2025-02-20" in english.output
     missing = invoke("--lang", "id", "rules", "due", "SKP")
     assert "Kesalahan: Opsi wajib belum diisi: '--from'." in missing.output
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 
-from scheduler.cli.shared import MOMENT, current, dump_json, end_of
+from scheduler.cli.shared import MOMENT, Typed, current, dump_json, moment
 
 
 @click.command("digest")
 @click.option(
     "--as-of",
     type=MOMENT,
-    help="The moment of the digest, local time; a bare DAY means the end of that day "
-    "(default: now).",
+    help="The moment of the digest, local time, e.g. 03/03/2025 07.30; a date alone means "
+    "the end of that day (default: now).",
 )
 @click.option("--unit", help="One unit's digest, as its head gets it (default: the whole agency).")
 @click.option("--preview", is_flag=True, help="Only show the digest, without the delivery line.")
@@ -29,7 +27,7 @@ from scheduler.cli.shared import MOMENT, current, dump_json, end_of
 )
 @click.option("--lang", type=click.Choice(["id", "en"]), help="Language of the digest.")
 def digest(
-    as_of: datetime | None, unit: str | None, preview: bool, fmt: str, lang: str | None
+    as_of: Typed | None, unit: str | None, preview: bool, fmt: str, lang: str | None
 ) -> None:
     """Show the weekly compliance digest: on-time % per unit and rule against the 100%
     target, overdue items and how far they were escalated, deadlines of the next 14 days
@@ -46,7 +44,7 @@ def digest(
 
     ctx = current()
     language = lang or ctx.language
-    now = end_of(ctx, as_of)
+    now = moment(ctx, as_of)
     try:
         built = digest_module.build(ctx.config, ctx.db, now, unit)
     except digest_module.UnknownUnit as exc:

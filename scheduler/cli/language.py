@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 import click
 
 from scheduler import catalog, configfile
+from scheduler.cli.shared import SPOKEN
 
 # click's modules that say something to a user through gettext.
 _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui")
@@ -100,4 +101,5 @@ class Speaking(click.Group):
         if language not in catalog.LANGUAGES:
             language = configured(_peek(args, "--config", valued))
         speak(self, language)
+        ctx.meta[SPOKEN] = language  # for a value's refusal (`scheduler.cli.shared.When`)
         return super().parse_args(ctx, args)

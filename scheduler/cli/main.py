@@ -14,7 +14,7 @@ import click
 
 from scheduler import messages
 from scheduler.cli.language import Speaking
-from scheduler.cli.shared import Context, dump_json, print_table
+from scheduler.cli.shared import DATE, MOMENT, Context, Typed, dump_json, moment, print_table
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,7 +65,7 @@ def _rule(ctx: Context, code: str) -> Any:
 
 
 @rules.command("list")
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Count from this day, not today.")
+@click.option("--as-of", type=DATE, help="Count from this day, not today.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_context
 def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
@@ -131,8 +131,8 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
 
 @rules.command("due")
 @click.argument("code")
-@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--from", "start", required=True, type=DATE)
+@click.option("--to", "end", required=True, type=DATE)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_context
 def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: bool) -> None:
@@ -208,8 +208,9 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
 @click.option("--once", is_flag=True, help="Do one tick and exit (for cron and tests).")
 @click.option(
     "--as-of",
-    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]),
-    help="With --once: the moment to tick at, local time (default: now).",
+    type=MOMENT,
+    help="With --once: the moment to tick at, local time, e.g. 03/03/2025 09.00; a date "
+    "alone means the end of that day (default: now).",
 )
 @click.option(
     "--log-level",
@@ -219,7 +220,7 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
     help="How much to log (debug: the libraries' own lines too; secrets never).",
 )
 @pass_context
-def run(ctx: Context, once: bool, as_of: datetime | None, log_level: str) -> None:
+def run(ctx: Context, once: bool, as_of: Typed | None, log_level: str) -> None:
     """Run the service: evaluate the records and send reminders and escalations."""
     from scheduler import logs
     from scheduler.service.tick import Busy, Service, run_forever
@@ -232,7 +233,7 @@ def run(ctx: Context, once: bool, as_of: datetime | None, log_level: str) -> Non
     service = Service(ctx.config, ctx.now)
     service.start()
     if once:
-        service.tick(as_of.replace(tzinfo=ctx.now().tzinfo) if as_of else None)
+        service.tick(moment(ctx, as_of) if as_of else None)
         return
     from scheduler.bot import poller as bot_poller
 

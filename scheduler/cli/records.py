@@ -14,11 +14,13 @@ from scheduler.cli.shared import (
     DATE,
     MOMENT,
     Context,
+    Typed,
     current,
     dump_json,
-    end_of,
+    moment,
     print_table,
     stamp,
+    submitted,
     writing,
 )
 from scheduler.messages import say
@@ -46,25 +48,20 @@ def init() -> None:
     "--at",
     "at",
     type=MOMENT,
-    help="When it was submitted, local time (default: now); a date alone means 12:00 that "
-    "day, as in the submissions sheet.",
+    help="When it was submitted, local time, e.g. 20/02/2025 09.00 (default: now); a date "
+    "alone means 12:00 that day, as in the submissions sheet.",
 )
 @click.option("--evidence", default="", help="Receipt number, link or note.")
 @click.option("--verified", is_flag=True, help="You checked it (rules that need verification).")
 def submit(
-    nip: str, code: str, period: str, at: datetime | None, evidence: str, verified: bool
+    nip: str, code: str, period: str, at: Typed | None, evidence: str, verified: bool
 ) -> None:
     """Record that NIP submitted CODE for PERIOD (e.g. 2025, 2025-02, 2025-S1, 2025-Q1)."""
-    from scheduler.sheets.submissions import parse_moment
     from scheduler.store import records
 
     ctx = current()
     now = ctx.now()
-    zone = now.tzinfo
-    assert zone is not None
-    # Read as the submissions sheet reads it: a date alone is midday (not after now).
-    when = now if at is None else parse_moment(at, zone, now)
-    assert when is not None  # a datetime always reads as a moment
+    when = submitted(ctx, at)  # a date alone: midday, as the submissions sheet reads it
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         row = records.record_submission(
@@ -217,19 +214,24 @@ def _unit(ctx: Context, session: Session, unit: str | None) -> str | None:
 
 
 @click.command()
-@click.option("--as-of", type=MOMENT, help="Evaluate at the end of this day (default: now).")
+@click.option(
+    "--as-of",
+    type=MOMENT,
+    help="Evaluate at this moment, local time, e.g. 03/03/2025 09.00; a date alone means "
+    "the end of that day (default: now).",
+)
 @click.option("--unit", help="Only this unit.")
 @click.option("--nip", help="Only this employee.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--occurrences", is_flag=True, help="With --json: list every occurrence too.")
 def status(
-    as_of: datetime | None, unit: str | None, nip: str | None, as_json: bool, occurrences: bool
+    as_of: Typed | None, unit: str | None, nip: str | None, as_json: bool, occurrences: bool
 ) -> None:
     """The compliance matrix: people × rules, status colours and IKI achievement."""
     from scheduler.memory import paused_gc
 
     ctx = current()
-    now = end_of(ctx, as_of)
+    now = moment(ctx, as_of)
     with paused_gc():  # a million short-lived rows: collections would rescan them all
         _status(ctx, now, unit, nip, as_json, occurrences)
 

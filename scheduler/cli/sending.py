@@ -4,20 +4,24 @@ it (outbox), and whether a channel works before going live (send-test)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import click
 
 from scheduler import messages
-from scheduler.cli.shared import MOMENT, current, dump_json, local, print_table, stamp
+from scheduler.cli.shared import MOMENT, Typed, current, dump_json, moment, print_table, stamp
 from scheduler.messages import say
 
 
 @click.command("plan")
-@click.option("--as-of", type=MOMENT, help="The moment to plan at, local time (default: now).")
+@click.option(
+    "--as-of",
+    type=MOMENT,
+    help="The moment to plan at, local time, e.g. 03/03/2025 09.00; a date alone means the "
+    "end of that day (default: now).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of messages.")
-def plan_command(as_of: datetime | None, as_json: bool) -> None:
+def plan_command(as_of: Typed | None, as_json: bool) -> None:
     """Dry run: the reminders and escalations due at a moment, to whom and why."""
     from collections import Counter
 
@@ -26,7 +30,7 @@ def plan_command(as_of: datetime | None, as_json: bool) -> None:
     from scheduler.store import outbox
 
     ctx = current()
-    now = local(ctx, as_of)
+    now = moment(ctx, as_of)
     service = Service(ctx.config, ctx.now, ctx.db)
     _, _, notices = service.planned(now)
     with ctx.db.read() as session:

@@ -8,14 +8,15 @@ imports them in turn, which would make that import circular.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 import click
 
-from scheduler import logs
+from scheduler import catalog, logs
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,8 +27,121 @@ if TYPE_CHECKING:
     from scheduler.config import Config
     from scheduler.store.db import Database
 
-DATE = click.DateTime(["%Y-%m-%d"])
-MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+# Where `scheduler.cli.language.Speaking` leaves the language it settled on, in click's
+# ``meta`` (shared by every context of a run): a value's refusal is worded in it.
+SPOKEN = "tenggat.language"
+
+# How people write a day: ISO (2025-02-20) or day first (20/02/2025, 20-02-2025); a time of
+# day after it with ":" or, as PUEBI writes it, "." (09:00, 09.00, 09:00:00), and a zone
+# after that (+08:00, +0800, +08, Z, WITA).  A month first (02/20/2025) is never guessed.
+_ISO_DAY = r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
+_DAY_FIRST = r"(?P<day>\d{1,2})(?P<mark>[/-])(?P<month>\d{1,2})(?P=mark)(?P<year>\d{4})"
+_CLOCK = (
+    r"(?P<hour>\d{1,2})(?P<colon>[:.])(?P<minute>\d{2})(?:(?P=colon)(?P<second>\d{2}))?"
+    r"\s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?|WIB|WITA|WIT)?"
+)
+_DAY_SHAPES = tuple(re.compile(shape, re.I) for shape in (_ISO_DAY, _DAY_FIRST))
+_MOMENT_SHAPES = (
+    re.compile(rf"{_ISO_DAY}(?:(?:T|\s+){_CLOCK})?", re.I),
+    re.compile(rf"{_DAY_FIRST}(?:\s+{_CLOCK})?", re.I),
+)
+_ZONES = {
+    name: timezone(timedelta(hours=h), name) for name, h in (("WIB", 7), ("WITA", 8), ("WIT", 9))
+}
+
+
+class Typed(NamedTuple):
+    """A moment as typed on the command line: a day, and its time of day unless only the
+    day was given (``clock`` is None).  The time is naive, or aware when typed with a zone;
+    `moment` and `submitted` give it its meaning in the configured zone."""
+
+    day: date
+    clock: time | None = None
+
+
+class When(click.ParamType):
+    """A day, or with ``with_time`` a moment, as people type them (see ``_MOMENT_SHAPES``);
+    anything else is refused with one sentence, in the user's language, naming the forms
+    this option accepts.  A day alone converts to a naive midnight `datetime` (as
+    ``click.DateTime`` gave), a moment to `Typed`."""
+
+    def __init__(self, with_time: bool) -> None:
+        self.with_time = with_time
+        self.name = "datetime" if with_time else "date"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "DATETIME" if self.with_time else "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, Typed | datetime):
+            return value  # a default, or a value converted already
+        text = str(value).strip()
+        shapes = _MOMENT_SHAPES if self.with_time else _DAY_SHAPES
+        found = next((m for m in (s.fullmatch(text) for s in shapes) if m is not None), None)
+        if found is None:
+            self._refuse("when_unreadable", param, ctx, value=text)
+        parts = found.groupdict()
+        year, month, day = (int(parts[k]) for k in ("year", "month", "day"))
+        if not 1 <= month <= 12:
+            if parts.get("mark") and 1 <= day <= 12 and month <= 31:
+                swapped = f"{month:02d}{parts['mark']}{day:02d}{parts['mark']}{year}"
+                self._refuse(
+                    "when_day_first", param, ctx, value=text, month=str(month), swapped=swapped
+                )
+            self._refuse("when_no_month", param, ctx, value=text, month=str(month))
+        try:
+            typed = Typed(date(year, month, day))
+        except ValueError:
+            self._refuse(
+                "when_no_day",
+                param,
+                ctx,
+                value=text,
+                day=str(day),
+                month=f"{month:02d}",
+                year=str(year),
+            )
+        if not self.with_time:
+            return datetime.combine(typed.day, time())
+        if parts["hour"] is None:
+            return typed
+        hour, minute, second = (int(parts[k] or 0) for k in ("hour", "minute", "second"))
+        try:
+            clock = time(hour, minute, second, tzinfo=_zone(parts["zone"]))
+        except ValueError:
+            self._refuse("when_no_time", param, ctx, value=text)
+        return typed._replace(clock=clock)
+
+    def _refuse(
+        self, message: str, param: click.Parameter | None, ctx: click.Context | None, **params: str
+    ) -> NoReturn:
+        from scheduler.messages import say
+
+        spoken = ctx.meta.get(SPOKEN) if ctx is not None else None
+        language = spoken if spoken in catalog.LANGUAGES else catalog.LANGUAGES[0]
+        forms = say("when_forms_moment" if self.with_time else "when_forms_day", language)
+        self.fail(say(message, language, forms=forms, **params), param, ctx)
+
+
+def _zone(written: str | None) -> tzinfo | None:
+    """The zone a time was typed with: None for none, else a fixed offset; an offset that
+    no clock on Earth keeps (+15:00, +08:75) is refused by `time`, as a ValueError."""
+    if written is None:
+        return None
+    if written.upper() in _ZONES:
+        return _ZONES[written.upper()]
+    if written.upper() == "Z":
+        return UTC
+    digits = written[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 14 or minutes > 59:
+        raise ValueError(written)
+    offset = timedelta(hours=hours, minutes=minutes)
+    return timezone(-offset if written[0] == "-" else offset)
+
+
+DATE = When(with_time=False)
+MOMENT = When(with_time=True)
 
 
 class Refused(click.ClickException):
@@ -143,27 +257,45 @@ def writing(ctx: Context, dry_run: bool = False) -> Iterator[Session]:
         raise click.ClickException(exc.text(ctx.language)) from None
 
 
-def local(ctx: Context, moment: datetime | None) -> datetime:
-    """A moment typed by the admin, read in the configured zone (WITA); now when omitted."""
-    if moment is None:
-        return ctx.now()
-    return moment.replace(tzinfo=ctx.now().tzinfo) if moment.tzinfo is None else moment
-
-
 def stamp(ctx: Context, moment: datetime | None) -> str:
     """A stored moment as the admin's tables show it: local time, to the minute, with the
     zone's name (an office in WIB reading a WITA deployment's table must not be misled)."""
     return f"{moment.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M %Z}" if moment else ""
 
 
-def end_of(ctx: Context, as_of: datetime | None) -> datetime:
-    """``--as-of DAY`` means the end of that day, local time: everything recorded that day
-    counts, and what is due that day shows as due today."""
-    if as_of is None:
-        return ctx.now()
-    local = as_of.replace(tzinfo=ctx.now().tzinfo)
-    has_time = (as_of.hour, as_of.minute, as_of.second) != (0, 0, 0)
-    return local if has_time else local.replace(hour=23, minute=59, second=59)
+def moment(ctx: Context, typed: Typed | None) -> datetime:
+    """The moment a command reads the records at (status, digest, plan, run --once):
+    now when omitted.  A time is in the configured zone, and one typed with a zone is
+    converted to it.  A date alone means that whole day: its end, 23:59:59 local time, so
+    that everything recorded that day counts and what is due that day shows as due that
+    day; now, when that day is today (the rest of it has not happened)."""
+    now = ctx.now()
+    if typed is None:
+        return now
+    zone = now.tzinfo
+    if typed.clock is None:
+        end = datetime.combine(typed.day, time(23, 59, 59), tzinfo=zone)
+        return min(end, now) if typed.day == now.date() else end
+    at = datetime.combine(typed.day, typed.clock)
+    return at.replace(tzinfo=zone) if at.tzinfo is None else at.astimezone(zone)
+
+
+def submitted(ctx: Context, typed: Typed | None) -> datetime:
+    """When a submission was made (`submit --at`): now when omitted; a time as `moment`
+    reads it.  A date alone means within that whole day too, read as the submissions sheet
+    reads it: 12:00 local time, or now when that day is today and it is not yet noon."""
+    from scheduler.sheets.submissions import parse_moment
+
+    now = ctx.now()
+    if typed is None:
+        return now
+    if typed.clock is not None:
+        return moment(ctx, typed)
+    zone = now.tzinfo
+    assert zone is not None
+    when = parse_moment(typed.day, zone, now)
+    assert when is not None  # a day always reads as a moment
+    return when
 
 
 def console_for(table: Table) -> Console:
