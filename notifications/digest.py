@@ -106,8 +106,9 @@ class DigestView:
 # The attachment's columns, in the reader's language.
 CSV_COLUMNS = {
     "id": (
-        "unit", "nip", "nama", "kode", "aturan", "periode", "batas", "kode_status", "status",
-        "hari_terlambat", "disampaikan", "tepat_waktu", "jatuh_tempo", "capaian_persen",
+        "unit", "nip", "nama", "kode", "kewajiban", "periode", "batas_waktu", "kode_status",
+        "status", "hari_terlambat", "disampaikan", "tepat_waktu", "sudah_sampai_batas_waktu",
+        "ketepatan_waktu_persen",
     ),
     "en": (
         "unit", "nip", "name", "code", "rule", "period", "due", "status_code", "status",

@@ -411,7 +411,11 @@ CORPUS: list[tuple[str, Any, str]] = [
         lambda h: text_message(CHAT, "/hapus semua"),
         "Maaf, perintah /hapus tidak dikenal",
     ),
-    ("unknown rule", lambda h: text_message(CHAT, "/lapor XYZ 2025"), "aturan 'XYZ' tidak dikenal"),
+    (
+        "unknown rule",
+        lambda h: text_message(CHAT, "/lapor XYZ 2025"),
+        "kode kewajiban 'XYZ' tidak dikenal",
+    ),
     (
         "impossible month",
         lambda h: text_message(CHAT, "/lapor SKP 2025-13"),
@@ -430,7 +434,7 @@ CORPUS: list[tuple[str, Any, str]] = [
     (
         "not carried",
         lambda h: callback(CHAT, "lapor:LKJP:2025"),
-        "aturan LKJP tidak termasuk kewajiban Anda",
+        "LKJP tidak termasuk kewajiban Anda",
     ),
     (
         "stale button",

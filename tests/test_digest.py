@@ -363,15 +363,16 @@ def test_csv_attachment_parses_back(seed: IkiImport, schedule: Schedule, catalog
     cell = next(r for r in rows if (r["nip"], r["kode"]) == (FATHUR, "SKP"))
     assert cell == {
         "unit": PDN, "nip": FATHUR, "nama": tricky, "kode": "SKP",
-        "aturan": "Sasaran Kinerja Pegawai (SKP)", "periode": "2025", "batas": "2025-02-28",
+        "kewajiban": "Sasaran Kinerja Pegawai (SKP)", "periode": "2025", "batas_waktu": "2025-02-28",
         "kode_status": "late", "status": "Terlambat", "hari_terlambat": "1",
-        "disampaikan": "2025-03-01 09:00", "tepat_waktu": "0", "jatuh_tempo": "1",
-        "capaian_persen": "0,0",
+        "disampaikan": "2025-03-01 09:00", "tepat_waktu": "0",
+        "sudah_sampai_batas_waktu": "1", "ketepatan_waktu_persen": "0,0",
     }  # fmt: skip
     rini = {r["kode"]: r for r in rows if r["nip"] == RINI}
-    assert rini["EPANTAU"]["capaian_persen"] == "50,0"
-    assert rini["LHKPN"]["kode_status"] == "upcoming" and rini["LHKPN"]["capaian_persen"] == ""
-    assert rini["LHKPN"]["batas"] == "2025-04-11"  # moved by the KPK
+    assert rini["EPANTAU"]["ketepatan_waktu_persen"] == "50,0"
+    assert rini["LHKPN"]["kode_status"] == "upcoming"
+    assert rini["LHKPN"]["ketepatan_waktu_persen"] == ""
+    assert rini["LHKPN"]["batas_waktu"] == "2025-04-11"  # moved by the KPK
     assert layout.csv_filename(shown) == "tenggat-digest-2025-03-03-bidang-politik-dalam-negeri.csv"
     english = list(
         csv.reader(

@@ -267,7 +267,7 @@ def test_an_empty_roster_and_a_zone_other_than_wita_only_warn(
     assert result.exit_code == 0
     assert checks["timezone"] == Check(
         "timezone", "warn",
-        "Asia/Jakarta (UTC+07:00) bukan WITA: tenggat IKI berakhir tengah malam WITA "
+        "Asia/Jakarta (UTC+07:00) bukan WITA: batas waktu IKI berakhir tengah malam WITA "
         "(Asia/Makassar, UTC+08:00)",
     )  # fmt: skip
     assert checks["roster"].status == "warn" and "tenggat demo" in checks["roster"].message
