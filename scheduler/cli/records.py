@@ -56,7 +56,7 @@ def submit(
 ) -> None:
     """Record that NIP submitted CODE for PERIOD (e.g. 2025, 2025-02, 2025-S1, 2025-Q1)."""
     from scheduler.sheets.submissions import parse_moment
-    from scheduler.store import records
+    from scheduler.store import records, submissions
 
     ctx = current()
     now = ctx.now()
@@ -67,11 +67,10 @@ def submit(
     assert when is not None  # a datetime always reads as a moment
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
-        row = records.record_submission(
+        row = submissions.add(
             session,
-            ctx.config.catalog,
-            employee,
-            code,
+            employee.id,
+            records.check_rule_period(ctx.config.catalog, code, period),
             period,
             when,
             now,
