@@ -34,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.seed import STAFF_CODES, head_codes
 from rules.calendar import WITA, LegalCalendar
 from rules.catalog import Catalog, Scope, Source, load_catalog
 from rules.evaluate import (
@@ -52,8 +53,6 @@ YEAR = 2025
 APBD = Event("APBD_ADOPTED", str(YEAR), date(2024, 12, 20))
 SECRETARY = "SEKR"
 HEAD_SHARE = 8 / 58  # heads and analysts in the seed: B2-B9 of 58 people
-HEAD_CODES = ("SKP", "LHKPN", "EPANTAU", "PK", "MR", "SERAPAN")
-STAFF_CODES = ("SKP", "SPT", "PK")
 ON_TIME, LATE = 0.80, 0.12  # the remaining 8 % never submit
 
 
@@ -93,15 +92,7 @@ def build_roster(catalog: Catalog, employees: int, rng: random.Random) -> Roster
     head_ids = [f"K{i:06d}" for i in range(heads)]
     for head in head_ids:
         people[head] = Person(head, SECRETARY)
-        codes = list(HEAD_CODES)
-        if rng.random() < 5 / 8:  # three of the eight heads in the seed carry no SPT
-            codes.append("SPT")
-        extra = rng.random()
-        if extra < 1 / 8:
-            codes += ["SKM_RTL", "RKBM", "SHS"]
-        elif extra < 2 / 8:
-            codes += ["LKJP", "SPP"]
-        assignments += [Assignment(head, code, since=since) for code in codes]
+        assignments += [Assignment(head, code, since=since) for code in head_codes(rng)]
     for i in range(staff):
         person = f"P{i:06d}"
         people[person] = Person(person, rng.choice(head_ids))

@@ -58,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 
+from bench.seed import STAFF_CODES, head_codes
 from rules.calendar import WITA
 from scheduler.config import load_config
 from scheduler.memory import paused_gc
@@ -71,8 +72,6 @@ NOW = datetime(2025, 3, 3, 23, 59, 59, tzinfo=WITA)  # what `--as-of 2025-03-03`
 STARTS_ON = date(2025, 1, 1)
 CHUNK = 20_000
 HEAD_SHARE = 8 / 58  # heads and analysts in the seed
-HEAD_CODES = ("SKP", "LHKPN", "EPANTAU", "PK", "MR", "SERAPAN")
-STAFF_CODES = ("SKP", "SPT", "PK")
 TENGGAT = Path(sys.executable).parent / "tenggat"
 
 
@@ -143,15 +142,7 @@ def generate(database: Database, employees: int, seed: int, codes: Iterable[str]
     for n, head in enumerate(head_ids):
         unit_of[head] = 1 + n // 2
         people.append(person(head, unit_of[head], 1, "unit_head", "Kepala Bidang"))
-        mine = list(HEAD_CODES)
-        if rng.random() < 5 / 8:
-            mine.append("SPT")
-        extra = rng.random()
-        if extra < 1 / 8:
-            mine += ["SKM_RTL", "RKBM", "SHS"]
-        elif extra < 2 / 8:
-            mine += ["LKJP", "SPP"]
-        carried += [(head, code) for code in mine]
+        carried += [(head, code) for code in head_codes(rng)]
     exempt: list[dict[str, Any]] = []
     for i in range(2 + heads, 2 + heads + staff):
         boss = rng.choice(head_ids)

@@ -6,20 +6,14 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from notifications.message import Message, OneByOne
+from notifications.message import Closing, Message, OneByOne
 
 
-class ConsoleChannel(OneByOne):
+class ConsoleChannel(Closing, OneByOne):
     name = "console"
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
-
-    def __enter__(self) -> ConsoleChannel:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        pass
 
     def send(self, message: Message) -> str:
         """Print the message; the receipt names the channel and how many notices it held."""

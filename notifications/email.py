@@ -8,12 +8,11 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from types import TracebackType
 
-from notifications.message import DeliveryError, Message, OneByOne
+from notifications.message import Closing, DeliveryError, Message, OneByOne
 
 
-class EmailChannel(OneByOne):
+class EmailChannel(Closing, OneByOne):
     """Opened once for a batch (``with channel:``), so fifty messages cost one login."""
 
     name = "email"
@@ -33,7 +32,8 @@ class EmailChannel(OneByOne):
         self.timeout = timeout
         self._smtp: smtplib.SMTP | None = None
 
-    def __enter__(self) -> EmailChannel:
+    def open(self) -> None:
+        """Connect and log in: a refused login is permanent, an unreachable server is not."""
         try:
             if self.security == "ssl":
                 context = ssl.create_default_context()
@@ -51,14 +51,9 @@ class EmailChannel(OneByOne):
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"SMTP {self.host}:{self.port}: {exc}", permanent=False) from None
         self._smtp = smtp
-        return self
 
-    def __exit__(
-        self,
-        _type: type[BaseException] | None,
-        _value: BaseException | None,
-        _traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Say goodbye to the server, if it was reached."""
         if self._smtp is not None:
             # the messages are settled already; a failed goodbye changes nothing
             with contextlib.suppress(OSError, smtplib.SMTPException):

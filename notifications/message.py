@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, Self
 
 MAX_BUTTONS = 8  # buttons a message offers at most: more would bury the message under them
 
@@ -72,6 +72,26 @@ class Progress:
 # it before the rest of the batch is done: a crash then repeats at most what was in flight.
 # A channel that sends in parts also reports its Progress after each part but the last.
 Report = Callable[[int, "str | DeliveryError | Progress"], None]
+
+
+class Closing:
+    """``with thing:`` opens it and closes it again however the block ends.  The channels,
+    the bot's poller, the dispatcher's recorder and the scheduler's lock share this one
+    protocol and say only what opening and closing mean to them; either does nothing
+    unless they say otherwise."""
+
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def open(self) -> None:
+        """Nothing to open by default (the console)."""
+
+    def close(self) -> None:
+        """Nothing to close by default (the console)."""
 
 
 class Channel(Protocol):

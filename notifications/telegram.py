@@ -29,11 +29,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from html import escape
-from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
-from notifications.message import DeliveryError, Message, Progress, Report
+from notifications.message import Closing, DeliveryError, Message, Progress, Report
 from notifications.redact import mask, secrets
 
 if TYPE_CHECKING:
@@ -167,7 +166,7 @@ def _open_tags(html: str) -> list[str]:
     return stack
 
 
-class TelegramChannel:
+class TelegramChannel(Closing):
     """Opened once for a dispatch run (``with channel:``): one event loop, one HTTP client
     with a connection pool and one ``getMe``, however many batches go through it."""
 
@@ -195,7 +194,8 @@ class TelegramChannel:
         self._pacer: Pacer | None = None
         self.username = ""
 
-    def __enter__(self) -> TelegramChannel:
+    def open(self) -> None:
+        """Start the loop and the bot: a wrong token fails here, before any message."""
         from telegram import Bot
         from telegram.warnings import PTBUserWarning
 
@@ -222,14 +222,9 @@ class TelegramChannel:
         self._loop, self._bot, self.username = loop, bot, bot.username
         # One pacer for the whole run: a new batch must not burst after the last one.
         self._pacer = Pacer(self.rate, self.per_chat)
-        return self
 
-    def __exit__(
-        self,
-        _type: type[BaseException] | None,
-        _value: BaseException | None,
-        _traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Shut the bot's session and the loop down, if they were started."""
         if self._loop is not None:
             from telegram import Bot
 

@@ -44,7 +44,7 @@ from scheduler.bot.words import WORDS
 from scheduler.config import Config, load_config
 from scheduler.service.lock import SchedulerLock
 from scheduler.service.tick import Leadership, Service
-from scheduler.store import models, records, state
+from scheduler.store import models, state, submissions
 from scheduler.store.db import Database
 
 CARRIER = "197402022000121007"  # ERSIYANUSSALIM: carries EPANTAU (needs verification)
@@ -274,10 +274,8 @@ def test_an_escalation_has_no_buttons_for_the_staffs_items(harness: Harness) -> 
         head = session.scalars(select(models.Employee).filter_by(key=HEAD)).one()
         for owed in ("EPANTAU 2025-01", "EPANTAU 2025-02", "SERAPAN 2025-01", "SERAPAN 2025-02"):
             code, period = owed.split()
-            records.record_submission(
-                session, h.config.catalog, head, code, period, NOW, NOW, "test", verified=True
-            )
-        records.record_submission(session, h.config.catalog, head, "SKP", "2025", NOW, NOW, "test")
+            submissions.add(session, head.id, code, period, NOW, NOW, "test", verified=True)
+        submissions.add(session, head.id, "SKP", "2025", NOW, NOW, "test")
     notices = h.tick()
     assert {n.kind for n in notices if n.recipient == HEAD} == {NoticeKind.ESCALATION}
     told = h.api.sent[-1]

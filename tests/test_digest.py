@@ -38,7 +38,7 @@ from scheduler.config import load_config
 from scheduler.iki.apply import apply_import
 from scheduler.iki.document import IkiImport, parse_iki
 from scheduler.reports import digest as service_digest
-from scheduler.store import models, records
+from scheduler.store import models, records, submissions
 from scheduler.store.db import Database
 
 SEED_TEXT = (
@@ -363,7 +363,8 @@ def test_csv_attachment_parses_back(seed: IkiImport, schedule: Schedule, catalog
     cell = next(r for r in rows if (r["nip"], r["kode"]) == (FATHUR, "SKP"))
     assert cell == {
         "unit": PDN, "nip": FATHUR, "nama": tricky, "kode": "SKP",
-        "kewajiban": "Sasaran Kinerja Pegawai (SKP)", "periode": "2025", "batas_waktu": "2025-02-28",
+        "kewajiban": "Sasaran Kinerja Pegawai (SKP)", "periode": "2025",
+        "batas_waktu": "2025-02-28",
         "kode_status": "late", "status": "Terlambat", "hari_terlambat": "1",
         "disampaikan": "2025-03-01 09:00", "tepat_waktu": "0",
         "sudah_sampai_batas_waktu": "1", "ketepatan_waktu_persen": "0,0",
@@ -398,8 +399,8 @@ def loaded(
     with database.write() as session:
         for key, rule, period, moment, verified in SUBMITTED:
             employee = records.find_employee(session, key)
-            records.record_submission(
-                session, catalog, employee, rule, period, moment, NOW, "test", verified=verified
+            submissions.add(
+                session, employee.id, rule, period, moment, NOW, "test", verified=verified
             )
         records.set_event(session, catalog, "APBD_ADOPTED", "2025", date(2024, 12, 20), NOW, "t")
         session.add(
@@ -544,8 +545,8 @@ def test_a_record_written_later_counts_when_looking_back_not_in_a_queued_digest(
     that moment (``known_at``), sent again later, reads as it did when queued."""
     config = load_config()
     with loaded.write() as session:
-        records.record_submission(
-            session, config.catalog, records.find_employee(session, ANDRIE), "SKP", "2025",
+        submissions.add(
+            session, records.find_employee(session, ANDRIE).id, "SKP", "2025",
             at("2025-02-21 10:00"), NOW + timedelta(days=30), "test", verified=True,
         )  # fmt: skip
     assert service_digest.build(config, loaded, NOW, PDN, known_at=NOW) == pdn

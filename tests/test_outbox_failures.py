@@ -16,7 +16,7 @@ from test_telegram import STAFF, link_everyone, telegram_environ
 from notifications.telegram import split
 from scheduler.config import load_config
 from scheduler.service.tick import Service
-from scheduler.store import models, outbox, records
+from scheduler.store import models, outbox, records, submissions
 
 
 @pytest.fixture
@@ -55,9 +55,8 @@ def test_a_digest_retried_later_sends_only_its_missing_part(
     later = row.next_attempt_at + timedelta(minutes=7)  # a clock that reads 09:08 or so
     with service.db.write() as session:  # handed in meanwhile: news for next week's digest
         staff = records.find_employee(session, STAFF)
-        catalog = service.config.catalog
         handed_in = later if not dated else MARCH_3 + dated
-        records.record_submission(session, catalog, staff, "SKP", "2025", handed_in, later, "t")
+        submissions.add(session, staff.id, "SKP", "2025", handed_in, later, "t")
     service.dispatch(later)
     texts = api.texts(chat)
     assert texts[0] == first and len(texts) == 2  # part 1 once, then part 2

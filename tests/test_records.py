@@ -18,7 +18,7 @@ from rules.schedule import Event, Schedule
 from scheduler.iki.apply import ImportOutcome, apply_import
 from scheduler.iki.document import IkiImport, parse_iki
 from scheduler.reports.status import Matrix, build
-from scheduler.store import models, records
+from scheduler.store import models, records, submissions
 from scheduler.store.db import Database
 
 SEED = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
@@ -86,9 +86,8 @@ def submit(
 ) -> None:
     with database.write() as session:
         person = records.find_employee(session, key)
-        records.record_submission(
-            session, catalog, person, code, period, at, IMPORTED, "test", verified=verified
-        )
+        code = records.check_rule_period(catalog, code, period)
+        submissions.add(session, person.id, code, period, at, IMPORTED, "test", verified=verified)
 
 
 def snap(database: Database, catalog: Catalog, **narrow: Any) -> records.Snapshot:

@@ -35,7 +35,7 @@ from scheduler.iki.apply import apply_import
 from scheduler.iki.document import parse_iki
 from scheduler.service.simulate import simulate
 from scheduler.service.tick import Service
-from scheduler.store import models, records
+from scheduler.store import models, records, submissions
 from scheduler.store.contacts import Contact, route
 from scheduler.store.db import Database
 
@@ -69,8 +69,8 @@ def seed(url: str) -> None:
             (SECRETARY, "LKSKPD", "2025", datetime(2025, 1, 20, 9, tzinfo=WITA), False),
         ]:
             employee = records.find_employee(session, nip)
-            records.record_submission(
-                session, catalog, employee, code, period, at, IMPORTED, "t", verified=verified
+            submissions.add(
+                session, employee.id, code, period, at, IMPORTED, "t", verified=verified
             )
         kabid = records.find_employee(session, KABID)
         session.add(

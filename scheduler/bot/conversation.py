@@ -5,8 +5,8 @@
 the replies to send; it reads no clock and sends nothing, so the tests drive it directly and
 through the fake Bot API alike.  Everything it does, and everything it refuses, leaves one
 row in ``bot_audit``, save the flood of a chat linked to no one, whose rows are bounded
-(`handle`).  Submissions go through `records.record_submission`, the command
-line's own path, with source ``telegram`` and ``recorded_by`` ``telegram:<chat>``.
+(`handle`).  Submissions take the command line's own path (`records.check_rule_period`,
+then `submissions.add`), with source ``telegram`` and ``recorded_by`` ``telegram:<chat>``.
 
 The /lapor flow is in `scheduler.bot.report`, what a turn works with in `scheduler.bot.turn`,
 the records shared with the command line in `scheduler.bot.records`, and getting updates

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from notifications import telegram as bot_api
+from notifications.message import Closing
 from notifications.redact import secrets
 from scheduler.bot.conversation import handle
 from scheduler.bot.records import audit
@@ -43,7 +44,7 @@ log = logging.getLogger("tenggat")
 ALLOWED_UPDATES = ["message", "callback_query"]  # all the bot answers; Telegram drops the rest
 
 
-class Poller:
+class Poller(Closing):
     """Long-polls the Bot API and handles each update in its own transaction, which also
     moves the stored offset; opened once (``with Poller(...) as poller:``) per thread."""
 
@@ -68,13 +69,6 @@ class Poller:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bot: Any = None
         self.username = ""
-
-    def __enter__(self) -> Poller:
-        self.open()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def open(self) -> None:
         from telegram import Bot

@@ -1,7 +1,7 @@
 """/lapor in the bot: pick an open obligation (or press a reminder's "Sudah lapor" button),
-give the evidence (a text, photo or document), get the receipt.  Submissions go through
-`records.record_submission`, the command line's own path, with source ``telegram`` and
-``recorded_by`` ``telegram:<chat>``.
+give the evidence (a text, photo or document), get the receipt.  Submissions take the
+command line's own path (`records.check_rule_period`, then `submissions.add`), with source
+``telegram`` and ``recorded_by`` ``telegram:<chat>``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from scheduler.bot.turn import (
     schedule,
     set_chat_state,
 )
-from scheduler.store import models, records
+from scheduler.store import models, records, submissions
 from scheduler.words import STATUS, clock, long_date, rule_name
 
 
@@ -129,11 +129,10 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
     code, period = str(state["rule"]), str(state["period"])
     catalog = turn.config.catalog
     try:
-        row = records.record_submission(
+        row = submissions.add(
             turn.session,
-            catalog,
-            employee,
-            code,
+            employee.id,
+            records.check_rule_period(catalog, code, period),
             period,
             turn.now,
             turn.now,

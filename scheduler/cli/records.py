@@ -57,18 +57,17 @@ def submit(
     nip: str, code: str, period: str, at: Typed | None, evidence: str, verified: bool
 ) -> None:
     """Record that NIP submitted CODE for PERIOD (e.g. 2025, 2025-02, 2025-S1, 2025-Q1)."""
-    from scheduler.store import records
+    from scheduler.store import records, submissions
 
     ctx = current()
     now = ctx.now()
     when = submitted(ctx, at)  # a date alone: midday, as the submissions sheet reads it
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
-        row = records.record_submission(
+        row = submissions.add(
             session,
-            ctx.config.catalog,
-            employee,
-            code,
+            employee.id,
+            records.check_rule_period(ctx.config.catalog, code, period),
             period,
             when,
             now,

@@ -17,13 +17,19 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time
-from types import TracebackType
 from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from notifications.message import MAX_BUTTONS, Channel, DeliveryError, Message, Progress
+from notifications.message import (
+    MAX_BUTTONS,
+    Channel,
+    Closing,
+    DeliveryError,
+    Message,
+    Progress,
+)
 from notifications.render import HTML, TELEGRAM, TEXT, Item, Letter, render, subject
 from rules.calendar import LegalCalendar, SendingWindow
 from rules.catalog import Catalog
@@ -278,7 +284,7 @@ class Dispatcher:
 _Parts = list[tuple[outbox.Claimed, tuple[str, ...]]]  # rows and the parts of their message sent
 
 
-class Recorder:
+class Recorder(Closing):
     """Writes attempts to the outbox as they are reported, from a thread of its own: each
     commit takes whatever arrived meanwhile (a group commit), so recording keeps up with a
     fast channel and lags a slow one by one message at most.  The parts of a message that
@@ -298,16 +304,12 @@ class Recorder:
         self._thread = threading.Thread(target=self._run, name="tenggat-recorder", daemon=True)
         self._failure: BaseException | None = None
 
-    def __enter__(self) -> Recorder:
+    def open(self) -> None:
+        """Start the recording thread."""
         self._thread.start()
-        return self
 
-    def __exit__(
-        self,
-        _type: type[BaseException] | None,
-        _value: BaseException | None,
-        _traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Wait for everything reported to be written; a failure to write is raised here."""
         self._queue.put(None)
         self._thread.join()
         if self._failure is not None:

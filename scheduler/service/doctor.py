@@ -57,30 +57,29 @@ class Doctor:
 CheckFunction = Callable[[Doctor], Check]
 
 
-def needs_config(function: CheckFunction) -> CheckFunction:
-    """Skip the check when the configuration did not load."""
+def _skipped_unless(
+    present: Callable[[Doctor], object], reason: str
+) -> Callable[[CheckFunction], CheckFunction]:
+    """A decorator that skips the check, saying ``reason``, when ``present`` finds nothing:
+    a check cannot run without what an earlier one failed to open."""
 
-    def checked(doctor: Doctor) -> Check:
-        if doctor.config is None:
-            return doctor.check(function.__name__.removeprefix("check_"), SKIP, "skip_config")
-        return function(doctor)
+    def decorate(function: CheckFunction) -> CheckFunction:
+        def checked(doctor: Doctor) -> Check:
+            if present(doctor) is None:
+                return doctor.check(function.__name__.removeprefix("check_"), SKIP, reason)
+            return function(doctor)
 
-    checked.__name__ = function.__name__
-    checked.__doc__ = function.__doc__
-    return checked
+        checked.__name__ = function.__name__
+        checked.__doc__ = function.__doc__
+        return checked
+
+    return decorate
 
 
-def needs_database(function: CheckFunction) -> CheckFunction:
-    """Skip the check when the database is unreachable or not current."""
-
-    def checked(doctor: Doctor) -> Check:
-        if doctor.database is None:
-            return doctor.check(function.__name__.removeprefix("check_"), SKIP, "skip_database")
-        return function(doctor)
-
-    checked.__name__ = function.__name__
-    checked.__doc__ = function.__doc__
-    return checked
+# Skip the check when the configuration did not load.
+needs_config = _skipped_unless(lambda doctor: doctor.config, "skip_config")
+# Skip the check when the database is unreachable or not current.
+needs_database = _skipped_unless(lambda doctor: doctor.database, "skip_database")
 
 
 def check_config(doctor: Doctor) -> Check:

@@ -219,13 +219,7 @@ def report(
         last_tick=tick_at,
         last_tick_summary=tick_value,
         replay_of=datetime.fromisoformat(replay_value) if replay_value else None,
-        pending=counts.pending,
-        pending_due=counts.pending_due,
-        oldest_pending=counts.oldest_pending,
-        overdue=counts.overdue,
-        claimed=counts.claimed,
-        stale_claims=counts.stale_claims,
-        dead=counts.dead,
+        **counts._asdict(),  # the outbox's numbers, each under its name in Health
         dead_recent=n_recent,
         latest_dead=latest,
         last_error=error_value,
@@ -244,7 +238,8 @@ def _state(session: Session) -> dict[str, tuple[str, datetime]]:
 
 
 class _Counts(NamedTuple):
-    """The outbox in numbers, as :class:`Health` reports them."""
+    """The outbox in numbers, under :class:`Health`'s own names: `report` passes them on
+    as they are."""
 
     pending: int
     pending_due: int

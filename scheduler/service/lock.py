@@ -28,13 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
+from notifications.message import Closing
 from scheduler.catalog import Words
 from scheduler.store.db import Database, DatabaseError, sqlite_path
 
@@ -96,7 +96,7 @@ def lock_path(url: URL) -> Path | None:
     return None if path is None else path.with_name(path.name + ".lock")
 
 
-class SchedulerLock:
+class SchedulerLock(Closing):
     """The right to schedule on one database.  ``try_acquire()`` never waits.
 
     ``with SchedulerLock(db, clock):`` takes it or raises `LockHeld`; ``release()`` (or leaving the
@@ -206,17 +206,13 @@ class SchedulerLock:
             return words["refused_sqlite"].format(holder=described, path=self.path, pid=pid)
         return words["standby"].format(holder=described)
 
-    def __enter__(self) -> SchedulerLock:
+    def open(self) -> None:
+        """What ``with lock:`` does first: take the lock or raise `LockHeld`."""
         if not self.try_acquire():
             raise LockHeld(self, self.holder())
-        return self
 
-    def __exit__(
-        self,
-        _type: type[BaseException] | None,
-        _value: BaseException | None,
-        _traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """What leaving ``with lock:`` does: `release`."""
         self.release()
 
     # ------------------------------------------------------------------ SQLite

@@ -324,30 +324,16 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
         timezone=service.config.settings.service.timezone,
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
     )
+
+    def job(name: str, work: Callable[[], object], trigger: str, **when: Any) -> None:
+        """Add ``work`` as the job ``name``, run through `guarded` like every job."""
+        scheduler.add_job(guarded(work), trigger, id=name, replace_existing=True, **when)
+
     # Planning (and the week's digest) every `tick_minutes`; sending every minute, so a
     # message waiting for the window or a retry goes out within a minute of its time.
-    scheduler.add_job(
-        guarded(tick),
-        "interval",
-        minutes=every_minutes,
-        id="plan",
-        replace_existing=True,
-        next_run_time=service.clock(),
-    )
-    scheduler.add_job(
-        guarded(lambda: service.housekeeping(service.clock())),
-        "cron",
-        hour=2,
-        id="housekeeping",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        guarded(lambda: service.dispatch(service.clock())),
-        "interval",
-        minutes=1,
-        id="dispatch",
-        replace_existing=True,
-    )
+    job("plan", tick, "interval", minutes=every_minutes, next_run_time=service.clock())
+    job("housekeeping", lambda: service.housekeeping(service.clock()), "cron", hour=2)
+    job("dispatch", lambda: service.dispatch(service.clock()), "interval", minutes=1)
 
     def on_signal(signum: int, _frame: Any) -> None:
         stop.append(signal.Signals(signum).name)

@@ -30,10 +30,9 @@ from scheduler.sheets.table import (
     Row,
     Table,
     check_columns,
-    extra_cells,
     flag_cell,
-    long_cells,
     nip_cell,
+    rows_to_read,
 )
 from scheduler.store.records import (
     NIP_PATTERN,
@@ -70,12 +69,7 @@ def check_roster(table: Table, stored: Mapping[str, Stored], catalog: Catalog) -
     lengths = {column: length_of(field) for column, field in ROSTER_FIELDS.items()}
     problems: list[Problem] = []
     candidates: list[RosterRow] = []
-    for row in table.rows:
-        too_long = long_cells(row, lengths)
-        if too_long:  # not read further, so that its errors stay short
-            problems += too_long
-            continue
-        found: list[Problem] = extra_cells(table, row)
+    for row, found in rows_to_read(table, lengths, problems):
         checked = _roster_row(table, row, stored, keys, catalog, found)
         problems += found
         if checked is not None and not found:

@@ -25,9 +25,8 @@ from scheduler.sheets.table import (
     Table,
     cell_text,
     check_columns,
-    extra_cells,
     flag_cell,
-    long_cells,
+    rows_to_read,
 )
 from scheduler.store import models, submissions
 from scheduler.store.records import RecordError, check_rule_period, length_of
@@ -125,12 +124,7 @@ def check_submissions(
     lengths = {column: length_of(field) for column, field in SUBMISSION_FIELDS.items()}
     good: list[SubmissionRow] = []
     problems: list[Problem] = []
-    for row in table.rows:
-        too_long = long_cells(row, lengths)
-        if too_long:  # not read further, so that its errors stay short
-            problems += too_long
-            continue
-        found = extra_cells(table, row)
+    for row, found in rows_to_read(table, lengths, problems):
         for column in SUBMISSION_REQUIRED:
             if not row.text(column):
                 found.append(Problem(row.number, "empty_cell", {"column": column}))

@@ -28,7 +28,7 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -431,6 +431,20 @@ def extra_cells(table: Table, row: Row) -> list[Problem]:
         return []
     params = {"count": str(row.extra), "delimiter": table.delimiter}
     return [Problem(row.number, "extra_cells", params)]
+
+
+def rows_to_read(
+    table: Table, lengths: Mapping[str, int | None], problems: list[Problem]
+) -> Iterator[tuple[Row, list[Problem]]]:
+    """Each row of ``table`` worth reading, with the problems found so far (`extra_cells`).
+    A row with a cell too long (`long_cells`) is not read further, so that its errors stay
+    short: they go to ``problems`` and the row is not yielded."""
+    for row in table.rows:
+        too_long = long_cells(row, lengths)
+        if too_long:
+            problems += too_long
+        else:
+            yield row, extra_cells(table, row)
 
 
 def nip_cell(row: Row, column: str, problems: list[Problem]) -> str | None:

@@ -34,7 +34,7 @@ from rules.evaluate import Assignment, Person, Roster, Submission
 from rules.periods import EXAMPLES, parse_period
 from rules.schedule import Event, EventIndex, index_events
 from scheduler.messages import Said
-from scheduler.store import models, submissions
+from scheduler.store import models
 
 NIP_PATTERN = re.compile(r"^\d{18}$")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -559,36 +559,6 @@ def history(
         )
         for row, employee_key, name, current in session.execute(rows.limit(limit))
     ]
-
-
-def record_submission(
-    session: Session,
-    catalog: Catalog,
-    employee: models.Employee,
-    code: str,
-    period: str,
-    submitted_at: datetime,
-    now: datetime,
-    recorded_by: str,
-    evidence: str = "",
-    source: str = "cli",
-    verified: bool = False,
-) -> models.Submission:
-    """Add a submission row; ``verified`` records that the recorder checked it (e-Pantau
-    counts only once verified)."""
-    code = check_rule_period(catalog, code, period)
-    return submissions.add(
-        session,
-        employee.id,
-        code,
-        period,
-        submitted_at,
-        now,
-        recorded_by,
-        evidence,
-        source,
-        verified,
-    )
 
 
 def anchor_events(catalog: Catalog) -> set[str]:
