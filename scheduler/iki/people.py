@@ -203,7 +203,9 @@ def _infer_superiors(
     """Everyone's direct superior, from position and unit, as the seed's structure has it.
 
     No IKI block names a superior (the signature is the holder's own), so every superior
-    is inferred, and each one is noted for review with who was chosen and why:
+    is inferred; the ones the structure does not settle (an unknown unit, a unit without
+    its head on the roster, a functional official of the Sekretariat) are guesses, noted
+    for review with who was chosen and why:
 
     * staff and functional officials of a bidang report to its Kepala Bidang (or his
       Plh.); staff (pelaksana) of the Sekretariat to the Kepala Sub Bagian Umum dan
@@ -243,12 +245,15 @@ def _infer_superiors(
         fact = facts[index]
         line = blocks[index].start_line
         unit = employee.unit
+        guess = True  # what the structure does not settle is flagged for review
         if is_head_of_agency(employee.position):
             superior, reason = None, ""
         elif ROLE_SECRETARY in fact.roles:
             superior, reason = chosen(chief, say("iki_why_secretary", language))
+            guess = False
         elif ROLE_UNIT_HEAD in fact.roles:
             superior, reason = chosen(secretary, say("iki_why_unit_head", language))
+            guess = False
         elif not unit:
             superior, reason = chosen(secretary, say("iki_why_unit_unknown", language))
         elif fact.functional and unit == SECRETARIAT:
@@ -256,13 +261,14 @@ def _infer_superiors(
         elif unit in heads:
             kind = "iki_why_functional" if fact.functional else "iki_why_staff"
             superior, reason = heads[unit], say(kind, language, unit=unit)
+            guess = False
         else:
             superior, reason = chosen(secretary, say("iki_why_no_unit_head", language, unit=unit))
         if superior is not None and superior.key == employee.key:
             superior = None
         employee.superior_key = superior.key if superior else None
         note: str | None = None
-        if superior is not None:
+        if superior is not None and guess:
             boss = by_key[superior.key]
             note = say(
                 "iki_superior_inferred",
@@ -271,7 +277,9 @@ def _infer_superiors(
                 position=superior.position,
                 reason=reason,
             )
-        elif ROLE_SECRETARY not in fact.roles and not is_head_of_agency(employee.position):
+        elif superior is None and not (
+            ROLE_SECRETARY in fact.roles or is_head_of_agency(employee.position)
+        ):
             note = say("iki_superior_unknown", language)
         if note:
             employee.review.append(f"{note} (L{line})")
