@@ -142,6 +142,17 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
         "  baris 220: [review] blok 5: kecocokan belum pasti (hanya di PENJELASAN): LHKPN"
         in imported
     )
+    assert not [x for x in imported if "baris 336:" in x and "atasan" in x]  # settled: no flag
+    assert (
+        "  baris 1823: [review] blok 59: atasan disimpulkan (IKI tidak menyebut atasan): "
+        "SUTRISNO, S.Sos, M.Si (Sekretaris), karena unit tidak diketahui; sementara Sekretaris "
+        "sampai unit ditetapkan" in imported
+    )
+    assert [x for x in imported if "Kepala Badan" in x] == [
+        "  baris 14: [review] Kepala Badan tidak ada dalam daftar pegawai: Sekretaris "
+        "SUTRISNO, S.Sos, M.Si tidak mempunyai atasan, jadi pemberitahuan untuk atasan "
+        "Sekretaris tidak dikirim"
+    ]
 
     listed = json.loads(ok("roster", "list", "--json"))
     assert len(listed) == 58
@@ -269,9 +280,17 @@ def test_import_json_reports_people_and_problems(env: Env) -> None:
     assert (report["dry_run"], report["blocks"], len(report["employees"])) == (False, 59, 58)
     assert len(report["created"]) == 58
     assert report["problems"] and all(p["line"] > 0 for p in report["problems"])
-    assert report["problems"][0]["message"].startswith("blok 5: kecocokan belum pasti")
+    first = report["problems"][0]  # said once, at the Sekretaris' block: no Kepala Badan
+    assert (first["line"], first["message"]) == (
+        14,
+        "Kepala Badan tidak ada dalam daftar pegawai: Sekretaris SUTRISNO, S.Sos, M.Si tidak "
+        "mempunyai atasan, jadi pemberitahuan untuk atasan Sekretaris tidak dikirim",
+    )
+    at_220 = [p["message"] for p in report["problems"] if p["line"] == 220]
+    assert at_220 == ["blok 5: kecocokan belum pasti (hanya di PENJELASAN): LHKPN"]
     ardani = next(p for p in report["employees"] if p["key"] == KASUBBAG)
     assert ardani["review"] == ["kecocokan belum pasti (hanya di PENJELASAN): LHKPN (L220)"]
+    assert ardani["superior"] == SECRETARY
 
 
 @pytest.mark.parametrize(("flags", "expected"), [((), "pending"), (("--verified",), "on_time")])

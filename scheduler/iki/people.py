@@ -70,9 +70,19 @@ def roles_of(position: str | None) -> set[str]:
     base = ACTING.sub("", position).lstrip(" .")
     if base == "Sekretaris":
         return {ROLE_SECRETARY}
+    if is_head_of_agency(position):
+        return set()
     if base.startswith(("Kepala Bidang", "Kepala Sub Bagian")) or ACTING.match(position):
         return {ROLE_UNIT_HEAD}
     return set()
+
+
+def is_head_of_agency(position: str | None) -> bool:
+    """The Kepala Badan (acting or not), whom the Sekretaris reports to."""
+    if not position:
+        return False
+    base = ACTING.sub("", position).lstrip(" .")
+    return base == "Kepala Badan" or base.startswith("Kepala Badan ")
 
 
 def suggest_units(blocks: Sequence[IkiBlock], facts: Sequence[Facts], language: str) -> None:
@@ -173,6 +183,16 @@ def merge_employees(
     return employees
 
 
+@dataclass(frozen=True)
+class _Head:
+    """The head of a unit as one block read them: their key and the position they signed
+    it in (SUTRISNO heads Ketahanan Ekonomi, Sosial dan Budaya as its Plh., not as
+    Sekretaris)."""
+
+    key: str
+    position: str
+
+
 def _infer_superiors(
     employees: Sequence[ImportedEmployee],
     blocks: Sequence[IkiBlock],
@@ -180,55 +200,105 @@ def _infer_superiors(
     primary: dict[str, int],
     language: str,
 ) -> None:
-    """Staff report to the head of their unit, heads and functional officials to the
-    Sekretaris, and the Sekretaris to nobody in the roster (the Kepala Badan)."""
+    """Everyone's direct superior, from position and unit, as the seed's structure has it.
+
+    No IKI block names a superior (the signature is the holder's own), so every superior
+    is inferred; the ones the structure does not settle (an unknown unit, a unit without
+    its head on the roster, a functional official of the Sekretariat) are guesses, noted
+    for review with who was chosen and why:
+
+    * staff and functional officials of a bidang report to its Kepala Bidang (or his
+      Plh.); staff (pelaksana) of the Sekretariat to the Kepala Sub Bagian Umum dan
+      Kepegawaian; functional officials of the Sekretariat (a Perencana Ahli Muda) to the
+      Sekretaris, who heads the Sekretariat;
+    * unit heads to the Sekretaris; the Sekretaris to the Kepala Badan when he is on the
+      roster, which is otherwise said once, for the whole import;
+    * staff whose unit is unknown, or whose unit has no head on the roster, to the
+      Sekretaris.
+    """
+    by_key = {employee.key: employee for employee in employees}
     key_of_block: dict[int, str] = {}
     for employee in employees:
         for number in employee.blocks:
             key_of_block[number] = employee.key
     secretary = next((e.key for e in employees if ROLE_SECRETARY in e.roles), None)
-    heads: dict[str, str] = {}
+    chief = next((e.key for e in employees if is_head_of_agency(e.position)), None)
+    heads: dict[str, _Head] = {}
     umum: set[str] = set()  # units whose head is a Kasubbag Umum (leads Sekretariat staff)
     for index, block in enumerate(blocks):
         key = key_of_block.get(block.number)
         if key is None or ROLE_UNIT_HEAD not in facts[index].roles or not block.unit:
             continue
+        head = _Head(key, block.position or by_key[key].position)
         if block.unit == SECRETARIAT and "Umum" in (block.position or ""):
             if block.unit not in umum:
-                heads[block.unit] = key
+                heads[block.unit] = head
                 umum.add(block.unit)
         else:
-            heads.setdefault(block.unit, key)
+            heads.setdefault(block.unit, head)
+
+    def chosen(key: str | None, reason: str) -> tuple[_Head | None, str]:
+        return (_Head(key, by_key[key].position) if key else None), reason
 
     for employee in employees:
         index = primary[employee.key]
         fact = facts[index]
         line = blocks[index].start_line
-        note: str | None = None
-        if ROLE_SECRETARY in fact.roles:
-            superior = None
-        elif ROLE_UNIT_HEAD in fact.roles or fact.functional:
-            superior = secretary
-        elif employee.unit and employee.unit in heads:
-            superior = heads[employee.unit]
-        elif employee.unit:
-            superior = secretary
-            note = say("iki_no_unit_head", language, unit=employee.unit)
+        unit = employee.unit
+        guess = True  # what the structure does not settle is flagged for review
+        if is_head_of_agency(employee.position):
+            superior, reason = None, ""
+        elif ROLE_SECRETARY in fact.roles:
+            superior, reason = chosen(chief, say("iki_why_secretary", language))
+            guess = False
+        elif ROLE_UNIT_HEAD in fact.roles:
+            superior, reason = chosen(secretary, say("iki_why_unit_head", language))
+            guess = False
+        elif not unit:
+            superior, reason = chosen(secretary, say("iki_why_unit_unknown", language))
+        elif fact.functional and unit == SECRETARIAT:
+            superior, reason = chosen(secretary, say("iki_why_functional", language, unit=unit))
+        elif unit in heads:
+            kind = "iki_why_functional" if fact.functional else "iki_why_staff"
+            superior, reason = heads[unit], say(kind, language, unit=unit)
+            guess = False
         else:
-            superior = secretary  # already reported as "unit unknown"
-        if superior == employee.key:
+            superior, reason = chosen(secretary, say("iki_why_no_unit_head", language, unit=unit))
+        if superior is not None and superior.key == employee.key:
             superior = None
-        if superior is None and ROLE_SECRETARY not in fact.roles:
+        employee.superior_key = superior.key if superior else None
+        note: str | None = None
+        if superior is not None and guess:
+            boss = by_key[superior.key]
+            note = say(
+                "iki_superior_inferred",
+                language,
+                superior=boss.name,
+                position=superior.position,
+                reason=reason,
+            )
+        elif superior is None and not (
+            ROLE_SECRETARY in fact.roles or is_head_of_agency(employee.position)
+        ):
             note = say("iki_superior_unknown", language)
-        employee.superior_key = superior
         if note:
             employee.review.append(f"{note} (L{line})")
-            if secretary is not None:  # a missing Sekretaris is reported once, below
+            if superior is not None:  # a missing Sekretaris is reported once, below
                 message = in_block(blocks[index].number, note, language)
                 fact.roster_problems.append(Problem(line, message, "review"))
     if secretary is None and facts:
         facts[0].roster_problems.append(
             Problem(blocks[0].start_line, say("iki_no_secretary", language), "review")
+        )
+    elif secretary is not None and chief is None:
+        index = primary[secretary]
+        name = by_key[secretary].name
+        facts[index].roster_problems.append(
+            Problem(
+                blocks[index].start_line,
+                say("iki_no_head_of_agency", language, name=name),
+                "review",
+            )
         )
 
 
