@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import click
 
-from scheduler.cli.shared import MOMENT, Typed, current, dump_json, moment
+from scheduler.cli.shared import Typed, as_of_option, current, dump_json, moment
 
 
 @click.command("digest")
-@click.option(
-    "--as-of",
-    type=MOMENT,
-    help="The moment of the digest, local time, e.g. 03/03/2025 07.30; a date alone means "
-    "the end of that day (default: now).",
+@as_of_option(
+    "The moment of the digest, local time, e.g. 03/03/2025 07.30; a date alone means "
+    "the end of that day (default: now)."
 )
 @click.option("--unit", help="One unit's digest, as its head gets it (default: the whole agency).")
 @click.option("--preview", is_flag=True, help="Only show the digest, without the delivery line.")

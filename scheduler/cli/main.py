@@ -14,7 +14,7 @@ import click
 
 from scheduler import messages
 from scheduler.cli.language import Speaking
-from scheduler.cli.shared import DATE, MOMENT, Context, Typed, dump_json, moment, print_table
+from scheduler.cli.shared import DATE, Context, Typed, as_of_option, dump_json, moment, print_table
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -206,11 +206,9 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Do one tick and exit (for cron and tests).")
-@click.option(
-    "--as-of",
-    type=MOMENT,
-    help="With --once: the moment to tick at, local time, e.g. 03/03/2025 09.00; a date "
-    "alone means the end of that day (default: now).",
+@as_of_option(
+    "With --once: the moment to tick at, local time, e.g. 03/03/2025 09.00; a date "
+    "alone means the end of that day (default: now)."
 )
 @click.option(
     "--log-level",

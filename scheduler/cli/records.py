@@ -15,6 +15,7 @@ from scheduler.cli.shared import (
     MOMENT,
     Context,
     Typed,
+    as_of_option,
     current,
     dump_json,
     moment,
@@ -213,11 +214,9 @@ def _unit(ctx: Context, session: Session, unit: str | None) -> str | None:
 
 
 @click.command()
-@click.option(
-    "--as-of",
-    type=MOMENT,
-    help="Evaluate at this moment, local time, e.g. 03/03/2025 09.00; a date alone means "
-    "the end of that day (default: now).",
+@as_of_option(
+    "Evaluate at this moment, local time, e.g. 03/03/2025 09.00; a date alone means "
+    "the end of that day (default: now)."
 )
 @click.option("--unit", help="Only this unit.")
 @click.option("--nip", help="Only this employee.")

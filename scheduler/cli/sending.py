@@ -9,16 +9,14 @@ from typing import Any
 import click
 
 from scheduler import messages
-from scheduler.cli.shared import MOMENT, Typed, current, dump_json, moment, print_table, stamp
+from scheduler.cli.shared import Typed, as_of_option, current, dump_json, moment, print_table, stamp
 from scheduler.messages import say
 
 
 @click.command("plan")
-@click.option(
-    "--as-of",
-    type=MOMENT,
-    help="The moment to plan at, local time, e.g. 03/03/2025 09.00; a date alone means the "
-    "end of that day (default: now).",
+@as_of_option(
+    "The moment to plan at, local time, e.g. 03/03/2025 09.00; a date alone means the "
+    "end of that day (default: now)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of messages.")
 def plan_command(as_of: Typed | None, as_json: bool) -> None:

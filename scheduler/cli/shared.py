@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, TypeVar
 
 import click
 
@@ -142,6 +142,15 @@ def _zone(written: str | None) -> tzinfo | None:
 
 DATE = When(with_time=False)
 MOMENT = When(with_time=True)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def as_of_option(help_text: str) -> Callable[[F], F]:
+    """The ``--as-of`` option of the commands that work at a moment (status, digest, plan,
+    run): one type, so every command reads a typed time the same way."""
+    return click.option("--as-of", type=MOMENT, help=help_text)
 
 
 class Refused(click.ClickException):
