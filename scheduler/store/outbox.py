@@ -82,34 +82,39 @@ def enqueue(session: Session, notices: Sequence[Notice], now: datetime) -> int:
 
 def digest_row(week: str, unit: str | None, recipient: str, day: date) -> Row:
     """A weekly digest for ``recipient`` (a unit head's for ``unit``, or the Secretary's),
-    queued for ISO ``week`` under `digest_key`, due on ``day``: the rule columns stay empty."""
-    return Row(
-        key=digest_key(week, unit, recipient),
-        recipient=recipient,
-        role="unit_head" if unit else "secretary",
-        kind="digest",
-        employee=recipient,
-        rule_code="",
-        period=week,
-        step="",
-        due=day,
-        days_late=None,
-    )
+    queued for ISO ``week`` under `digest_key`, due on ``day``."""
+    role = "unit_head" if unit else "secretary"
+    return _about_no_rule(digest_key(week, unit, recipient), recipient, role, "digest", week, day)
 
 
 def contact_row(employee: str, admin: str, channel: str, day: date) -> Row:
     """A warning to ``admin`` that ``channel`` cannot reach ``employee``: once per person,
     admin and day, which its key says."""
+    key = f"{employee}|contact|{channel}|{day}|{admin}"
+    return _about_no_rule(key, admin, "admin", "contact", channel, day, employee=employee)
+
+
+def _about_no_rule(
+    key: str,
+    recipient: str,
+    role: str,
+    kind: str,
+    period: str,
+    due: date,
+    employee: str | None = None,
+) -> Row:
+    """A row that is about no rule (a digest, a contact warning): the rule columns stay
+    empty, and it concerns ``employee``, else its recipient."""
     return Row(
-        key=f"{employee}|contact|{channel}|{day}|{admin}",
-        recipient=admin,
-        role="admin",
-        kind="contact",
-        employee=employee,
+        key=key,
+        recipient=recipient,
+        role=role,
+        kind=kind,
+        employee=employee or recipient,
         rule_code="",
-        period=channel,
+        period=period,
         step="",
-        due=day,
+        due=due,
         days_late=None,
     )
 
