@@ -31,6 +31,8 @@ class Row:
     before: str  # the percentage a week ago, or "–"
     change: str  # percentage points since, e.g. "+16,7", "−5", "±0"; "" when unknown
     met: bool  # the 100% target is met
+    new_on_time: int = 0  # of ``new_due``, how many were on time
+    new_due: int = 0  # items that reached their deadline since a week ago: why it changed
 
 
 @dataclass(frozen=True)

@@ -122,28 +122,58 @@ def agency(seed: IkiImport, schedule: Schedule) -> Digest:
 
 
 def test_on_time_rates_of_a_unit_now_and_a_week_ago(pdn: Digest) -> None:
-    # Due so far (now): SKP 6 (7 carriers, WAHYUNI exempt), PK 7, e-Pantau 2025-01 and -02
-    # for ANDRIE and RINI 4, Serapan 2025-01 and -02 for both 4: 21.  On time: SKP RINI and
-    # NORHAYATI, PK RINI and NORHAYATI, e-Pantau 2025-02 for both: 6.  A week ago SKP was
-    # not due yet and Serapan only once: 13 due, 4 on time.
-    assert pdn.total == Line("", Rate(6, 21), Rate(4, 13))
-    assert pdn.total.now.percent == pytest.approx(28.571, abs=1e-3)
-    assert pdn.total.change == pytest.approx(100 * 6 / 21 - 100 * 4 / 13)
-    assert pdn.units == (Line(PDN, Rate(6, 21), Rate(4, 13)),)
+    # Due so far (now): SKP 6 (7 carriers, WAHYUNI exempt), PK 7, and the agency rules once
+    # however many carry them (ANDRIE and RINI): e-Pantau 2025-01 and -02, Serapan 2025-01
+    # and -02: 17.  On time: SKP RINI and NORHAYATI, PK RINI and NORHAYATI, e-Pantau
+    # 2025-02: 5.  A week ago SKP was not due yet and Serapan only once: 10 due, 3 on time.
+    assert pdn.total == Line("", Rate(5, 17), Rate(3, 10))
+    assert pdn.total.now.percent == pytest.approx(29.412, abs=1e-3)
+    assert pdn.total.change == pytest.approx(100 * 5 / 17 - 100 * 3 / 10)
+    # what changed: 7 items reached their deadline this week (SKP 6, Serapan 2025-02), 2 on time
+    assert pdn.total.newly_due == Rate(2, 7)
+    assert pdn.units == (Line(PDN, Rate(5, 17), Rate(3, 10)),)
     assert pdn.rules == ("SKP", "SPT", "LHKPN", "EPANTAU", "PK", "MR", "SERAPAN")
     assert {line.name: (line.now, line.week_ago) for line in pdn.by_rule} == {
         "SKP": (Rate(2, 6), Rate(0, 0)),
         "SPT": (Rate(0, 0), Rate(0, 0)),
         "LHKPN": (Rate(0, 0), Rate(0, 0)),
-        "EPANTAU": (Rate(2, 4), Rate(2, 4)),
+        "EPANTAU": (Rate(1, 2), Rate(1, 2)),
         "PK": (Rate(2, 7), Rate(2, 7)),
         "MR": (Rate(0, 0), Rate(0, 0)),
-        "SERAPAN": (Rate(0, 4), Rate(0, 2)),
+        "SERAPAN": (Rate(0, 2), Rate(0, 1)),
     }
     by_rule = {line.name: line for line in pdn.by_rule}
     assert by_rule["SKP"].change is None  # nothing was due a week ago
     assert by_rule["PK"].change == 0
     assert not pdn.total.now.met and by_rule["SPT"].now.percent is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "due", "owed"),
+    [
+        ("SKP", 57, 57),  # personal: once per carrier (58 carry it, WAHYUNI exempt)
+        ("PK", 58, 58),
+        ("EPANTAU", 2, 16),  # agency: one submission serves all 8, so 2025-01 and -02 once each
+        ("SERAPAN", 2, 28),  # 14 carriers
+        ("P3DN", 2, 2),  # one carrier: the same either way
+        ("LKSKPD", 1, 1),
+    ],
+)
+def test_an_agency_rule_counts_once_per_occurrence_not_per_carrier(
+    agency: Digest, rule: str, due: int, owed: int
+) -> None:
+    (line,) = [line for line in agency.by_rule if line.name == rule]
+    assert line.now.due == due
+    # each carrier's own score still holds it, as their IKI does
+    assert sum(dict(score.rules).get(rule, Rate()).due for score in agency.people) == owed
+
+
+def test_a_unit_counts_an_agency_rule_once_if_any_of_its_people_carry_it(agency: Digest) -> None:
+    # e-Pantau 2025-02 handed in on time by ANDRIE (PDN) serves every unit carrying it
+    epantau = {line.name: line.now for line in agency.by_rule}["EPANTAU"]
+    assert epantau == Rate(1, 2)
+    units = {line.name: line.now for line in agency.units}
+    assert units[PDN] == Rate(5, 17)  # as the unit's own digest says
 
 
 def test_people_and_their_iki_achievement(pdn: Digest) -> None:
@@ -235,9 +265,9 @@ def test_the_agency_sees_the_unit_as_the_unit_sees_itself(agency: Digest, pdn: D
     lines = {line.name: line for line in agency.units}
     assert lines[PDN] == Line(PDN, pdn.total.now, pdn.total.week_ago)
     assert [line.name for line in agency.units][-1] == ""  # people without a unit come last
-    assert agency.total.now == Rate(
-        sum(line.now.on_time for line in agency.units), sum(line.now.due for line in agency.units)
-    )
+    # an agency rule counts once in the total however many units carry it, once in each
+    assert agency.total.now == Rate(5, 124)
+    assert sum(line.now.due for line in agency.units) > agency.total.now.due
     assert agency.total.now == Rate(
         sum(line.now.on_time for line in agency.by_rule),
         sum(line.now.due for line in agency.by_rule),
@@ -274,9 +304,10 @@ def test_text_in_indonesian(pdn: Digest, catalog: Catalog) -> None:
         "Senin, 3 Maret 2025, pukul 07.30 WITA",
     ]
     for expected in [
-        "Tepat waktu tahun ini: 28,6% (target 100%)",
-        "6 dari 21 kewajiban yang batas waktunya sudah lewat",
-        "Seminggu lalu: 30,8% (-2,2 poin)",
+        "Tepat waktu tahun ini: 29,4% (target 100%)",
+        "5 dari 17 kewajiban yang batas waktunya sudah lewat",
+        "Seminggu lalu: 30% (-0,6 poin; 7 baru sampai batas waktu minggu ini, 2 di antaranya "
+        "tepat waktu)",
         "- Sasaran Kinerja Pegawai (SKP): 33,3% (2/6)",
         "- Perjanjian Kinerja (PK): 28,6% (2/7), ±0",
         "Belum sampai batas waktu tahun ini:",
@@ -310,8 +341,9 @@ def test_text_in_english(pdn: Digest, catalog: Catalog) -> None:
     for expected in [
         "Weekly IKI compliance digest",
         "Monday, 3 March 2025, 07:30 WITA",
-        "On time this year: 28.6% (target 100%)",
-        "A week ago: 30.8% (-2.2 points)",
+        "On time this year: 29.4% (target 100%)",
+        "A week ago: 30% (-0.6 points; 7 newly reached their deadline this week, 2 of them on "
+        "time)",
         "Overdue: 14 (5 new this week)",
         "Employee performance targets (SKP) for 2025: 3 day(s) overdue (new)",
         "escalated to the Secretary",
@@ -448,7 +480,7 @@ def test_build_from_the_database_is_the_pure_digest(
     ]
     rini = sent[2]
     assert rini.subject == (f"Ringkasan mingguan kepatuhan IKI ({PDN}) — Senin, 3 Maret 2025")
-    assert "Tepat waktu tahun ini: 28,6% (target 100%)" in rini.text
+    assert "Tepat waktu tahun ini: 29,4% (target 100%)" in rini.text
     assert "<table" in rini.html and rini.csv.startswith(b"\xef\xbb\xbf")
 
 
@@ -460,8 +492,9 @@ def test_digest_command(loaded: Database) -> None:
     assert done.exit_code == 0, done.output
     data = json.loads(done.stdout)
     assert (data["unit"], data["target"], data["as_of"]) == (PDN, 100, NOW.isoformat())
-    assert data["total"]["on_time"] == 6 and data["total"]["due"] == 21
-    assert data["total"]["percent"] == 28.6 and data["total"]["week_ago"]["percent"] == 30.8
+    assert data["total"]["on_time"] == 5 and data["total"]["due"] == 17
+    assert data["total"]["percent"] == 29.4 and data["total"]["week_ago"]["percent"] == 30.0
+    assert data["total"]["newly_due"] == {"on_time": 2, "due": 7, "percent": 28.6}
     assert len(data["overdue"]) == 14
     assert data["overdue"][2] | {"name": ""} == {
         "key": FATHUR, "name": "", "unit": PDN, "rule": "PK", "period": "2025",
@@ -476,10 +509,10 @@ def test_digest_command(loaded: Database) -> None:
 
     text = run(cli, [*base, "--preview"])
     assert text.exit_code == 0, text.output
-    assert "Tepat waktu tahun ini: 28,6% (target 100%)" in text.stdout
+    assert "Tepat waktu tahun ini: 29,4% (target 100%)" in text.stdout
     assert "layanan" not in text.stdout  # a preview has no delivery line
     english = run(cli, [*base, "--preview", "--lang", "en"])
-    assert "On time this year: 28.6% (target 100%)" in english.stdout
+    assert "On time this year: 29.4% (target 100%)" in english.stdout
 
     html = run(cli, [*base, "--preview", "--format", "html"])
     assert html.exit_code == 0 and html.stdout.count("<table") == 5
@@ -556,4 +589,4 @@ def test_a_record_written_later_counts_when_looking_back_not_in_a_queued_digest(
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     total = json.loads(done.stdout)["total"]
-    assert (total["on_time"], total["due"]) == (7, 21)
+    assert (total["on_time"], total["due"]) == (6, 17)

@@ -3,6 +3,7 @@ an Indonesian office writes to its staff."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -127,3 +128,58 @@ def test_contact_problems_go_to_their_own_section() -> None:
         in text
     )
     assert "tenggat contact 1990 --telegram CHAT_ID" in text
+
+
+def staff(count: int, items: tuple[Item, ...] = (TEAM, TEAM_PK)) -> list[Item]:
+    """``items`` owed by ``count`` subordinates, P01 … (a superior's or the Secretary's)."""
+    return [
+        dataclasses.replace(item, subject=f"P{n:02d}", subject_key=f"K{n:02d}")
+        for n in range(1, count + 1)
+        for item in items
+    ]
+
+
+@pytest.mark.parametrize(
+    ("people", "heading", "first"),
+    [
+        # up to a screen of staff: each person with their items, as a superior reads them
+        (1, "Kewajiban bawahan Bapak/Ibu berikut belum disampaikan:", "1. P01"),
+        (8, "Kewajiban bawahan Bapak/Ibu berikut belum disampaikan:", "1. P01"),
+        # more: one line per obligation with how many owe it and at most eight names
+        (
+            9,
+            "Kewajiban bawahan Bapak/Ibu yang belum disampaikan, per kewajiban:",
+            "1. Sasaran Kinerja Pegawai (SKP) periode 2025: 9 orang belum menyampaikan, "
+            "lewat 3 hari dari batas waktu Jumat, 28 Februari 2025.",
+        ),
+    ],
+)
+def test_many_staff_are_told_by_obligation_not_by_person(
+    people: int, heading: str, first: str
+) -> None:
+    lines = render(TEXT, letter([OVERDUE, *staff(people)])).splitlines()
+    team = lines.index(heading)
+    assert lines[team + 1] == first
+    numbered = [line for line in lines[team:] if re.match(r"\d+\. ", line)]
+    assert len(numbered) == (people if people <= 8 else 2)  # people, or SKP and PK
+
+
+def test_an_obligation_names_eight_people_and_sends_to_the_digest_for_the_rest() -> None:
+    text = render(TEXT, letter(staff(57, (TEAM_PK,))))
+    lines = text.splitlines()
+    assert "1. Perjanjian Kinerja (PK) periode 2025: 57 orang belum menyampaikan, lewat 42 " \
+        "hari dari batas waktu Senin, 20 Januari 2025." in lines  # fmt: skip
+    assert (
+        "   - P01; P02; P03; P04; P05; P06; P07; P08; dan 49 lainnya: lihat ringkasan mingguan"
+        in lines
+    )
+    assert "P09" not in text and len(text) < 1200
+    english = render(TEXT, letter(staff(57, (TEAM_PK,)), "en"))
+    assert "P08; and 49 more: see the weekly digest" in english
+
+
+def test_two_people_of_one_name_are_not_merged() -> None:
+    unread = dataclasses.replace(TEAM_PK, subject="(nama tidak terbaca)")
+    items = [dataclasses.replace(unread, subject_key=key) for key in ("K1", "K2")]
+    lines = render(TEXT, letter(items)).splitlines()
+    assert lines.count("1. (nama tidak terbaca)") == lines.count("2. (nama tidak terbaca)") == 1

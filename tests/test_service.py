@@ -72,7 +72,12 @@ def test_run_once_sends_overdue_and_escalations_on_the_console(tmp_path: Path, s
     assert sum(message.count(skp) for message in messages) == 57
     (secretary,) = [m for m in messages if m.startswith(f"SUTRISNO, S.Sos, M.Si ({SECRETARY})")]
     assert skp not in secretary
-    assert "Kewajiban bawahan Bapak berikut belum disampaikan:" in secretary
+    # 57 staff: by obligation, with a count and at most eight names each, in one Telegram
+    # part (4096 characters) rather than three
+    assert "Kewajiban bawahan Bapak yang belum disampaikan, per kewajiban:" in secretary
+    assert "Sasaran Kinerja Pegawai (SKP) periode 2025: 28 orang belum menyampaikan" in secretary
+    assert "; dan 20 lainnya: lihat ringkasan mingguan" in secretary
+    assert len(secretary) < 4096
     assert "tick at=2025-03-03T09:00+08:00" in result.stderr
 
 

@@ -176,6 +176,8 @@ def _row(line: Line, name: str, code: str, language: str) -> layout.Row:
         before=percent(line.week_ago.percent, language),
         change=points(line.change, language),
         met=line.now.met,
+        new_on_time=line.newly_due.on_time,
+        new_due=line.newly_due.due,
     )
 
 
@@ -407,6 +409,7 @@ def _line(line: Line) -> dict[str, Any]:
         "met": line.now.met,
         "week_ago": _rate(line.week_ago),
         "change": None if change is None else round(change, 1),
+        "newly_due": _rate(line.newly_due),
     }
 
 
