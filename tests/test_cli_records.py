@@ -293,7 +293,8 @@ def test_import_json_reports_people_and_problems(env: Env) -> None:
     assert ardani["superior"] == SECRETARY
 
 
-@pytest.mark.parametrize(("flags", "expected"), [((), "pending"), (("--verified",), "on_time")])
+# Read on 3 March: handed in on 7 February and not verified by the 10th is overdue.
+@pytest.mark.parametrize(("flags", "expected"), [((), "overdue"), (("--verified",), "on_time")])
 def test_epantau_needs_verification(seeded: Env, flags: tuple[str, ...], expected: str) -> None:
     result = seeded.run("submit", KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00", *flags)
     assert result.exit_code == 0, result.output
@@ -591,3 +592,31 @@ def test_free_text_is_bounded_on_input(seeded: Env, command: list[str], field: s
     assert "SKP 2025:" not in result.output  # no line of success before the refusal
     assert seeded.dump() == before
     assert seeded.run(*command, "x" * 2000).exit_code == 0
+
+
+# Handed in on 7 February, due on the 10th (WITA); `verify --at` in each accepted form.
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        ("10/02/2025", ("on_time", None)),  # a date alone: by the end of that day
+        ("2025-02-10 23:59", ("on_time", None)),
+        ("11/02/2025 08.00 WITA", ("late", 1)),
+        ("2025-02-11T00:00:00+08:00", ("late", 1)),  # the deadline itself is too late
+        ("2025-02-14T02:00:00Z", ("late", 4)),  # 10:00 WITA on the 14th
+    ],
+)
+def test_verify_at_decides_on_time(seeded: Env, at: str, expected: tuple[str, int | None]) -> None:
+    result = seeded.run("submit", KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00")
+    assert result.exit_code == 0, result.output
+    result = seeded.run("verify", KABID, "EPANTAU", "2025-02", "--at", at)
+    assert result.exit_code == 0, result.output
+    everyone = people(seeded.json("status", "--as-of", "2025-03-03", "--json", "--occurrences"))
+    found = occurrence(everyone[SECRETARY], "EPANTAU", "2025-02")
+    assert (found["status"], found["days_late"]) == expected
+
+
+def test_verify_before_the_submission_is_refused(seeded: Env) -> None:
+    seeded.run("submit", KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00")
+    result = seeded.run("verify", KABID, "EPANTAU", "2025-02", "--at", "06/02/2025")
+    assert result.exit_code == 1
+    assert "verifikasinya tidak bisa lebih awal" in result.output

@@ -247,7 +247,7 @@ def snapshot(
         assignments.append(Assignment(carrier, rule_code, periods, _day(starts_on)))
 
     submissions = [
-        Submission(rule_code, period, _utc(at), submitter, bool(verified), _utc(recorded))
+        Submission(rule_code, period, _utc(at), submitter, *_verified(verified, recorded))
         for submitter, rule_code, period, at, verified, recorded in rows(
             _current_submissions(catalog, since_year, chosen)
         )
@@ -302,8 +302,8 @@ def carriers(
     # agency rules (all that is read of anyone else) the submitter does not matter.
     key_of = {row[0]: row[1] for row in people}
     submissions = [
-        Submission(rule_code, period, _utc(at), key_of.get(submitter), bool(verified), _utc(rec))
-        for submitter, rule_code, period, at, verified, rec in rows(
+        Submission(rule_code, period, _utc(at), key_of.get(submitter), *_verified(ver, rec))
+        for submitter, rule_code, period, at, ver, rec in rows(
             _current_submissions(catalog, since_year, chosen, by_id=True)
         )
     ]
@@ -413,6 +413,16 @@ def _date(value: date | str) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _verified(
+    verified: datetime | str | None, recorded: datetime | str
+) -> tuple[bool, datetime, datetime | None]:
+    """The last fields of a ``Submission`` from the stored verification and recording
+    moments: whether it is verified, when it was recorded, when it was verified."""
+    if verified is None:
+        return False, _utc(recorded), None
+    return True, _utc(recorded), _utc(verified)
+
+
 def _utc(value: datetime | str) -> datetime:
     """A stored instant, read as ``models.Instant`` reads it but without its per-row hooks:
     SQLite's UTC text is parsed by ``fromisoformat``, told its zone in the text (a fifth of
@@ -432,8 +442,8 @@ def _current_submissions(
     catalog: Catalog, since_year: int | None, chosen: list[int] | None, by_id: bool = False
 ) -> _Query:
     """The newest row per (employee or agency, rule, period): corrections are new rows.  As
-    (employee key, or id ``by_id``; rule; period; submitted at as text on SQLite; verified;
-    recorded at, as text on SQLite).
+    (employee key, or id ``by_id``; rule; period; submitted at, verified at (None: not
+    verified) and recorded at, as text on SQLite).
 
     Narrowed to ``chosen`` employees, their rows and every agency row are read (anyone's
     agency submission serves all its carriers), before grouping, so that one person's status
@@ -452,7 +462,7 @@ def _current_submissions(
         S.rule_code,
         S.period,
         type_coerce(S.submitted_at, String),
-        S.verified_at.is_not(None),  # verified: no datetime to parse
+        type_coerce(S.verified_at, String),
         type_coerce(S.recorded_at, String),
     ).where(S.id.in_(newest))
     if by_id:

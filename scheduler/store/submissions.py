@@ -26,10 +26,12 @@ def add(
     evidence: str = "",
     source: str = "cli",
     verified: bool = False,
+    verified_at: datetime | None = None,
 ) -> models.Submission:
     """Add a submission row (``employee_id`` None: the agency's); ``verified`` records that
-    the recorder checked it (e-Pantau counts only once verified).  The caller has checked
-    the rule and period."""
+    the recorder checked it, at ``verified_at`` (default: as it was handed in).  e-Pantau
+    counts only once verified, and is on time only when verified by its deadline.  The
+    caller has checked the rule and period."""
     row = models.Submission(
         employee_id=employee_id,
         rule_code=code,
@@ -39,7 +41,7 @@ def add(
         source=source,
         recorded_by=recorded_by,
         recorded_at=now,
-        verified_at=now if verified else None,
+        verified_at=(verified_at or submitted_at) if verified else None,
         verified_by=recorded_by if verified else None,
     )
     session.add(row)
@@ -85,10 +87,16 @@ def newest(
 
 
 def verify(
-    session: Session, row: models.Submission, now: datetime, by: str, source: str
+    session: Session,
+    row: models.Submission,
+    now: datetime,
+    by: str,
+    source: str,
+    at: datetime | None = None,
 ) -> models.Submission:
-    """Verify a pending submission: rows are never changed, so a new row repeats it (same
-    moment, same evidence) with the verification."""
+    """Verify a pending submission at ``at`` (default: now): rows are never changed, so a
+    new row repeats it (same moment, same evidence) with the verification.  The moment
+    matters: a verification after the deadline makes the item late."""
     verified = add(
         session,
         row.employee_id,
@@ -100,6 +108,7 @@ def verify(
         row.evidence,
         source,
         verified=True,
+        verified_at=at or now,
     )
     session.flush()
     return verified
