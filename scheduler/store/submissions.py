@@ -7,12 +7,23 @@ here, so the columns an audit reads are filled the same way whoever recorded it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rules.catalog import Catalog
 from scheduler.store import models
+
+
+class Added(NamedTuple):
+    """What :func:`add` did.  ``row`` is the row that counts now; ``kept_evidence``: it
+    carries the earlier row's evidence, since the new record brought none; ``repeated``: the
+    record only repeated the row that counts, so nothing new was written."""
+
+    row: models.Submission
+    kept_evidence: bool = False
+    repeated: bool = False
 
 
 def add(
@@ -26,10 +37,27 @@ def add(
     evidence: str = "",
     source: str = "cli",
     verified: bool = False,
-) -> models.Submission:
+    replace: bool = False,
+) -> Added:
     """Add a submission row (``employee_id`` None: the agency's); ``verified`` records that
     the recorder checked it (e-Pantau counts only once verified).  The caller has checked
-    the rule and period."""
+    the rule and period.
+
+    The newest row counts, so a record without evidence would quietly drop the evidence of
+    the one it replaces: unless ``replace``, it carries that evidence over.  A record that
+    then says nothing new (same moment, same evidence, no verification gained) is not
+    written again: a repeated command or a re-imported sheet does not pile up rows."""
+    earlier = newest(session, employee_id, code, period)
+    kept = bool(not evidence and not replace and earlier is not None and earlier.evidence)
+    if kept and earlier is not None:
+        evidence = earlier.evidence
+    if (
+        earlier is not None
+        and earlier.submitted_at == submitted_at
+        and earlier.evidence == evidence
+        and (earlier.verified_at is not None or not verified)
+    ):
+        return Added(earlier, kept, repeated=True)
     row = models.Submission(
         employee_id=employee_id,
         rule_code=code,
@@ -43,7 +71,7 @@ def add(
         verified_by=recorded_by if verified else None,
     )
     session.add(row)
-    return row
+    return Added(row, kept)
 
 
 def pending_verification(
@@ -100,6 +128,6 @@ def verify(
         row.evidence,
         source,
         verified=True,
-    )
+    ).row
     session.flush()
     return verified
