@@ -225,6 +225,7 @@ def timeliness(
         return Status.WAITING, None
     calendar = schedule.calendar
     deadline = calendar.deadline(occurrence.due)
+    # Submitted, so never pending, and the outcome of no submission (_EXEMPT) is not read.
     status, late, _ = _outcome(submitted, False, _EXEMPT, deadline, occurrence.due, calendar.tz)
     return status, late
 
