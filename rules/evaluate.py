@@ -229,6 +229,21 @@ def _outcome(
     return (Status.LATE, (submitted.astimezone(tz).date() - due).days, submitted)
 
 
+def timeliness(
+    schedule: Schedule, occurrence: Occurrence, submitted: datetime
+) -> tuple[Status, int | None]:
+    """Whether a record handed in at ``submitted`` meets the occurrence's deadline, and how
+    many days late it is if not: what evaluation will read from it once it counts, said as
+    soon as it is recorded.  WAITING while the due date waits for its event."""
+    if occurrence.due is None:
+        return Status.WAITING, None
+    calendar = schedule.calendar
+    deadline = calendar.deadline(occurrence.due)
+    # Submitted, so never pending, and the outcome of no submission (_EXEMPT) is not read.
+    status, late, _ = _outcome(submitted, None, _EXEMPT, deadline, occurrence.due, calendar.tz)
+    return status, late
+
+
 def default_window(today: date) -> tuple[date, date]:
     """This calendar year, stretched so late items of last quarter and the deadlines of the
     coming weeks stay in view across the new year."""

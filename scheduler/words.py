@@ -8,8 +8,8 @@ from datetime import date, datetime
 from babel.dates import format_date, get_month_names
 
 from rules.catalog import Rule
-from rules.evaluate import OccurrenceStatus, Status
-from rules.schedule import Adjustment, Occurrence
+from rules.evaluate import OccurrenceStatus, Status, timeliness
+from rules.schedule import Adjustment, EventIndex, Occurrence, Schedule
 from scheduler.catalog import Words
 
 STATUS = Words("status")  # in the catalogs, msgctxt "status"
@@ -20,6 +20,7 @@ LINK = Words("link")  # the e-mail that hands out a Telegram link code, msgctxt 
 EVENTS = Words("event")  # what an event code means to people, msgctxt "event"
 _POLICY = Words("holiday_policy")  # what a due date on a day off does, msgctxt "holiday_policy"
 _CONFIDENCE = Words("confidence")  # how firmly a deadline is known, msgctxt "confidence"
+_RECEIPT = Words("receipt")  # what a submission just recorded means, msgctxt "receipt"
 
 
 def event_name(code: str, language: str) -> str:
@@ -103,6 +104,33 @@ def adjustment(occurrence: Occurrence, language: str) -> str:
         return text["override"].format(note=occurrence.note)
     why = occurrence.note or text["weekend"]
     return text[occurrence.adjustment.value].format(why=why)
+
+
+def record_meaning(
+    schedule: Schedule,
+    rule: Rule,
+    period: str,
+    submitted: datetime,
+    verified: bool,
+    events: EventIndex,
+    language: str,
+) -> str:
+    """What a submission just recorded means, as its confirmation says it: on time or late
+    by N days against the period's due date (the engine's reading, `timeliness`), awaiting
+    verification while a rule that needs it is not verified, or no due date yet."""
+    words = _RECEIPT[language]
+    try:
+        occurrence = schedule.occurrence(rule, period, events)
+    except ValueError:  # a period no date or decree schedules
+        return words["no_due"]
+    status, days = timeliness(schedule, occurrence, submitted)
+    if status is Status.WAITING or occurrence.due is None:
+        return words["no_due"] + "; " + adjustment(occurrence, language)
+    due = long_date(occurrence.due, language)
+    said = words[status.value].format(days=days, due=due)
+    if rule.verification and not verified:
+        said = words["unverified"].format(timing=said)
+    return said
 
 
 def days_off(days: Sequence[tuple[date, str]], language: str) -> str:

@@ -186,7 +186,7 @@ def test_link_status_report_with_a_document_and_the_receipt(both: Harness) -> No
     assert receipt.startswith(f"✅ <b>Tanda terima No. {row.id}</b>")
     assert "Dicatat: Senin, 3 Maret 2025 pukul 09.05 WITA" in receipt
     assert "Bukti: dokumen SKP 2025.pdf" in receipt
-    assert "Status: Terlambat (3 hari)" in receipt
+    assert "Status: Disampaikan terlambat 3 hari (batas waktu Jumat, 28 Februari 2025)" in receipt
 
     actions = [action for chat, action, _ in h.audit() if chat == str(CHAT)]
     assert actions == ["link", "status", "report_pick", "report_start", "report"]
@@ -210,6 +210,22 @@ def test_a_photo_as_evidence_keeps_the_largest_file_reference(harness: Harness) 
         "telegram-photo:AgACAgUAAxk-bukti",
     )
     assert "Bukti: foto" in h.texts(CHAT)[-1]
+
+
+def test_a_report_without_evidence_keeps_the_earlier_evidence(both: Harness) -> None:
+    """ "Kirim tanpa bukti" after a report with evidence: the new record carries it over, and
+    the receipt says whose it is."""
+    h = both
+    h.link(STAFF, CHAT)
+    h.send(text_message(CHAT, "/lapor SKP 2025"), text_message(CHAT, "BKPSDM/SKP/0042"))
+    h.now = NOW + timedelta(minutes=5)
+    h.send(text_message(CHAT, "/lapor SKP 2025"), callback(CHAT, "lapor:-"))
+    first, second = h.submissions()
+    assert (first.evidence, second.evidence) == ("BKPSDM/SKP/0042", "BKPSDM/SKP/0042")
+    assert second.submitted_at == NOW + timedelta(minutes=5)
+    receipt = h.texts(CHAT)[-1]
+    assert f"Tanda terima No. {second.id}" in receipt
+    assert "Bukti: BKPSDM/SKP/0042 (bukti laporan sebelumnya)" in receipt
 
 
 # ---- the "Sudah lapor" button of a reminder ----------------------------------------------
@@ -236,7 +252,7 @@ def test_pressing_sudah_lapor_under_a_reminder_reports_that_item(harness: Harnes
     assert (row.employee_id, row.source) == (h.employee(STAFF).id, "telegram")
     receipt = h.texts(CHAT)[-1]
     assert receipt.startswith(f"✅ <b>Tanda terima No. {row.id}</b>\nSasaran Kinerja Pegawai")
-    assert "Status: Terlambat (3 hari)" in receipt
+    assert "Status: Disampaikan terlambat 3 hari (batas waktu Jumat, 28 Februari 2025)" in receipt
 
 
 def test_a_long_reminder_has_a_button_per_own_item_under_its_last_part(harness: Harness) -> None:
@@ -350,7 +366,10 @@ def test_verification_by_an_admin_in_the_bot_and_in_the_cli(
     h.link(CARRIER, 601)
     h.link(SECRETARY, 600)  # no one has the admin role: the Secretary administers
     h.send(text_message(601, "/lapor EPANTAU 2025-02"), text_message(601, "BA-0123/e-Pantau"))
-    assert "Status: menunggu verifikasi admin" in h.texts(601)[-1]
+    assert (
+        "Status: Disampaikan terlambat 21 hari (batas waktu Senin, 10 Februari 2025); "
+        "menunggu verifikasi admin" in h.texts(601)[-1]
+    )
     (pending,) = h.submissions()
     assert pending.verified_at is None
 

@@ -620,3 +620,84 @@ def test_verify_before_the_submission_is_refused(seeded: Env) -> None:
     result = seeded.run("verify", KABID, "EPANTAU", "2025-02", "--at", "06/02/2025")
     assert result.exit_code == 1
     assert "verifikasinya tidak bisa lebih awal" in result.output
+
+
+@pytest.mark.parametrize(
+    ("again", "evidence", "rows", "said"),
+    [
+        # without evidence: the earlier evidence is carried over, and said so
+        (("--at", "2025-02-21"), "BA-1", 2, "Bukti sebelumnya tetap dipakai: BA-1"),
+        # --replace: replaced, even with none
+        (("--at", "2025-02-21", "--replace"), "", 2, None),
+        (("--at", "2025-02-21", "--evidence", "BA-2"), "BA-2", 2, None),
+        # the same record again: nothing new written
+        (("--at", "2025-02-20"), "BA-1", 1, "Sudah tercatat persis sama; tidak dicatat lagi."),
+        (("--at", "2025-02-20", "--evidence", "BA-1"), "BA-1", 1, "tidak dicatat lagi"),
+    ],
+)
+def test_a_repeated_submission_keeps_the_evidence_it_does_not_replace(
+    seeded: Env, again: tuple[str, ...], evidence: str, rows: int, said: str | None
+) -> None:
+    first = ("submit", STAFF, "SKP", "2025", "--at", "2025-02-20", "--evidence", "BA-1")
+    assert seeded.run(*first).exit_code == 0
+    result = seeded.run("submit", STAFF, "SKP", "2025", *again)
+    assert result.exit_code == 0, result.output
+    mine = seeded.json("submissions", "list", "--nip", STAFF, "--json")
+    assert (mine[0]["evidence"], mine[0]["current"], len(mine)) == (evidence, True, rows)
+    if said is None:
+        assert "Bukti sebelumnya" not in result.output and "dicatat lagi" not in result.output
+    else:
+        assert said in result.output
+
+
+@pytest.mark.parametrize(
+    ("language", "args", "said"),
+    [
+        (
+            "id",
+            (STAFF, "SKP", "2025", "--at", "2025-02-10"),
+            "Tepat waktu (batas waktu Jumat, 28 Februari 2025)",
+        ),
+        (
+            "id",
+            (STAFF, "SKP", "2025", "--at", "2025-03-03 09:00"),
+            "Disampaikan terlambat 3 hari (batas waktu Jumat, 28 Februari 2025)",
+        ),
+        (
+            "id",
+            (KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00"),
+            "Tepat waktu (batas waktu Senin, 10 Februari 2025); menunggu verifikasi admin",
+        ),
+        (
+            "id",
+            (KABID, "EPANTAU", "2025-02", "--at", "2025-02-12 14:00", "--verified"),
+            "Disampaikan terlambat 2 hari (batas waktu Senin, 10 Februari 2025)",
+        ),
+        (
+            "id",
+            (SECRETARY, "PK", "2026", "--at", "2025-02-07"),
+            "Batas waktu belum diketahui; menunggu penetapan APBD",
+        ),
+        (
+            "en",
+            (STAFF, "SKP", "2025", "--at", "2025-02-10"),
+            "On time (deadline Friday, 28 February 2025)",
+        ),
+        (
+            "en",
+            (STAFF, "SKP", "2025", "--at", "2025-03-03 09:00"),
+            "Submitted 3 day(s) late (deadline Friday, 28 February 2025)",
+        ),
+        (
+            "en",
+            (KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00"),
+            "On time (deadline Monday, 10 February 2025); waiting for an admin's verification",
+        ),
+    ],
+)
+def test_the_confirmation_says_what_the_record_means(
+    seeded: Env, language: str, args: tuple[str, ...], said: str
+) -> None:
+    result = seeded.run("--lang", language, "submit", *args)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == said

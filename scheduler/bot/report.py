@@ -24,7 +24,7 @@ from scheduler.bot.turn import (
     set_chat_state,
 )
 from scheduler.store import models, records, submissions
-from scheduler.words import STATUS, clock, long_date, rule_name
+from scheduler.words import clock, long_date, record_meaning, rule_name
 
 
 def pick(turn: Turn) -> None:
@@ -129,7 +129,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
     code, period = str(state["rule"]), str(state["period"])
     catalog = turn.config.catalog
     try:
-        row = submissions.add(
+        added = submissions.add(
             turn.session,
             employee.id,
             records.check_rule_period(catalog, code, period),
@@ -146,16 +146,10 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
         return turn.done("report_refused", f"{code} {period}")
     turn.session.flush()
     set_chat_state(turn, {})
-    rule = catalog.rules[code]
-    status = turn.w("status_recorded")
-    if rule.verification:
-        status = turn.w("needs_verification")
-    else:
-        for item in own_matrix(turn, detail=True).evaluation.statuses:
-            if item.rule == code and item.occurrence.period == period:
-                status = STATUS[turn.language][item.status]
-                if item.days_late:
-                    status += turn.w("status_late", days=item.days_late)
+    row, rule = added.row, catalog.rules[code]
+    shown = evidence_words(turn, row.evidence)
+    if added.kept_evidence:
+        shown = turn.w("evidence_kept", evidence=shown)
     local = turn.now.astimezone(schedule(turn.config).calendar.tz)
     turn.say(
         "receipt",
@@ -165,8 +159,16 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
         period=period,
         date=long_date(local.date(), turn.language),
         time=clock(local, turn.language),
-        evidence=esc(evidence_words(turn, evidence)),
-        status=status,
+        evidence=esc(shown),
+        status=record_meaning(
+            schedule(turn.config),
+            rule,
+            period,
+            row.submitted_at,
+            row.verified_at is not None,
+            records.event_index(turn.session),
+            turn.language,
+        ),
     )
     return turn.done("report", f"submission {row.id}: {code} {period}")
 

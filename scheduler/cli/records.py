@@ -29,6 +29,8 @@ from scheduler.messages import say
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from scheduler.store.submissions import Added
+
 
 @click.command()
 def init() -> None:
@@ -53,9 +55,21 @@ def init() -> None:
     "alone means 12:00 that day, as in the submissions sheet.",
 )
 @click.option("--evidence", default="", help="Receipt number, link or note.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the earlier evidence, even with none (default: a record without evidence "
+    "keeps the earlier one's).",
+)
 @click.option("--verified", is_flag=True, help="You checked it (rules that need verification).")
 def submit(
-    nip: str, code: str, period: str, at: Typed | None, evidence: str, verified: bool
+    nip: str,
+    code: str,
+    period: str,
+    at: Typed | None,
+    evidence: str,
+    replace: bool,
+    verified: bool,
 ) -> None:
     """Record that NIP submitted CODE for PERIOD (e.g. 2025, 2025-02, 2025-S1, 2025-Q1)."""
     from scheduler.store import records, submissions
@@ -65,20 +79,47 @@ def submit(
     when = submitted(ctx, at)  # a date alone: midday, as the submissions sheet reads it
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
-        row = submissions.add(
+        code = records.check_rule_period(ctx.config.catalog, code, period)
+        added = submissions.add(
             session,
             employee.id,
-            records.check_rule_period(ctx.config.catalog, code, period),
+            code,
             period,
             when,
             now,
             ctx.user,
             evidence,
             verified=verified,
+            replace=replace,
         )
-        moment = f"{when:%Y-%m-%d %H:%M %Z}"
-        said = f"{row.rule_code} {row.period}: {employee.name} ({employee.key}) @ {moment}"
+        said = f"{code} {period}: {employee.name} ({employee.key}) @ {when:%Y-%m-%d %H:%M %Z}"
+        said += "\n" + _meaning(ctx, session, added)
     click.echo(said)  # once committed: a refused write prints its refusal alone
+
+
+def _meaning(ctx: Context, session: Session, added: Added) -> str:
+    """What the record just made means (on time, late by N days, awaiting verification),
+    and whether it kept the earlier evidence or only repeated the record that counts."""
+    from scheduler import words
+    from scheduler.store import records
+
+    row, language = added.row, ctx.language
+    lines = [
+        words.record_meaning(
+            ctx.config.schedule(),
+            ctx.config.catalog.rules[row.rule_code],
+            row.period,
+            row.submitted_at,
+            row.verified_at is not None,
+            records.event_index(session),
+            language,
+        )
+    ]
+    if added.kept_evidence:
+        lines.append(say("evidence_kept", language, evidence=row.evidence))
+    if added.repeated:
+        lines.append(say("already_recorded", language))
+    return "\n".join(lines)
 
 
 @click.group()
