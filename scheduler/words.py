@@ -9,6 +9,7 @@ from babel.dates import format_date, get_month_names
 
 from rules.catalog import Rule
 from rules.evaluate import OccurrenceStatus, Status
+from rules.periods import Granularity, parse_period
 from rules.schedule import Adjustment, Occurrence
 from scheduler.catalog import Words
 
@@ -20,6 +21,8 @@ LINK = Words("link")  # the e-mail that hands out a Telegram link code, msgctxt 
 EVENTS = Words("event")  # what an event code means to people, msgctxt "event"
 _POLICY = Words("holiday_policy")  # what a due date on a day off does, msgctxt "holiday_policy"
 _CONFIDENCE = Words("confidence")  # how firmly a deadline is known, msgctxt "confidence"
+_PERIOD = Words("period")  # a period in words, msgctxt "period"
+_ROMAN = ("I", "II", "III", "IV")
 
 
 def event_name(code: str, language: str) -> str:
@@ -30,6 +33,26 @@ def event_name(code: str, language: str) -> str:
 
 def rule_name(rule: Rule, language: str) -> str:
     return rule.name_en or rule.name if language == "en" else rule.name
+
+
+def period_name(rule: Rule, period: str, language: str) -> str:
+    """A period as the agency names it: "Januari 2025", "Triwulan I 2025", "Semester I 2025",
+    "Tahun 2025", or the rule's own name for its year ("Tahun Pajak 2024" for the SPT, "untuk
+    TA 2026" for the SHS).  People never read a key such as ``2025-Q1``; a key that does not
+    fit the rule (an old record) is shown as it is."""
+    try:
+        year, part = parse_period(period, rule.period)
+    except ValueError:
+        return period
+    own = rule.period_name_en or rule.period_name if language == "en" else rule.period_name
+    if own:
+        return own.format(year=year)
+    month = (
+        get_month_names("wide", locale=language)[part] if rule.period is Granularity.MONTH else ""
+    )
+    return _PERIOD[language][rule.period.value].format(
+        year=year, roman=_ROMAN[part - 1], month=month
+    )
 
 
 def title(nip: str | None, language: str) -> str:

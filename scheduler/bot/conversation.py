@@ -47,7 +47,7 @@ from scheduler.bot.turn import (
 from scheduler.bot.updates import chat_of
 from scheduler.memory import paused_gc
 from scheduler.store import models, records, submissions
-from scheduler.words import STATUS, long_date
+from scheduler.words import STATUS, long_date, period_name
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -273,7 +273,7 @@ def _status_line(turn: Turn, item: Any) -> str:
         "status_line",
         rule=esc(rule_label(rule, turn.language)),
         code=occ.rule,
-        period=occ.period,
+        period=period_name(rule, occ.period, turn.language),
         status=status,
         due=due,
     )

@@ -39,7 +39,7 @@ from scheduler.reports.digest import Composed
 from scheduler.store import models, outbox, records
 from scheduler.store.contacts import Contact, find_contacts, route
 from scheduler.store.db import Database
-from scheduler.words import LETTER, long_date, rule_name, title
+from scheduler.words import LETTER, long_date, period_name, rule_name, title
 
 log = logging.getLogger("tenggat")
 # People in a run's first batch: small, so that sending starts while the next is composed.
@@ -240,10 +240,11 @@ class Dispatcher:
         """One line of a letter in the reader's language."""
         language = self.language
         written = today or entry.planned_at.astimezone(self.calendar.tz).date()
+        rule = self.catalog.get(entry.rule) if entry.rule else None
         return Item(
             kind=str(entry.kind),
-            rule=rule_name(self.catalog.get(entry.rule), language) if entry.rule else "",
-            period=entry.period,
+            rule=rule_name(rule, language) if rule else "",
+            period=period_name(rule, entry.period, language) if rule else entry.period,
             due=long_date(entry.due, language),
             days_late=entry.days_late,
             subject=subject.name,
