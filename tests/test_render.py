@@ -13,8 +13,8 @@ from scheduler.words import LETTER, title
 SKP = "Sasaran Kinerja Pegawai (SKP)"
 OVERDUE = Item("overdue", SKP, "Tahun 2025", "Jumat, 28 Februari 2025", 3, "A")
 SOON = Item(
-    "reminder", "SPT Tahunan PPh Orang Pribadi", "Tahun Pajak 2024", "Senin, 31 Maret 2025", None, "A",
-    days_left=7,
+    "reminder", "SPT Tahunan PPh Orang Pribadi", "Tahun Pajak 2024", "Senin, 31 Maret 2025",
+    None, "A", days_left=7,
 )  # fmt: skip
 TODAY = Item("due_today", "Laporan P3DN", "Maret 2025", "Selasa, 25 Maret 2025", None, "A")
 TEAM = Item("escalation", SKP, "Tahun 2025", "Jumat, 28 Februari 2025", 3, "YANTI HEIDA YANI")
