@@ -24,7 +24,7 @@ from scheduler.bot.turn import (
     set_chat_state,
 )
 from scheduler.store import models, records, submissions
-from scheduler.words import STATUS, clock, long_date, rule_name
+from scheduler.words import STATUS, clock, long_date, period_name, rule_name
 
 
 def pick(turn: Turn) -> None:
@@ -61,7 +61,7 @@ def choose(turn: Turn, code: str, period: str) -> None:
     assert employee is not None
     shown = sample(f"{code} {period}")
     try:
-        code = records.check_rule_period(catalog, code, period)
+        code = records.check_submission_period(schedule(turn.config), code, period, turn.now)
     except records.RecordError as exc:
         turn.say("bad_rule", reason=esc(exc.text(turn.language)))
         return turn.done("report_refused", shown)
@@ -87,7 +87,7 @@ def choose(turn: Turn, code: str, period: str) -> None:
         buttons,
         rule=esc(rule_label(rule, turn.language)),
         code=code,
-        period=period,
+        period=period_name(rule, period, turn.language),
     )
     return turn.done("report_start", f"{code} {period}")
 
@@ -132,7 +132,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
         row = submissions.add(
             turn.session,
             employee.id,
-            records.check_rule_period(catalog, code, period),
+            records.check_submission_period(schedule(turn.config), code, period, turn.now),
             period,
             turn.now,
             turn.now,
@@ -162,7 +162,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
         number=row.id,
         rule=esc(rule_label(rule, turn.language)),
         code=code,
-        period=period,
+        period=period_name(rule, period, turn.language),
         date=long_date(local.date(), turn.language),
         time=clock(local, turn.language),
         evidence=esc(evidence_words(turn, evidence)),

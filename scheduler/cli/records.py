@@ -67,7 +67,7 @@ def submit(
         row = submissions.add(
             session,
             employee.id,
-            records.check_rule_period(ctx.config.catalog, code, period),
+            records.check_submission_period(ctx.config.schedule(), code, period, when),
             period,
             when,
             now,
