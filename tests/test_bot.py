@@ -165,14 +165,14 @@ def test_link_status_report_with_a_document_and_the_receipt(both: Harness) -> No
     h.send(text_message(CHAT, "/status"))
     status = h.texts(CHAT)[-1]
     assert "<b>Kewajiban YANTI HEIDA YANI</b> per Senin, 3 Maret 2025:" in status
-    assert "Sasaran Kinerja Pegawai (SKP) periode 2025: Lewat batas waktu (3 hari)" in status
+    assert "Sasaran Kinerja Pegawai (SKP) Tahun 2025: Lewat batas waktu (3 hari)" in status
     assert "Ketepatan waktu penyampaian tahun ini:" in status
 
     h.send(text_message(CHAT, "/lapor"))
     assert ("SKP 2025", "lapor:SKP:2025") in h.buttons(CHAT)
     h.send(callback(CHAT, "lapor:SKP:2025", query_id="q-skp"))
     assert [a["callback_query_id"] for a in h.api.answered] == ["q-skp"]
-    assert "Lapor <b>Sasaran Kinerja Pegawai (SKP) periode 2025</b>" in h.texts(CHAT)[-1]
+    assert "Lapor <b>Sasaran Kinerja Pegawai (SKP) Tahun 2025</b>" in h.texts(CHAT)[-1]
     assert ("Kirim tanpa bukti", "lapor:-") in h.buttons(CHAT)
 
     h.now = NOW + timedelta(minutes=5)
@@ -222,13 +222,13 @@ def test_pressing_sudah_lapor_under_a_reminder_reports_that_item(harness: Harnes
     h.tick()
     (reminder,) = h.api.sent[before:]  # no one else has a chat
     assert reminder.text.startswith("Yth. Ibu YANTI HEIDA YANI\n")
-    skp = "Sasaran Kinerja Pegawai (SKP) periode 2025: belum disampaikan, lewat 3 hari"
+    skp = "Sasaran Kinerja Pegawai (SKP) Tahun 2025: belum disampaikan, lewat 3 hari"
     assert skp in reminder.text
     assert h.buttons(CHAT) == [("✅ Sudah lapor SKP 2025", "lapor:SKP:2025")]
 
     h.send(callback(CHAT, "lapor:SKP:2025"))  # the press, as getUpdates serves it
     assert h.audit()[-1] == (str(CHAT), "report_start", "SKP 2025")
-    assert "Lapor <b>Sasaran Kinerja Pegawai (SKP) periode 2025</b>" in h.texts(CHAT)[-1]
+    assert "Lapor <b>Sasaran Kinerja Pegawai (SKP) Tahun 2025</b>" in h.texts(CHAT)[-1]
     h.now = NOW + timedelta(minutes=5)
     h.send(text_message(CHAT, "BKPSDM/SKP/0042"))
     (row,) = h.submissions()
@@ -327,7 +327,7 @@ def test_the_bot_speaks_english_where_the_service_does(english: Harness) -> None
     h.tick()
     assert h.buttons(CHAT) == [("✅ Reported SKP 2025", "lapor:SKP:2025")]
     h.send(callback(CHAT, "lapor:SKP:2025"))
-    assert "Report <b>Employee performance targets (SKP) period 2025</b>" in h.texts(CHAT)[-1]
+    assert "Report <b>Employee performance targets (SKP) 2025</b>" in h.texts(CHAT)[-1]
     assert h.buttons(CHAT) == [("Send without evidence", "lapor:-"), ("Cancel", "batal")]
     h.send(text_message(CHAT, "/unlink"))  # the English name of /putus
     assert h.texts(CHAT)[-1].startswith("Unlink this chat from YANTI HEIDA YANI")
@@ -423,6 +423,11 @@ CORPUS: list[tuple[str, Any, str]] = [
         "far future",
         lambda h: text_message(CHAT, "/lapor SKP 2099"),
         "periode 2099 tidak mungkin dilaporkan",
+    ),
+    (
+        "the year it is due in, for the year it is about",
+        lambda h: text_message(CHAT, "/lapor SPT 2025"),
+        "SPT 2025 batas waktunya 31 Maret 2026; maksud Anda SPT 2024?",
     ),
     (
         "someone else's",

@@ -61,7 +61,7 @@ def choose(turn: Turn, code: str, period: str) -> None:
     assert employee is not None
     shown = sample(f"{code} {period}")
     try:
-        code = records.check_submission_period(schedule(turn.config), code, period, turn.now)
+        code = records.check_rule_period(catalog, code, period)
     except records.RecordError as exc:
         turn.say("bad_rule", reason=esc(exc.text(turn.language)))
         return turn.done("report_refused", shown)
@@ -72,6 +72,11 @@ def choose(turn: Turn, code: str, period: str) -> None:
     if not turn.now.year - 2 <= period_year(period) <= turn.now.year + 1:
         turn.say("impossible_period", period=esc(period))
         return turn.done("report_refused", f"{shown}: impossible period")
+    try:
+        records.check_submission_period(schedule(turn.config), code, period, turn.now)
+    except records.RecordError as exc:  # the year it is due in, for the year it is about
+        turn.say("bad_rule", reason=esc(exc.text(turn.language)))
+        return turn.done("report_refused", f"{shown}: far period")
     carried = turn.session.scalar(
         select(models.Assignment.id).where(
             models.Assignment.employee_id == employee.id, models.Assignment.rule_code == code
