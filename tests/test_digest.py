@@ -364,7 +364,7 @@ def test_csv_attachment_parses_back(seed: IkiImport, schedule: Schedule, catalog
     assert cell == {
         "unit": PDN, "nip": FATHUR, "nama": tricky, "kode": "SKP",
         "kewajiban": "Sasaran Kinerja Pegawai (SKP)", "periode": "2025",
-        "batas_waktu": "2025-02-28",
+        "nama_periode": "Tahun 2025", "batas_waktu": "2025-02-28",
         "kode_status": "late", "status": "Terlambat", "hari_terlambat": "1",
         "disampaikan": "2025-03-01 09:00", "tepat_waktu": "0",
         "sudah_sampai_batas_waktu": "1", "ketepatan_waktu_persen": "0,0",
@@ -374,6 +374,7 @@ def test_csv_attachment_parses_back(seed: IkiImport, schedule: Schedule, catalog
     assert rini["LHKPN"]["kode_status"] == "upcoming"
     assert rini["LHKPN"]["ketepatan_waktu_persen"] == ""
     assert rini["LHKPN"]["batas_waktu"] == "2025-04-11"  # moved by the KPK
+    assert (rini["LHKPN"]["periode"], rini["LHKPN"]["nama_periode"]) == ("2024", "Tahun 2024")
     assert layout.csv_filename(shown) == "tenggat-digest-2025-03-03-bidang-politik-dalam-negeri.csv"
     english = list(
         csv.reader(

@@ -371,6 +371,7 @@ def _csv_rows(digest: Digest, catalog: Catalog, language: str) -> tuple[tuple[st
                 cell.rule,
                 rule_name(catalog.rules[cell.rule], language),
                 cell.period,
+                period_name(catalog.rules[cell.rule], cell.period, language),
                 occ.due.isoformat() if occ.due else "",
                 cell.status.value,
                 STATUS[language][cell.status],
