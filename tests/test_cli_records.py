@@ -169,7 +169,7 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
     assert ok("event", "set", "APBD_ADOPTED", "2025", "2024-12-20").strip() == (
         "APBD_ADOPTED 2025: 2024-12-20"
     )
-    assert "Cuti besar" in ok("exempt", SECRETARY, "SPT", "2025", "--reason", "Cuti besar")
+    assert "Cuti besar" in ok("exempt", SECRETARY, "SPT", "2024", "--reason", "Cuti besar")
     assert "telegram=12345 email=a@b.go.id" in ok(
         "contact", SECRETARY, "--telegram", "12345", "--email", "a@b.go.id"
     )
@@ -201,7 +201,7 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
     assert datetime.fromisoformat(skp["submitted_at"]) == datetime(
         2025, 2, 10, 12, tzinfo=WITA
     )  # a date alone: midday
-    assert occurrence(boss, "SPT", "2025")["status"] == "exempt"
+    assert occurrence(boss, "SPT", "2024")["status"] == "exempt"
     assert {
         (o["status"], o["days_late"], o["due"])
         for p in everyone.values()
