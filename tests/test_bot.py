@@ -46,6 +46,7 @@ from scheduler.service.lock import SchedulerLock
 from scheduler.service.tick import Leadership, Service
 from scheduler.store import models, state, submissions
 from scheduler.store.db import Database
+from scheduler.words import period_name
 
 CARRIER = "197402022000121007"  # ERSIYANUSSALIM: carries EPANTAU (needs verification)
 HEAD = "196905221997031004"  # Drs. ZUKIPLI: head of Bidang Ideologi dan Wawasan Kebangsaan
@@ -224,7 +225,7 @@ def test_pressing_sudah_lapor_under_a_reminder_reports_that_item(harness: Harnes
     assert reminder.text.startswith("Yth. Ibu YANTI HEIDA YANI\n")
     skp = "Sasaran Kinerja Pegawai (SKP) Tahun 2025: belum disampaikan, lewat 3 hari"
     assert skp in reminder.text
-    assert h.buttons(CHAT) == [("✅ Sudah lapor SKP 2025", "lapor:SKP:2025")]
+    assert h.buttons(CHAT) == [("✅ Sudah lapor SKP Tahun 2025", "lapor:SKP:2025")]
 
     h.send(callback(CHAT, "lapor:SKP:2025"))  # the press, as getUpdates serves it
     assert h.audit()[-1] == (str(CHAT), "report_start", "SKP 2025")
@@ -245,8 +246,12 @@ def test_a_long_reminder_has_a_button_per_own_item_under_its_last_part(harness: 
     h = harness
     h.link(SECRETARY, 600)
     notices = h.tick()
+
+    def named(code: str, period: str) -> str:
+        return period_name(h.config.catalog.rules[code], period, "id")
+
     owed = {
-        (f"✅ Sudah lapor {n.rule} {n.period}", f"lapor:{n.rule}:{n.period}")
+        (f"✅ Sudah lapor {n.rule} {named(n.rule, n.period)}", f"lapor:{n.rule}:{n.period}")
         for n in notices
         if n.recipient == SECRETARY and n.kind is not NoticeKind.ESCALATION
     }
@@ -325,7 +330,7 @@ def test_the_bot_speaks_english_where_the_service_does(english: Harness) -> None
     assert h.texts(CHAT)[-1].startswith("Commands:\n/status — your open obligations")
     assert "/putus — unlink this chat from you" in h.texts(CHAT)[-1]
     h.tick()
-    assert h.buttons(CHAT) == [("✅ Reported SKP 2025", "lapor:SKP:2025")]
+    assert h.buttons(CHAT) == [("✅ Reported SKP 2025", "lapor:SKP:2025")]  # English: "2025"
     h.send(callback(CHAT, "lapor:SKP:2025"))
     assert "Report <b>Employee performance targets (SKP) 2025</b>" in h.texts(CHAT)[-1]
     assert h.buttons(CHAT) == [("Send without evidence", "lapor:-"), ("Cancel", "batal")]
@@ -362,7 +367,7 @@ def test_verification_by_an_admin_in_the_bot_and_in_the_cli(
     h.send(callback(601, f"verif:{pending.id}"))  # the reporter presses a forwarded button
     assert len(h.submissions()) == 1
     h.send(callback(600, f"verif:{pending.id}"))
-    assert h.texts(600)[-1] == "Diverifikasi: ERSIYANUSSALIM, EPANTAU periode 2025-02."
+    assert h.texts(600)[-1] == "Diverifikasi: ERSIYANUSSALIM, EPANTAU Februari 2025."
     assert "telah diverifikasi" in h.texts(601)[-1]
     first, verified = h.submissions()
     assert verified.verified_by == "telegram:600" and verified.evidence == first.evidence

@@ -244,7 +244,7 @@ class Dispatcher:
         return Item(
             kind=str(entry.kind),
             rule=rule_name(rule, language) if rule else "",
-            period=period_name(rule, entry.period, language) if rule else entry.period,
+            period=self._period(entry.rule, entry.period) if entry.rule else entry.period,
             due=long_date(entry.due, language),
             days_late=entry.days_late,
             subject=subject.name,
@@ -253,12 +253,18 @@ class Dispatcher:
             days_left=(entry.due - written).days,
         )
 
+    def _period(self, code: str, period: str) -> str:
+        return period_name(self.catalog.get(code), period, self.language)
+
     def _report_buttons(self, entries: Sequence[Entry]) -> tuple[tuple[str, str], ...]:
         """A "Sudah lapor" button for each obligation the recipient owes themselves, so a
         reminder is answered with one press.  None for the staff's items of an escalation:
         a button reports for whoever presses it, and only the staff member may report."""
         owed = dict.fromkeys((e.rule, e.period) for e in entries if e.kind in OWN)
-        buttons = [report_button(code, period, self.language) for code, period in owed]
+        buttons = [
+            report_button(code, period, self._period(code, period), self.language)
+            for code, period in owed
+        ]
         return tuple(buttons[:MAX_BUTTONS])
 
     def _digest(self, entry: E, person: Contact, channel: str, address: str) -> Outgoing[E]:
