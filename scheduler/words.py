@@ -47,12 +47,10 @@ def period_name(rule: Rule, period: str, language: str) -> str:
     own = rule.period_name_en or rule.period_name if language == "en" else rule.period_name
     if own:
         return own.format(year=year)
-    month = (
-        get_month_names("wide", locale=language)[part] if rule.period is Granularity.MONTH else ""
-    )
-    return _PERIOD[language][rule.period.value].format(
-        year=year, roman=_ROMAN[part - 1], month=month
-    )
+    if rule.period is Granularity.MONTH:
+        month = get_month_names("wide", locale=language)[part]
+        return _PERIOD[language]["month"].format(year=year, month=month)
+    return _PERIOD[language][rule.period.value].format(year=year, roman=_ROMAN[part - 1])
 
 
 def title(nip: str | None, language: str) -> str:

@@ -59,6 +59,7 @@ def test_a_period_is_the_one_the_agency_names(
         ("LKSKPD", "2024", "TA 2024", "financial year 2024"),
         ("SKP", "2025", "Tahun 2025", "2025"),
         ("EPANTAU", "2025-01", "Januari 2025", "January 2025"),
+        ("SERAPAN", "2025-12", "Desember 2025", "December 2025"),
         ("MR", "2025-Q1", "Triwulan I 2025", "quarter I 2025"),
         ("MR", "2025-Q4", "Triwulan IV 2025", "quarter IV 2025"),
         ("SKM_RTL", "2025-S1", "Semester I 2025", "semester I 2025"),
