@@ -108,12 +108,14 @@ class DigestView:
 # The attachment's columns, in the reader's language.
 CSV_COLUMNS = {
     "id": (
-        "unit", "nip", "nama", "kode", "kewajiban", "periode", "batas_waktu", "kode_status",
+        "unit", "nip", "nama", "kode", "kewajiban", "periode", "nama_periode", "batas_waktu",
+        "kode_status",
         "status", "hari_terlambat", "disampaikan", "tepat_waktu", "sudah_sampai_batas_waktu",
         "ketepatan_waktu_persen",
     ),
     "en": (
-        "unit", "nip", "name", "code", "rule", "period", "due", "status_code", "status",
+        "unit", "nip", "name", "code", "rule", "period", "period_name", "due", "status_code",
+        "status",
         "days_late", "submitted_at", "on_time", "due_so_far", "achievement_percent",
     ),
 }  # fmt: skip

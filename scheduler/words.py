@@ -9,6 +9,7 @@ from babel.dates import format_date, get_month_names
 
 from rules.catalog import Rule
 from rules.evaluate import OccurrenceStatus, Status, timeliness
+from rules.periods import Granularity, parse_period
 from rules.schedule import Adjustment, EventIndex, Occurrence, Schedule
 from scheduler.catalog import Words
 
@@ -21,6 +22,8 @@ EVENTS = Words("event")  # what an event code means to people, msgctxt "event"
 _POLICY = Words("holiday_policy")  # what a due date on a day off does, msgctxt "holiday_policy"
 _CONFIDENCE = Words("confidence")  # how firmly a deadline is known, msgctxt "confidence"
 _RECEIPT = Words("receipt")  # what a submission just recorded means, msgctxt "receipt"
+_PERIOD = Words("period")  # a period in words, msgctxt "period"
+_ROMAN = ("I", "II", "III", "IV")
 
 
 def event_name(code: str, language: str) -> str:
@@ -31,6 +34,24 @@ def event_name(code: str, language: str) -> str:
 
 def rule_name(rule: Rule, language: str) -> str:
     return rule.name_en or rule.name if language == "en" else rule.name
+
+
+def period_name(rule: Rule, period: str, language: str) -> str:
+    """A period as the agency names it: "Januari 2025", "Triwulan I 2025", "Semester I 2025",
+    "Tahun 2025", or the rule's own name for its year ("Tahun Pajak 2024" for the SPT, "untuk
+    TA 2026" for the SHS).  People never read a key such as ``2025-Q1``; a key that does not
+    fit the rule (an old record) is shown as it is."""
+    try:
+        year, part = parse_period(period, rule.period)
+    except ValueError:
+        return period
+    own = rule.period_name_en or rule.period_name if language == "en" else rule.period_name
+    if own:
+        return own.format(year=year)
+    if rule.period is Granularity.MONTH:
+        month = get_month_names("wide", locale=language)[part]
+        return _PERIOD[language]["month"].format(year=year, month=month)
+    return _PERIOD[language][rule.period.value].format(year=year, roman=_ROMAN[part - 1])
 
 
 def title(nip: str | None, language: str) -> str:

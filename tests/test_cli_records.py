@@ -169,7 +169,7 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
     assert ok("event", "set", "APBD_ADOPTED", "2025", "2024-12-20").strip() == (
         "APBD_ADOPTED 2025: 2024-12-20"
     )
-    assert "Cuti besar" in ok("exempt", SECRETARY, "SPT", "2025", "--reason", "Cuti besar")
+    assert "Cuti besar" in ok("exempt", SECRETARY, "SPT", "2024", "--reason", "Cuti besar")
     assert "telegram=12345 email=a@b.go.id" in ok(
         "contact", SECRETARY, "--telegram", "12345", "--email", "a@b.go.id"
     )
@@ -201,7 +201,7 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
     assert datetime.fromisoformat(skp["submitted_at"]) == datetime(
         2025, 2, 10, 12, tzinfo=WITA
     )  # a date alone: midday
-    assert occurrence(boss, "SPT", "2025")["status"] == "exempt"
+    assert occurrence(boss, "SPT", "2024")["status"] == "exempt"
     assert {
         (o["status"], o["days_late"], o["due"])
         for p in everyone.values()
@@ -354,6 +354,19 @@ BAD_INPUT = [
     (("submit", SECRETARY, "EPANTAU", "2025-13"), "contoh: 2025-02"),
     (("submit", SECRETARY, "EPANTAU", "2025"), "contoh: 2025-02"),
     (("submit", SECRETARY, "SKM_RTL", "2025-S3"), "contoh: 2025-S1"),
+    # the year the deadline falls in, typed for the year it reports on
+    (
+        ("submit", SECRETARY, "SPT", "2025", "--at", "2025-03-15 10:00"),
+        "SPT 2025 batas waktunya 31 Maret 2026; maksud Anda SPT 2024?",
+    ),
+    (
+        ("--lang", "en", "submit", SECRETARY, "LHKPN", "2025", "--at", "2025-03-15 10:00"),
+        "LHKPN 2025 is due 31 March 2026; did you mean LHKPN 2024?",
+    ),
+    (
+        ("submit", SECRETARY, "SHS", "2027", "--at", "2025-04-10"),
+        "SHS 2027 batas waktunya 30 April 2026; maksud Anda SHS 2026?",
+    ),
     (
         ("submit", SECRETARY, "SKP", "2025", "--at", "2025-02-30"),
         "tidak ada tanggal 30 pada bulan 02",
@@ -464,6 +477,24 @@ def test_the_history_keeps_every_record_and_marks_the_replaced(seeded: Env) -> N
         "2024-12-20",
     )
     assert "Jumat, 20 Desember 2024" in seeded.run("event", "list").output
+
+
+@pytest.mark.parametrize(
+    ("rule", "period", "at", "due"),
+    [
+        ("SPT", "2024", "2025-03-15 10:00", "2025-03-31"),  # tax year 2024, as DJP names it
+        ("LHKPN", "2024", "2025-04-10 10:00", "2025-04-11"),  # KPK's decree moved it
+        ("SKP", "2025", "2025-02-20 10:00", "2025-02-28"),  # the 2025 plan: no lag
+    ],
+)
+def test_a_submission_for_the_period_the_agency_names_is_on_time(
+    seeded: Env, rule: str, period: str, at: str, due: str
+) -> None:
+    done = seeded.run("submit", SECRETARY, rule, period, "--at", at)
+    assert done.exit_code == 0, done.output
+    status = seeded.json("status", "--as-of", "2025-05-01", "--json", "--occurrences")
+    found = occurrence(people(status)[SECRETARY], rule, period)
+    assert (found["due"], found["status"]) == (due, "on_time")
 
 
 def test_submit_at_today_is_never_later_than_now(seeded: Env) -> None:

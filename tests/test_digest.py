@@ -314,12 +314,12 @@ def test_text_in_indonesian(pdn: Digest, catalog: Catalog) -> None:
         "- SPT Tahunan PPh Orang Pribadi",
         "- Dokumen Manajemen Risiko",
         "Lewat batas waktu: 14 (5 baru minggu ini)",
-        "Perjanjian Kinerja (PK) periode 2025: lewat 42 hari",
+        "Perjanjian Kinerja (PK) Tahun 2025: lewat 42 hari",
         "batas waktu Senin, 20 Januari 2025",
         "sudah sampai Sekretaris",
-        "Sasaran Kinerja Pegawai (SKP) periode 2025: lewat 3 hari (baru)",
+        "Sasaran Kinerja Pegawai (SKP) Tahun 2025: lewat 3 hari (baru)",
         "sudah diingatkan ke pegawai; berikutnya H+1, Senin, 3 Maret 2025",
-        "Input dan Verifikasi e-Pantau periode 2025-03",
+        "Input dan Verifikasi e-Pantau Maret 2025",
         "batas waktu Senin, 10 Maret 2025 (7 hari lagi)",
         "belum menyampaikan 2 dari 2:",
         "Disampaikan sejak Senin, 24 Februari 2025: 2",
@@ -345,7 +345,7 @@ def test_text_in_english(pdn: Digest, catalog: Catalog) -> None:
         "A week ago: 30% (-0.6 points; 7 newly reached their deadline this week, 2 of them on "
         "time)",
         "Overdue: 14 (5 new this week)",
-        "Employee performance targets (SKP) for 2025: 3 day(s) overdue (new)",
+        "Employee performance targets (SKP), year 2025: 3 day(s) overdue (new)",
         "escalated to the Secretary",
         "due Monday, 10 March 2025 (in 7 day(s))",
         "- FATHURRAHMAN, S.Sos (Late by 1 day(s))",
@@ -396,7 +396,7 @@ def test_csv_attachment_parses_back(seed: IkiImport, schedule: Schedule, catalog
     assert cell == {
         "unit": PDN, "nip": FATHUR, "nama": tricky, "kode": "SKP",
         "kewajiban": "Sasaran Kinerja Pegawai (SKP)", "periode": "2025",
-        "batas_waktu": "2025-02-28",
+        "nama_periode": "Tahun 2025", "batas_waktu": "2025-02-28",
         "kode_status": "late", "status": "Terlambat", "hari_terlambat": "1",
         "disampaikan": "2025-03-01 09:00", "tepat_waktu": "0",
         "sudah_sampai_batas_waktu": "1", "ketepatan_waktu_persen": "0,0",
@@ -406,6 +406,7 @@ def test_csv_attachment_parses_back(seed: IkiImport, schedule: Schedule, catalog
     assert rini["LHKPN"]["kode_status"] == "upcoming"
     assert rini["LHKPN"]["ketepatan_waktu_persen"] == ""
     assert rini["LHKPN"]["batas_waktu"] == "2025-04-11"  # moved by the KPK
+    assert (rini["LHKPN"]["periode"], rini["LHKPN"]["nama_periode"]) == ("2024", "Tahun 2024")
     assert layout.csv_filename(shown) == "tenggat-digest-2025-03-03-bidang-politik-dalam-negeri.csv"
     english = list(
         csv.reader(

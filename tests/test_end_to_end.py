@@ -20,7 +20,7 @@ from test_service import SECRETARY, TENGGAT
 from scheduler.store import models
 from scheduler.store.db import Database
 
-SKP = "Sasaran Kinerja Pegawai (SKP) periode 2025"
+SKP = "Sasaran Kinerja Pegawai (SKP) Tahun 2025"
 CONSOLE = re.compile(r"^\[console\] → .* \((\S+)\):$", re.MULTILINE)
 
 

@@ -12,14 +12,14 @@ from notifications.render import HTML, TELEGRAM, TEXT, Item, Letter, render, sub
 from scheduler.words import LETTER, title
 
 SKP = "Sasaran Kinerja Pegawai (SKP)"
-OVERDUE = Item("overdue", SKP, "2025", "Jumat, 28 Februari 2025", 3, "A")
+OVERDUE = Item("overdue", SKP, "Tahun 2025", "Jumat, 28 Februari 2025", 3, "A")
 SOON = Item(
-    "reminder", "SPT Tahunan PPh Orang Pribadi", "2025", "Senin, 31 Maret 2025", None, "A",
-    days_left=7,
+    "reminder", "SPT Tahunan PPh Orang Pribadi", "Tahun Pajak 2024", "Senin, 31 Maret 2025",
+    None, "A", days_left=7,
 )  # fmt: skip
-TODAY = Item("due_today", "Laporan P3DN", "2025-03", "Selasa, 25 Maret 2025", None, "A")
-TEAM = Item("escalation", SKP, "2025", "Jumat, 28 Februari 2025", 3, "YANTI HEIDA YANI")
-TEAM_PK = Item("escalation", "Perjanjian Kinerja (PK)", "2025", "Senin, 20 Januari 2025", 42,
+TODAY = Item("due_today", "Laporan P3DN", "Maret 2025", "Selasa, 25 Maret 2025", None, "A")
+TEAM = Item("escalation", SKP, "Tahun 2025", "Jumat, 28 Februari 2025", 3, "YANTI HEIDA YANI")
+TEAM_PK = Item("escalation", "Perjanjian Kinerja (PK)", "Tahun 2025", "Senin, 20 Januari 2025", 42,
                "YANTI HEIDA YANI")  # fmt: skip
 SIGNED = "Sekretariat Badan Kesbangpol Kabupaten Kutai Kartanegara"
 
@@ -52,19 +52,19 @@ def test_indonesian_letter_lists_own_items_then_the_team_and_names_its_sender() 
     team = lines.index("Kewajiban bawahan Bapak berikut belum disampaikan:")
     assert own < team
     assert lines[own + 1 : own + 4] == [
-        "1. Sasaran Kinerja Pegawai (SKP) periode 2025: belum disampaikan, lewat 3 hari dari "
+        "1. Sasaran Kinerja Pegawai (SKP) Tahun 2025: belum disampaikan, lewat 3 hari dari "
         "batas waktu Jumat, 28 Februari 2025.",
-        "2. SPT Tahunan PPh Orang Pribadi periode 2025: batas waktu Senin, 31 Maret 2025 "
+        "2. SPT Tahunan PPh Orang Pribadi Tahun Pajak 2024: batas waktu Senin, 31 Maret 2025 "
         "(7 hari lagi).",
-        "3. Laporan P3DN periode 2025-03: batas waktu hari ini, Selasa, 25 Maret 2025, sampai "
+        "3. Laporan P3DN Maret 2025: batas waktu hari ini, Selasa, 25 Maret 2025, sampai "
         "pukul 23.59 WITA.",
     ]
     # One person, their items under their name, and what the superior is asked to do.
     assert lines[team + 1 : team + 4] == [
         "1. YANTI HEIDA YANI",
-        "   - Sasaran Kinerja Pegawai (SKP) periode 2025: lewat 3 hari dari batas waktu "
+        "   - Sasaran Kinerja Pegawai (SKP) Tahun 2025: lewat 3 hari dari batas waktu "
         "Jumat, 28 Februari 2025.",
-        "   - Perjanjian Kinerja (PK) periode 2025: lewat 42 hari dari batas waktu Senin, "
+        "   - Perjanjian Kinerja (PK) Tahun 2025: lewat 42 hari dari batas waktu Senin, "
         "20 Januari 2025.",
     ]
     assert "Mohon bantuan Bapak mengingatkan yang bersangkutan" in text
@@ -105,7 +105,7 @@ def test_html_escapes_every_value_but_keeps_its_own_markup() -> None:
     html = render(HTML, letter([hostile], name="A & <B>"))
     assert "<p>Yth. Bapak/Ibu A &amp; &lt;B&gt;</p>" in html
     assert "R&lt;script&gt;" in html and "<script>" not in html
-    assert "<li>R&lt;script&gt; periode 2025: belum disampaikan, lewat 1 hari dari batas " \
+    assert "<li>R&lt;script&gt; 2025: belum disampaikan, lewat 1 hari dari batas " \
         "waktu d &amp; e.</li>" in html  # fmt: skip
     assert "<p><strong>Bersama ini kami sampaikan" in html
 
@@ -116,7 +116,7 @@ def test_telegram_html_uses_only_telegram_tags_and_escapes_values() -> None:
     assert set(re.findall(r"</?([a-z]+)", html)) <= {"b", "i"}
     assert "<b>Bersama ini kami sampaikan kewajiban Bapak/Ibu yang perlu perhatian:</b>" in html
     assert "1. <b>&lt;i&gt;Budi&lt;/i&gt;</b>" in html
-    assert "• R&amp;D &lt;laporan&gt; periode 2025" in html
+    assert "• R&amp;D &lt;laporan&gt; 2025" in html
 
 
 def test_contact_problems_go_to_their_own_section() -> None:
@@ -149,7 +149,7 @@ def staff(count: int, items: tuple[Item, ...] = (TEAM, TEAM_PK)) -> list[Item]:
         (
             9,
             "Kewajiban bawahan Bapak/Ibu yang belum disampaikan, per kewajiban:",
-            "1. Sasaran Kinerja Pegawai (SKP) periode 2025: 9 orang belum menyampaikan, "
+            "1. Sasaran Kinerja Pegawai (SKP) Tahun 2025: 9 orang belum menyampaikan, "
             "lewat 3 hari dari batas waktu Jumat, 28 Februari 2025.",
         ),
     ],
@@ -167,7 +167,7 @@ def test_many_staff_are_told_by_obligation_not_by_person(
 def test_an_obligation_names_eight_people_and_sends_to_the_digest_for_the_rest() -> None:
     text = render(TEXT, letter(staff(57, (TEAM_PK,))))
     lines = text.splitlines()
-    assert "1. Perjanjian Kinerja (PK) periode 2025: 57 orang belum menyampaikan, lewat 42 " \
+    assert "1. Perjanjian Kinerja (PK) Tahun 2025: 57 orang belum menyampaikan, lewat 42 " \
         "hari dari batas waktu Senin, 20 Januari 2025." in lines  # fmt: skip
     assert (
         "   - P01; P02; P03; P04; P05; P06; P07; P08; dan 49 lainnya: lihat ringkasan mingguan"

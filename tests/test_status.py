@@ -110,7 +110,7 @@ def fill(database: Database) -> None:
             (odd, "SKP", "2023", at("2023-02-01"), True),  # older than what is read
             (gone, "SKP", "2025", at("2025-02-02"), True),
             (gone, "SIRUP", "2025", at("2025-01-15"), True),  # serves every carrier
-            (None, "SHS", "2025", at("2025-01-20"), True),  # for the agency as a whole
+            (None, "SHS", "2026", at("2025-01-20"), True),  # the agency's, for budget year 2026
         ]
         for who, code, period, when, verified in submitted:
             session.add(

@@ -241,7 +241,7 @@ def test_the_service_sends_one_telegram_message_per_person_once(
     assert secretary.endswith("<i>Pesan ini dikirim otomatis oleh Tenggat.</i>")
     assert "<b>Kewajiban bawahan Bapak yang belum disampaikan, per kewajiban:</b>" in secretary
     staff = api.texts(chats[STAFF])[0]
-    assert "Sasaran Kinerja Pegawai (SKP) periode 2025: belum disampaikan, lewat 3 hari" in staff
+    assert "Sasaran Kinerja Pegawai (SKP) Tahun 2025: belum disampaikan, lewat 3 hari" in staff
 
 
 def test_a_blocked_chat_falls_back_and_the_admin_is_told(

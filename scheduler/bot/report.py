@@ -24,7 +24,7 @@ from scheduler.bot.turn import (
     set_chat_state,
 )
 from scheduler.store import models, records, submissions
-from scheduler.words import clock, long_date, record_meaning, rule_name
+from scheduler.words import clock, long_date, period_name, record_meaning, rule_name
 
 
 def pick(turn: Turn) -> None:
@@ -72,6 +72,11 @@ def choose(turn: Turn, code: str, period: str) -> None:
     if not turn.now.year - 2 <= period_year(period) <= turn.now.year + 1:
         turn.say("impossible_period", period=esc(period))
         return turn.done("report_refused", f"{shown}: impossible period")
+    try:
+        records.check_submission_period(schedule(turn.config), code, period, turn.now)
+    except records.RecordError as exc:  # the year it is due in, for the year it is about
+        turn.say("bad_rule", reason=esc(exc.text(turn.language)))
+        return turn.done("report_refused", f"{shown}: far period")
     carried = turn.session.scalar(
         select(models.Assignment.id).where(
             models.Assignment.employee_id == employee.id, models.Assignment.rule_code == code
@@ -87,7 +92,7 @@ def choose(turn: Turn, code: str, period: str) -> None:
         buttons,
         rule=esc(rule_label(rule, turn.language)),
         code=code,
-        period=period,
+        period=period_name(rule, period, turn.language),
     )
     return turn.done("report_start", f"{code} {period}")
 
@@ -132,7 +137,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
         added = submissions.add(
             turn.session,
             employee.id,
-            records.check_rule_period(catalog, code, period),
+            records.check_submission_period(schedule(turn.config), code, period, turn.now),
             period,
             turn.now,
             turn.now,
@@ -156,7 +161,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
         number=row.id,
         rule=esc(rule_label(rule, turn.language)),
         code=code,
-        period=period,
+        period=period_name(rule, period, turn.language),
         date=long_date(local.date(), turn.language),
         time=clock(local, turn.language),
         evidence=esc(shown),

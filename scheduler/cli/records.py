@@ -79,7 +79,7 @@ def submit(
     when = submitted(ctx, at)  # a date alone: midday, as the submissions sheet reads it
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
-        code = records.check_rule_period(ctx.config.catalog, code, period)
+        code = records.check_submission_period(ctx.config.schedule(), code, period, when)
         added = submissions.add(
             session,
             employee.id,

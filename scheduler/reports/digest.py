@@ -35,7 +35,7 @@ from scheduler.memory import paused_gc
 from scheduler.sheets import table as sheets
 from scheduler.store import models, outbox, records
 from scheduler.store.db import Database
-from scheduler.words import STATUS, clock, long_date, rule_name
+from scheduler.words import STATUS, clock, long_date, period_name, rule_name
 
 _WORDS = Words("digest")  # the words of this module, in the catalogs
 PAGE = Words("digest_page")  # the words of the digest itself, laid out by its templates
@@ -206,6 +206,9 @@ class _Names:
     def rule(self, code: str) -> str:
         return rule_name(self.catalog.rules[code], self.language)
 
+    def period(self, code: str, key: str) -> str:
+        return period_name(self.catalog.rules[code], key, self.language)
+
     def next_step(self, item: Overdue) -> str:
         if item.next_step is None or item.next_at is None:
             return ""
@@ -258,7 +261,7 @@ def _overdue_groups(digest: Digest, names: _Names) -> tuple[layout.Group, ...]:
             layout.Group(
                 code=rule,
                 rule=names.rule(rule),
-                period=period,
+                period=names.period(rule, period),
                 due=long_date(items[0].due, names.language),
                 days=items[0].days_late,
                 entries=tuple(
@@ -283,7 +286,7 @@ def _upcoming_groups(digest: Digest, names: _Names) -> tuple[layout.Group, ...]:
         layout.Group(
             code=item.rule,
             rule=names.rule(item.rule),
-            period=item.period,
+            period=names.period(item.rule, item.period),
             due=long_date(item.due, names.language),
             days=item.days_left,
             entries=tuple(names.entry(key) for key in item.outstanding),
@@ -310,7 +313,7 @@ def _done_groups(digest: Digest, names: _Names) -> tuple[layout.Group, ...]:
         layout.Group(
             code=rule,
             rule=names.rule(rule),
-            period=period,
+            period=names.period(rule, period),
             due="",
             days=0,
             entries=tuple(entries),
@@ -370,6 +373,7 @@ def _csv_rows(digest: Digest, catalog: Catalog, language: str) -> tuple[tuple[st
                 cell.rule,
                 rule_name(catalog.rules[cell.rule], language),
                 cell.period,
+                period_name(catalog.rules[cell.rule], cell.period, language),
                 occ.due.isoformat() if occ.due else "",
                 cell.status.value,
                 STATUS[language][cell.status],

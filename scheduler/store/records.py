@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
+from babel.dates import format_date
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import (
     Select,
     String,
@@ -32,8 +34,8 @@ from sqlalchemy.orm import Session, aliased
 from rules.catalog import Catalog, Scope
 from rules.evaluate import Assignment, Person, Roster, Submission
 from rules.periods import EXAMPLES, parse_period
-from rules.schedule import Event, EventIndex, index_events
-from scheduler.messages import Said
+from rules.schedule import Event, EventIndex, Schedule, index_events
+from scheduler.messages import Said, say
 from scheduler.store import models
 
 NIP_PATTERN = re.compile(r"^\d{18}$")
@@ -503,6 +505,38 @@ def check_rule_period(catalog: Catalog, code: str, period: str) -> str:
         raise RecordError(
             "bad_period", code=rule.code, period=period, example=EXAMPLES[rule.period]
         ) from None
+    return rule.code
+
+
+class FarPeriod(RecordError):
+    """A submission for a period due more than a year after it was made: almost always the
+    year the deadline falls in typed for the year it reports on ("SPT 2025" in March 2025
+    for the SPT 2024 due that month).  ``due`` is ISO in the params (a sheet's problem
+    list shows it so) and a date in words where the refusal is said."""
+
+    def __init__(self, due: date, **params: str) -> None:
+        self.due = due
+        super().__init__("far_period", due=due.isoformat(), **params)
+
+    def text(self, language: str) -> str:
+        words = format_date(self.due, format="d MMMM y", locale=language)
+        return say(self.message, language, **(self.params | {"due": words}))
+
+
+def check_submission_period(schedule: Schedule, code: str, period: str, when: datetime) -> str:
+    """`check_rule_period`, and refuse a period due more than a year after the submission,
+    naming the period due next as the likely meaning; return the canonical code."""
+    rule = schedule.catalog.rules[check_rule_period(schedule.catalog, code, period)]
+    day = when.date()
+    horizon = day + relativedelta(years=1)
+    try:
+        due = schedule.occurrence(rule, period).due
+    except ValueError:  # a rule with no date yet (RKBM): nothing to be far from
+        return rule.code
+    if due is not None and due > horizon:
+        upcoming = schedule.occurrences(rule, day, horizon)
+        likely = upcoming[0].period if upcoming else "?"
+        raise FarPeriod(due, code=rule.code, period=period, likely=likely)
     return rule.code
 
 
