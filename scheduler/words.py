@@ -132,25 +132,29 @@ def record_meaning(
     rule: Rule,
     period: str,
     submitted: datetime,
-    verified: bool,
+    verified_at: datetime | None,
     events: EventIndex,
     language: str,
 ) -> str:
     """What a submission just recorded means, as its confirmation says it: on time or late
-    by N days against the period's due date (the engine's reading, `timeliness`), awaiting
-    verification while a rule that needs it is not verified, or no due date yet."""
+    by N days against the period's due date (the engine's reading, `timeliness`; for a rule
+    that needs verification, from the moment it was verified), awaiting verification while
+    such a rule is not verified, or no due date yet."""
     words = _RECEIPT[language]
     try:
         occurrence = schedule.occurrence(rule, period, events)
     except ValueError:  # a period no date or decree schedules
         return words["no_due"]
-    status, days = timeliness(schedule, occurrence, submitted)
+    counts = max(submitted, verified_at) if rule.verification and verified_at else submitted
+    status, days = timeliness(schedule, occurrence, counts)
     if status is Status.WAITING or occurrence.due is None:
         return words["no_due"] + "; " + adjustment(occurrence, language)
     due = long_date(occurrence.due, language)
     said = words[status.value].format(days=days, due=due)
-    if rule.verification and not verified:
-        said = words["unverified"].format(timing=said)
+    if rule.verification and verified_at is None:
+        if status is Status.ON_TIME:  # not yet: only once verified by the deadline
+            return words["unverified_on_time"].format(due=due)
+        return words["unverified"].format(timing=said)
     return said
 
 

@@ -374,7 +374,7 @@ def test_verification_by_an_admin_in_the_bot_and_in_the_cli(
     h.send(text_message(601, "/lapor EPANTAU 2025-02"), text_message(601, "BA-0123/e-Pantau"))
     assert (
         "Status: Disampaikan terlambat 21 hari (batas waktu Senin, 10 Februari 2025); "
-        "menunggu verifikasi admin" in h.texts(601)[-1]
+        "menunggu verifikasi atasan" in h.texts(601)[-1]
     )
     (pending,) = h.submissions()
     assert pending.verified_at is None

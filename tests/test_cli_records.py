@@ -644,6 +644,9 @@ def test_verify_at_decides_on_time(seeded: Env, at: str, expected: tuple[str, in
     everyone = people(seeded.json("status", "--as-of", "2025-03-03", "--json", "--occurrences"))
     found = occurrence(everyone[SECRETARY], "EPANTAU", "2025-02")
     assert (found["status"], found["days_late"]) == expected
+    said = result.output.splitlines()[1]  # what the verification made of it, as status says
+    late = expected[1]
+    assert said.startswith(f"Disampaikan terlambat {late} hari" if late else "Tepat waktu")
 
 
 def test_verify_before_the_submission_is_refused(seeded: Env) -> None:
@@ -697,7 +700,8 @@ def test_a_repeated_submission_keeps_the_evidence_it_does_not_replace(
         (
             "id",
             (KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00"),
-            "Tepat waktu (batas waktu Senin, 10 Februari 2025); menunggu verifikasi admin",
+            "Diinput sebelum batas waktu Senin, 10 Februari 2025: tepat waktu bila diverifikasi "
+            "atasan paling lambat hari itu",
         ),
         (
             "id",
@@ -722,7 +726,8 @@ def test_a_repeated_submission_keeps_the_evidence_it_does_not_replace(
         (
             "en",
             (KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00"),
-            "On time (deadline Monday, 10 February 2025); waiting for an admin's verification",
+            "Entered before the deadline, Monday, 10 February 2025: on time if the superior "
+            "verifies it by that day",
         ),
     ],
 )

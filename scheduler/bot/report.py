@@ -170,7 +170,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
             rule,
             period,
             row.submitted_at,
-            row.verified_at is not None,
+            row.verified_at,
             records.event_index(turn.session),
             turn.language,
         ),

@@ -309,6 +309,7 @@ def unlink(nip: str) -> None:
 )
 def verify(nip: str, code: str, period: str, at: Typed | None) -> None:
     """Verify the pending submission of NIP for CODE and PERIOD (keeps its time and evidence)."""
+    from scheduler import words
     from scheduler.store import records, submissions
 
     ctx = current()
@@ -330,7 +331,16 @@ def verify(nip: str, code: str, period: str, at: Typed | None) -> None:
         who = {"name": employee.name, "key": employee.key}
         handed = stamp(ctx, done.submitted_at)
         said = say("verified", ctx.language, code=code, period=period, stamp=handed, **who)
-    click.echo(said)
+        meaning = words.record_meaning(
+            ctx.config.schedule(),
+            ctx.config.catalog.rules[code],
+            period,
+            done.submitted_at,
+            done.verified_at,
+            records.event_index(session),
+            ctx.language,
+        )
+    click.echo(f"{said}\n{meaning}")  # once committed: a refused write prints its refusal
 
 
 COMMANDS: list[Callable[..., Any]] = [link, unlink, verify]

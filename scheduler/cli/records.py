@@ -110,7 +110,7 @@ def _meaning(ctx: Context, session: Session, added: Added) -> str:
             ctx.config.catalog.rules[row.rule_code],
             row.period,
             row.submitted_at,
-            row.verified_at is not None,
+            row.verified_at,
             records.event_index(session),
             language,
         )
