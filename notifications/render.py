@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 class Item:
     """One line of a message: whose obligation, what, when, and how it stands."""
 
-    kind: str  # reminder | due_today | overdue | escalation | contact
+    kind: str  # reminder | due_today | overdue | escalation | verify | contact
     rule: str  # the rule's name
     period: str
     due: str  # e.g. "Jumat, 28 Februari 2025"
@@ -101,16 +101,22 @@ def _line(item: Item, words: Mapping[str, str], zone: str) -> str:
 
 
 def sections(letter: Letter) -> list[Section]:
-    """The letter's parts in the order a recipient reads them: their own obligations, their
-    staff's (grouped by person, with a request to remind them), contacts to fix."""
+    """The letter's parts in the order a recipient reads them: their own obligations, what
+    their staff handed in and awaits their verification, their staff's overdue obligations
+    (grouped by person, with a request to remind them), contacts to fix."""
     w, title = letter.words, letter.title
     own = [i for i in letter.items if i.kind in OWN]
+    verify = [i for i in letter.items if i.kind == "verify"]
     team = [i for i in letter.items if i.kind == "escalation"]
     contacts = [i for i in letter.items if i.kind == "contact"]
     parts = []
     if own:
         lines = tuple(_line(i, w, letter.zone) for i in own)
         parts.append(Section(_say(w, "own", title=title), lines))
+    if verify:
+        lines = tuple(_line(i, w, letter.zone) for i in verify)
+        request = _say(w, "verify_request", title=title)
+        parts.append(Section(_say(w, "verify_heading", title=title), lines, request=request))
     if team:
         people: dict[str, list[Item]] = {}
         for item in team:  # by key: two people may share a name, "(nama tidak terbaca)"

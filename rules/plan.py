@@ -23,6 +23,7 @@ class NoticeKind(StrEnum):
     DUE_TODAY = "due_today"
     OVERDUE = "overdue"  # after the due day, to the employee
     ESCALATION = "escalation"  # after the due day, to a superior or the Secretary
+    VERIFY = "verify"  # handed in but not verified by the due day: to whoever verifies it
 
 
 class Notice(NamedTuple):
@@ -126,7 +127,7 @@ def _addressed(
             key=notice_key(employee, occ.rule, occ.period, step.label, recipient),
             recipient=recipient,
             role=role,
-            kind=_kind(item.status, role),
+            kind=NoticeKind.VERIFY if verifying else _kind(item.status, role),
             employee=employee,
             rule=occ.rule,
             period=occ.period,

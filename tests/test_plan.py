@@ -121,6 +121,30 @@ def test_agency_rule_notifies_every_carrier_until_anyone_submits(
     assert [n for n in plan_at(schedule, now, carriers, done) if n.period == "2025-02"] == []
 
 
+@pytest.mark.parametrize(
+    ("verified_at", "expected"),
+    [
+        # handed in on the 7th, not verified by the 10th: the verifier is told, not A
+        (None, [("K", "superior", NoticeKind.VERIFY, "H+1")]),
+        # verified on time: nobody is told anything
+        (datetime(2025, 2, 10, 16, tzinfo=WITA), []),
+    ],
+)
+def test_an_unverified_item_goes_to_whoever_verifies_it(
+    schedule: Schedule,
+    calendar: LegalCalendar,
+    verified_at: datetime | None,
+    expected: list[tuple[str, str, NoticeKind, str]],
+) -> None:
+    now = step_time(calendar, date(2025, 2, 10), 1)
+    handed = datetime(2025, 2, 7, 14, tzinfo=WITA)
+    record = Submission(
+        "EPANTAU", "2025-02", handed, "A", verified=verified_at is not None, verified_at=verified_at
+    )
+    notices = plan_at(schedule, now, [Assignment("A", "EPANTAU")], [record])
+    assert summary(n for n in notices if n.period == "2025-02") == expected
+
+
 def test_sunday_due_date_steps_back_to_last_working_day(
     schedule: Schedule, calendar: LegalCalendar
 ) -> None:

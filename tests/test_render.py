@@ -130,6 +130,25 @@ def test_contact_problems_go_to_their_own_section() -> None:
     assert "tenggat contact 1990 --telegram CHAT_ID" in text
 
 
+def test_an_item_awaiting_verification_asks_its_verifier_to_verify() -> None:
+    """Handed in but not verified by the batas waktu: the superior is asked to verify it,
+    in a section of its own, never told it was not submitted."""
+    waiting = Item("verify", "Input dan Verifikasi e-Pantau", "Februari 2025",
+                   "Senin, 10 Februari 2025", 1, "H. ABDUL HARIS, S.Sos")  # fmt: skip
+    text = render(TEXT, letter([waiting, TEAM], nip="196905221997031004"))
+    assert (
+        "Berikut yang sudah diinput dan menunggu verifikasi Bapak:\n"
+        "1. H. ABDUL HARIS, S.Sos, Input dan Verifikasi e-Pantau Februari 2025: sudah diinput, "
+        "belum diverifikasi, lewat 1 hari dari batas waktu Senin, 10 Februari 2025."
+    ) in text
+    assert "Mohon Bapak segera memverifikasinya" in text
+    assert text.index("menunggu verifikasi") < text.index("Kewajiban bawahan Bapak")
+    assert "e-Pantau Februari 2025: lewat" not in text  # not an overdue submission
+    english = render(TEXT, letter([waiting], "en"))
+    assert "Handed in and awaiting your verification:" in english
+    assert "handed in, not verified, 1 day(s) past the deadline" in english
+
+
 def staff(count: int, items: tuple[Item, ...] = (TEAM, TEAM_PK)) -> list[Item]:
     """``items`` owed by ``count`` subordinates, P01 … (a superior's or the Secretary's)."""
     return [
