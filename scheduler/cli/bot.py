@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from notifications.message import Channel, DeliveryError, Message
-from scheduler.cli.shared import MOMENT, Typed, current, moment, stamp, writing
+from scheduler.cli.shared import Typed, current, moment, record_arguments, stamp, writing
 from scheduler.messages import say
 
 if TYPE_CHECKING:
@@ -297,15 +297,9 @@ def unlink(nip: str) -> None:
 
 
 @click.command("verify")
-@click.argument("nip")
-@click.argument("code")
-@click.argument("period")
-@click.option(
-    "--at",
-    "at",
-    type=MOMENT,
-    help="When it was verified, local time, e.g. 10/02/2025 15.00 (default: now); a date "
-    "alone means by the end of that day.",
+@record_arguments(
+    "When it was verified, local time, e.g. 10/02/2025 15.00 (default: now); a date "
+    "alone means by the end of that day."
 )
 def verify(nip: str, code: str, period: str, at: Typed | None) -> None:
     """Verify the pending submission of NIP for CODE and PERIOD (keeps its time and evidence)."""

@@ -12,7 +12,6 @@ import click
 from scheduler import messages
 from scheduler.cli.shared import (
     DATE,
-    MOMENT,
     Context,
     Typed,
     as_of_option,
@@ -20,6 +19,7 @@ from scheduler.cli.shared import (
     dump_json,
     moment,
     print_table,
+    record_arguments,
     stamp,
     submitted,
     writing,
@@ -44,15 +44,9 @@ def init() -> None:
 
 
 @click.command()
-@click.argument("nip")
-@click.argument("code")
-@click.argument("period")
-@click.option(
-    "--at",
-    "at",
-    type=MOMENT,
-    help="When it was submitted, local time, e.g. 20/02/2025 09.00 (default: now); a date "
-    "alone means 12:00 that day, as in the submissions sheet.",
+@record_arguments(
+    "When it was submitted, local time, e.g. 20/02/2025 09.00 (default: now); a date "
+    "alone means 12:00 that day, as in the submissions sheet."
 )
 @click.option("--evidence", default="", help="Receipt number, link or note.")
 @click.option(

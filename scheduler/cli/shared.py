@@ -153,6 +153,18 @@ def as_of_option(help_text: str) -> Callable[[F], F]:
     return click.option("--as-of", type=MOMENT, help=help_text)
 
 
+def record_arguments(help_at: str) -> Callable[[F], F]:
+    """NIP CODE PERIOD and ``--at``: what the commands that record about one obligation of
+    one person take (submit, verify)."""
+
+    def decorate(command: F) -> F:
+        for argument in ("period", "code", "nip"):  # applied bottom-up: NIP comes first
+            command = click.argument(argument)(command)
+        return click.option("--at", "at", type=MOMENT, help=help_at)(command)
+
+    return decorate
+
+
 class Refused(click.ClickException):
     """The command cannot work on things as they are (e.g. an uninitialised database)."""
 
