@@ -150,6 +150,8 @@ _CELLS = {
     Status.UPCOMING: ("·", "dim"),
     Status.EXEMPT: ("–", "dim"),
     Status.WAITING: ("?", "dim"),
+    Status.MET: ("≥", "green"),
+    Status.BELOW: ("<", "yellow"),
 }
 
 
