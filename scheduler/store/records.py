@@ -247,8 +247,8 @@ def snapshot(
         assignments.append(Assignment(carrier, rule_code, periods, _day(starts_on)))
 
     submissions = [
-        Submission(rule_code, period, _utc(at), submitter, bool(verified), _utc(recorded))
-        for submitter, rule_code, period, at, verified, recorded in rows(
+        Submission(rule_code, period, _utc(at), submitter, bool(verified), _utc(recorded), value)
+        for submitter, rule_code, period, at, verified, recorded, value in rows(
             _current_submissions(catalog, since_year, chosen)
         )
     ]
@@ -302,8 +302,10 @@ def carriers(
     # agency rules (all that is read of anyone else) the submitter does not matter.
     key_of = {row[0]: row[1] for row in people}
     submissions = [
-        Submission(rule_code, period, _utc(at), key_of.get(submitter), bool(verified), _utc(rec))
-        for submitter, rule_code, period, at, verified, rec in rows(
+        Submission(
+            rule_code, period, _utc(at), key_of.get(submitter), bool(verified), _utc(rec), value
+        )
+        for submitter, rule_code, period, at, verified, rec, value in rows(
             _current_submissions(catalog, since_year, chosen, by_id=True)
         )
     ]
@@ -433,7 +435,7 @@ def _current_submissions(
 ) -> _Query:
     """The newest row per (employee or agency, rule, period): corrections are new rows.  As
     (employee key, or id ``by_id``; rule; period; submitted at as text on SQLite; verified;
-    recorded at, as text on SQLite).
+    recorded at, as text on SQLite; a measure's value).
 
     Narrowed to ``chosen`` employees, their rows and every agency row are read (anyone's
     agency submission serves all its carriers), before grouping, so that one person's status
@@ -454,6 +456,7 @@ def _current_submissions(
         type_coerce(S.submitted_at, String),
         S.verified_at.is_not(None),  # verified: no datetime to parse
         type_coerce(S.recorded_at, String),
+        S.value,
     ).where(S.id.in_(newest))
     if by_id:
         return query

@@ -26,10 +26,11 @@ def add(
     evidence: str = "",
     source: str = "cli",
     verified: bool = False,
+    value: float | None = None,
 ) -> models.Submission:
     """Add a submission row (``employee_id`` None: the agency's); ``verified`` records that
-    the recorder checked it (e-Pantau counts only once verified).  The caller has checked
-    the rule and period."""
+    the recorder checked it (e-Pantau counts only once verified); ``value`` is a measured
+    rule's value.  The caller has checked the rule, period and value."""
     row = models.Submission(
         employee_id=employee_id,
         rule_code=code,
@@ -41,6 +42,7 @@ def add(
         recorded_at=now,
         verified_at=now if verified else None,
         verified_by=recorded_by if verified else None,
+        value=value,
     )
     session.add(row)
     return row
@@ -100,6 +102,7 @@ def verify(
         row.evidence,
         source,
         verified=True,
+        value=row.value,
     )
     session.flush()
     return verified
