@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from babel.dates import format_date, get_month_names
+from babel.numbers import format_decimal
 
 from rules.catalog import Rule
 from rules.evaluate import OccurrenceStatus, Status
@@ -26,6 +27,11 @@ def event_name(code: str, language: str) -> str:
     """What an event code means to people (APBD_ADOPTED reads "penetapan APBD"): they read
     what happened, not a code. An event an agency added itself keeps its code."""
     return EVENTS[language].get(code, code)
+
+
+def measure(value: float, rule: Rule, language: str) -> str:
+    """A measure's value as its reader writes numbers, with the rule's unit: "87,5%"."""
+    return f"{format_decimal(value, format='#,##0.##', locale=language)}{rule.unit}"
 
 
 def rule_name(rule: Rule, language: str) -> str:

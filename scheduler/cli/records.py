@@ -54,30 +54,49 @@ def init() -> None:
 )
 @click.option("--evidence", default="", help="Receipt number, link or note.")
 @click.option("--verified", is_flag=True, help="You checked it (rules that need verification).")
+@click.option(
+    "--value",
+    "value",
+    metavar="NUMBER",
+    help="The value of a measured indicator, e.g. 87,5 for SERAPAN (a percentage).",
+)
 def submit(
-    nip: str, code: str, period: str, at: Typed | None, evidence: str, verified: bool
+    nip: str,
+    code: str,
+    period: str,
+    at: Typed | None,
+    evidence: str,
+    verified: bool,
+    value: str | None,
 ) -> None:
     """Record that NIP submitted CODE for PERIOD (e.g. 2025, 2025-02, 2025-S1, 2025-Q1)."""
+    from scheduler import words
     from scheduler.store import records, submissions
 
     ctx = current()
     now = ctx.now()
     when = submitted(ctx, at)  # a date alone: midday, as the submissions sheet reads it
+    catalog = ctx.config.catalog
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
+        rule_code = records.check_rule_period(catalog, code, period)
+        measured = records.check_value(catalog, rule_code, value)
         row = submissions.add(
             session,
             employee.id,
-            records.check_rule_period(ctx.config.catalog, code, period),
+            rule_code,
             period,
             when,
             now,
             ctx.user,
             evidence,
             verified=verified,
+            value=measured,
         )
         moment = f"{when:%Y-%m-%d %H:%M %Z}"
         said = f"{row.rule_code} {row.period}: {employee.name} ({employee.key}) @ {moment}"
+        if measured is not None:
+            said += f" = {words.measure(measured, catalog.rules[rule_code], ctx.language)}"
     click.echo(said)  # once committed: a refused write prints its refusal alone
 
 

@@ -7,6 +7,7 @@ status of 100,000 people costs the same number of round trips as one of ten.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -497,6 +498,32 @@ def check_rule_period(catalog: Catalog, code: str, period: str) -> str:
             "bad_period", code=rule.code, period=period, example=EXAMPLES[rule.period]
         ) from None
     return rule.code
+
+
+MAX_VALUE = 1000.0  # above this a measure's value is a typing slip (a ratio of 1000 %)
+
+
+def check_value(catalog: Catalog, code: str, text: str | None) -> float | None:
+    """The value given for a rule: a number for a measure (a decimal comma as in "87,5",
+    and a trailing "%", are accepted), none for a document.  Refusals say which and why."""
+    rule = catalog.rules[code]
+    if not rule.measured:
+        if text is not None and text.strip():
+            raise RecordError("value_not_measured", code=code)
+        return None
+    if text is None or not text.strip():
+        raise RecordError("value_missing", code=code, unit=rule.unit)
+    try:
+        value = float(text.strip().removesuffix("%").strip().replace(",", ".", 1))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise RecordError("value_not_number", value=text.strip()[:QUOTED])
+    if value < 0:
+        raise RecordError("value_negative", value=text.strip())
+    if value > MAX_VALUE:
+        raise RecordError("value_too_large", value=text.strip(), limit=f"{MAX_VALUE:g}")
+    return value
 
 
 class Recorded(NamedTuple):
