@@ -30,7 +30,17 @@ from click.testing import CliRunner
 from notifications import digest as layout
 from rules.calendar import WITA, LegalCalendar
 from rules.catalog import Catalog, Source
-from rules.digest import Digest, Level, Line, Member, Rate, Settled, Upcoming, build_digest
+from rules.digest import (
+    Digest,
+    Level,
+    Line,
+    Measured,
+    Member,
+    Rate,
+    Settled,
+    Upcoming,
+    build_digest,
+)
 from rules.evaluate import Assignment, Person, Roster, Status, Submission
 from rules.schedule import Event, Schedule
 from scheduler.cli.main import cli
@@ -123,13 +133,13 @@ def agency(seed: IkiImport, schedule: Schedule) -> Digest:
 
 def test_on_time_rates_of_a_unit_now_and_a_week_ago(pdn: Digest) -> None:
     # Due so far (now): SKP 6 (7 carriers, WAHYUNI exempt), PK 7, e-Pantau 2025-01 and -02
-    # for ANDRIE and RINI 4, Serapan 2025-01 and -02 for both 4: 21.  On time: SKP RINI and
-    # NORHAYATI, PK RINI and NORHAYATI, e-Pantau 2025-02 for both: 6.  A week ago SKP was
-    # not due yet and Serapan only once: 13 due, 4 on time.
-    assert pdn.total == Line("", Rate(6, 21), Rate(4, 13))
-    assert pdn.total.now.percent == pytest.approx(28.571, abs=1e-3)
-    assert pdn.total.change == pytest.approx(100 * 6 / 21 - 100 * 4 / 13)
-    assert pdn.units == (Line(PDN, Rate(6, 21), Rate(4, 13)),)
+    # for ANDRIE and RINI 4: 17 (Serapan is a measured value: in ``measures``, not in the
+    # on-time rates).  On time: SKP RINI and NORHAYATI, PK RINI and NORHAYATI, e-Pantau
+    # 2025-02 for both: 6.  A week ago SKP was not due yet: 11 due, 4 on time.
+    assert pdn.total == Line("", Rate(6, 17), Rate(4, 11))
+    assert pdn.total.now.percent == pytest.approx(35.294, abs=1e-3)
+    assert pdn.total.change == pytest.approx(100 * 6 / 17 - 100 * 4 / 11)
+    assert pdn.units == (Line(PDN, Rate(6, 17), Rate(4, 11)),)
     assert pdn.rules == ("SKP", "SPT", "LHKPN", "EPANTAU", "PK", "MR", "SERAPAN")
     assert {line.name: (line.now, line.week_ago) for line in pdn.by_rule} == {
         "SKP": (Rate(2, 6), Rate(0, 0)),
@@ -138,8 +148,11 @@ def test_on_time_rates_of_a_unit_now_and_a_week_ago(pdn: Digest) -> None:
         "EPANTAU": (Rate(2, 4), Rate(2, 4)),
         "PK": (Rate(2, 7), Rate(2, 7)),
         "MR": (Rate(0, 0), Rate(0, 0)),
-        "SERAPAN": (Rate(0, 4), Rate(0, 2)),
     }
+    # February's value is not recorded: the month is owed (its checkpoint has passed).
+    assert pdn.measures == (
+        Measured("SERAPAN", "2025-02", date(2025, 2, 28), Status.OVERDUE, None),
+    )
     by_rule = {line.name: line for line in pdn.by_rule}
     assert by_rule["SKP"].change is None  # nothing was due a week ago
     assert by_rule["PK"].change == 0
@@ -150,9 +163,9 @@ def test_people_and_their_iki_achievement(pdn: Digest) -> None:
     assert [m.key for m in pdn.members] == PDN_PEOPLE
     scores = {score.employee: score for score in pdn.people}
     assert [score.employee for score in pdn.people] == PDN_PEOPLE
-    assert scores[RINI].now == Rate(3, 6)  # SKP, PK, e-Pantau 1 of 2, Serapan 0 of 2
-    assert scores[RINI].week_ago == Rate(2, 4)
-    assert dict(scores[RINI].rules) == {
+    assert scores[RINI].now == Rate(3, 4)  # SKP, PK, e-Pantau 1 of 2 (Serapan is measured)
+    assert scores[RINI].week_ago == Rate(2, 3)
+    assert dict(scores[RINI].rules) == {  # Serapan's cell: months met over months checked
         "SKP": Rate(1, 1), "EPANTAU": Rate(1, 2), "PK": Rate(1, 1), "SERAPAN": Rate(0, 2),
     }  # fmt: skip
     assert scores[NORHAYATI].now.met and scores[NORHAYATI].now == Rate(2, 2)
@@ -274,9 +287,11 @@ def test_text_in_indonesian(pdn: Digest, catalog: Catalog) -> None:
         "Senin, 3 Maret 2025, pukul 07.30 WITA",
     ]
     for expected in [
-        "Tepat waktu tahun ini: 28,6% (target 100%)",
-        "6 dari 21 kewajiban yang batas waktunya sudah lewat",
-        "Seminggu lalu: 30,8% (-2,2 poin)",
+        "Tepat waktu tahun ini: 35,3% (target 100%)",
+        "6 dari 17 kewajiban yang batas waktunya sudah lewat",
+        "Seminggu lalu: 36,4% (-1,1 poin)",
+        "Nilai yang diukur:",
+        "- Serapan Anggaran terhadap SPD periode 2025-02: belum diisi (target 100%)",
         "- Sasaran Kinerja Pegawai (SKP): 33,3% (2/6)",
         "- Perjanjian Kinerja (PK): 28,6% (2/7), ±0",
         "Belum sampai batas waktu tahun ini:",
@@ -295,14 +310,14 @@ def test_text_in_indonesian(pdn: Digest, catalog: Catalog) -> None:
         "- FATHURRAHMAN, S.Sos (Terlambat 1 hari)",
         "- NORHAYATI (Tepat waktu)",
         "Ketepatan waktu penyampaian di bawah 100%: 6 pegawai",
-        "- RINI SULISTYOWATI, M.Si: 50% (3/6)",
+        "- RINI SULISTYOWATI, M.Si: 75% (3/4)",
         "1 pegawai mencapai 100%; 0 belum punya kewajiban yang batas waktunya sudah lewat.",
     ]:
         assert expected in lines, expected
     assert "Per unit:" not in lines  # one unit: its total says it all
     behind = lines[lines.index("Ketepatan waktu penyampaian di bawah 100%: 6 pegawai") + 1 :][:6]
     assert behind[0] == "- FATHURRAHMAN, S.Sos: 0% (0/2)"  # worst first
-    assert behind[-1] == "- RINI SULISTYOWATI, M.Si: 50% (3/6)"
+    assert behind[-1] == "- RINI SULISTYOWATI, M.Si: 75% (3/4)"
 
 
 def test_text_in_english(pdn: Digest, catalog: Catalog) -> None:
@@ -310,8 +325,9 @@ def test_text_in_english(pdn: Digest, catalog: Catalog) -> None:
     for expected in [
         "Weekly IKI compliance digest",
         "Monday, 3 March 2025, 07:30 WITA",
-        "On time this year: 28.6% (target 100%)",
-        "A week ago: 30.8% (-2.2 points)",
+        "On time this year: 35.3% (target 100%)",
+        "A week ago: 36.4% (-1.1 points)",
+        "- Budget absorption against issued SPD for 2025-02: not recorded yet (target 100%)",
         "Overdue: 14 (5 new this week)",
         "Employee performance targets (SKP) for 2025: 3 day(s) overdue (new)",
         "escalated to the Secretary",
@@ -326,8 +342,8 @@ def test_agency_text_reads_well_when_telegram_splits_it(agency: Digest, catalog:
     text = layout.render_text(service_digest.view(agency, catalog, "id"))
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 100
-    # 17 people without a unit: PK and SKP each, Serapan twice for one of them; none on time
-    assert "Per unit:" in lines and "- Tanpa unit: 0% (0/36), ±0" in lines
+    # 17 people without a unit: PK and SKP each; none on time (Serapan is a measured value)
+    assert "Per unit:" in lines and "- Tanpa unit: 0% (0/34), ±0" in lines
     assert "- dan 44 lainnya" in lines  # PK overdue for 56: twelve names, then a count
     # the Secretary's own item, in a group that reached the Secretary, says so
     assert "- SUTRISNO, S.Sos, M.Si (hanya pegawai yang diingatkan)" in lines
@@ -448,7 +464,7 @@ def test_build_from_the_database_is_the_pure_digest(
     ]
     rini = sent[2]
     assert rini.subject == (f"Ringkasan mingguan kepatuhan IKI ({PDN}) — Senin, 3 Maret 2025")
-    assert "Tepat waktu tahun ini: 28,6% (target 100%)" in rini.text
+    assert "Tepat waktu tahun ini: 35,3% (target 100%)" in rini.text
     assert "<table" in rini.html and rini.csv.startswith(b"\xef\xbb\xbf")
 
 
@@ -460,8 +476,12 @@ def test_digest_command(loaded: Database) -> None:
     assert done.exit_code == 0, done.output
     data = json.loads(done.stdout)
     assert (data["unit"], data["target"], data["as_of"]) == (PDN, 100, NOW.isoformat())
-    assert data["total"]["on_time"] == 6 and data["total"]["due"] == 21
-    assert data["total"]["percent"] == 28.6 and data["total"]["week_ago"]["percent"] == 30.8
+    assert data["total"]["on_time"] == 6 and data["total"]["due"] == 17
+    assert data["total"]["percent"] == 35.3 and data["total"]["week_ago"]["percent"] == 36.4
+    assert data["measures"] == [
+        {"rule": "SERAPAN", "period": "2025-02", "due": "2025-02-28", "status": "overdue",
+         "value": None, "target": 100},
+    ]  # fmt: skip
     assert len(data["overdue"]) == 14
     assert data["overdue"][2] | {"name": ""} == {
         "key": FATHUR, "name": "", "unit": PDN, "rule": "PK", "period": "2025",
@@ -476,10 +496,10 @@ def test_digest_command(loaded: Database) -> None:
 
     text = run(cli, [*base, "--preview"])
     assert text.exit_code == 0, text.output
-    assert "Tepat waktu tahun ini: 28,6% (target 100%)" in text.stdout
+    assert "Tepat waktu tahun ini: 35,3% (target 100%)" in text.stdout
     assert "layanan" not in text.stdout  # a preview has no delivery line
     english = run(cli, [*base, "--preview", "--lang", "en"])
-    assert "On time this year: 28.6% (target 100%)" in english.stdout
+    assert "On time this year: 35.3% (target 100%)" in english.stdout
 
     html = run(cli, [*base, "--preview", "--format", "html"])
     assert html.exit_code == 0 and html.stdout.count("<table") == 5
@@ -556,4 +576,35 @@ def test_a_record_written_later_counts_when_looking_back_not_in_a_queued_digest(
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     total = json.loads(done.stdout)["total"]
-    assert (total["on_time"], total["due"]) == (7, 21)
+    assert (total["on_time"], total["due"]) == (7, 17)
+
+
+@pytest.mark.parametrize(
+    ("value", "indonesian", "english"),
+    [
+        (95.0, "95%, memenuhi target (target 90%)", "95%, target met (target 90%)"),
+        (87.5, "87,5%, di bawah target (target 90%)", "87.5%, below target (target 90%)"),
+        (None, "belum diisi (target 90%)", "not recorded yet (target 90%)"),
+    ],
+)
+def test_a_measured_value_is_shown_against_its_target(
+    calendar: object, value: float | None, indonesian: str, english: str
+) -> None:
+    from conftest import shipped
+
+    from rules.catalog import Source
+
+    catalog = shipped(Source("config.toml", "[rules.SERAPAN]\ntarget = 90\n"))
+    schedule = Schedule(catalog, calendar)  # type: ignore[arg-type]
+    roster = Roster({"A": Person("A")}, [Assignment("A", "SERAPAN")], None)
+    records = [Submission("SERAPAN", "2025-02", at("2025-03-01 09:00"), "A", value=value)]
+    digest = build_digest(schedule, roster, records, [], [Member("A", "A", "")], NOW)
+    assert [line.name for line in digest.by_rule] == []  # no on-time rate for a measure
+    for language, expected in (("id", indonesian), ("en", english)):
+        lines = layout.render_text(service_digest.view(digest, catalog, language)).splitlines()
+        rule = (
+            "Serapan Anggaran terhadap SPD periode"
+            if language == "id"
+            else "Budget absorption against issued SPD for"
+        )
+        assert f"- {rule} 2025-02: {expected}" in lines
