@@ -127,3 +127,43 @@ def test_contact_problems_go_to_their_own_section() -> None:
         in text
     )
     assert "tenggat contact 1990 --telegram CHAT_ID" in text
+
+
+SERAPAN = "Serapan Anggaran terhadap SPD"
+
+
+@pytest.mark.parametrize(
+    ("kind", "days", "indonesian", "english"),
+    [
+        (
+            "reminder",
+            3,
+            f"1. {SERAPAN} periode 2025-02: mohon isi nilainya paling lambat Jumat, 28 Februari"
+            " 2025 (3 hari lagi).",
+            "please record its value by Jumat, 28 Februari 2025 (in 3 day(s)).",
+        ),
+        (
+            "due_today",
+            None,
+            f"1. {SERAPAN} periode 2025-02: mohon isi nilainya hari ini, Jumat, 28 Februari 2025,"
+            " sampai pukul 23.59 WITA.",
+            "please record its value today",
+        ),
+        (
+            "overdue",
+            3,
+            f"1. {SERAPAN} periode 2025-02: nilainya belum diisi, lewat 3 hari dari batas waktu"
+            " Jumat, 28 Februari 2025; mohon segera isi nilainya.",
+            "value not recorded, 3 day(s) past the deadline",
+        ),
+    ],
+)
+def test_a_measure_letter_asks_for_the_value_not_a_document(
+    kind: str, days: int | None, indonesian: str, english: str
+) -> None:
+    item = Item(kind, SERAPAN, "2025-02", "Jumat, 28 Februari 2025", days, "A",
+                days_left=days, measured=True)  # fmt: skip
+    text = render(TEXT, letter([item]))
+    assert indonesian in text.splitlines()
+    assert "belum disampaikan" not in text
+    assert english in render(TEXT, letter([item], "en"))
