@@ -1,5 +1,6 @@
 """/lapor in the bot: pick an open obligation (or press a reminder's "Sudah lapor" button),
-give the evidence (a text, photo or document), get the receipt.  Submissions take the
+give the evidence (a text, photo or document), or for a measured indicator (SERAPAN) its
+value, get the receipt.  Submissions take the
 command line's own path (`records.check_rule_period`, then `submissions.add`), with source
 ``telegram`` and ``recorded_by`` ``telegram:<chat>``.
 """
@@ -24,7 +25,7 @@ from scheduler.bot.turn import (
     set_chat_state,
 )
 from scheduler.store import models, records, submissions
-from scheduler.words import STATUS, clock, long_date, rule_name
+from scheduler.words import STATUS, clock, long_date, measure, rule_name
 
 
 def pick(turn: Turn) -> None:
@@ -80,6 +81,16 @@ def choose(turn: Turn, code: str, period: str) -> None:
     if carried is None:
         turn.say("not_carried", code=code)
         return turn.done("report_refused", f"{shown}: not carried")
+    if rule.target is not None:  # a measure: its number, not a document
+        set_chat_state(turn, {"step": "value", "rule": code, "period": period})
+        turn.say(
+            "ask_value",
+            (((turn.w("cancel_button"), "batal"),),),
+            rule=esc(rule_label(rule, turn.language)),
+            period=period,
+            target=measure(rule.target, rule, turn.language),
+        )
+        return turn.done("report_start", f"{code} {period}")
     set_chat_state(turn, {"step": "evidence", "rule": code, "period": period})
     buttons = (((turn.w("no_evidence"), NO_EVIDENCE),), ((turn.w("cancel_button"), "batal"),))
     turn.say(
@@ -120,9 +131,22 @@ def evidence_of(turn: Turn, message: dict[str, Any]) -> str | None:
     return None
 
 
-def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
+def value_given(turn: Turn, state: dict[str, Any], text: str) -> None:
+    """The number a measured report asked for: recorded, or refused with the command
+    line's reason while the question stays open for another try."""
+    catalog = turn.config.catalog
+    try:
+        code = records.check_rule_period(catalog, str(state["rule"]), str(state["period"]))
+        value = records.check_value(catalog, code, text)
+    except records.RecordError as exc:
+        turn.say("bad_value", reason=esc(exc.text(turn.language)))
+        return turn.done("report_refused", f"value {sample(text)}")
+    return record(turn, state, "", value)
+
+
+def record(turn: Turn, state: dict[str, Any], evidence: str, value: float | None = None) -> None:
     """Record the report begun in ``state`` through the command line's own path, and send
-    the receipt with the status it now has."""
+    the receipt with the status it now has (and a measure's value against its target)."""
 
     employee = turn.employee
     assert employee is not None
@@ -139,6 +163,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
             f"telegram:{turn.chat}",
             evidence,
             source=SOURCE,
+            value=value,
         )
     except records.RecordError as exc:  # the catalog changed since the report was begun
         set_chat_state(turn, {})
@@ -157,17 +182,21 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
                 if item.days_late:
                     status += turn.w("status_late", days=item.days_late)
     local = turn.now.astimezone(schedule(turn.config).calendar.tz)
-    turn.say(
-        "receipt",
-        number=row.id,
-        rule=esc(rule_label(rule, turn.language)),
-        code=code,
-        period=period,
-        date=long_date(local.date(), turn.language),
-        time=clock(local, turn.language),
-        evidence=esc(evidence_words(turn, evidence)),
-        status=status,
-    )
+    said: dict[str, Any] = {
+        "number": row.id,
+        "rule": esc(rule_label(rule, turn.language)),
+        "code": code,
+        "period": period,
+        "date": long_date(local.date(), turn.language),
+        "time": clock(local, turn.language),
+        "status": status,
+    }
+    if value is not None and rule.target is not None:
+        shown = measure(value, rule, turn.language)
+        target = measure(rule.target, rule, turn.language)
+        turn.say("receipt_value", value=shown, target=target, **said)
+    else:
+        turn.say("receipt", evidence=esc(evidence_words(turn, evidence)), **said)
     return turn.done("report", f"submission {row.id}: {code} {period}")
 
 
