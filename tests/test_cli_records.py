@@ -633,3 +633,7 @@ def test_a_measure_is_recorded_with_its_value(
     assert said in result.output
     (row,) = [r for r in seeded.dump()["submissions"] if "SERAPAN" in r]
     assert stored in row
+    (listed,) = seeded.json("submissions", "list", "--rule", "SERAPAN", "--json")
+    assert listed["value"] == stored
+    table = seeded.run("submissions", "list", "--rule", "SERAPAN").output
+    assert "Nilai" in table and said.removeprefix("= ") in table

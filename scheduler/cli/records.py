@@ -29,6 +29,9 @@ from scheduler.messages import say
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from rules.catalog import Catalog
+    from scheduler.store.records import Recorded
+
 
 @click.command()
 def init() -> None:
@@ -547,6 +550,9 @@ def submissions_list(
         table.add_column(head[column], no_wrap=column != "name")
     for column in ("source", "evidence", "verified", "current"):
         table.add_column(head[column])
+    values = _values(found, ctx.config.catalog, ctx.language)
+    if values:  # only where a measured indicator is listed
+        table.add_column(head["value"], justify="right")
     for row in found:
         verified = f"{stamp(ctx, row.verified_at)} {row.verified_by or ''}".strip()
         table.add_row(
@@ -560,8 +566,20 @@ def submissions_list(
             escape(row.evidence),
             escape(verified),
             head["yes"] if row.current else head["replaced"],
+            *((values.get(row.id, ""),) if values else ()),
         )
     print_table(table, who=(1, 2))
+
+
+def _values(found: Iterable[Recorded], catalog: Catalog, language: str) -> dict[int, str]:
+    """The measured values among the listed rows, as the reader writes numbers, by row id."""
+    from scheduler import words
+
+    return {
+        row.id: words.measure(row.value, catalog.rules[row.rule], language)
+        for row in found
+        if row.value is not None and row.rule in catalog.rules
+    }
 
 
 COMMANDS: list[Callable[..., Any]] = [

@@ -543,6 +543,7 @@ class Recorded(NamedTuple):
     verified_at: datetime | None
     verified_by: str | None
     current: bool
+    value: float | None = None  # a measured rule's value
 
 
 def history(
@@ -586,6 +587,7 @@ def history(
             row.verified_at,
             row.verified_by,
             bool(current),
+            row.value,
         )
         for row, employee_key, name, current in session.execute(rows.limit(limit))
     ]
