@@ -31,6 +31,8 @@ class Row:
     before: str  # the percentage a week ago, or "–"
     change: str  # percentage points since, e.g. "+16,7", "−5", "±0"; "" when unknown
     met: bool  # the 100% target is met
+    new_on_time: int = 0  # of ``new_due``, how many were on time
+    new_due: int = 0  # items that reached their deadline since a week ago: why it changed
 
 
 @dataclass(frozen=True)
@@ -107,12 +109,14 @@ class DigestView:
 # The attachment's columns, in the reader's language.
 CSV_COLUMNS = {
     "id": (
-        "unit", "nip", "nama", "kode", "kewajiban", "periode", "batas_waktu", "kode_status",
+        "unit", "nip", "nama", "kode", "kewajiban", "periode", "nama_periode", "batas_waktu",
+        "kode_status",
         "status", "hari_terlambat", "disampaikan", "tepat_waktu", "sudah_sampai_batas_waktu",
         "ketepatan_waktu_persen",
     ),
     "en": (
-        "unit", "nip", "name", "code", "rule", "period", "due", "status_code", "status",
+        "unit", "nip", "name", "code", "rule", "period", "period_name", "due", "status_code",
+        "status",
         "days_late", "submitted_at", "on_time", "due_so_far", "achievement_percent",
     ),
 }  # fmt: skip

@@ -75,6 +75,9 @@ def templates() -> Environment:
 
 TEXT, HTML, TELEGRAM = "message.txt.j2", "message.html.j2", "message.telegram.html.j2"
 OWN = ("reminder", "due_today", "overdue")
+# The most names a letter lists under one obligation (a phone screen): past that many staff,
+# a superior's letter names obligations rather than people (`_by_rule`).
+SCREEN = 8
 
 
 def _say(words: Mapping[str, str], entry: str, /, **params: object) -> str:
@@ -110,16 +113,46 @@ def sections(letter: Letter) -> list[Section]:
         lines = tuple(_line(i, w, letter.zone) for i in own)
         parts.append(Section(_say(w, "own", title=title), lines))
     if team:
-        people: dict[str, list[str]] = {}
-        for item in team:
-            people.setdefault(item.subject, []).append(_line(item, w, letter.zone))
-        grouped = tuple((who, tuple(lines)) for who, lines in people.items())
+        people: dict[str, list[Item]] = {}
+        for item in team:  # by key: two people may share a name, "(nama tidak terbaca)"
+            people.setdefault(item.subject_key or item.subject, []).append(item)
         request = _say(w, "team_request", title=title)
-        parts.append(Section(_say(w, "team", title=title), people=grouped, request=request))
+        if len(people) > SCREEN:
+            heading, grouped = _say(w, "team_by_rule", title=title), _by_rule(team, w)
+        else:
+            heading = _say(w, "team", title=title)
+            grouped = tuple(
+                (items[0].subject, tuple(_line(i, w, letter.zone) for i in items))
+                for items in people.values()
+            )
+        parts.append(Section(heading, people=grouped, request=request))
     if contacts:
         lines = tuple(_line(i, w, letter.zone) for i in contacts)
         parts.append(Section(_say(w, "contact_heading"), lines))
     return parts
+
+
+def _by_rule(
+    team: Sequence[Item], words: Mapping[str, str]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The staff's overdue items one line per obligation and period, with how many people
+    owe it and at most ``SCREEN`` of their names: the Secretary reads what stands, and finds
+    everyone in the weekly digest rather than in a message of three Telegram parts."""
+    owing: dict[tuple[str, str], dict[str, Item]] = {}
+    for item in team:
+        owing.setdefault((item.rule, item.period), {})[item.subject_key or item.subject] = item
+    grouped = []
+    for (rule, period), people in owing.items():
+        items = list(people.values())
+        names = "; ".join(i.subject for i in items[:SCREEN])  # names hold commas
+        rest = len(items) - SCREEN
+        days = max((i.days_late for i in items if i.days_late is not None), default="?")
+        line = _say(words, "escalation_group", rule=rule, period=period, due=items[0].due,
+                    days=days, count=len(items))  # fmt: skip
+        if rest > 0:
+            names = _say(words, "names_more", names=names, count=rest)
+        grouped.append((line, (names,)))
+    return tuple(grouped)
 
 
 def render(template: str, letter: Letter) -> str:

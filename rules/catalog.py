@@ -112,7 +112,9 @@ class Rule(_Strict):
     rrule: str | None = None
     anchor: Anchor | None = None
     period: Granularity
-    period_lag: int = Field(default=0, ge=0, le=12)
+    period_lag: int = Field(default=0, ge=-12, le=12)
+    period_name: str = Field(default="", pattern=r"^$|\{year\}")
+    period_name_en: str = Field(default="", pattern=r"^$|\{year\}")
     holiday_policy: HolidayPolicy = HolidayPolicy.FIXED
     holiday_basis: str = ""
     ladder: tuple[Step, ...] | None = None
@@ -144,6 +146,13 @@ class Rule(_Strict):
         except (ValueError, TypeError) as exc:
             raise ValueError(f"invalid RRULE {value!r}: {exc}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _yearly_name(self) -> Rule:
+        """A period name says "{year}" only: a month or quarter is named by its words."""
+        if (self.period_name or self.period_name_en) and self.period is not Granularity.YEAR:
+            raise ValueError("period_name is for yearly rules only")
+        return self
 
     @model_validator(mode="after")
     def _compile(self) -> Rule:

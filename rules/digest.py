@@ -12,9 +12,12 @@ against) is, over the people in scope and the rules they carry::
     ─────────────────────────────────────────────────────────────────────────── × 100
     occurrences due so far this year
 
-counted per carrier (an agency rule carried by five people counts five times: each of them
-owes it in their own IKI), where *due so far* means the due day lies in the calendar year of
-``now`` and has ended by ``now``.  Exempt occurrences count in neither; a late submission, one
+where *due so far* means the due day lies in the calendar year of ``now`` and has ended by
+``now``.  A personal rule counts once per carrier.  An agency rule (``scope = "agency"``, one
+submission serves every carrier, e.g. e-Pantau) counts once per occurrence in the lines of a
+unit, a rule and the total: eight carriers of one monthly e-Pantau make 1 due a month, not 8,
+and a unit line counts it once if any of its people carry it.  A person's own score still
+holds it, as their IKI does.  Exempt occurrences count in neither; a late submission, one
 still awaiting verification and one not handed in count in the denominator only.  It is
 ``evaluate()``'s ``Achievement`` summed; with nothing due yet there is no percentage (None).
 Submissions dated or recorded after ``now`` are left out.
@@ -28,6 +31,13 @@ checkpoint has come, or that it is missing, and whether it meets the target.
 the submissions dated up to then, and scored over the same year as ``now`` (so the first
 digest of January compares a fresh year with nothing, not with last December).  Exemptions,
 events and verifications recorded since are taken as they stand today.
+
+**The change** since a week ago mixes two things: how the items already due then stand (they
+cannot change: an item due then was on time or not by then) and the items that reached their
+deadline this week.  A share that drops 4 points says nothing got worse, only that new items
+fell due and were not all on time; so each line also carries ``newly_due``, the items that
+reached their deadline this week and how many of them were on time, which the digest says
+beside the change.
 """
 
 from __future__ import annotations
@@ -39,6 +49,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
+from rules.calendar import LegalCalendar
+from rules.catalog import Scope
 from rules.evaluate import (
     OPEN,
     Achievement,
@@ -93,6 +105,12 @@ class Line(NamedTuple):
     name: str  # unit name ("" for people without one), rule code, or "" for the total
     now: Rate
     week_ago: Rate
+
+    @property
+    def newly_due(self) -> Rate:
+        """The items that reached their deadline since a week ago, and how many of them were
+        on time: the whole of the change, since what was due then stands as it stood."""
+        return Rate(self.now.on_time - self.week_ago.on_time, self.now.due - self.week_ago.due)
 
     @property
     def change(self) -> float | None:
@@ -295,8 +313,12 @@ def build_digest(
     ]
 
     unit_of = {m.key: m.unit for m in scope}
-    tally_now = _Tally(current.achievements, unit_of, measured)
-    tally_then = _Tally(before.achievements, unit_of, measured)
+    agency = frozenset(r.code for r in schedule.catalog.active if r.scope is Scope.AGENCY)
+    counted = agency - measured  # a measure counts in no on-time rate
+    shared_now = _shared(current.statuses, counted, unit_of, calendar, now, year)
+    shared_then = _shared(before.statuses, counted, unit_of, calendar, week_ago, year)
+    tally_now = _Tally(current.achievements, unit_of, agency, shared_now, measured)
+    tally_then = _Tally(before.achievements, unit_of, agency, shared_then, measured)
     units = sorted({m.unit for m in scope}, key=_unit_order)
     unit_lines = tuple(Line(name, tally_now.units[name], tally_then.units[name]) for name in units)
     rule_lines = tuple(
@@ -361,14 +383,53 @@ def _measures(
     return tuple(found)
 
 
+class Shared(NamedTuple):
+    """An agency rule's occurrence due so far: on time or not (one submission serves every
+    carrier), and the units of its carriers in scope who owe it (exempt ones do not)."""
+
+    on_time: bool
+    units: frozenset[str]
+
+
+def _shared(
+    statuses: Iterable[OccurrenceStatus],
+    agency: frozenset[str],
+    unit_of: Mapping[str, str],
+    calendar: LegalCalendar,
+    now: datetime,
+    year: int,
+) -> dict[tuple[str, str], Shared]:
+    """The agency rules' occurrences that count towards ``year``'s achievement at ``now``
+    (due in ``year``, deadline passed, not exempt: as ``evaluate()`` counts them), once each."""
+    units: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+    on_time: dict[tuple[str, str], bool] = {}
+    for item in statuses:
+        due = item.occurrence.due
+        if (
+            item.rule not in agency
+            or item.status is Status.EXEMPT
+            or due is None
+            or due.year != year
+            or calendar.deadline(due) > now
+        ):
+            continue
+        key = (item.rule, item.period)
+        units[key].add(unit_of[item.employee])
+        on_time[key] = item.status is Status.ON_TIME
+    return {key: Shared(on_time[key], frozenset(found)) for key, found in units.items()}
+
+
 class _Tally:
-    """Achievements summed per unit, rule, person and in all, in one pass."""
+    """Achievements summed per unit, rule, person and in all, in one pass; an agency rule
+    counts per carrier for a person and once per occurrence (``shared``) for the others."""
 
     def __init__(
         self,
         achievements: Iterable[Achievement],
         unit_of: Mapping[str, str],
-        measured: frozenset[str] = frozenset(),
+        agency: frozenset[str],
+        shared: Mapping[tuple[str, str], Shared],
+        measured: frozenset[str],
     ) -> None:
         """``measured`` rules keep their cells but count in no on-time percentage."""
         self.units: defaultdict[str, Rate] = defaultdict(Rate)
@@ -381,11 +442,17 @@ class _Tally:
             self.cells[(entry.employee, entry.rule)] = rate
             if entry.rule in measured:
                 continue
-            unit = unit_of[entry.employee]
-            self.units[unit] = self.units[unit].plus(rate)
-            self.rules[entry.rule] = self.rules[entry.rule].plus(rate)
             self.people[entry.employee] = self.people[entry.employee].plus(rate)
-            self.total = self.total.plus(rate)
+            if entry.rule not in agency:
+                self._add(entry.rule, {unit_of[entry.employee]}, rate)
+        for (rule, _), occurrence in shared.items():
+            self._add(rule, occurrence.units, Rate(int(occurrence.on_time), 1))
+
+    def _add(self, rule: str, units: Iterable[str], rate: Rate) -> None:
+        for unit in units:
+            self.units[unit] = self.units[unit].plus(rate)
+        self.rules[rule] = self.rules[rule].plus(rate)
+        self.total = self.total.plus(rate)
 
 
 def _overdue(

@@ -25,7 +25,7 @@ class Status(StrEnum):
     DUE_SOON = "due_soon"
     DUE_TODAY = "due_today"
     OVERDUE = "overdue"
-    PENDING = "pending"  # handed in, waiting for verification
+    PENDING = "pending"  # handed in, waiting for verification before its deadline
     ON_TIME = "on_time"
     LATE = "late"
     EXEMPT = "exempt"
@@ -81,6 +81,9 @@ class Submission(NamedTuple):
     # When it was written down, which may be long after ``submitted_at`` (a sheet, a date
     # given by hand): what a report of a past moment may know.  None: known all along.
     recorded_at: datetime | None = None
+    # When it was verified (None: as it was handed in).  A rule that needs verification is
+    # only done by its deadline when it is verified by then too.
+    verified_at: datetime | None = None
     value: float | None = None  # a measured rule's value for the period (e.g. 87.5 %)
 
 
@@ -94,6 +97,11 @@ class OccurrenceStatus(NamedTuple):
     days_late: int | None = None
     submitted_at: datetime | None = None
     value: float | None = None  # a measure's recorded value (MET, BELOW)
+
+    @property
+    def awaits_verification(self) -> bool:
+        """Handed in but not verified by its deadline: overdue, and the verifier's to act."""
+        return self.status is Status.OVERDUE and self.submitted_at is not None
 
     @property
     def rule(self) -> str:
@@ -212,15 +220,21 @@ _Row = tuple[Occurrence, date, datetime | None, _Outcome, bool, bool]
 
 def _outcome(
     submitted: datetime | None,
-    is_pending: bool,
+    unverified: datetime | None,
     unsubmitted: _Outcome,
     deadline: datetime,
     due: date,
     tz: tzinfo,
 ) -> _Outcome:
-    """On time or late when submitted, pending when only an unverified record exists."""
+    """On time or late when done (for a rule that needs verification: when verified), else
+    the open status.  A record only handed in (``unverified``: when) is pending until the
+    deadline and overdue after it, with its moment, so the verifier is the one reminded."""
     if submitted is None:
-        return (Status.PENDING, None, None, None) if is_pending else unsubmitted
+        if unverified is None:
+            return unsubmitted
+        if unsubmitted[0] is Status.OVERDUE:
+            return (*unsubmitted[:2], unverified, None)
+        return (Status.PENDING, None, None, None)
     if submitted < deadline:
         return (Status.ON_TIME, None, submitted, None)
     return (Status.LATE, (submitted.astimezone(tz).date() - due).days, submitted, None)
@@ -238,6 +252,21 @@ def _measured(
     return (Status.MET if value >= target else Status.BELOW, None, submitted, value)
 
 
+def timeliness(
+    schedule: Schedule, occurrence: Occurrence, submitted: datetime
+) -> tuple[Status, int | None]:
+    """Whether a record handed in at ``submitted`` meets the occurrence's deadline, and how
+    many days late it is if not: what evaluation will read from it once it counts, said as
+    soon as it is recorded.  WAITING while the due date waits for its event."""
+    if occurrence.due is None:
+        return Status.WAITING, None
+    calendar = schedule.calendar
+    deadline = calendar.deadline(occurrence.due)
+    # Submitted, so never pending, and the outcome of no submission (_EXEMPT) is not read.
+    status, late, _, _ = _outcome(submitted, None, _EXEMPT, deadline, occurrence.due, calendar.tz)
+    return status, late
+
+
 def default_window(today: date) -> tuple[date, date]:
     """This calendar year, stretched so late items of last quarter and the deadlines of the
     coming weeks stay in view across the new year."""
@@ -250,27 +279,39 @@ def _first_submissions(
     submissions: Iterable[Submission],
     agency_rules: frozenset[str],
     verified_rules: frozenset[str],
+    now: datetime,
     values: dict[tuple[str, ...], tuple[datetime, float]],
 ) -> tuple[
-    dict[tuple[str, str, str], datetime], dict[tuple[str, str], datetime], set[tuple[str, ...]]
+    dict[tuple[str, str, str], datetime],
+    dict[tuple[str, str], datetime],
+    dict[tuple[str, ...], datetime],
 ]:
-    """The earliest submission per (employee, rule, period), and per (rule, period) for agency
-    rules, where anyone's submission serves every carrier.  Unverified submissions of rules
-    that need verification only mark their key as pending.  A measure's latest value per key
-    (a correction is a later record) goes into ``values``."""
+    """The earliest moment done per (employee, rule, period), and per (rule, period) for
+    agency rules, where anyone's submission serves every carrier; for rules that need
+    verification, done means verified (the later of handed in and verified).  Unverified
+    submissions of those rules (and those verified after ``now``: a report of a past moment)
+    only mark their key as pending, with when they were handed in.  A measure's latest value
+    per key (a correction is a later record) goes into ``values``."""
     personal: dict[tuple[str, str, str], datetime] = {}
     agency: dict[tuple[str, str], datetime] = {}
-    pending: set[tuple[str, ...]] = set()
+    pending: dict[tuple[str, ...], datetime] = {}
     # Unpacked rather than read by name: 30% less time at 100,000 submissions.
-    for rule, period, submitted_at, employee, verified, _, value in submissions:
+    for rule, period, submitted_at, employee, verified, _, verified_at, value in submissions:
         if value is not None:
             _keep_latest(values, rule, period, employee, agency_rules, (submitted_at, value))
-        if not verified and rule in verified_rules:
-            if rule in agency_rules:
-                pending.add((rule, period))
-            elif employee is not None:
-                pending.add((employee, rule, period))
-            continue
+        if rule in verified_rules:
+            if not verified or (verified_at is not None and verified_at > now):
+                if rule in agency_rules:
+                    key: tuple[str, ...] = (rule, period)
+                elif employee is None:
+                    continue
+                else:
+                    key = (employee, rule, period)
+                if key not in pending or submitted_at < pending[key]:
+                    pending[key] = submitted_at
+                continue
+            if verified_at is not None and verified_at > submitted_at:
+                submitted_at = verified_at
         if rule in agency_rules:
             key = (rule, period)
             if key not in agency or submitted_at < agency[key]:
@@ -409,7 +450,7 @@ class Cells:
         verified_rules = frozenset(code for code, r in rules.items() if r.verification)
         self.values: dict[tuple[str, ...], tuple[datetime, float]] = {}
         personal, agency, pending = _first_submissions(
-            submissions, agency_rules, verified_rules, self.values
+            submissions, agency_rules, verified_rules, now, self.values
         )
         self.personal, self.pending = personal, pending
         self.targets = {code: r.target for code, r in rules.items() if r.target is not None}
@@ -455,7 +496,7 @@ class Cells:
                 elif code in agency_rules:
                     shared = (code, occ.period)
                     outcome = _outcome(
-                        agency.get(shared), shared in pending, unsubmitted, deadline, due, self.tz
+                        agency.get(shared), pending.get(shared), unsubmitted, deadline, due, self.tz
                     )
                 else:
                     outcome = unsubmitted  # resolved per carrier
@@ -533,6 +574,6 @@ class Cells:
                     outcome = _measured(recorded, self.targets[code], outcome)
                 else:
                     outcome = _outcome(
-                        personal.get(mine), mine in pending, outcome, ends, starts, tz
+                        personal.get(mine), pending.get(mine), outcome, ends, starts, tz
                     )
             yield occ, starts, outcome, shown, counted

@@ -62,10 +62,19 @@ def period_of(day: date, granularity: Granularity, lag: int = 0) -> str:
     """The key of the period holding ``day``, moved back ``lag`` periods.
 
     ``lag`` serves rules whose deadline falls after the period it reports on, e.g. a
-    quarterly report due on the 15th of the following month has ``lag = 1``.
+    quarterly report due on the 15th of the following month has ``lag = 1`` and the SPT
+    Tahunan due 31 March 2025 reports on tax year 2024; a negative lag is a lead, for a
+    proposal made for a later period (SHS proposed in April 2025 for budget year 2026).
     """
     part = (day.month - 1) // granularity.months + 1
     return _key(_index(day.year, part, granularity) - lag, granularity)
+
+
+def shift_period(key: str, granularity: Granularity, by: int) -> str:
+    """The key ``by`` periods after ``key`` (before it when negative): the period whose
+    nominal date a lagged rule's period falls in is ``shift_period(key, g, rule.period_lag)``."""
+    year, part = parse_period(key, granularity)
+    return _key(_index(year, part, granularity) + by, granularity)
 
 
 def parse_period(key: str, granularity: Granularity) -> tuple[int, int]:

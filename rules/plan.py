@@ -100,11 +100,16 @@ def _addressed(
     roster: Roster, item: OccurrenceStatus, step: Step, moment: datetime
 ) -> list[Notice]:
     """One notice per distinct recipient of a step; nobody is told about themselves twice,
-    and a missing superior or Secretary is skipped rather than guessed."""
+    and a missing superior or Secretary is skipped rather than guessed.  An item handed in
+    but not verified by its deadline is the verifier's to act on: the employee's part of
+    the step goes to their superior (the Kepala Bidang who verifies), not to them."""
     employee = item.employee
     person = roster.people.get(employee)
     recipients: dict[str, str] = {}
+    verifying = item.awaits_verification
     for role in step.to:
+        if role == "employee" and verifying:
+            role = "superior"
         if role == "employee":
             recipient: str | None = employee
         elif role == "superior":

@@ -17,7 +17,7 @@ from dateutil.relativedelta import relativedelta
 
 from rules.calendar import LegalCalendar
 from rules.catalog import Catalog, Rule
-from rules.periods import parse_period, period_of, period_year
+from rules.periods import parse_period, period_of, period_year, shift_period
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +100,17 @@ class Schedule:
                     rule.code, period, None, decree.due, Adjustment.OVERRIDE, decree.reference
                 )
                 for (code, period), decree in self.catalog.deadlines.items()
-                if code == rule.code and period_year(period) == year and period not in produced
+                if code == rule.code
+                and self._nominal_year(rule, period) == year
+                and period not in produced
             ]
             self._by_year[(rule.code, year)] = cached
         return cached
+
+    @staticmethod
+    def _nominal_year(rule: Rule, period: str) -> int:
+        """The year a period's nominal date falls in: SPT 2024 is due in 2025 (lag 1)."""
+        return period_year(shift_period(period, rule.period, rule.period_lag))
 
     def _anchored(self, rule: Rule, period: str, events: EventIndex) -> Occurrence:
         assert rule.anchor is not None
@@ -157,10 +164,11 @@ class Schedule:
 
     def occurrence(self, rule: Rule, period: str, events: EventIndex | None = None) -> Occurrence:
         """The occurrence of one period; ValueError when the rule has no such period."""
-        year, _ = parse_period(period, rule.period)
+        parse_period(period, rule.period)
         if rule.anchor is not None:
             return self._anchored(rule, period, events or {})
-        for candidate_year in (year, year + 1):  # period_lag may put the date a year later
+        year = self._nominal_year(rule, period)
+        for candidate_year in (year, year + 1):  # a date set late in its period, e.g. 31 Oct
             for occ in self._recurring(rule, candidate_year):
                 if occ.period == period:
                     return occ

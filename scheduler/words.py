@@ -9,8 +9,9 @@ from babel.dates import format_date, get_month_names
 from babel.numbers import format_decimal
 
 from rules.catalog import Rule
-from rules.evaluate import OccurrenceStatus, Status
-from rules.schedule import Adjustment, Occurrence
+from rules.evaluate import OccurrenceStatus, Status, timeliness
+from rules.periods import Granularity, parse_period
+from rules.schedule import Adjustment, EventIndex, Occurrence, Schedule
 from scheduler.catalog import Words
 
 STATUS = Words("status")  # in the catalogs, msgctxt "status"
@@ -21,6 +22,9 @@ LINK = Words("link")  # the e-mail that hands out a Telegram link code, msgctxt 
 EVENTS = Words("event")  # what an event code means to people, msgctxt "event"
 _POLICY = Words("holiday_policy")  # what a due date on a day off does, msgctxt "holiday_policy"
 _CONFIDENCE = Words("confidence")  # how firmly a deadline is known, msgctxt "confidence"
+_RECEIPT = Words("receipt")  # what a submission just recorded means, msgctxt "receipt"
+_PERIOD = Words("period")  # a period in words, msgctxt "period"
+_ROMAN = ("I", "II", "III", "IV")
 
 
 def event_name(code: str, language: str) -> str:
@@ -36,6 +40,24 @@ def measure(value: float, rule: Rule, language: str) -> str:
 
 def rule_name(rule: Rule, language: str) -> str:
     return rule.name_en or rule.name if language == "en" else rule.name
+
+
+def period_name(rule: Rule, period: str, language: str) -> str:
+    """A period as the agency names it: "Januari 2025", "Triwulan I 2025", "Semester I 2025",
+    "Tahun 2025", or the rule's own name for its year ("Tahun Pajak 2024" for the SPT, "untuk
+    TA 2026" for the SHS).  People never read a key such as ``2025-Q1``; a key that does not
+    fit the rule (an old record) is shown as it is."""
+    try:
+        year, part = parse_period(period, rule.period)
+    except ValueError:
+        return period
+    own = rule.period_name_en or rule.period_name if language == "en" else rule.period_name
+    if own:
+        return own.format(year=year)
+    if rule.period is Granularity.MONTH:
+        month = get_month_names("wide", locale=language)[part]
+        return _PERIOD[language]["month"].format(year=year, month=month)
+    return _PERIOD[language][rule.period.value].format(year=year, roman=_ROMAN[part - 1])
 
 
 def title(nip: str | None, language: str) -> str:
@@ -109,6 +131,39 @@ def adjustment(occurrence: Occurrence, language: str) -> str:
         return text["override"].format(note=occurrence.note)
     why = occurrence.note or text["weekend"]
     return text[occurrence.adjustment.value].format(why=why)
+
+
+def record_meaning(
+    schedule: Schedule,
+    rule: Rule,
+    period: str,
+    submitted: datetime,
+    verified: bool,
+    events: EventIndex,
+    language: str,
+) -> str:
+    """What a submission just recorded means, as its confirmation says it: on time or late
+    by N days against the period's due date (the engine's reading, `timeliness`), awaiting
+    verification while a rule that needs it is not verified, or no due date yet."""
+    words = _RECEIPT[language]
+    try:
+        occurrence = schedule.occurrence(rule, period, events)
+    except ValueError:  # a period no date or decree schedules
+        return words["no_due"]
+    status, days = timeliness(schedule, occurrence, submitted)
+    if status is Status.WAITING or occurrence.due is None:
+        return words["no_due"] + "; " + adjustment(occurrence, language)
+    due = long_date(occurrence.due, language)
+    said = words[status.value].format(days=days, due=due)
+    if rule.verification and not verified:
+        said = words["unverified"].format(timing=said)
+    return said
+
+
+def value_meaning(value: float, target: float, language: str) -> str:
+    """What a measure's value just recorded means: its target met or not, whenever it came
+    (a late value is still the period's value, as the engine reads it)."""
+    return STATUS[language][Status.MET if value >= target else Status.BELOW]
 
 
 def days_off(days: Sequence[tuple[date, str]], language: str) -> str:

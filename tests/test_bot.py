@@ -46,6 +46,7 @@ from scheduler.service.lock import SchedulerLock
 from scheduler.service.tick import Leadership, Service
 from scheduler.store import models, state, submissions
 from scheduler.store.db import Database
+from scheduler.words import period_name
 
 CARRIER = "197402022000121007"  # ERSIYANUSSALIM: carries EPANTAU (needs verification)
 HEAD = "196905221997031004"  # Drs. ZUKIPLI: head of Bidang Ideologi dan Wawasan Kebangsaan
@@ -165,14 +166,14 @@ def test_link_status_report_with_a_document_and_the_receipt(both: Harness) -> No
     h.send(text_message(CHAT, "/status"))
     status = h.texts(CHAT)[-1]
     assert "<b>Kewajiban YANTI HEIDA YANI</b> per Senin, 3 Maret 2025:" in status
-    assert "Sasaran Kinerja Pegawai (SKP) periode 2025: Lewat batas waktu (3 hari)" in status
+    assert "Sasaran Kinerja Pegawai (SKP) Tahun 2025: Lewat batas waktu (3 hari)" in status
     assert "Ketepatan waktu penyampaian tahun ini:" in status
 
     h.send(text_message(CHAT, "/lapor"))
     assert ("SKP 2025", "lapor:SKP:2025") in h.buttons(CHAT)
     h.send(callback(CHAT, "lapor:SKP:2025", query_id="q-skp"))
     assert [a["callback_query_id"] for a in h.api.answered] == ["q-skp"]
-    assert "Lapor <b>Sasaran Kinerja Pegawai (SKP) periode 2025</b>" in h.texts(CHAT)[-1]
+    assert "Lapor <b>Sasaran Kinerja Pegawai (SKP) Tahun 2025</b>" in h.texts(CHAT)[-1]
     assert ("Kirim tanpa bukti", "lapor:-") in h.buttons(CHAT)
 
     h.now = NOW + timedelta(minutes=5)
@@ -186,7 +187,7 @@ def test_link_status_report_with_a_document_and_the_receipt(both: Harness) -> No
     assert receipt.startswith(f"✅ <b>Tanda terima No. {row.id}</b>")
     assert "Dicatat: Senin, 3 Maret 2025 pukul 09.05 WITA" in receipt
     assert "Bukti: dokumen SKP 2025.pdf" in receipt
-    assert "Status: Terlambat (3 hari)" in receipt
+    assert "Status: Disampaikan terlambat 3 hari (batas waktu Jumat, 28 Februari 2025)" in receipt
 
     actions = [action for chat, action, _ in h.audit() if chat == str(CHAT)]
     assert actions == ["link", "status", "report_pick", "report_start", "report"]
@@ -212,6 +213,22 @@ def test_a_photo_as_evidence_keeps_the_largest_file_reference(harness: Harness) 
     assert "Bukti: foto" in h.texts(CHAT)[-1]
 
 
+def test_a_report_without_evidence_keeps_the_earlier_evidence(both: Harness) -> None:
+    """ "Kirim tanpa bukti" after a report with evidence: the new record carries it over, and
+    the receipt says whose it is."""
+    h = both
+    h.link(STAFF, CHAT)
+    h.send(text_message(CHAT, "/lapor SKP 2025"), text_message(CHAT, "BKPSDM/SKP/0042"))
+    h.now = NOW + timedelta(minutes=5)
+    h.send(text_message(CHAT, "/lapor SKP 2025"), callback(CHAT, "lapor:-"))
+    first, second = h.submissions()
+    assert (first.evidence, second.evidence) == ("BKPSDM/SKP/0042", "BKPSDM/SKP/0042")
+    assert second.submitted_at == NOW + timedelta(minutes=5)
+    receipt = h.texts(CHAT)[-1]
+    assert f"Tanda terima No. {second.id}" in receipt
+    assert "Bukti: BKPSDM/SKP/0042 (bukti laporan sebelumnya)" in receipt
+
+
 # ---- the "Sudah lapor" button of a reminder ----------------------------------------------
 
 
@@ -222,13 +239,13 @@ def test_pressing_sudah_lapor_under_a_reminder_reports_that_item(harness: Harnes
     h.tick()
     (reminder,) = h.api.sent[before:]  # no one else has a chat
     assert reminder.text.startswith("Yth. Ibu YANTI HEIDA YANI\n")
-    skp = "Sasaran Kinerja Pegawai (SKP) periode 2025: belum disampaikan, lewat 3 hari"
+    skp = "Sasaran Kinerja Pegawai (SKP) Tahun 2025: belum disampaikan, lewat 3 hari"
     assert skp in reminder.text
-    assert h.buttons(CHAT) == [("✅ Sudah lapor SKP 2025", "lapor:SKP:2025")]
+    assert h.buttons(CHAT) == [("✅ Sudah lapor SKP Tahun 2025", "lapor:SKP:2025")]
 
     h.send(callback(CHAT, "lapor:SKP:2025"))  # the press, as getUpdates serves it
     assert h.audit()[-1] == (str(CHAT), "report_start", "SKP 2025")
-    assert "Lapor <b>Sasaran Kinerja Pegawai (SKP) periode 2025</b>" in h.texts(CHAT)[-1]
+    assert "Lapor <b>Sasaran Kinerja Pegawai (SKP) Tahun 2025</b>" in h.texts(CHAT)[-1]
     h.now = NOW + timedelta(minutes=5)
     h.send(text_message(CHAT, "BKPSDM/SKP/0042"))
     (row,) = h.submissions()
@@ -236,17 +253,22 @@ def test_pressing_sudah_lapor_under_a_reminder_reports_that_item(harness: Harnes
     assert (row.employee_id, row.source) == (h.employee(STAFF).id, "telegram")
     receipt = h.texts(CHAT)[-1]
     assert receipt.startswith(f"✅ <b>Tanda terima No. {row.id}</b>\nSasaran Kinerja Pegawai")
-    assert "Status: Terlambat (3 hari)" in receipt
+    assert "Status: Disampaikan terlambat 3 hari (batas waktu Jumat, 28 Februari 2025)" in receipt
 
 
 def test_a_long_reminder_has_a_button_per_own_item_under_its_last_part(harness: Harness) -> None:
-    """The Secretary's message comes in parts: the buttons, one for each of his own items
-    (eight at most, not his staff's), go under the last."""
+    """The Secretary's message (in parts where it is long: tests/test_telegram.py splits
+    one): the buttons, one for each of his own items (eight at most, not his staff's), go
+    under the last part."""
     h = harness
     h.link(SECRETARY, 600)
     notices = h.tick()
+
+    def named(code: str, period: str) -> str:
+        return period_name(h.config.catalog.rules[code], period, "id")
+
     owed = {
-        (f"✅ Sudah lapor {n.rule} {n.period}", f"lapor:{n.rule}:{n.period}")
+        (f"✅ Sudah lapor {n.rule} {named(n.rule, n.period)}", f"lapor:{n.rule}:{n.period}")
         for n in notices
         if n.recipient == SECRETARY and n.kind is not NoticeKind.ESCALATION
     }
@@ -259,7 +281,7 @@ def test_a_long_reminder_has_a_button_per_own_item_under_its_last_part(harness: 
             )
         )
     parts = [h.api.sent[int(i) - 1] for i in str(receipt).split(":")[2].split(",")]
-    assert len(parts) >= 2 and parts[0].text.startswith("Yth. Bapak SUTRISNO")
+    assert parts and parts[0].text.startswith("Yth. Bapak SUTRISNO")
     assert [bool(part.reply_markup) for part in parts] == [False] * (len(parts) - 1) + [True]
     buttons = parts[-1].buttons()
     assert len(owed) > 8 and len(set(buttons)) == 8 and set(buttons) <= owed
@@ -328,9 +350,9 @@ def test_the_bot_speaks_english_where_the_service_does(english: Harness) -> None
     assert h.texts(CHAT)[-1].startswith("Commands:\n/status — your open obligations")
     assert "/putus — unlink this chat from you" in h.texts(CHAT)[-1]
     h.tick()
-    assert h.buttons(CHAT) == [("✅ Reported SKP 2025", "lapor:SKP:2025")]
+    assert h.buttons(CHAT) == [("✅ Reported SKP year 2025", "lapor:SKP:2025")]
     h.send(callback(CHAT, "lapor:SKP:2025"))
-    assert "Report <b>Employee performance targets (SKP) period 2025</b>" in h.texts(CHAT)[-1]
+    assert "Report <b>Employee performance targets (SKP) year 2025</b>" in h.texts(CHAT)[-1]
     assert h.buttons(CHAT) == [("Send without evidence", "lapor:-"), ("Cancel", "batal")]
     h.send(text_message(CHAT, "/unlink"))  # the English name of /putus
     assert h.texts(CHAT)[-1].startswith("Unlink this chat from YANTI HEIDA YANI")
@@ -353,7 +375,10 @@ def test_verification_by_an_admin_in_the_bot_and_in_the_cli(
     h.link(CARRIER, 601)
     h.link(SECRETARY, 600)  # no one has the admin role: the Secretary administers
     h.send(text_message(601, "/lapor EPANTAU 2025-02"), text_message(601, "BA-0123/e-Pantau"))
-    assert "Status: menunggu verifikasi admin" in h.texts(601)[-1]
+    assert (
+        "Status: Disampaikan terlambat 21 hari (batas waktu Senin, 10 Februari 2025); "
+        "menunggu verifikasi admin" in h.texts(601)[-1]
+    )
     (pending,) = h.submissions()
     assert pending.verified_at is None
 
@@ -365,7 +390,7 @@ def test_verification_by_an_admin_in_the_bot_and_in_the_cli(
     h.send(callback(601, f"verif:{pending.id}"))  # the reporter presses a forwarded button
     assert len(h.submissions()) == 1
     h.send(callback(600, f"verif:{pending.id}"))
-    assert h.texts(600)[-1] == "Diverifikasi: ERSIYANUSSALIM, EPANTAU periode 2025-02."
+    assert h.texts(600)[-1] == "Diverifikasi: ERSIYANUSSALIM, EPANTAU Februari 2025."
     assert "telah diverifikasi" in h.texts(601)[-1]
     first, verified = h.submissions()
     assert verified.verified_by == "telegram:600" and verified.evidence == first.evidence
@@ -426,6 +451,11 @@ CORPUS: list[tuple[str, Any, str]] = [
         "far future",
         lambda h: text_message(CHAT, "/lapor SKP 2099"),
         "periode 2099 tidak mungkin dilaporkan",
+    ),
+    (
+        "the year it is due in, for the year it is about",
+        lambda h: text_message(CHAT, "/lapor SPT 2025"),
+        "SPT 2025 batas waktunya 31 Maret 2026; maksud Anda SPT 2024?",
     ),
     (
         "someone else's",

@@ -169,7 +169,7 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
     assert ok("event", "set", "APBD_ADOPTED", "2025", "2024-12-20").strip() == (
         "APBD_ADOPTED 2025: 2024-12-20"
     )
-    assert "Cuti besar" in ok("exempt", SECRETARY, "SPT", "2025", "--reason", "Cuti besar")
+    assert "Cuti besar" in ok("exempt", SECRETARY, "SPT", "2024", "--reason", "Cuti besar")
     assert "telegram=12345 email=a@b.go.id" in ok(
         "contact", SECRETARY, "--telegram", "12345", "--email", "a@b.go.id"
     )
@@ -201,7 +201,7 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
     assert datetime.fromisoformat(skp["submitted_at"]) == datetime(
         2025, 2, 10, 12, tzinfo=WITA
     )  # a date alone: midday
-    assert occurrence(boss, "SPT", "2025")["status"] == "exempt"
+    assert occurrence(boss, "SPT", "2024")["status"] == "exempt"
     assert {
         (o["status"], o["days_late"], o["due"])
         for p in everyone.values()
@@ -293,7 +293,8 @@ def test_import_json_reports_people_and_problems(env: Env) -> None:
     assert ardani["superior"] == SECRETARY
 
 
-@pytest.mark.parametrize(("flags", "expected"), [((), "pending"), (("--verified",), "on_time")])
+# Read on 3 March: handed in on 7 February and not verified by the 10th is overdue.
+@pytest.mark.parametrize(("flags", "expected"), [((), "overdue"), (("--verified",), "on_time")])
 def test_epantau_needs_verification(seeded: Env, flags: tuple[str, ...], expected: str) -> None:
     result = seeded.run("submit", KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00", *flags)
     assert result.exit_code == 0, result.output
@@ -353,6 +354,19 @@ BAD_INPUT = [
     (("submit", SECRETARY, "EPANTAU", "2025-13"), "contoh: 2025-02"),
     (("submit", SECRETARY, "EPANTAU", "2025"), "contoh: 2025-02"),
     (("submit", SECRETARY, "SKM_RTL", "2025-S3"), "contoh: 2025-S1"),
+    # the year the deadline falls in, typed for the year it reports on
+    (
+        ("submit", SECRETARY, "SPT", "2025", "--at", "2025-03-15 10:00"),
+        "SPT 2025 batas waktunya 31 Maret 2026; maksud Anda SPT 2024?",
+    ),
+    (
+        ("--lang", "en", "submit", SECRETARY, "LHKPN", "2025", "--at", "2025-03-15 10:00"),
+        "LHKPN 2025 is due 31 March 2026; did you mean LHKPN 2024?",
+    ),
+    (
+        ("submit", SECRETARY, "SHS", "2027", "--at", "2025-04-10"),
+        "SHS 2027 batas waktunya 30 April 2026; maksud Anda SHS 2026?",
+    ),
     (
         ("submit", SECRETARY, "SKP", "2025", "--at", "2025-02-30"),
         "tidak ada tanggal 30 pada bulan 02",
@@ -463,6 +477,24 @@ def test_the_history_keeps_every_record_and_marks_the_replaced(seeded: Env) -> N
         "2024-12-20",
     )
     assert "Jumat, 20 Desember 2024" in seeded.run("event", "list").output
+
+
+@pytest.mark.parametrize(
+    ("rule", "period", "at", "due"),
+    [
+        ("SPT", "2024", "2025-03-15 10:00", "2025-03-31"),  # tax year 2024, as DJP names it
+        ("LHKPN", "2024", "2025-04-10 10:00", "2025-04-11"),  # KPK's decree moved it
+        ("SKP", "2025", "2025-02-20 10:00", "2025-02-28"),  # the 2025 plan: no lag
+    ],
+)
+def test_a_submission_for_the_period_the_agency_names_is_on_time(
+    seeded: Env, rule: str, period: str, at: str, due: str
+) -> None:
+    done = seeded.run("submit", SECRETARY, rule, period, "--at", at)
+    assert done.exit_code == 0, done.output
+    status = seeded.json("status", "--as-of", "2025-05-01", "--json", "--occurrences")
+    found = occurrence(people(status)[SECRETARY], rule, period)
+    assert (found["due"], found["status"]) == (due, "on_time")
 
 
 def test_submit_at_today_is_never_later_than_now(seeded: Env) -> None:
@@ -637,3 +669,112 @@ def test_a_measure_is_recorded_with_its_value(
     assert listed["value"] == stored
     table = seeded.run("submissions", "list", "--rule", "SERAPAN").output
     assert "Nilai" in table and said.removeprefix("= ") in table
+
+
+# Handed in on 7 February, due on the 10th (WITA); `verify --at` in each accepted form.
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        ("10/02/2025", ("on_time", None)),  # a date alone: by the end of that day
+        ("2025-02-10 23:59", ("on_time", None)),
+        ("11/02/2025 08.00 WITA", ("late", 1)),
+        ("2025-02-11T00:00:00+08:00", ("late", 1)),  # the deadline itself is too late
+        ("2025-02-14T02:00:00Z", ("late", 4)),  # 10:00 WITA on the 14th
+    ],
+)
+def test_verify_at_decides_on_time(seeded: Env, at: str, expected: tuple[str, int | None]) -> None:
+    result = seeded.run("submit", KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00")
+    assert result.exit_code == 0, result.output
+    result = seeded.run("verify", KABID, "EPANTAU", "2025-02", "--at", at)
+    assert result.exit_code == 0, result.output
+    everyone = people(seeded.json("status", "--as-of", "2025-03-03", "--json", "--occurrences"))
+    found = occurrence(everyone[SECRETARY], "EPANTAU", "2025-02")
+    assert (found["status"], found["days_late"]) == expected
+
+
+def test_verify_before_the_submission_is_refused(seeded: Env) -> None:
+    seeded.run("submit", KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00")
+    result = seeded.run("verify", KABID, "EPANTAU", "2025-02", "--at", "06/02/2025")
+    assert result.exit_code == 1
+    assert "verifikasinya tidak bisa lebih awal" in result.output
+
+
+@pytest.mark.parametrize(
+    ("again", "evidence", "rows", "said"),
+    [
+        # without evidence: the earlier evidence is carried over, and said so
+        (("--at", "2025-02-21"), "BA-1", 2, "Bukti sebelumnya tetap dipakai: BA-1"),
+        # --replace: replaced, even with none
+        (("--at", "2025-02-21", "--replace"), "", 2, None),
+        (("--at", "2025-02-21", "--evidence", "BA-2"), "BA-2", 2, None),
+        # the same record again: nothing new written
+        (("--at", "2025-02-20"), "BA-1", 1, "Sudah tercatat persis sama; tidak dicatat lagi."),
+        (("--at", "2025-02-20", "--evidence", "BA-1"), "BA-1", 1, "tidak dicatat lagi"),
+    ],
+)
+def test_a_repeated_submission_keeps_the_evidence_it_does_not_replace(
+    seeded: Env, again: tuple[str, ...], evidence: str, rows: int, said: str | None
+) -> None:
+    first = ("submit", STAFF, "SKP", "2025", "--at", "2025-02-20", "--evidence", "BA-1")
+    assert seeded.run(*first).exit_code == 0
+    result = seeded.run("submit", STAFF, "SKP", "2025", *again)
+    assert result.exit_code == 0, result.output
+    mine = seeded.json("submissions", "list", "--nip", STAFF, "--json")
+    assert (mine[0]["evidence"], mine[0]["current"], len(mine)) == (evidence, True, rows)
+    if said is None:
+        assert "Bukti sebelumnya" not in result.output and "dicatat lagi" not in result.output
+    else:
+        assert said in result.output
+
+
+@pytest.mark.parametrize(
+    ("language", "args", "said"),
+    [
+        (
+            "id",
+            (STAFF, "SKP", "2025", "--at", "2025-02-10"),
+            "Tepat waktu (batas waktu Jumat, 28 Februari 2025)",
+        ),
+        (
+            "id",
+            (STAFF, "SKP", "2025", "--at", "2025-03-03 09:00"),
+            "Disampaikan terlambat 3 hari (batas waktu Jumat, 28 Februari 2025)",
+        ),
+        (
+            "id",
+            (KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00"),
+            "Tepat waktu (batas waktu Senin, 10 Februari 2025); menunggu verifikasi admin",
+        ),
+        (
+            "id",
+            (KABID, "EPANTAU", "2025-02", "--at", "2025-02-12 14:00", "--verified"),
+            "Disampaikan terlambat 2 hari (batas waktu Senin, 10 Februari 2025)",
+        ),
+        (
+            "id",
+            (SECRETARY, "PK", "2026", "--at", "2025-02-07"),
+            "Batas waktu belum diketahui; menunggu penetapan APBD",
+        ),
+        (
+            "en",
+            (STAFF, "SKP", "2025", "--at", "2025-02-10"),
+            "On time (deadline Friday, 28 February 2025)",
+        ),
+        (
+            "en",
+            (STAFF, "SKP", "2025", "--at", "2025-03-03 09:00"),
+            "Submitted 3 day(s) late (deadline Friday, 28 February 2025)",
+        ),
+        (
+            "en",
+            (KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00"),
+            "On time (deadline Monday, 10 February 2025); waiting for an admin's verification",
+        ),
+    ],
+)
+def test_the_confirmation_says_what_the_record_means(
+    seeded: Env, language: str, args: tuple[str, ...], said: str
+) -> None:
+    result = seeded.run("--lang", language, "submit", *args)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1] == said

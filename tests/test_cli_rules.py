@@ -98,7 +98,8 @@ def test_rules_due_lhkpn_override(invoke: Invoke) -> None:
     )
     assert shown["rule"] == "LHKPN"
     (occ,) = shown["occurrences"]
-    assert (occ["period"], occ["due"], occ["nominal"]) == ("2025", "2025-04-11", "2025-03-31")
+    # reporting year 2024, as KPK names it, due in 2025
+    assert (occ["period"], occ["due"], occ["nominal"]) == ("2024", "2025-04-11", "2025-03-31")
     assert occ["adjustment"] == "override"
     assert occ["reason"].startswith("diubah oleh keputusan: KPK")
     assert shown["warnings"] == []
@@ -110,10 +111,11 @@ def test_rules_due_spt_seven_years(invoke: Invoke) -> None:
     )
     assert shown["rule"] == "SPT"
     assert [(o["period"], o["due"]) for o in shown["occurrences"]] == [
-        (str(y), f"{y}-03-31") for y in range(2024, 2031)
+        (str(y - 1), f"{y}-03-31")
+        for y in range(2024, 2031)  # tax year Y-1, due in Y
     ]
     assert all(o["adjustment"] is None for o in shown["occurrences"])  # never shifted
-    reasons = {o["period"]: o["reason"] for o in shown["occurrences"]}
+    reasons = {o["due"][:4]: o["reason"] for o in shown["occurrences"]}
     assert reasons["2030"] == ""  # 31 March 2030 is a Sunday, and stays the due day
     assert "Hari Raya Idul Fitri (31 Maret)" in reasons["2025"]  # the reminders come earlier
     assert any("2030" in w and "cuti bersama" in w for w in shown["warnings"])
@@ -137,8 +139,8 @@ def due(invoke: Invoke, code: str, start: str, end: str) -> dict[str, Any]:
     ("code", "period", "due_day", "first_reminder", "days_off"),
     [
         # Filed online: the due day stays; the ladder's H-7 counts back over Nyepi and Lebaran.
-        ("SPT", "2025", "2025-03-31", "2025-03-18", ["2025-03-28", "2025-03-29", "2025-03-31"]),
-        ("SPT", "2030", "2030-03-31", "2030-03-20", []),  # a Sunday: still the due day
+        ("SPT", "2024", "2025-03-31", "2025-03-18", ["2025-03-28", "2025-03-29", "2025-03-31"]),
+        ("SPT", "2029", "2030-03-31", "2030-03-20", []),  # a Sunday: still the due day
         ("SKP", "2025", "2025-02-28", "2025-02-19", []),
         # A document handed to an office: a Saturday's due day moves to the next working
         # day, past Isra Mi'raj and Imlek: Thursday ...
@@ -157,7 +159,7 @@ def test_rules_due_holiday_policy_and_first_reminder(
     first_reminder: str,
     days_off: list[str] | None,
 ) -> None:
-    year = period[:4]
+    year = due_day[:4]  # the year it is due in: SPT 2024 is due in 2025
     shown = due(invoke, code, f"{year}-01-01", f"{int(year) + 1}-01-31")
     (occ,) = [o for o in shown["occurrences"] if o["period"] == period]
     assert (occ["due"], occ["first_reminder"]) == (due_day, first_reminder)

@@ -66,13 +66,13 @@ def test_schema_revision_constant_is_the_migrations_head(tmp_path: Path) -> None
     assert Database(f"sqlite:///{tmp_path / 'h.db'}").head() == SCHEMA_REVISION
 
 
-def test_migration_0008_adds_an_empty_value_and_keeps_existing_submissions(
+def test_migration_0010_adds_an_empty_value_and_keeps_existing_submissions(
     database_url: str,
 ) -> None:
     from alembic import command
 
     db = Database(database_url)
-    command.upgrade(db._alembic(), "0007")  # a database made by the previous version
+    command.upgrade(db._alembic(), "0009")  # a database made by the previous version
     with db.engine.begin() as connection:
         connection.exec_driver_sql(
             "INSERT INTO submissions (rule_code, period, submitted_at, evidence, source,"

@@ -99,8 +99,7 @@ def test_the_service_mails_who_has_an_address_once_and_prints_the_rest(
     assert attachment.get_filename().endswith(".csv")
     assert b"YANTI HEIDA YANI" in attachment.get_payload(decode=True)
     body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "Kewajiban bawahan Bapak berikut belum disampaikan:" in body
-    assert "YANTI HEIDA YANI" in body
+    assert "Kewajiban bawahan Bapak yang belum disampaikan, per kewajiban:" in body
     with service.db.read() as session:
         states = dict(
             session.execute(

@@ -20,7 +20,7 @@ from test_service import SECRETARY, TENGGAT
 from scheduler.store import models
 from scheduler.store.db import Database
 
-SKP = "Sasaran Kinerja Pegawai (SKP) periode 2025"
+SKP = "Sasaran Kinerja Pegawai (SKP) Tahun 2025"
 CONSOLE = re.compile(r"^\[console\] → .* \((\S+)\):$", re.MULTILINE)
 
 
@@ -105,7 +105,9 @@ def test_reminders_escalations_and_the_digest_reach_the_right_people(
         key
         for key, texts in now.items()
         for t in texts
-        if "Kewajiban bawahan" in t and f"{SKP}: lewat 3 hari" in t
+        # by person, or past eight staff by obligation ("SKP …: 28 orang belum menyampaikan")
+        if "Kewajiban bawahan" in t
+        and (f"{SKP}: lewat 3 hari" in t or (f"{SKP}: " in t and "orang belum menyampaikan" in t))
     }
     assert told == {superior[k] for k in late if k in superior and superior[k] != k}
     digests = [k for k, texts in now.items() for t in texts if "Ringkasan mingguan" in t]

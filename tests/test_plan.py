@@ -124,8 +124,8 @@ def test_agency_rule_notifies_every_carrier_until_anyone_submits(
 def test_sunday_due_date_steps_back_to_last_working_day(
     schedule: Schedule, calendar: LegalCalendar
 ) -> None:
-    due = date(2024, 3, 31)  # SPT 2024: a Sunday, holiday_policy fixed
-    assert schedule.occurrence(schedule.catalog.get("SPT"), "2024").due == due
+    due = date(2024, 3, 31)  # SPT of tax year 2023: a Sunday, holiday_policy fixed
+    assert schedule.occurrence(schedule.catalog.get("SPT"), "2023").due == due
     assert calendar.holiday_name(date(2024, 3, 29))  # Good Friday
     h = calendar.working_day_offset(due, 0)
     assert h == date(2024, 3, 28)  # Thursday: skips Sunday, Saturday and Good Friday

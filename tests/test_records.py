@@ -83,11 +83,22 @@ def submit(
     period: str,
     at: datetime,
     verified: bool = False,
+    verified_at: datetime | None = None,
 ) -> None:
     with database.write() as session:
         person = records.find_employee(session, key)
         code = records.check_rule_period(catalog, code, period)
-        submissions.add(session, person.id, code, period, at, IMPORTED, "test", verified=verified)
+        submissions.add(
+            session,
+            person.id,
+            code,
+            period,
+            at,
+            IMPORTED,
+            "test",
+            verified=verified,
+            verified_at=verified_at,
+        )
 
 
 def snap(database: Database, catalog: Catalog, **narrow: Any) -> records.Snapshot:
@@ -245,20 +256,33 @@ def test_status_at_3_march_2025(seeded: Database, catalog: Catalog, schedule: Sc
     assert result.overall[STAFF] == 50.0  # SKP on time, PK overdue; SPT not due yet
 
 
+# e-Pantau is due on 10 February (the deadline: midnight after it, WITA); read on 3 March.
 @pytest.mark.parametrize(
-    ("verified", "expected"), [(False, Status.PENDING), (True, Status.ON_TIME)]
+    ("verified_at", "expected"),
+    [
+        (None, (Status.OVERDUE, 21)),  # handed in, never verified: overdue since the deadline
+        ("2025-02-07 14:00", (Status.ON_TIME, None)),  # verified as handed in
+        ("2025-02-10 23:59", (Status.ON_TIME, None)),  # verified on the due day
+        ("2025-02-11 00:00", (Status.LATE, 1)),  # the deadline itself is too late
+        ("2025-02-14 10:00", (Status.LATE, 4)),  # late by the days of the verification
+    ],
 )
-def test_epantau_counts_only_once_verified(
-    seeded: Database, catalog: Catalog, schedule: Schedule, verified: bool, expected: Status
+def test_epantau_is_on_time_only_when_verified_by_the_deadline(
+    seeded: Database,
+    catalog: Catalog,
+    schedule: Schedule,
+    verified_at: str | None,
+    expected: tuple[Status, int | None],
 ) -> None:
     at = datetime(2025, 2, 7, 14, tzinfo=WITA)
-    submit(seeded, catalog, KABID, "EPANTAU", "2025-02", at, verified=verified)
+    when = None if verified_at is None else datetime.fromisoformat(verified_at).replace(tzinfo=WITA)
+    submit(seeded, catalog, KABID, "EPANTAU", "2025-02", at, when is not None, when)
     (sub,) = snap(seeded, catalog).submissions
-    assert sub.verified is verified
+    assert (sub.verified, sub.verified_at) == (when is not None, when)
     result = matrix(seeded, catalog, schedule)
     # an agency rule: one record speaks for every carrier
-    assert status_of(result, KABID, "EPANTAU", "2025-02") == (expected, None)
-    assert status_of(result, SECRETARY, "EPANTAU", "2025-02") == (expected, None)
+    assert status_of(result, KABID, "EPANTAU", "2025-02") == expected
+    assert status_of(result, SECRETARY, "EPANTAU", "2025-02") == expected
     assert status_of(result, SECRETARY, "EPANTAU", "2025-01") == (Status.OVERDUE, 52)
 
 

@@ -3,6 +3,7 @@ an Indonesian office writes to its staff."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -11,14 +12,14 @@ from notifications.render import HTML, TELEGRAM, TEXT, Item, Letter, render, sub
 from scheduler.words import LETTER, title
 
 SKP = "Sasaran Kinerja Pegawai (SKP)"
-OVERDUE = Item("overdue", SKP, "2025", "Jumat, 28 Februari 2025", 3, "A")
+OVERDUE = Item("overdue", SKP, "Tahun 2025", "Jumat, 28 Februari 2025", 3, "A")
 SOON = Item(
-    "reminder", "SPT Tahunan PPh Orang Pribadi", "2025", "Senin, 31 Maret 2025", None, "A",
-    days_left=7,
+    "reminder", "SPT Tahunan PPh Orang Pribadi", "Tahun Pajak 2024", "Senin, 31 Maret 2025",
+    None, "A", days_left=7,
 )  # fmt: skip
-TODAY = Item("due_today", "Laporan P3DN", "2025-03", "Selasa, 25 Maret 2025", None, "A")
-TEAM = Item("escalation", SKP, "2025", "Jumat, 28 Februari 2025", 3, "YANTI HEIDA YANI")
-TEAM_PK = Item("escalation", "Perjanjian Kinerja (PK)", "2025", "Senin, 20 Januari 2025", 42,
+TODAY = Item("due_today", "Laporan P3DN", "Maret 2025", "Selasa, 25 Maret 2025", None, "A")
+TEAM = Item("escalation", SKP, "Tahun 2025", "Jumat, 28 Februari 2025", 3, "YANTI HEIDA YANI")
+TEAM_PK = Item("escalation", "Perjanjian Kinerja (PK)", "Tahun 2025", "Senin, 20 Januari 2025", 42,
                "YANTI HEIDA YANI")  # fmt: skip
 SIGNED = "Sekretariat Badan Kesbangpol Kabupaten Kutai Kartanegara"
 
@@ -51,19 +52,19 @@ def test_indonesian_letter_lists_own_items_then_the_team_and_names_its_sender() 
     team = lines.index("Kewajiban bawahan Bapak berikut belum disampaikan:")
     assert own < team
     assert lines[own + 1 : own + 4] == [
-        "1. Sasaran Kinerja Pegawai (SKP) periode 2025: belum disampaikan, lewat 3 hari dari "
+        "1. Sasaran Kinerja Pegawai (SKP) Tahun 2025: belum disampaikan, lewat 3 hari dari "
         "batas waktu Jumat, 28 Februari 2025.",
-        "2. SPT Tahunan PPh Orang Pribadi periode 2025: batas waktu Senin, 31 Maret 2025 "
+        "2. SPT Tahunan PPh Orang Pribadi Tahun Pajak 2024: batas waktu Senin, 31 Maret 2025 "
         "(7 hari lagi).",
-        "3. Laporan P3DN periode 2025-03: batas waktu hari ini, Selasa, 25 Maret 2025, sampai "
+        "3. Laporan P3DN Maret 2025: batas waktu hari ini, Selasa, 25 Maret 2025, sampai "
         "pukul 23.59 WITA.",
     ]
     # One person, their items under their name, and what the superior is asked to do.
     assert lines[team + 1 : team + 4] == [
         "1. YANTI HEIDA YANI",
-        "   - Sasaran Kinerja Pegawai (SKP) periode 2025: lewat 3 hari dari batas waktu "
+        "   - Sasaran Kinerja Pegawai (SKP) Tahun 2025: lewat 3 hari dari batas waktu "
         "Jumat, 28 Februari 2025.",
-        "   - Perjanjian Kinerja (PK) periode 2025: lewat 42 hari dari batas waktu Senin, "
+        "   - Perjanjian Kinerja (PK) Tahun 2025: lewat 42 hari dari batas waktu Senin, "
         "20 Januari 2025.",
     ]
     assert "Mohon bantuan Bapak mengingatkan yang bersangkutan" in text
@@ -104,7 +105,7 @@ def test_html_escapes_every_value_but_keeps_its_own_markup() -> None:
     html = render(HTML, letter([hostile], name="A & <B>"))
     assert "<p>Yth. Bapak/Ibu A &amp; &lt;B&gt;</p>" in html
     assert "R&lt;script&gt;" in html and "<script>" not in html
-    assert "<li>R&lt;script&gt; periode 2025: belum disampaikan, lewat 1 hari dari batas " \
+    assert "<li>R&lt;script&gt; 2025: belum disampaikan, lewat 1 hari dari batas " \
         "waktu d &amp; e.</li>" in html  # fmt: skip
     assert "<p><strong>Bersama ini kami sampaikan" in html
 
@@ -115,7 +116,7 @@ def test_telegram_html_uses_only_telegram_tags_and_escapes_values() -> None:
     assert set(re.findall(r"</?([a-z]+)", html)) <= {"b", "i"}
     assert "<b>Bersama ini kami sampaikan kewajiban Bapak/Ibu yang perlu perhatian:</b>" in html
     assert "1. <b>&lt;i&gt;Budi&lt;/i&gt;</b>" in html
-    assert "• R&amp;D &lt;laporan&gt; periode 2025" in html
+    assert "• R&amp;D &lt;laporan&gt; 2025" in html
 
 
 def test_contact_problems_go_to_their_own_section() -> None:
@@ -138,21 +139,21 @@ SERAPAN = "Serapan Anggaran terhadap SPD"
         (
             "reminder",
             3,
-            f"1. {SERAPAN} periode 2025-02: mohon isi nilainya paling lambat Jumat, 28 Februari"
+            f"1. {SERAPAN} Februari 2025: mohon isi nilainya paling lambat Jumat, 28 Februari"
             " 2025 (3 hari lagi).",
             "please record its value by Jumat, 28 Februari 2025 (in 3 day(s)).",
         ),
         (
             "due_today",
             None,
-            f"1. {SERAPAN} periode 2025-02: mohon isi nilainya hari ini, Jumat, 28 Februari 2025,"
+            f"1. {SERAPAN} Februari 2025: mohon isi nilainya hari ini, Jumat, 28 Februari 2025,"
             " sampai pukul 23.59 WITA.",
             "please record its value today",
         ),
         (
             "overdue",
             3,
-            f"1. {SERAPAN} periode 2025-02: nilainya belum diisi, lewat 3 hari dari batas waktu"
+            f"1. {SERAPAN} Februari 2025: nilainya belum diisi, lewat 3 hari dari batas waktu"
             " Jumat, 28 Februari 2025; mohon segera isi nilainya.",
             "value not recorded, 3 day(s) past the deadline",
         ),
@@ -161,9 +162,64 @@ SERAPAN = "Serapan Anggaran terhadap SPD"
 def test_a_measure_letter_asks_for_the_value_not_a_document(
     kind: str, days: int | None, indonesian: str, english: str
 ) -> None:
-    item = Item(kind, SERAPAN, "2025-02", "Jumat, 28 Februari 2025", days, "A",
+    item = Item(kind, SERAPAN, "Februari 2025", "Jumat, 28 Februari 2025", days, "A",
                 days_left=days, measured=True)  # fmt: skip
     text = render(TEXT, letter([item]))
     assert indonesian in text.splitlines()
     assert "belum disampaikan" not in text
     assert english in render(TEXT, letter([item], "en"))
+
+
+def staff(count: int, items: tuple[Item, ...] = (TEAM, TEAM_PK)) -> list[Item]:
+    """``items`` owed by ``count`` subordinates, P01 … (a superior's or the Secretary's)."""
+    return [
+        dataclasses.replace(item, subject=f"P{n:02d}", subject_key=f"K{n:02d}")
+        for n in range(1, count + 1)
+        for item in items
+    ]
+
+
+@pytest.mark.parametrize(
+    ("people", "heading", "first"),
+    [
+        # up to a screen of staff: each person with their items, as a superior reads them
+        (1, "Kewajiban bawahan Bapak/Ibu berikut belum disampaikan:", "1. P01"),
+        (8, "Kewajiban bawahan Bapak/Ibu berikut belum disampaikan:", "1. P01"),
+        # more: one line per obligation with how many owe it and at most eight names
+        (
+            9,
+            "Kewajiban bawahan Bapak/Ibu yang belum disampaikan, per kewajiban:",
+            "1. Sasaran Kinerja Pegawai (SKP) Tahun 2025: 9 orang belum menyampaikan, "
+            "lewat 3 hari dari batas waktu Jumat, 28 Februari 2025.",
+        ),
+    ],
+)
+def test_many_staff_are_told_by_obligation_not_by_person(
+    people: int, heading: str, first: str
+) -> None:
+    lines = render(TEXT, letter([OVERDUE, *staff(people)])).splitlines()
+    team = lines.index(heading)
+    assert lines[team + 1] == first
+    numbered = [line for line in lines[team:] if re.match(r"\d+\. ", line)]
+    assert len(numbered) == (people if people <= 8 else 2)  # people, or SKP and PK
+
+
+def test_an_obligation_names_eight_people_and_sends_to_the_digest_for_the_rest() -> None:
+    text = render(TEXT, letter(staff(57, (TEAM_PK,))))
+    lines = text.splitlines()
+    assert "1. Perjanjian Kinerja (PK) Tahun 2025: 57 orang belum menyampaikan, lewat 42 " \
+        "hari dari batas waktu Senin, 20 Januari 2025." in lines  # fmt: skip
+    assert (
+        "   - P01; P02; P03; P04; P05; P06; P07; P08; dan 49 lainnya: lihat ringkasan mingguan"
+        in lines
+    )
+    assert "P09" not in text and len(text) < 1200
+    english = render(TEXT, letter(staff(57, (TEAM_PK,)), "en"))
+    assert "P08; and 49 more: see the weekly digest" in english
+
+
+def test_two_people_of_one_name_are_not_merged() -> None:
+    unread = dataclasses.replace(TEAM_PK, subject="(nama tidak terbaca)")
+    items = [dataclasses.replace(unread, subject_key=key) for key in ("K1", "K2")]
+    lines = render(TEXT, letter(items)).splitlines()
+    assert lines.count("1. (nama tidak terbaca)") == lines.count("2. (nama tidak terbaca)") == 1

@@ -26,22 +26,23 @@ def monthly(day: Callable[[int, int], date]) -> Callable[[int], Expected]:
     return lambda y: [(f"{y}-{m:02d}", day(y, m)) for m in range(1, 13)]
 
 
-def yearly(month: int, day: int | None = None) -> Callable[[int], Expected]:
-    return lambda y: [(str(y), date(y, month, day) if day else last_day(y, month))]
+def yearly(month: int, day: int | None = None, lag: int = 0) -> Callable[[int], Expected]:
+    """Due in year Y for the period the rule names: Y - lag (SPT due 2025 is tax year 2024)."""
+    return lambda y: [(str(y - lag), date(y, month, day) if day else last_day(y, month))]
 
 
 # (period, due) of every occurrence due in year Y, for each shipped rule; PK is waiting.
 EXPECTED: dict[str, Callable[[int], Expected]] = {
     "SKP": yearly(2),
-    "SPT": yearly(3, 31),
-    "LHKPN": lambda y: [(str(y), date(2025, 4, 11) if y == 2025 else date(y, 3, 31))],
+    "SPT": yearly(3, 31, lag=1),
+    "LHKPN": lambda y: [(str(y - 1), date(2025, 4, 11) if y == 2025 else date(y, 3, 31))],
     "EPANTAU": monthly(lambda y, m: date(y, m, 10)),
     "P3DN": monthly(lambda y, m: date(y, m, 25)),
     "SKM_RTL": lambda y: [(f"{y}-S1", date(y, 6, 30)), (f"{y}-S2", date(y, 10, 31))],
-    "LKJP": yearly(2),
-    "LKSKPD": yearly(1, 24),
+    "LKJP": yearly(2, lag=1),
+    "LKSKPD": yearly(1, 24, lag=1),
     "SIRUP": yearly(2),
-    "SHS": yearly(4, 30),
+    "SHS": yearly(4, 30, lag=-1),
     "SPP": yearly(6, 30),
     "PK": lambda y: [(str(y), None)],
     "MR": lambda y: [(f"{y}-Q{q}", last_day(y, 3 * q)) for q in range(1, 5)],
@@ -121,7 +122,7 @@ def test_spt_is_never_shifted(
 
 
 def test_lhkpn_2025_extended_by_kpk(schedule: Schedule) -> None:
-    occ = schedule.occurrence(schedule.catalog.get("LHKPN"), "2025")
+    occ = schedule.occurrence(schedule.catalog.get("LHKPN"), "2024")  # reporting year 2024
     assert (occ.nominal, occ.due) == (date(2025, 3, 31), date(2025, 4, 11))
     assert occ.adjustment is Adjustment.OVERRIDE
     assert "KPK" in occ.note
@@ -241,7 +242,7 @@ def test_shift_notes_name_holiday_or_weekend(make_catalog: Callable[..., Catalog
 DEADLINE_SPT_2026 = """
 [[deadline]]
 rule = "SPT"
-period = "2026"
+period = "2025"
 due = 2026-04-30
 reference = "KEP-99/PJ/2026"
 """
@@ -251,12 +252,12 @@ def test_deadline_override_moves_one_period(make_catalog: Callable[..., Catalog]
     moved = schedule_with(make_catalog, DEADLINE_SPT_2026)
     spt = moved.catalog.get("SPT")
     (occ,) = year_of(moved, "SPT", 2026)
-    assert (occ.period, occ.nominal, occ.due) == ("2026", date(2026, 3, 31), date(2026, 4, 30))
+    assert (occ.period, occ.nominal, occ.due) == ("2025", date(2026, 3, 31), date(2026, 4, 30))
     assert (occ.adjustment, occ.note) == (Adjustment.OVERRIDE, "KEP-99/PJ/2026")
-    assert moved.occurrence(spt, "2026") == occ
+    assert moved.occurrence(spt, "2025") == occ
     assert [o.due for o in year_of(moved, "SPT", 2027)] == [date(2027, 3, 31)]
     # the shipped LHKPN 2025 override survives a config document with its own [[deadline]]
-    assert moved.occurrence(moved.catalog.get("LHKPN"), "2025").due == date(2025, 4, 11)
+    assert moved.occurrence(moved.catalog.get("LHKPN"), "2024").due == date(2025, 4, 11)
 
 
 def test_override_across_new_year_found_in_new_year(

@@ -67,12 +67,17 @@ def test_run_once_sends_overdue_and_escalations_on_the_console(tmp_path: Path, s
     assert len(recipients) == len(set(recipients))  # everything for a person in one message
     # a Monday after 07:30: the week's digest, on its own, for the Secretary only
     assert [d.split(":\n", 1)[0] for d in digests] == [f"SUTRISNO, S.Sos, M.Si ({SECRETARY})"]
-    skp = "Sasaran Kinerja Pegawai (SKP) periode 2025: belum disampaikan, lewat 3 hari"
+    skp = "Sasaran Kinerja Pegawai (SKP) Tahun 2025: belum disampaikan, lewat 3 hari"
     # 58 carry SKP and the Secretary submitted: 57 are told, once each
     assert sum(message.count(skp) for message in messages) == 57
     (secretary,) = [m for m in messages if m.startswith(f"SUTRISNO, S.Sos, M.Si ({SECRETARY})")]
     assert skp not in secretary
-    assert "Kewajiban bawahan Bapak berikut belum disampaikan:" in secretary
+    # 57 staff: by obligation, with a count and at most eight names each, in one Telegram
+    # part (4096 characters) rather than three
+    assert "Kewajiban bawahan Bapak yang belum disampaikan, per kewajiban:" in secretary
+    assert "Sasaran Kinerja Pegawai (SKP) Tahun 2025: 28 orang belum menyampaikan" in secretary
+    assert "; dan 20 lainnya: lihat ringkasan mingguan" in secretary
+    assert len(secretary) < 4096
     assert "tick at=2025-03-03T09:00+08:00" in result.stderr
 
 

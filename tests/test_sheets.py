@@ -448,7 +448,17 @@ def test_submissions_import_inserts_one_record_per_row(env: Env, delimiter: str)
         (FERIA, "EPANTAU", "2025-01", datetime(2025, 2, 5, 1, 0, tzinfo=UTC), "import", ""),
     ]
     again = env.run("submissions", "import", submissions_csv(env, GOOD[0]))
-    assert again.exit_code == 0 and len(stored_submissions(env)) == 4  # never updated: a new record
+    assert again.exit_code == 0 and "recorded 0 submissions" in again.output  # nothing new
+    later = [DESSY, "SKP", "2024", "2025-02-11", "", ""]  # a correction without evidence
+    assert env.run("submissions", "import", submissions_csv(env, later)).exit_code == 0
+    # never updated: a new record, which keeps the evidence
+    before, after = [row for row in stored_submissions(env) if row[0] == DESSY]
+    assert (before[3], after[3], before[5], after[5]) == (
+        datetime(2025, 2, 10, 4, 0, tzinfo=UTC),
+        datetime(2025, 2, 11, 4, 0, tzinfo=UTC),
+        "BKN-1",
+        "BKN-1",
+    )
 
 
 BAD_SUBMISSIONS = [  # id, the bad row (row 5, after GOOD), reason

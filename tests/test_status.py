@@ -110,7 +110,7 @@ def fill(database: Database) -> None:
             (odd, "SKP", "2023", at("2023-02-01"), True),  # older than what is read
             (gone, "SKP", "2025", at("2025-02-02"), True),
             (gone, "SIRUP", "2025", at("2025-01-15"), True),  # serves every carrier
-            (None, "SHS", "2025", at("2025-01-20"), True),  # for the agency as a whole
+            (None, "SHS", "2026", at("2025-01-20"), True),  # the agency's, for budget year 2026
         ]
         for who, code, period, when, verified in submitted:
             session.add(
@@ -197,7 +197,8 @@ def test_the_agency_exercises_every_kind_of_cell(
     assert cell[HEAD]["SKP"] == "late" and people[HEAD]["rules"]["SKP"]["days_late"] == 1
     assert cell[LATE]["SKP"] == "late"  # the newest row, not the earlier on-time one
     assert cell[NAMESAKE]["SKP"] == "exempt"
-    assert cell[SEC]["EPANTAU"] == "pending" and cell[SEC]["SIRUP"] == "on_time"
+    # handed in on 7 February, not verified by the 10th: overdue, the verifier's to act on
+    assert cell[SEC]["EPANTAU"] == "overdue" and cell[SEC]["SIRUP"] == "on_time"
     assert cell[SEC]["SHS"] == "on_time"  # recorded for the agency
     assert "OLD_RULE" not in cell[ODD] and people[IDLE]["rules"] == {}
     assert people[IDLE]["achievement"] == {"overall": None, "rules": {}}
@@ -205,7 +206,8 @@ def test_the_agency_exercises_every_kind_of_cell(
     assert cell[PLAIN] == cell[ALIKE] == {"PK": "overdue", "SKP": "overdue", "SPT": "upcoming"}
     verified = json.loads(both(database, make_catalog(Source("v.toml", VARIANT)), MOMENTS[1])[1])
     mine = {p["key"]: p["rules"] for p in verified["employees"]}
-    assert mine[LATE]["SKP"]["status"] == "pending" and "MR" not in mine[SEC]
+    # SKP made to need verification: unverified past its batas waktu, overdue (the verifier's)
+    assert mine[LATE]["SKP"]["status"] == "overdue" and "MR" not in mine[SEC]
 
 
 # --- any roster, in memory ---------------------------------------------------------------

@@ -20,9 +20,10 @@ def report_data(code: str, period: str) -> str:
     return f"{REPORT}:{code}:{period}"
 
 
-def report_button(code: str, period: str, language: str = "id") -> Button:
-    """The 'Sudah lapor' button of one reminder item: pressing it starts /lapor for it."""
-    label = WORDS[language]["done_button"].format(code=code, period=period)
+def report_button(code: str, period: str, named: str, language: str = "id") -> Button:
+    """The 'Sudah lapor' button of one reminder item: pressing it starts /lapor for it.
+    Its label names the period in words (``named``, "Triwulan I 2025"), its data the key."""
+    label = WORDS[language]["done_button"].format(code=code, period=named)
     return label, report_data(code, period)
 
 

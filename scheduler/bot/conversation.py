@@ -48,7 +48,7 @@ from scheduler.bot.turn import (
 from scheduler.bot.updates import chat_of
 from scheduler.memory import paused_gc
 from scheduler.store import models, records, submissions
-from scheduler.words import STATUS, long_date
+from scheduler.words import STATUS, long_date, period_name
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -257,7 +257,14 @@ def _status(turn: Turn) -> None:
     else:
         lines.append(turn.w("achievement_none"))
     buttons = tuple(
-        (report_button(item.rule, item.occurrence.period, turn.language),)
+        (
+            report_button(
+                item.rule,
+                item.occurrence.period,
+                _period(turn, item.rule, item.occurrence.period),
+                turn.language,
+            ),
+        )
         for item in cells
         if item.status in OPEN and item.occurrence.due is not None
     )[:8]
@@ -276,7 +283,7 @@ def _status_line(turn: Turn, item: Any) -> str:
         "status_line",
         rule=esc(rule_label(rule, turn.language)),
         code=occ.rule,
-        period=occ.period,
+        period=_period(turn, occ.rule, occ.period),
         status=status,
         due=due,
     )
@@ -367,6 +374,12 @@ def _verify_list(turn: Turn) -> None:
     return turn.done("verify_list", f"{len(rows)} pending")
 
 
+def _period(turn: Turn, code: str, period: str) -> str:
+    """A period in words; the key of a rule the catalog no longer has."""
+    rule = turn.config.catalog.rules.get(code)
+    return period_name(rule, period, turn.language) if rule else period
+
+
 def _names(session: Session, ids: Sequence[int | None]) -> dict[int | None, str]:
     wanted = [i for i in ids if i is not None]
     table = models.Employee
@@ -389,9 +402,10 @@ def _verify_one(turn: Turn, submission_id: int) -> None:
     done = submissions.verify(turn.session, row, turn.now, f"telegram:{turn.chat}", SOURCE)
     owner = turn.session.get(models.Employee, row.employee_id) if row.employee_id else None
     name = owner.name if owner else "-"
-    turn.say("verified", name=esc(name), code=row.rule_code, period=row.period)
+    named = _period(turn, row.rule_code, row.period)
+    turn.say("verified", name=esc(name), code=row.rule_code, period=named)
     if owner is not None and owner.telegram_chat_id and owner.telegram_chat_id != turn.chat:
-        text = turn.w("verified_notice", code=row.rule_code, period=row.period)
+        text = turn.w("verified_notice", code=row.rule_code, period=named)
         turn.replies.append(Reply(owner.telegram_chat_id, text))
     return turn.done("verify", f"submission {row.id} → {done.id}")
 

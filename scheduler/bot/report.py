@@ -25,7 +25,15 @@ from scheduler.bot.turn import (
     set_chat_state,
 )
 from scheduler.store import models, records, submissions
-from scheduler.words import STATUS, clock, long_date, measure, rule_name
+from scheduler.words import (
+    clock,
+    long_date,
+    measure,
+    period_name,
+    record_meaning,
+    rule_name,
+    value_meaning,
+)
 
 
 def pick(turn: Turn) -> None:
@@ -73,6 +81,11 @@ def choose(turn: Turn, code: str, period: str) -> None:
     if not turn.now.year - 2 <= period_year(period) <= turn.now.year + 1:
         turn.say("impossible_period", period=esc(period))
         return turn.done("report_refused", f"{shown}: impossible period")
+    try:
+        records.check_submission_period(schedule(turn.config), code, period, turn.now)
+    except records.RecordError as exc:  # the year it is due in, for the year it is about
+        turn.say("bad_rule", reason=esc(exc.text(turn.language)))
+        return turn.done("report_refused", f"{shown}: far period")
     carried = turn.session.scalar(
         select(models.Assignment.id).where(
             models.Assignment.employee_id == employee.id, models.Assignment.rule_code == code
@@ -87,7 +100,7 @@ def choose(turn: Turn, code: str, period: str) -> None:
             "ask_value",
             (((turn.w("cancel_button"), "batal"),),),
             rule=esc(rule_label(rule, turn.language)),
-            period=period,
+            period=period_name(rule, period, turn.language),
             target=measure(rule.target, rule, turn.language),
         )
         return turn.done("report_start", f"{code} {period}")
@@ -98,7 +111,7 @@ def choose(turn: Turn, code: str, period: str) -> None:
         buttons,
         rule=esc(rule_label(rule, turn.language)),
         code=code,
-        period=period,
+        period=period_name(rule, period, turn.language),
     )
     return turn.done("report_start", f"{code} {period}")
 
@@ -153,10 +166,10 @@ def record(turn: Turn, state: dict[str, Any], evidence: str, value: float | None
     code, period = str(state["rule"]), str(state["period"])
     catalog = turn.config.catalog
     try:
-        row = submissions.add(
+        added = submissions.add(
             turn.session,
             employee.id,
-            records.check_rule_period(catalog, code, period),
+            records.check_submission_period(schedule(turn.config), code, period, turn.now),
             period,
             turn.now,
             turn.now,
@@ -171,32 +184,35 @@ def record(turn: Turn, state: dict[str, Any], evidence: str, value: float | None
         return turn.done("report_refused", f"{code} {period}")
     turn.session.flush()
     set_chat_state(turn, {})
-    rule = catalog.rules[code]
-    status = turn.w("status_recorded")
-    if rule.verification:
-        status = turn.w("needs_verification")
-    else:
-        for item in own_matrix(turn, detail=True).evaluation.statuses:
-            if item.rule == code and item.occurrence.period == period:
-                status = STATUS[turn.language][item.status]
-                if item.days_late:
-                    status += turn.w("status_late", days=item.days_late)
+    row, rule = added.row, catalog.rules[code]
     local = turn.now.astimezone(schedule(turn.config).calendar.tz)
     said: dict[str, Any] = {
         "number": row.id,
         "rule": esc(rule_label(rule, turn.language)),
         "code": code,
-        "period": period,
+        "period": period_name(rule, period, turn.language),
         "date": long_date(local.date(), turn.language),
         "time": clock(local, turn.language),
-        "status": status,
     }
     if value is not None and rule.target is not None:
         shown = measure(value, rule, turn.language)
         target = measure(rule.target, rule, turn.language)
-        turn.say("receipt_value", value=shown, target=target, **said)
-    else:
-        turn.say("receipt", evidence=esc(evidence_words(turn, evidence)), **said)
+        status = value_meaning(value, rule.target, turn.language)
+        turn.say("receipt_value", value=shown, target=target, status=status, **said)
+        return turn.done("report", f"submission {row.id}: {code} {period}")
+    shown = evidence_words(turn, row.evidence)
+    if added.kept_evidence:
+        shown = turn.w("evidence_kept", evidence=shown)
+    meaning = record_meaning(
+        schedule(turn.config),
+        rule,
+        period,
+        row.submitted_at,
+        row.verified_at is not None,
+        records.event_index(turn.session),
+        turn.language,
+    )
+    turn.say("receipt", evidence=esc(shown), status=meaning, **said)
     return turn.done("report", f"submission {row.id}: {code} {period}")
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from notifications.message import Channel, DeliveryError, Message
-from scheduler.cli.shared import current, writing
+from scheduler.cli.shared import MOMENT, Typed, current, moment, stamp, writing
 from scheduler.messages import say
 
 if TYPE_CHECKING:
@@ -300,11 +300,19 @@ def unlink(nip: str) -> None:
 @click.argument("nip")
 @click.argument("code")
 @click.argument("period")
-def verify(nip: str, code: str, period: str) -> None:
+@click.option(
+    "--at",
+    "at",
+    type=MOMENT,
+    help="When it was verified, local time, e.g. 10/02/2025 15.00 (default: now); a date "
+    "alone means by the end of that day.",
+)
+def verify(nip: str, code: str, period: str, at: Typed | None) -> None:
     """Verify the pending submission of NIP for CODE and PERIOD (keeps its time and evidence)."""
     from scheduler.store import records, submissions
 
     ctx = current()
+    when = moment(ctx, at)
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         code = records.check_rule_period(ctx.config.catalog, code, period)
@@ -315,10 +323,13 @@ def verify(nip: str, code: str, period: str) -> None:
         if row.verified_at is not None:
             by = row.verified_by or "-"
             raise click.ClickException(say("already_verified", ctx.language, by=by, **item))
-        done = submissions.verify(session, row, ctx.now(), ctx.user, "cli")
-        stamp = f"{done.submitted_at.astimezone(ctx.now().tzinfo):%Y-%m-%d %H:%M %Z}"
+        if when < row.submitted_at:
+            times = {"submitted": stamp(ctx, row.submitted_at), "at": stamp(ctx, when)}
+            raise click.ClickException(say("verified_too_early", ctx.language, **times, **item))
+        done = submissions.verify(session, row, ctx.now(), ctx.user, "cli", when)
         who = {"name": employee.name, "key": employee.key}
-        said = say("verified", ctx.language, code=code, period=period, stamp=stamp, **who)
+        handed = stamp(ctx, done.submitted_at)
+        said = say("verified", ctx.language, code=code, period=period, stamp=handed, **who)
     click.echo(said)
 
 

@@ -192,7 +192,7 @@ def rules_due(ctx: Context, code: str, start: datetime, end: datetime, as_json: 
         table.add_column(head[column])
     for occ, timing, reason in zip(found, timings, reasons, strict=True):
         table.add_row(
-            occ.period,
+            words.period_name(rule, occ.period, ctx.language),
             words.long_date(occ.due, ctx.language) if occ.due else "-",
             words.long_date(timing[0], ctx.language) if timing else "-",
             escape(reason),

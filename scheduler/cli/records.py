@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from rules.catalog import Catalog
     from scheduler.store.records import Recorded
+    from scheduler.store.submissions import Added
 
 
 @click.command()
@@ -56,6 +57,12 @@ def init() -> None:
     "alone means 12:00 that day, as in the submissions sheet.",
 )
 @click.option("--evidence", default="", help="Receipt number, link or note.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the earlier evidence, even with none (default: a record without evidence "
+    "keeps the earlier one's).",
+)
 @click.option("--verified", is_flag=True, help="You checked it (rules that need verification).")
 @click.option(
     "--value",
@@ -69,6 +76,7 @@ def submit(
     period: str,
     at: Typed | None,
     evidence: str,
+    replace: bool,
     verified: bool,
     value: str | None,
 ) -> None:
@@ -82,25 +90,55 @@ def submit(
     catalog = ctx.config.catalog
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
-        rule_code = records.check_rule_period(catalog, code, period)
-        measured = records.check_value(catalog, rule_code, value)
-        row = submissions.add(
+        code = records.check_submission_period(ctx.config.schedule(), code, period, when)
+        measured = records.check_value(catalog, code, value)
+        added = submissions.add(
             session,
             employee.id,
-            rule_code,
+            code,
             period,
             when,
             now,
             ctx.user,
             evidence,
             verified=verified,
+            replace=replace,
             value=measured,
         )
-        moment = f"{when:%Y-%m-%d %H:%M %Z}"
-        said = f"{row.rule_code} {row.period}: {employee.name} ({employee.key}) @ {moment}"
+        said = f"{code} {period}: {employee.name} ({employee.key}) @ {when:%Y-%m-%d %H:%M %Z}"
         if measured is not None:
-            said += f" = {words.measure(measured, catalog.rules[rule_code], ctx.language)}"
+            said += f" = {words.measure(measured, catalog.rules[code], ctx.language)}"
+        said += "\n" + _meaning(ctx, session, added)
     click.echo(said)  # once committed: a refused write prints its refusal alone
+
+
+def _meaning(ctx: Context, session: Session, added: Added) -> str:
+    """What the record just made means (on time, late by N days, awaiting verification; a
+    measure: its target met or not), and whether it kept the earlier evidence or only
+    repeated the record that counts."""
+    from scheduler import words
+    from scheduler.store import records
+
+    row, language = added.row, ctx.language
+    rule = ctx.config.catalog.rules[row.rule_code]
+    if row.value is not None and rule.target is not None:
+        meaning = words.value_meaning(row.value, rule.target, language)
+    else:
+        meaning = words.record_meaning(
+            ctx.config.schedule(),
+            rule,
+            row.period,
+            row.submitted_at,
+            row.verified_at is not None,
+            records.event_index(session),
+            language,
+        )
+    lines = [meaning]
+    if added.kept_evidence:
+        lines.append(say("evidence_kept", language, evidence=row.evidence))
+    if added.repeated:
+        lines.append(say("already_recorded", language))
+    return "\n".join(lines)
 
 
 @click.group()

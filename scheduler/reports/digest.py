@@ -45,7 +45,7 @@ from scheduler.memory import paused_gc
 from scheduler.sheets import table as sheets
 from scheduler.store import models, outbox, records
 from scheduler.store.db import Database
-from scheduler.words import STATUS, clock, long_date, measure, rule_name
+from scheduler.words import STATUS, clock, long_date, measure, period_name, rule_name
 
 _WORDS = Words("digest")  # the words of this module, in the catalogs
 PAGE = Words("digest_page")  # the words of the digest itself, laid out by its templates
@@ -186,6 +186,8 @@ def _row(line: Line, name: str, code: str, language: str) -> layout.Row:
         before=percent(line.week_ago.percent, language),
         change=points(line.change, language),
         met=line.now.met,
+        new_on_time=line.newly_due.on_time,
+        new_due=line.newly_due.due,
     )
 
 
@@ -213,6 +215,9 @@ class _Names:
 
     def rule(self, code: str) -> str:
         return rule_name(self.catalog.rules[code], self.language)
+
+    def period(self, code: str, key: str) -> str:
+        return period_name(self.catalog.rules[code], key, self.language)
 
     def next_step(self, item: Overdue) -> str:
         if item.next_step is None or item.next_at is None:
@@ -254,11 +259,11 @@ def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
 
 
 def _measure_line(item: Measured, names: _Names) -> str:
-    """ "Serapan Anggaran terhadap SPD periode 2025-02: 87,5%, di bawah target (target 90%)",
+    """ "Serapan Anggaran terhadap SPD Februari 2025: 87,5%, di bawah target (target 90%)",
     or that the value is not recorded yet."""
     language = names.language
     rule = names.catalog.rules[item.rule]
-    said = {"rule": names.rule(item.rule), "period": item.period}
+    said = {"rule": names.rule(item.rule), "period": names.period(item.rule, item.period)}
     said["target"] = measure(rule.target or 0.0, rule, language)
     page = PAGE[language]
     if item.value is None:
@@ -283,7 +288,7 @@ def _overdue_groups(digest: Digest, names: _Names) -> tuple[layout.Group, ...]:
             layout.Group(
                 code=rule,
                 rule=names.rule(rule),
-                period=period,
+                period=names.period(rule, period),
                 due=long_date(items[0].due, names.language),
                 days=items[0].days_late,
                 entries=tuple(
@@ -308,7 +313,7 @@ def _upcoming_groups(digest: Digest, names: _Names) -> tuple[layout.Group, ...]:
         layout.Group(
             code=item.rule,
             rule=names.rule(item.rule),
-            period=item.period,
+            period=names.period(item.rule, item.period),
             due=long_date(item.due, names.language),
             days=item.days_left,
             entries=tuple(names.entry(key) for key in item.outstanding),
@@ -335,7 +340,7 @@ def _done_groups(digest: Digest, names: _Names) -> tuple[layout.Group, ...]:
         layout.Group(
             code=rule,
             rule=names.rule(rule),
-            period=period,
+            period=names.period(rule, period),
             due="",
             days=0,
             entries=tuple(entries),
@@ -395,6 +400,7 @@ def _csv_rows(digest: Digest, catalog: Catalog, language: str) -> tuple[tuple[st
                 cell.rule,
                 rule_name(catalog.rules[cell.rule], language),
                 cell.period,
+                period_name(catalog.rules[cell.rule], cell.period, language),
                 occ.due.isoformat() if occ.due else "",
                 cell.status.value,
                 STATUS[language][cell.status],
@@ -434,6 +440,7 @@ def _line(line: Line) -> dict[str, Any]:
         "met": line.now.met,
         "week_ago": _rate(line.week_ago),
         "change": None if change is None else round(change, 1),
+        "newly_due": _rate(line.newly_due),
     }
 
 

@@ -39,7 +39,7 @@ from scheduler.reports.digest import Composed
 from scheduler.store import models, outbox, records
 from scheduler.store.contacts import Contact, find_contacts, route
 from scheduler.store.db import Database
-from scheduler.words import LETTER, long_date, rule_name, title
+from scheduler.words import LETTER, long_date, period_name, rule_name, title
 
 log = logging.getLogger("tenggat")
 # People in a run's first batch: small, so that sending starts while the next is composed.
@@ -240,10 +240,11 @@ class Dispatcher:
         """One line of a letter in the reader's language."""
         language = self.language
         written = today or entry.planned_at.astimezone(self.calendar.tz).date()
+        rule = self.catalog.get(entry.rule) if entry.rule else None
         return Item(
             kind=str(entry.kind),
-            rule=rule_name(self.catalog.get(entry.rule), language) if entry.rule else "",
-            period=entry.period,
+            rule=rule_name(rule, language) if rule else "",
+            period=self._period(entry.rule, entry.period) if entry.rule else entry.period,
             due=long_date(entry.due, language),
             days_late=entry.days_late,
             subject=subject.name,
@@ -253,12 +254,18 @@ class Dispatcher:
             measured=bool(entry.rule) and self.catalog.get(entry.rule).measured,
         )
 
+    def _period(self, code: str, period: str) -> str:
+        return period_name(self.catalog.get(code), period, self.language)
+
     def _report_buttons(self, entries: Sequence[Entry]) -> tuple[tuple[str, str], ...]:
         """A "Sudah lapor" button for each obligation the recipient owes themselves, so a
         reminder is answered with one press.  None for the staff's items of an escalation:
         a button reports for whoever presses it, and only the staff member may report."""
         owed = dict.fromkeys((e.rule, e.period) for e in entries if e.kind in OWN)
-        buttons = [report_button(code, period, self.language) for code, period in owed]
+        buttons = [
+            report_button(code, period, self._period(code, period), self.language)
+            for code, period in owed
+        ]
         return tuple(buttons[:MAX_BUTTONS])
 
     def _digest(self, entry: E, person: Contact, channel: str, address: str) -> Outgoing[E]:

@@ -192,9 +192,13 @@ def _submitter(
 def apply_submissions(
     session: Session, rows: Sequence[SubmissionRow], now: datetime, recorded_by: str
 ) -> int:
-    """Insert one new submission per row; earlier records are never touched."""
+    """Insert a new submission per row, through the one writer: a row without evidence
+    keeps the earlier record's, and a row that only repeats the record that counts (a sheet
+    imported twice) is not written again.  Earlier records are never touched.  Returns the
+    number of rows written."""
+    written = 0
     for row in rows:
-        submissions.add(
+        added = submissions.add(
             session,
             row.employee_id,
             row.rule,
@@ -206,5 +210,6 @@ def apply_submissions(
             source="import",
             value=row.value,
         )
+        written += not added.repeated
     session.flush()
-    return len(rows)
+    return written

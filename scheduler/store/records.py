@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
+from babel.dates import format_date
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import (
     Select,
     String,
@@ -33,8 +35,8 @@ from sqlalchemy.orm import Session, aliased
 from rules.catalog import Catalog, Scope
 from rules.evaluate import Assignment, Person, Roster, Submission
 from rules.periods import EXAMPLES, parse_period
-from rules.schedule import Event, EventIndex, index_events
-from scheduler.messages import Said
+from rules.schedule import Event, EventIndex, Schedule, index_events
+from scheduler.messages import Said, say
 from scheduler.store import models
 
 NIP_PATTERN = re.compile(r"^\d{18}$")
@@ -248,7 +250,7 @@ def snapshot(
         assignments.append(Assignment(carrier, rule_code, periods, _day(starts_on)))
 
     submissions = [
-        Submission(rule_code, period, _utc(at), submitter, bool(verified), _utc(recorded), value)
+        Submission(rule_code, period, _utc(at), submitter, *_verified(verified, recorded), value)
         for submitter, rule_code, period, at, verified, recorded, value in rows(
             _current_submissions(catalog, since_year, chosen)
         )
@@ -303,10 +305,8 @@ def carriers(
     # agency rules (all that is read of anyone else) the submitter does not matter.
     key_of = {row[0]: row[1] for row in people}
     submissions = [
-        Submission(
-            rule_code, period, _utc(at), key_of.get(submitter), bool(verified), _utc(rec), value
-        )
-        for submitter, rule_code, period, at, verified, rec, value in rows(
+        Submission(rule_code, period, _utc(at), key_of.get(submitter), *_verified(ver, rec), value)
+        for submitter, rule_code, period, at, ver, rec, value in rows(
             _current_submissions(catalog, since_year, chosen, by_id=True)
         )
     ]
@@ -416,6 +416,16 @@ def _date(value: date | str) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _verified(
+    verified: datetime | str | None, recorded: datetime | str
+) -> tuple[bool, datetime, datetime | None]:
+    """The last fields of a ``Submission`` from the stored verification and recording
+    moments: whether it is verified, when it was recorded, when it was verified."""
+    if verified is None:
+        return False, _utc(recorded), None
+    return True, _utc(recorded), _utc(verified)
+
+
 def _utc(value: datetime | str) -> datetime:
     """A stored instant, read as ``models.Instant`` reads it but without its per-row hooks:
     SQLite's UTC text is parsed by ``fromisoformat``, told its zone in the text (a fifth of
@@ -435,8 +445,8 @@ def _current_submissions(
     catalog: Catalog, since_year: int | None, chosen: list[int] | None, by_id: bool = False
 ) -> _Query:
     """The newest row per (employee or agency, rule, period): corrections are new rows.  As
-    (employee key, or id ``by_id``; rule; period; submitted at as text on SQLite; verified;
-    recorded at, as text on SQLite; a measure's value).
+    (employee key, or id ``by_id``; rule; period; submitted at, verified at (None: not
+    verified) and recorded at, as text on SQLite; a measure's value).
 
     Narrowed to ``chosen`` employees, their rows and every agency row are read (anyone's
     agency submission serves all its carriers), before grouping, so that one person's status
@@ -455,7 +465,7 @@ def _current_submissions(
         S.rule_code,
         S.period,
         type_coerce(S.submitted_at, String),
-        S.verified_at.is_not(None),  # verified: no datetime to parse
+        type_coerce(S.verified_at, String),
         type_coerce(S.recorded_at, String),
         S.value,
     ).where(S.id.in_(newest))
@@ -524,6 +534,38 @@ def check_value(catalog: Catalog, code: str, text: str | None) -> float | None:
     if value > MAX_VALUE:
         raise RecordError("value_too_large", value=text.strip(), limit=f"{MAX_VALUE:g}")
     return value
+
+
+class FarPeriod(RecordError):
+    """A submission for a period due more than a year after it was made: almost always the
+    year the deadline falls in typed for the year it reports on ("SPT 2025" in March 2025
+    for the SPT 2024 due that month).  ``due`` is ISO in the params (a sheet's problem
+    list shows it so) and a date in words where the refusal is said."""
+
+    def __init__(self, due: date, **params: str) -> None:
+        self.due = due
+        super().__init__("far_period", due=due.isoformat(), **params)
+
+    def text(self, language: str) -> str:
+        words = format_date(self.due, format="d MMMM y", locale=language)
+        return say(self.message, language, **(self.params | {"due": words}))
+
+
+def check_submission_period(schedule: Schedule, code: str, period: str, when: datetime) -> str:
+    """`check_rule_period`, and refuse a period due more than a year after the submission,
+    naming the period due next as the likely meaning; return the canonical code."""
+    rule = schedule.catalog.rules[check_rule_period(schedule.catalog, code, period)]
+    day = when.date()
+    horizon = day + relativedelta(years=1)
+    try:
+        due = schedule.occurrence(rule, period).due
+    except ValueError:  # a rule with no date yet (RKBM): nothing to be far from
+        return rule.code
+    if due is not None and due > horizon:
+        upcoming = schedule.occurrences(rule, day, horizon)
+        likely = upcoming[0].period if upcoming else "?"
+        raise FarPeriod(due, code=rule.code, period=period, likely=likely)
+    return rule.code
 
 
 class Recorded(NamedTuple):

@@ -7,12 +7,23 @@ here, so the columns an audit reads are filled the same way whoever recorded it.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rules.catalog import Catalog
 from scheduler.store import models
+
+
+class Added(NamedTuple):
+    """What :func:`add` did.  ``row`` is the row that counts now; ``kept_evidence``: it
+    carries the earlier row's evidence, since the new record brought none; ``repeated``: the
+    record only repeated the row that counts, so nothing new was written."""
+
+    row: models.Submission
+    kept_evidence: bool = False
+    repeated: bool = False
 
 
 def add(
@@ -26,11 +37,31 @@ def add(
     evidence: str = "",
     source: str = "cli",
     verified: bool = False,
+    verified_at: datetime | None = None,
+    replace: bool = False,
     value: float | None = None,
-) -> models.Submission:
+) -> Added:
     """Add a submission row (``employee_id`` None: the agency's); ``verified`` records that
-    the recorder checked it (e-Pantau counts only once verified); ``value`` is a measured
-    rule's value.  The caller has checked the rule, period and value."""
+    the recorder checked it, at ``verified_at`` (default: as it was handed in).  e-Pantau
+    counts only once verified, and is on time only when verified by its deadline.  ``value``
+    is a measured rule's value.  The caller has checked the rule, period and value.
+
+    The newest row counts, so a record without evidence would quietly drop the evidence of
+    the one it replaces: unless ``replace``, it carries that evidence over.  A record that
+    then says nothing new (same moment, same evidence and value, no verification gained) is
+    not written again: a repeated command or a re-imported sheet does not pile up rows."""
+    earlier = newest(session, employee_id, code, period)
+    kept = bool(not evidence and not replace and earlier is not None and earlier.evidence)
+    if kept and earlier is not None:
+        evidence = earlier.evidence
+    if (
+        earlier is not None
+        and earlier.submitted_at == submitted_at
+        and earlier.evidence == evidence
+        and earlier.value == value
+        and (earlier.verified_at is not None or not verified)
+    ):
+        return Added(earlier, kept, repeated=True)
     row = models.Submission(
         employee_id=employee_id,
         rule_code=code,
@@ -40,12 +71,12 @@ def add(
         source=source,
         recorded_by=recorded_by,
         recorded_at=now,
-        verified_at=now if verified else None,
+        verified_at=(verified_at or submitted_at) if verified else None,
         verified_by=recorded_by if verified else None,
         value=value,
     )
     session.add(row)
-    return row
+    return Added(row, kept)
 
 
 def pending_verification(
@@ -87,10 +118,16 @@ def newest(
 
 
 def verify(
-    session: Session, row: models.Submission, now: datetime, by: str, source: str
+    session: Session,
+    row: models.Submission,
+    now: datetime,
+    by: str,
+    source: str,
+    at: datetime | None = None,
 ) -> models.Submission:
-    """Verify a pending submission: rows are never changed, so a new row repeats it (same
-    moment, same evidence) with the verification."""
+    """Verify a pending submission at ``at`` (default: now): rows are never changed, so a
+    new row repeats it (same moment, same evidence) with the verification.  The moment
+    matters: a verification after the deadline makes the item late."""
     verified = add(
         session,
         row.employee_id,
@@ -102,7 +139,8 @@ def verify(
         row.evidence,
         source,
         verified=True,
+        verified_at=at or now,
         value=row.value,
-    )
+    ).row
     session.flush()
     return verified
