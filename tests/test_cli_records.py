@@ -778,3 +778,14 @@ def test_the_confirmation_says_what_the_record_means(
     result = seeded.run("--lang", language, "submit", *args)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1] == said
+
+
+@pytest.mark.parametrize(("again", "rows"), [("87,5", 1), ("91", 2)])
+def test_a_new_value_at_the_same_moment_is_a_new_record(seeded: Env, again: str, rows: int) -> None:
+    first = ("submit", SECRETARY, "SERAPAN", "2025-02", "--at", "2025-03-01", "--value")
+    assert seeded.run(*first, "87,5").exit_code == 0
+    result = seeded.run(*first, again)
+    assert result.exit_code == 0, result.output
+    listed = seeded.json("submissions", "list", "--rule", "SERAPAN", "--json")
+    assert (len(listed), listed[0]["value"]) == (rows, float(again.replace(",", ".")))
+    assert ("tidak dicatat lagi" in result.output) == (rows == 1)
