@@ -103,6 +103,7 @@ class DigestView:
     people: tuple[Person, ...]  # everyone in scope, by unit and name
     behind: tuple[Person, ...]  # below the target, worst first
     rows: tuple[tuple[str, ...], ...] = field(default=())
+    measures: tuple[str, ...] = field(default=())  # a measured indicator's value, in words
 
 
 # The attachment's columns, in the reader's language.

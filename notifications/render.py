@@ -28,6 +28,7 @@ class Item:
     subject_key: str = ""  # their NIP or provisional key
     detail: str = ""  # for a contact: why it failed
     days_left: int | None = None  # a reminder: calendar days from its step to the due day
+    measured: bool = False  # a value to record (SERAPAN), not a document to hand in
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def _line(item: Item, words: Mapping[str, str], zone: str) -> str:
     days = item.days_left if item.kind == "reminder" else item.days_late
     return _say(
         words,
-        item.kind,
+        f"{item.kind}_value" if item.measured else item.kind,  # a value is filled in
         rule=item.rule,
         period=item.period,
         due=item.due,

@@ -40,10 +40,11 @@ _SUB_DAILY = re.compile(r"FREQ\s*=\s*(HOURLY|MINUTELY|SECONDLY)")
 
 
 class Kind(StrEnum):
-    """A submission is handed in; a checkpoint is a value recorded at a date (a ratio)."""
+    """A submission is a document handed in; a measure is a value recorded per period (a
+    ratio such as SERAPAN) and judged against the rule's ``target``."""
 
     SUBMISSION = "submission"
-    CHECKPOINT = "checkpoint"
+    MEASURE = "measure"
 
 
 class Scope(StrEnum):
@@ -105,6 +106,8 @@ class Rule(_Strict):
     name_en: str = ""
     wording: str = ""
     kind: Kind = Kind.SUBMISSION
+    target: float | None = Field(default=None, ge=0)  # a measure's value to reach (>=)
+    unit: str = ""  # a measure's unit, shown after its values, e.g. "%"
     scope: Scope = Scope.PERSONAL
     rrule: str | None = None
     anchor: Anchor | None = None
@@ -153,6 +156,8 @@ class Rule(_Strict):
 
     @model_validator(mode="after")
     def _compile(self) -> Rule:
+        if (self.kind is Kind.MEASURE) != (self.target is not None):
+            raise ValueError('a rule of kind "measure" needs a target, and only such a rule')
         if self.rrule is not None and self.anchor is not None:
             raise ValueError("give either rrule or anchor, not both")
         if self.rrule is not None:
@@ -162,6 +167,11 @@ class Rule(_Strict):
                 raise ValueError("give one RRULE, not a set")
             self._rrule = compiled
         return self
+
+    @property
+    def measured(self) -> bool:
+        """True for a value recorded per period against a target, not a document."""
+        return self.kind is Kind.MEASURE
 
     @property
     def scheduled(self) -> bool:

@@ -22,6 +22,11 @@ still awaiting verification and one not handed in count in the denominator only.
 ``evaluate()``'s ``Achievement`` summed; with nothing due yet there is no percentage (None).
 Submissions dated or recorded after ``now`` are left out.
 
+A **measured** indicator (SERAPAN: a value per month against a target) is not a deadline met
+on time: it is left out of the on-time percentages (its cells keep their periods met over
+periods checked) and shown in ``measures`` instead: the value of its latest period whose
+checkpoint has come, or that it is missing, and whether it meets the target.
+
 **A week ago** is reconstructed from today's records: evaluated at ``now - 7 days`` with only
 the submissions dated up to then, and scored over the same year as ``now`` (so the first
 digest of January compares a fresh year with nothing, not with last December).  Exemptions,
@@ -172,6 +177,17 @@ class Settled(NamedTuple):
     submitted_at: datetime | None
 
 
+class Measured(NamedTuple):
+    """A measured rule's latest period whose checkpoint has come, as its carriers stand: its
+    value and status (met, below, or still open: no value yet)."""
+
+    rule: str
+    period: str
+    due: date
+    status: Status
+    value: float | None
+
+
 class Score(NamedTuple):
     """A person's IKI achievement: over all their rules, a week ago, and per rule."""
 
@@ -203,6 +219,7 @@ class Digest:
     newly_done: tuple[Settled, ...]
     people: tuple[Score, ...]
     cells: tuple[OccurrenceStatus, ...]
+    measures: tuple[Measured, ...] = ()
 
     @property
     def newly_overdue(self) -> tuple[Overdue, ...]:
@@ -267,6 +284,7 @@ def build_digest(
     carried = {a.rule for a in narrowed.assignments if a.rule in rule_index}
     active = {rule.code for rule in schedule.catalog.active}
     codes = tuple(sorted(carried & active, key=rule_index.__getitem__))
+    measured = frozenset(code for code in codes if schedule.catalog.rules[code].measured)
 
     then: dict[tuple[str, str, str], Status] = {
         (item.employee, item.rule, item.period): item.status for item in before.statuses
@@ -296,13 +314,18 @@ def build_digest(
 
     unit_of = {m.key: m.unit for m in scope}
     agency = frozenset(r.code for r in schedule.catalog.active if r.scope is Scope.AGENCY)
-    shared_now = _shared(current.statuses, agency, unit_of, calendar, now, year)
-    shared_then = _shared(before.statuses, agency, unit_of, calendar, week_ago, year)
-    tally_now = _Tally(current.achievements, unit_of, agency, shared_now)
-    tally_then = _Tally(before.achievements, unit_of, agency, shared_then)
+    counted = agency - measured  # a measure counts in no on-time rate
+    shared_now = _shared(current.statuses, counted, unit_of, calendar, now, year)
+    shared_then = _shared(before.statuses, counted, unit_of, calendar, week_ago, year)
+    tally_now = _Tally(current.achievements, unit_of, agency, shared_now, measured)
+    tally_then = _Tally(before.achievements, unit_of, agency, shared_then, measured)
     units = sorted({m.unit for m in scope}, key=_unit_order)
     unit_lines = tuple(Line(name, tally_now.units[name], tally_then.units[name]) for name in units)
-    rule_lines = tuple(Line(code, tally_now.rules[code], tally_then.rules[code]) for code in codes)
+    rule_lines = tuple(
+        Line(code, tally_now.rules[code], tally_then.rules[code])
+        for code in codes
+        if code not in measured
+    )
     total = Line("", tally_now.total, tally_then.total)
     people = tuple(
         Score(
@@ -336,7 +359,28 @@ def build_digest(
         newly_done=tuple(done),
         people=people,
         cells=tuple(cells),
+        measures=_measures(statuses, measured, today),
     )
+
+
+def _measures(
+    statuses: Sequence[OccurrenceStatus], measured: frozenset[str], today: date
+) -> tuple[Measured, ...]:
+    """Each measured rule's latest period due by today, once per distinct value among its
+    carriers (one line for an agency rule, whose value all of them share)."""
+    latest: dict[str, date] = {}
+    for item in statuses:
+        due = item.occurrence.due
+        if item.rule in measured and due is not None and due <= today:
+            latest[item.rule] = max(due, latest.get(item.rule, due))
+    found = {
+        Measured(item.rule, item.period, due, item.status, item.value): None
+        for item in statuses
+        if (due := item.occurrence.due) is not None
+        and latest.get(item.rule) == due
+        and item.status is not Status.EXEMPT
+    }
+    return tuple(found)
 
 
 class Shared(NamedTuple):
@@ -385,7 +429,9 @@ class _Tally:
         unit_of: Mapping[str, str],
         agency: frozenset[str],
         shared: Mapping[tuple[str, str], Shared],
+        measured: frozenset[str],
     ) -> None:
+        """``measured`` rules keep their cells but count in no on-time percentage."""
         self.units: defaultdict[str, Rate] = defaultdict(Rate)
         self.rules: defaultdict[str, Rate] = defaultdict(Rate)
         self.people: defaultdict[str, Rate] = defaultdict(Rate)
@@ -394,6 +440,8 @@ class _Tally:
         for entry in achievements:
             rate = Rate(entry.on_time, entry.due)
             self.cells[(entry.employee, entry.rule)] = rate
+            if entry.rule in measured:
+                continue
             self.people[entry.employee] = self.people[entry.employee].plus(rate)
             if entry.rule not in agency:
                 self._add(entry.rule, {unit_of[entry.employee]}, rate)

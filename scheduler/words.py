@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from babel.dates import format_date, get_month_names
+from babel.numbers import format_decimal
 
 from rules.catalog import Rule
 from rules.evaluate import OccurrenceStatus, Status, timeliness
@@ -30,6 +31,11 @@ def event_name(code: str, language: str) -> str:
     """What an event code means to people (APBD_ADOPTED reads "penetapan APBD"): they read
     what happened, not a code. An event an agency added itself keeps its code."""
     return EVENTS[language].get(code, code)
+
+
+def measure(value: float, rule: Rule, language: str) -> str:
+    """A measure's value as its reader writes numbers, with the rule's unit: "87,5%"."""
+    return f"{format_decimal(value, format='#,##0.##', locale=language)}{rule.unit}"
 
 
 def rule_name(rule: Rule, language: str) -> str:
@@ -158,6 +164,12 @@ def record_meaning(
     return said
 
 
+def value_meaning(value: float, target: float, language: str) -> str:
+    """What a measure's value just recorded means: its target met or not, whenever it came
+    (a late value is still the period's value, as the engine reads it)."""
+    return STATUS[language][Status.MET if value >= target else Status.BELOW]
+
+
 def days_off(days: Sequence[tuple[date, str]], language: str) -> str:
     """Why the first reminder comes earlier than the ladder's count suggests: the weekdays
     off before the due day, by name ("Cuti Bersama Hari Raya Idul Fitri (2, 3, 4 dan
@@ -203,6 +215,8 @@ _CELLS = {
     Status.UPCOMING: ("·", "dim"),
     Status.EXEMPT: ("–", "dim"),
     Status.WAITING: ("?", "dim"),
+    Status.MET: ("≥", "green"),
+    Status.BELOW: ("<", "yellow"),
 }
 
 

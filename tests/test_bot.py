@@ -296,7 +296,10 @@ def test_an_escalation_has_no_buttons_for_the_staffs_items(harness: Harness) -> 
         head = session.scalars(select(models.Employee).filter_by(key=HEAD)).one()
         for owed in ("EPANTAU 2025-01", "EPANTAU 2025-02", "SERAPAN 2025-01", "SERAPAN 2025-02"):
             code, period = owed.split()
-            submissions.add(session, head.id, code, period, NOW, NOW, "test", verified=True)
+            value = 95.0 if code == "SERAPAN" else None  # a measure is settled by its value
+            submissions.add(
+                session, head.id, code, period, NOW, NOW, "test", verified=True, value=value
+            )
         submissions.add(session, head.id, "SKP", "2025", NOW, NOW, "test")
     notices = h.tick()
     assert {n.kind for n in notices if n.recipient == HEAD} == {NoticeKind.ESCALATION}
@@ -857,3 +860,27 @@ def test_link_codes_are_mailed_where_an_address_is_known(
     assert "tidak terkirim ke SUTRISNO" in everyone.output and "kode " in everyone.output
     with h.db.read() as session:  # codes only for the two with an address: 1 + 2 in all
         assert session.scalar(select(sqlalchemy.func.count()).select_from(models.LinkCode)) == 3
+
+
+# ---- a measured indicator: /lapor asks for its number ------------------------------------
+
+
+def test_lapor_for_a_measure_asks_for_the_number_and_refuses_what_is_not_one(
+    harness: Harness,
+) -> None:
+    h = harness
+    h.link(CARRIER, 601)
+    h.send(text_message(601, "/lapor SERAPAN 2025-02"))
+    assert "Ketik nilainya dalam angka, mis. 87,5 (target 100%)" in h.texts(601)[-1]
+    for bad, reason in [
+        ("delapan puluh", "nilai 'delapan puluh' bukan angka (contoh: 87,5)"),
+        ("-5", "nilai tidak boleh negatif: -5"),
+    ]:
+        h.send(text_message(601, bad))
+        assert f"Maaf, nilai tidak dapat dicatat: {reason}" in h.texts(601)[-1], h.texts(601)[-1]
+    assert h.submissions() == []  # the question stays open
+    h.send(text_message(601, "87,5"))
+    (row,) = h.submissions()
+    assert (row.rule_code, row.period, row.value, row.evidence) == ("SERAPAN", "2025-02", 87.5, "")
+    receipt = h.texts(601)[-1]
+    assert "Nilai: 87,5% (target 100%)" in receipt and "Status: Di bawah target" in receipt

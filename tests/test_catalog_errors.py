@@ -423,3 +423,32 @@ def test_empty_default_ladder_is_refused_or_applied(make_catalog: MakeCatalog) -
         assert err.key == "default_ladder"
     else:
         assert catalog.default_ladder == ()
+
+
+# --- measures ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('[rules.SERAPAN]\nkind = "submission"\n', id="submission-with-target"),
+        pytest.param("[rules.SKP]\ntarget = 90\n", id="target-on-a-submission"),
+        pytest.param('[rules.SKP]\nkind = "measure"\n', id="measure-without-target"),
+    ],
+)
+def test_a_target_goes_with_a_measure_and_only_with_one(
+    make_catalog: MakeCatalog, text: str
+) -> None:
+    err = refused_on_top(make_catalog, text)
+    assert 'a rule of kind "measure" needs a target' in err.reason
+
+
+def test_a_negative_target_is_refused(make_catalog: MakeCatalog) -> None:
+    err = refused_on_top(make_catalog, "[rules.SERAPAN]\ntarget = -5\n")
+    assert err.key == "rules.SERAPAN.target"
+
+
+def test_config_sets_the_serapan_target(make_catalog: MakeCatalog) -> None:
+    catalog = make_catalog(Source(FILE, "[rules.SERAPAN]\ntarget = 90\n"))
+    serapan = catalog.get("SERAPAN")
+    assert (serapan.measured, serapan.target, serapan.unit) == (True, 90, "%")

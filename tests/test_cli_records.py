@@ -625,6 +625,52 @@ def test_free_text_is_bounded_on_input(seeded: Env, command: list[str], field: s
     assert seeded.run(*command, "x" * 2000).exit_code == 0
 
 
+# --------------------------------------------------------------------------- measured values
+
+BAD_VALUES = [
+    (
+        ("SERAPAN", "2025-02", "--value", "delapan puluh"),
+        "nilai 'delapan puluh' bukan angka",
+        "'delapan puluh' is not a number",
+    ),
+    (("SERAPAN", "2025-02", "--value", "nan"), "'nan' bukan angka", "'nan' is not a number"),
+    (("SERAPAN", "2025-02", "--value", "-3"), "tidak boleh negatif: -3", "cannot be negative: -3"),
+    (("SERAPAN", "2025-02", "--value", "1200"), "melebihi batas 1000", "above the limit of 1000"),
+    (("SKP", "2025", "--value", "80"), "SKP adalah kewajiban penyampaian dokumen", "SKP is a doc"),
+    (("SERAPAN", "2025-02"), "SERAPAN diisi dengan nilai (%)", "SERAPAN is recorded as a value"),
+]
+
+
+@pytest.mark.parametrize(("args", "indonesian", "english"), BAD_VALUES)
+def test_a_bad_value_is_refused_in_both_languages_and_changes_nothing(
+    seeded: Env, args: tuple[str, ...], indonesian: str, english: str
+) -> None:
+    before = seeded.dump()
+    for language, expected in (("id", indonesian), ("en", english)):
+        result = seeded.run("--lang", language, "submit", SECRETARY, *args)
+        assert result.exit_code != 0 and isinstance(result.exception, SystemExit), result.output
+        assert expected in result.output
+    assert seeded.dump() == before
+
+
+@pytest.mark.parametrize(
+    ("given", "stored", "said"),
+    [("87,5", 87.5, "= 87,5%"), ("92.25%", 92.25, "= 92,25%"), ("0", 0.0, "= 0%")],
+)
+def test_a_measure_is_recorded_with_its_value(
+    seeded: Env, given: str, stored: float, said: str
+) -> None:
+    result = seeded.run("submit", SECRETARY, "serapan", "2025-02", "--value", given)
+    assert result.exit_code == 0, result.output
+    assert said in result.output
+    (row,) = [r for r in seeded.dump()["submissions"] if "SERAPAN" in r]
+    assert stored in row
+    (listed,) = seeded.json("submissions", "list", "--rule", "SERAPAN", "--json")
+    assert listed["value"] == stored
+    table = seeded.run("submissions", "list", "--rule", "SERAPAN").output
+    assert "Nilai" in table and said.removeprefix("= ") in table
+
+
 # Handed in on 7 February, due on the 10th (WITA); `verify --at` in each accepted form.
 @pytest.mark.parametrize(
     ("at", "expected"),
@@ -737,3 +783,14 @@ def test_the_confirmation_says_what_the_record_means(
     result = seeded.run("--lang", language, "submit", *args)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1] == said
+
+
+@pytest.mark.parametrize(("again", "rows"), [("87,5", 1), ("91", 2)])
+def test_a_new_value_at_the_same_moment_is_a_new_record(seeded: Env, again: str, rows: int) -> None:
+    first = ("submit", SECRETARY, "SERAPAN", "2025-02", "--at", "2025-03-01", "--value")
+    assert seeded.run(*first, "87,5").exit_code == 0
+    result = seeded.run(*first, again)
+    assert result.exit_code == 0, result.output
+    listed = seeded.json("submissions", "list", "--rule", "SERAPAN", "--json")
+    assert (len(listed), listed[0]["value"]) == (rows, float(again.replace(",", ".")))
+    assert ("tidak dicatat lagi" in result.output) == (rows == 1)

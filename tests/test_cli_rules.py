@@ -68,7 +68,8 @@ def test_rules_list_with_config_file(invoke: Invoke, tmp_path: Path) -> None:
     config.write_text(
         '[service]\nlanguage = "en"\n\n'
         '[rules.RKBM]\nrrule = "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=14"\n\n'
-        "[rules.P3DN]\nenabled = false\n",
+        "[rules.P3DN]\nenabled = false\n\n"
+        "[rules.SERAPAN]\ntarget = 90\n",
         encoding="utf-8",
     )
     rows = by_code(
@@ -76,6 +77,8 @@ def test_rules_list_with_config_file(invoke: Invoke, tmp_path: Path) -> None:
     )
     assert rows["RKBM"]["next_due"] == "2025-03-14"
     assert rows["P3DN"]["enabled"] is False
+    assert (rows["SERAPAN"]["kind"], rows["SERAPAN"]["target"]) == ("measure", 90)
+    assert (rows["SKP"]["kind"], rows["SKP"]["target"]) == ("submission", None)
     assert rows["PK"]["next_note"] == "waiting for APBD adoption"  # language from the file
 
 

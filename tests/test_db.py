@@ -64,3 +64,28 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
 
 def test_schema_revision_constant_is_the_migrations_head(tmp_path: Path) -> None:
     assert Database(f"sqlite:///{tmp_path / 'h.db'}").head() == SCHEMA_REVISION
+
+
+def test_migration_0010_adds_an_empty_value_and_keeps_existing_submissions(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    db = Database(database_url)
+    command.upgrade(db._alembic(), "0009")  # a database made by the previous version
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO submissions (rule_code, period, submitted_at, evidence, source,"
+            " recorded_by, recorded_at) VALUES ('SERAPAN', '2025-02', '2025-03-01 01:00:00',"
+            " 'x', 'cli', 't', '2025-03-01 01:00:00')"
+        )
+    db.migrate()
+    assert db.revision() == SCHEMA_REVISION
+    with db.read() as session:
+        row = session.scalars(select(models.Submission)).one()
+        assert (row.rule_code, row.evidence, row.value) == ("SERAPAN", "x", None)
+    with db.write() as session:
+        session.scalars(select(models.Submission)).one().value = 87.5
+    with db.read() as session:
+        assert session.scalar(select(models.Submission.value)) == 87.5
+    db.engine.dispose()

@@ -30,7 +30,17 @@ from click.testing import CliRunner
 from notifications import digest as layout
 from rules.calendar import WITA, LegalCalendar
 from rules.catalog import Catalog, Source
-from rules.digest import Digest, Level, Line, Member, Rate, Settled, Upcoming, build_digest
+from rules.digest import (
+    Digest,
+    Level,
+    Line,
+    Measured,
+    Member,
+    Rate,
+    Settled,
+    Upcoming,
+    build_digest,
+)
 from rules.evaluate import Assignment, Person, Roster, Status, Submission
 from rules.schedule import Event, Schedule
 from scheduler.cli.main import cli
@@ -123,15 +133,16 @@ def agency(seed: IkiImport, schedule: Schedule) -> Digest:
 
 def test_on_time_rates_of_a_unit_now_and_a_week_ago(pdn: Digest) -> None:
     # Due so far (now): SKP 6 (7 carriers, WAHYUNI exempt), PK 7, and the agency rules once
-    # however many carry them (ANDRIE and RINI): e-Pantau 2025-01 and -02, Serapan 2025-01
-    # and -02: 17.  On time: SKP RINI and NORHAYATI, PK RINI and NORHAYATI, e-Pantau
-    # 2025-02: 5.  A week ago SKP was not due yet and Serapan only once: 10 due, 3 on time.
-    assert pdn.total == Line("", Rate(5, 17), Rate(3, 10))
-    assert pdn.total.now.percent == pytest.approx(29.412, abs=1e-3)
-    assert pdn.total.change == pytest.approx(100 * 5 / 17 - 100 * 3 / 10)
-    # what changed: 7 items reached their deadline this week (SKP 6, Serapan 2025-02), 2 on time
-    assert pdn.total.newly_due == Rate(2, 7)
-    assert pdn.units == (Line(PDN, Rate(5, 17), Rate(3, 10)),)
+    # however many carry them (ANDRIE and RINI): e-Pantau 2025-01 and -02: 15 (Serapan is a
+    # measured value: in ``measures``, not in the on-time rates).  On time: SKP RINI and
+    # NORHAYATI, PK RINI and NORHAYATI, e-Pantau 2025-02: 5.  A week ago SKP was not due
+    # yet: 9 due, 3 on time.
+    assert pdn.total == Line("", Rate(5, 15), Rate(3, 9))
+    assert pdn.total.now.percent == pytest.approx(33.333, abs=1e-3)
+    assert pdn.total.change == pytest.approx(0)
+    # what changed: 6 items reached their deadline this week (SKP), 2 on time
+    assert pdn.total.newly_due == Rate(2, 6)
+    assert pdn.units == (Line(PDN, Rate(5, 15), Rate(3, 9)),)
     assert pdn.rules == ("SKP", "SPT", "LHKPN", "EPANTAU", "PK", "MR", "SERAPAN")
     assert {line.name: (line.now, line.week_ago) for line in pdn.by_rule} == {
         "SKP": (Rate(2, 6), Rate(0, 0)),
@@ -140,8 +151,11 @@ def test_on_time_rates_of_a_unit_now_and_a_week_ago(pdn: Digest) -> None:
         "EPANTAU": (Rate(1, 2), Rate(1, 2)),
         "PK": (Rate(2, 7), Rate(2, 7)),
         "MR": (Rate(0, 0), Rate(0, 0)),
-        "SERAPAN": (Rate(0, 2), Rate(0, 1)),
     }
+    # February's value is not recorded: the month is owed (its checkpoint has passed).
+    assert pdn.measures == (
+        Measured("SERAPAN", "2025-02", date(2025, 2, 28), Status.OVERDUE, None),
+    )
     by_rule = {line.name: line for line in pdn.by_rule}
     assert by_rule["SKP"].change is None  # nothing was due a week ago
     assert by_rule["PK"].change == 0
@@ -154,7 +168,6 @@ def test_on_time_rates_of_a_unit_now_and_a_week_ago(pdn: Digest) -> None:
         ("SKP", 57, 57),  # personal: once per carrier (58 carry it, WAHYUNI exempt)
         ("PK", 58, 58),
         ("EPANTAU", 2, 16),  # agency: one submission serves all 8, so 2025-01 and -02 once each
-        ("SERAPAN", 2, 28),  # 14 carriers
         ("P3DN", 2, 2),  # one carrier: the same either way
         ("LKSKPD", 1, 1),
     ],
@@ -173,16 +186,16 @@ def test_a_unit_counts_an_agency_rule_once_if_any_of_its_people_carry_it(agency:
     epantau = {line.name: line.now for line in agency.by_rule}["EPANTAU"]
     assert epantau == Rate(1, 2)
     units = {line.name: line.now for line in agency.units}
-    assert units[PDN] == Rate(5, 17)  # as the unit's own digest says
+    assert units[PDN] == Rate(5, 15)  # as the unit's own digest says
 
 
 def test_people_and_their_iki_achievement(pdn: Digest) -> None:
     assert [m.key for m in pdn.members] == PDN_PEOPLE
     scores = {score.employee: score for score in pdn.people}
     assert [score.employee for score in pdn.people] == PDN_PEOPLE
-    assert scores[RINI].now == Rate(3, 6)  # SKP, PK, e-Pantau 1 of 2, Serapan 0 of 2
-    assert scores[RINI].week_ago == Rate(2, 4)
-    assert dict(scores[RINI].rules) == {
+    assert scores[RINI].now == Rate(3, 4)  # SKP, PK, e-Pantau 1 of 2 (Serapan is measured)
+    assert scores[RINI].week_ago == Rate(2, 3)
+    assert dict(scores[RINI].rules) == {  # Serapan's cell: months met over months checked
         "SKP": Rate(1, 1), "EPANTAU": Rate(1, 2), "PK": Rate(1, 1), "SERAPAN": Rate(0, 2),
     }  # fmt: skip
     assert scores[NORHAYATI].now.met and scores[NORHAYATI].now == Rate(2, 2)
@@ -266,7 +279,7 @@ def test_the_agency_sees_the_unit_as_the_unit_sees_itself(agency: Digest, pdn: D
     assert lines[PDN] == Line(PDN, pdn.total.now, pdn.total.week_ago)
     assert [line.name for line in agency.units][-1] == ""  # people without a unit come last
     # an agency rule counts once in the total however many units carry it, once in each
-    assert agency.total.now == Rate(5, 124)
+    assert agency.total.now == Rate(5, 122)
     assert sum(line.now.due for line in agency.units) > agency.total.now.due
     assert agency.total.now == Rate(
         sum(line.now.on_time for line in agency.by_rule),
@@ -304,10 +317,12 @@ def test_text_in_indonesian(pdn: Digest, catalog: Catalog) -> None:
         "Senin, 3 Maret 2025, pukul 07.30 WITA",
     ]
     for expected in [
-        "Tepat waktu tahun ini: 29,4% (target 100%)",
-        "5 dari 17 kewajiban yang batas waktunya sudah lewat",
-        "Seminggu lalu: 30% (-0,6 poin; 7 baru sampai batas waktu minggu ini, 2 di antaranya "
+        "Tepat waktu tahun ini: 33,3% (target 100%)",
+        "5 dari 15 kewajiban yang batas waktunya sudah lewat",
+        "Seminggu lalu: 33,3% (±0 poin; 6 baru sampai batas waktu minggu ini, 2 di antaranya "
         "tepat waktu)",
+        "Nilai yang diukur:",
+        "- Serapan Anggaran terhadap SPD Februari 2025: belum diisi (target 100%)",
         "- Sasaran Kinerja Pegawai (SKP): 33,3% (2/6)",
         "- Perjanjian Kinerja (PK): 28,6% (2/7), ±0",
         "Belum sampai batas waktu tahun ini:",
@@ -326,14 +341,14 @@ def test_text_in_indonesian(pdn: Digest, catalog: Catalog) -> None:
         "- FATHURRAHMAN, S.Sos (Terlambat 1 hari)",
         "- NORHAYATI (Tepat waktu)",
         "Ketepatan waktu penyampaian di bawah 100%: 6 pegawai",
-        "- RINI SULISTYOWATI, M.Si: 50% (3/6)",
+        "- RINI SULISTYOWATI, M.Si: 75% (3/4)",
         "1 pegawai mencapai 100%; 0 belum punya kewajiban yang batas waktunya sudah lewat.",
     ]:
         assert expected in lines, expected
     assert "Per unit:" not in lines  # one unit: its total says it all
     behind = lines[lines.index("Ketepatan waktu penyampaian di bawah 100%: 6 pegawai") + 1 :][:6]
     assert behind[0] == "- FATHURRAHMAN, S.Sos: 0% (0/2)"  # worst first
-    assert behind[-1] == "- RINI SULISTYOWATI, M.Si: 50% (3/6)"
+    assert behind[-1] == "- RINI SULISTYOWATI, M.Si: 75% (3/4)"
 
 
 def test_text_in_english(pdn: Digest, catalog: Catalog) -> None:
@@ -341,9 +356,10 @@ def test_text_in_english(pdn: Digest, catalog: Catalog) -> None:
     for expected in [
         "Weekly IKI compliance digest",
         "Monday, 3 March 2025, 07:30 WITA",
-        "On time this year: 29.4% (target 100%)",
-        "A week ago: 30% (-0.6 points; 7 newly reached their deadline this week, 2 of them on "
+        "On time this year: 33.3% (target 100%)",
+        "A week ago: 33.3% (±0 points; 6 newly reached their deadline this week, 2 of them on "
         "time)",
+        "- Budget absorption against issued SPD February 2025: not recorded yet (target 100%)",
         "Overdue: 14 (5 new this week)",
         "Employee performance targets (SKP), year 2025: 3 day(s) overdue (new)",
         "escalated to the Secretary",
@@ -358,8 +374,8 @@ def test_agency_text_reads_well_when_telegram_splits_it(agency: Digest, catalog:
     text = layout.render_text(service_digest.view(agency, catalog, "id"))
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 100
-    # 17 people without a unit: PK and SKP each, Serapan twice for one of them; none on time
-    assert "Per unit:" in lines and "- Tanpa unit: 0% (0/36), ±0" in lines
+    # 17 people without a unit: PK and SKP each; none on time (Serapan is a measured value)
+    assert "Per unit:" in lines and "- Tanpa unit: 0% (0/34), ±0" in lines
     assert "- dan 44 lainnya" in lines  # PK overdue for 56: twelve names, then a count
     # the Secretary's own item, in a group that reached the Secretary, says so
     assert "- SUTRISNO, S.Sos, M.Si (hanya pegawai yang diingatkan)" in lines
@@ -481,7 +497,7 @@ def test_build_from_the_database_is_the_pure_digest(
     ]
     rini = sent[2]
     assert rini.subject == (f"Ringkasan mingguan kepatuhan IKI ({PDN}) — Senin, 3 Maret 2025")
-    assert "Tepat waktu tahun ini: 29,4% (target 100%)" in rini.text
+    assert "Tepat waktu tahun ini: 33,3% (target 100%)" in rini.text
     assert "<table" in rini.html and rini.csv.startswith(b"\xef\xbb\xbf")
 
 
@@ -493,9 +509,13 @@ def test_digest_command(loaded: Database) -> None:
     assert done.exit_code == 0, done.output
     data = json.loads(done.stdout)
     assert (data["unit"], data["target"], data["as_of"]) == (PDN, 100, NOW.isoformat())
-    assert data["total"]["on_time"] == 5 and data["total"]["due"] == 17
-    assert data["total"]["percent"] == 29.4 and data["total"]["week_ago"]["percent"] == 30.0
-    assert data["total"]["newly_due"] == {"on_time": 2, "due": 7, "percent": 28.6}
+    assert data["total"]["on_time"] == 5 and data["total"]["due"] == 15
+    assert data["total"]["percent"] == 33.3 and data["total"]["week_ago"]["percent"] == 33.3
+    assert data["total"]["newly_due"] == {"on_time": 2, "due": 6, "percent": 33.3}
+    assert data["measures"] == [
+        {"rule": "SERAPAN", "period": "2025-02", "due": "2025-02-28", "status": "overdue",
+         "value": None, "target": 100},
+    ]  # fmt: skip
     assert len(data["overdue"]) == 14
     assert data["overdue"][2] | {"name": ""} == {
         "key": FATHUR, "name": "", "unit": PDN, "rule": "PK", "period": "2025",
@@ -510,10 +530,10 @@ def test_digest_command(loaded: Database) -> None:
 
     text = run(cli, [*base, "--preview"])
     assert text.exit_code == 0, text.output
-    assert "Tepat waktu tahun ini: 29,4% (target 100%)" in text.stdout
+    assert "Tepat waktu tahun ini: 33,3% (target 100%)" in text.stdout
     assert "layanan" not in text.stdout  # a preview has no delivery line
     english = run(cli, [*base, "--preview", "--lang", "en"])
-    assert "On time this year: 29.4% (target 100%)" in english.stdout
+    assert "On time this year: 33.3% (target 100%)" in english.stdout
 
     html = run(cli, [*base, "--preview", "--format", "html"])
     assert html.exit_code == 0 and html.stdout.count("<table") == 5
@@ -590,4 +610,36 @@ def test_a_record_written_later_counts_when_looking_back_not_in_a_queued_digest(
     )  # fmt: skip
     assert done.exit_code == 0, done.output
     total = json.loads(done.stdout)["total"]
-    assert (total["on_time"], total["due"]) == (6, 17)
+    assert (total["on_time"], total["due"]) == (6, 15)
+
+
+@pytest.mark.parametrize(
+    ("value", "indonesian", "english"),
+    [
+        (95.0, "95%, memenuhi target (target 90%)", "95%, target met (target 90%)"),
+        (87.5, "87,5%, di bawah target (target 90%)", "87.5%, below target (target 90%)"),
+        (None, "belum diisi (target 90%)", "not recorded yet (target 90%)"),
+    ],
+)
+def test_a_measured_value_is_shown_against_its_target(
+    calendar: object, value: float | None, indonesian: str, english: str
+) -> None:
+    from conftest import shipped
+
+    from rules.catalog import Source
+
+    catalog = shipped(Source("config.toml", "[rules.SERAPAN]\ntarget = 90\n"))
+    schedule = Schedule(catalog, calendar)  # type: ignore[arg-type]
+    roster = Roster({"A": Person("A")}, [Assignment("A", "SERAPAN")], None)
+    records = [Submission("SERAPAN", "2025-02", at("2025-03-01 09:00"), "A", value=value)]
+    digest = build_digest(schedule, roster, records, [], [Member("A", "A", "")], NOW)
+    assert [line.name for line in digest.by_rule] == []  # no on-time rate for a measure
+    for language, expected in (("id", indonesian), ("en", english)):
+        lines = layout.render_text(service_digest.view(digest, catalog, language)).splitlines()
+        rule = (
+            "Serapan Anggaran terhadap SPD"
+            if language == "id"
+            else "Budget absorption against issued SPD"
+        )
+        month = "Februari" if language == "id" else "February"
+        assert f"- {rule} {month} 2025: {expected}" in lines

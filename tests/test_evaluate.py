@@ -338,3 +338,63 @@ def test_the_engine_leaves_the_garbage_collector_to_its_callers(schedule: Schedu
     assert statuses.collector == [True]
     sources = Path(__file__).resolve().parents[1].joinpath("rules").glob("*.py")
     assert not [p.name for p in sources if re.search(r"^import gc|\bgc\.", p.read_text(), re.M)]
+
+
+# --- measured indicators (SERAPAN: a value per month against a target) ---------------------
+
+
+@pytest.fixture(scope="module")
+def target_90(calendar: LegalCalendar) -> Schedule:
+    from tests.conftest import shipped
+
+    return Schedule(shipped(Source("config.toml", "[rules.SERAPAN]\ntarget = 90\n")), calendar)
+
+
+SERAPAN_CARRIERS = [Assignment("A", "SERAPAN"), Assignment("B", "SERAPAN")]
+
+
+@pytest.mark.parametrize(
+    ("values", "status", "value"),
+    [
+        pytest.param([95.0], Status.MET, 95.0, id="above"),
+        pytest.param([90.0], Status.MET, 90.0, id="at-target"),
+        pytest.param([87.5], Status.BELOW, 87.5, id="below"),
+        pytest.param([95.0, 80.0], Status.BELOW, 80.0, id="a-correction-replaces"),
+        pytest.param([None], Status.OVERDUE, None, id="a-record-without-value"),
+        pytest.param([], Status.OVERDUE, None, id="nothing"),
+    ],
+)
+def test_a_measure_is_met_or_below_its_target_by_its_value(
+    target_90: Schedule, values: list[float | None], status: Status, value: float | None
+) -> None:
+    subs = [
+        Submission("SERAPAN", "2025-02", wita(2025, 3, 1, 9 + n), None, value=v)
+        for n, v in enumerate(values)
+    ]
+    ev = run(target_90, SERAPAN_CARRIERS, wita(2025, 3, 3), subs)
+    for employee in ("A", "B"):
+        item = status_of(ev, employee, "SERAPAN", "2025-02")
+        assert (item.status, item.value, item.status.is_open) == (
+            status,
+            value,
+            status is Status.OVERDUE,
+        )
+
+
+def test_a_measure_achievement_counts_periods_met(target_90: Schedule) -> None:
+    subs = [
+        Submission("SERAPAN", "2025-01", wita(2025, 2, 3), "A", value=92.0),
+        Submission("SERAPAN", "2025-02", wita(2025, 3, 1), "A", value=70.0),
+    ]
+    ev = run(target_90, SERAPAN_CARRIERS, wita(2025, 4, 2), subs)
+    # January met, February below, March missing: one of three checkpoints met.
+    assert achievement(ev, "B", "SERAPAN") == Achievement("B", "SERAPAN", 2025, 1, 3)
+    # What speaks for the cell is the missing March value, not February's low one.
+    year = (date(2025, 1, 1), date(2025, 12, 31))
+    cells = evaluate(
+        target_90, roster(*SERAPAN_CARRIERS), subs, [], wita(2025, 4, 2), year, detail=False
+    ).headlines
+    assert {(h.employee, h.period, h.status) for h in cells} == {
+        ("A", "2025-03", Status.OVERDUE),
+        ("B", "2025-03", Status.OVERDUE),
+    }

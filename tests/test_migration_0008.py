@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from scheduler.store import models
 from scheduler.store.db import Database
@@ -21,8 +21,9 @@ def test_old_verifications_are_dated_at_their_submission(database_url: str) -> N
     command.downgrade(database._alembic(), "0007")  # the schema the previous version left
     with database.write() as session:
         for verified in (RECORDED, None):  # before 0008, verified_at was when it was recorded
-            session.add(
-                models.Submission(
+            # Only the columns of schema 0007: the model holds those added since.
+            session.execute(
+                insert(models.Submission).values(
                     rule_code="EPANTAU",
                     period="2025-02",
                     submitted_at=SUBMITTED,

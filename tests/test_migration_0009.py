@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from alembic import command
-from sqlalchemy import Row, select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
 from rules.calendar import WITA
@@ -41,9 +41,10 @@ def _old_database(url: str) -> Database:
         session.add(employee)
         session.flush()
         for rule, period, _ in MOVES:
-            session.add(models.Submission(employee_id=employee.id, rule_code=rule, period=period,
-                        submitted_at=AT, source="cli", recorded_by="t",
-                        recorded_at=AT))  # fmt: skip
+            # Only the columns of schema 0008: the model holds those added since.
+            session.execute(insert(models.Submission).values(employee_id=employee.id,
+                            rule_code=rule, period=period, submitted_at=AT, source="cli",
+                            recorded_by="t", recorded_at=AT))  # fmt: skip
             session.add(models.Exemption(employee_id=employee.id, rule_code=rule, period=period,
                         reason="cuti", recorded_by="t", recorded_at=AT))  # fmt: skip
             session.add(_sent(rule, period))

@@ -149,6 +149,46 @@ def test_an_item_awaiting_verification_asks_its_verifier_to_verify() -> None:
     assert "handed in, not verified, 1 day(s) past the deadline" in english
 
 
+SERAPAN = "Serapan Anggaran terhadap SPD"
+
+
+@pytest.mark.parametrize(
+    ("kind", "days", "indonesian", "english"),
+    [
+        (
+            "reminder",
+            3,
+            f"1. {SERAPAN} Februari 2025: mohon isi nilainya paling lambat Jumat, 28 Februari"
+            " 2025 (3 hari lagi).",
+            "please record its value by Jumat, 28 Februari 2025 (in 3 day(s)).",
+        ),
+        (
+            "due_today",
+            None,
+            f"1. {SERAPAN} Februari 2025: mohon isi nilainya hari ini, Jumat, 28 Februari 2025,"
+            " sampai pukul 23.59 WITA.",
+            "please record its value today",
+        ),
+        (
+            "overdue",
+            3,
+            f"1. {SERAPAN} Februari 2025: nilainya belum diisi, lewat 3 hari dari batas waktu"
+            " Jumat, 28 Februari 2025; mohon segera isi nilainya.",
+            "value not recorded, 3 day(s) past the deadline",
+        ),
+    ],
+)
+def test_a_measure_letter_asks_for_the_value_not_a_document(
+    kind: str, days: int | None, indonesian: str, english: str
+) -> None:
+    item = Item(kind, SERAPAN, "Februari 2025", "Jumat, 28 Februari 2025", days, "A",
+                days_left=days, measured=True)  # fmt: skip
+    text = render(TEXT, letter([item]))
+    assert indonesian in text.splitlines()
+    assert "belum disampaikan" not in text
+    assert english in render(TEXT, letter([item], "en"))
+
+
 def staff(count: int, items: tuple[Item, ...] = (TEAM, TEAM_PK)) -> list[Item]:
     """``items`` owed by ``count`` subordinates, P01 … (a superior's or the Secretary's)."""
     return [

@@ -687,3 +687,51 @@ def test_every_csv_export_opens_right_in_excel_set_for_indonesia(env: Env) -> No
         assert spaced in cells, name
     percent = [row[-1] for row in excel_rows(shown.stdout_bytes)[1:]]
     assert percent and not [p for p in percent if "." in p], percent  # 66,7 in Indonesian
+
+
+MEASURED_HEADER = [*SUBMISSION_HEADER, "value"]
+
+
+def measured_csv(env: Env, *rows: list[str]) -> str:
+    path = env.path / "measured.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows([MEASURED_HEADER, *rows])
+    return str(path)
+
+
+def test_a_measured_value_is_read_from_the_value_column(env: Env) -> None:
+    rows = [[DESSY, "SERAPAN", "2025-02", "2025-03-01", "", "", "87,5"], [*GOOD[0], ""]]
+    result = env.run("submissions", "import", measured_csv(env, *rows))
+    assert result.exit_code == 0, result.output
+    with env.db.read() as session:
+        stored = session.execute(
+            select(models.Submission.rule_code, models.Submission.value).order_by(
+                models.Submission.id
+            )
+        ).all()
+    assert [tuple(row) for row in stored] == [("SERAPAN", 87.5), ("SKP", None)]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ([DESSY, "SERAPAN", "2025-02", "2025-03-01", "", "", ""], "SERAPAN is recorded as a value"),
+        (
+            [DESSY, "SERAPAN", "2025-02", "2025-03-01", "", "", "banyak"],
+            "value 'banyak' is not a number",
+        ),
+        (
+            [DESSY, "SERAPAN", "2025-02", "2025-03-01", "", "", "-1"],
+            "a value cannot be negative: -1",
+        ),
+        ([DESSY, "SKP", "2024", "2025-02-10", "", "", "80"], "SKP is a document to hand in"),
+    ],
+)
+def test_a_bad_measured_value_in_a_sheet_inserts_nothing(
+    env: Env, row: list[str], reason: str
+) -> None:
+    before = env.dump()
+    result = env.run("submissions", "import", measured_csv(env, [*GOOD[0], ""], row))
+    assert result.exit_code != 0
+    assert f"row 3: {reason}" in result.output
+    assert env.dump() == before

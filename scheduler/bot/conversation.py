@@ -33,6 +33,7 @@ from scheduler.bot.report import (
     pick,
     record,
     rule_label,
+    value_given,
 )
 from scheduler.bot.turn import (
     Reply,
@@ -134,6 +135,8 @@ def _message(turn: Turn, message: dict[str, Any]) -> None:
         turn.say("how_to_link")
         return turn.done("unlinked", "message")
     state = chat_state(turn)
+    if state.get("step") == "value":
+        return value_given(turn, state, text)
     if state.get("step") == "evidence":
         evidence = evidence_of(turn, message)
         if evidence is not None:

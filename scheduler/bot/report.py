@@ -1,5 +1,6 @@
 """/lapor in the bot: pick an open obligation (or press a reminder's "Sudah lapor" button),
-give the evidence (a text, photo or document), get the receipt.  Submissions take the
+give the evidence (a text, photo or document), or for a measured indicator (SERAPAN) its
+value, get the receipt.  Submissions take the
 command line's own path (`records.check_rule_period`, then `submissions.add`), with source
 ``telegram`` and ``recorded_by`` ``telegram:<chat>``.
 """
@@ -24,7 +25,15 @@ from scheduler.bot.turn import (
     set_chat_state,
 )
 from scheduler.store import models, records, submissions
-from scheduler.words import clock, long_date, period_name, record_meaning, rule_name
+from scheduler.words import (
+    clock,
+    long_date,
+    measure,
+    period_name,
+    record_meaning,
+    rule_name,
+    value_meaning,
+)
 
 
 def pick(turn: Turn) -> None:
@@ -85,6 +94,16 @@ def choose(turn: Turn, code: str, period: str) -> None:
     if carried is None:
         turn.say("not_carried", code=code)
         return turn.done("report_refused", f"{shown}: not carried")
+    if rule.target is not None:  # a measure: its number, not a document
+        set_chat_state(turn, {"step": "value", "rule": code, "period": period})
+        turn.say(
+            "ask_value",
+            (((turn.w("cancel_button"), "batal"),),),
+            rule=esc(rule_label(rule, turn.language)),
+            period=period_name(rule, period, turn.language),
+            target=measure(rule.target, rule, turn.language),
+        )
+        return turn.done("report_start", f"{code} {period}")
     set_chat_state(turn, {"step": "evidence", "rule": code, "period": period})
     buttons = (((turn.w("no_evidence"), NO_EVIDENCE),), ((turn.w("cancel_button"), "batal"),))
     turn.say(
@@ -125,9 +144,22 @@ def evidence_of(turn: Turn, message: dict[str, Any]) -> str | None:
     return None
 
 
-def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
+def value_given(turn: Turn, state: dict[str, Any], text: str) -> None:
+    """The number a measured report asked for: recorded, or refused with the command
+    line's reason while the question stays open for another try."""
+    catalog = turn.config.catalog
+    try:
+        code = records.check_rule_period(catalog, str(state["rule"]), str(state["period"]))
+        value = records.check_value(catalog, code, text)
+    except records.RecordError as exc:
+        turn.say("bad_value", reason=esc(exc.text(turn.language)))
+        return turn.done("report_refused", f"value {sample(text)}")
+    return record(turn, state, "", value)
+
+
+def record(turn: Turn, state: dict[str, Any], evidence: str, value: float | None = None) -> None:
     """Record the report begun in ``state`` through the command line's own path, and send
-    the receipt with the status it now has."""
+    the receipt with the status it now has (and a measure's value against its target)."""
 
     employee = turn.employee
     assert employee is not None
@@ -144,6 +176,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
             f"telegram:{turn.chat}",
             evidence,
             source=SOURCE,
+            value=value,
         )
     except records.RecordError as exc:  # the catalog changed since the report was begun
         set_chat_state(turn, {})
@@ -152,29 +185,34 @@ def record(turn: Turn, state: dict[str, Any], evidence: str) -> None:
     turn.session.flush()
     set_chat_state(turn, {})
     row, rule = added.row, catalog.rules[code]
+    local = turn.now.astimezone(schedule(turn.config).calendar.tz)
+    said: dict[str, Any] = {
+        "number": row.id,
+        "rule": esc(rule_label(rule, turn.language)),
+        "code": code,
+        "period": period_name(rule, period, turn.language),
+        "date": long_date(local.date(), turn.language),
+        "time": clock(local, turn.language),
+    }
+    if value is not None and rule.target is not None:
+        shown = measure(value, rule, turn.language)
+        target = measure(rule.target, rule, turn.language)
+        status = value_meaning(value, rule.target, turn.language)
+        turn.say("receipt_value", value=shown, target=target, status=status, **said)
+        return turn.done("report", f"submission {row.id}: {code} {period}")
     shown = evidence_words(turn, row.evidence)
     if added.kept_evidence:
         shown = turn.w("evidence_kept", evidence=shown)
-    local = turn.now.astimezone(schedule(turn.config).calendar.tz)
-    turn.say(
-        "receipt",
-        number=row.id,
-        rule=esc(rule_label(rule, turn.language)),
-        code=code,
-        period=period_name(rule, period, turn.language),
-        date=long_date(local.date(), turn.language),
-        time=clock(local, turn.language),
-        evidence=esc(shown),
-        status=record_meaning(
-            schedule(turn.config),
-            rule,
-            period,
-            row.submitted_at,
-            row.verified_at,
-            records.event_index(turn.session),
-            turn.language,
-        ),
+    meaning = record_meaning(
+        schedule(turn.config),
+        rule,
+        period,
+        row.submitted_at,
+        row.verified_at,
+        records.event_index(turn.session),
+        turn.language,
     )
+    turn.say("receipt", evidence=esc(shown), status=meaning, **said)
     return turn.done("report", f"submission {row.id}: {code} {period}")
 
 

@@ -102,6 +102,7 @@ def rules_list(ctx: Context, as_of: datetime | None, as_json: bool) -> None:
                     "waiting_for": nxt.waiting_for if nxt else None,
                     "confidence": rule.confidence.value,
                     "source": rule.source,
+                    "target": rule.target,  # a measure's, e.g. SERAPAN's percentage
                 }
                 for rule, nxt in listed
             ]

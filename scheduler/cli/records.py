@@ -29,6 +29,8 @@ from scheduler.messages import say
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from rules.catalog import Catalog
+    from scheduler.store.records import Recorded
     from scheduler.store.submissions import Added
 
 
@@ -56,6 +58,12 @@ def init() -> None:
     "keeps the earlier one's).",
 )
 @click.option("--verified", is_flag=True, help="You checked it (rules that need verification).")
+@click.option(
+    "--value",
+    "value",
+    metavar="NUMBER",
+    help="The value of a measured indicator, e.g. 87,5 for SERAPAN (a percentage).",
+)
 def submit(
     nip: str,
     code: str,
@@ -64,16 +72,20 @@ def submit(
     evidence: str,
     replace: bool,
     verified: bool,
+    value: str | None,
 ) -> None:
     """Record that NIP submitted CODE for PERIOD (e.g. 2025, 2025-02, 2025-S1, 2025-Q1)."""
+    from scheduler import words
     from scheduler.store import records, submissions
 
     ctx = current()
     now = ctx.now()
     when = submitted(ctx, at)  # a date alone: midday, as the submissions sheet reads it
+    catalog = ctx.config.catalog
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         code = records.check_submission_period(ctx.config.schedule(), code, period, when)
+        measured = records.check_value(catalog, code, value)
         added = submissions.add(
             session,
             employee.id,
@@ -85,30 +97,37 @@ def submit(
             evidence,
             verified=verified,
             replace=replace,
+            value=measured,
         )
         said = f"{code} {period}: {employee.name} ({employee.key}) @ {when:%Y-%m-%d %H:%M %Z}"
+        if measured is not None:
+            said += f" = {words.measure(measured, catalog.rules[code], ctx.language)}"
         said += "\n" + _meaning(ctx, session, added)
     click.echo(said)  # once committed: a refused write prints its refusal alone
 
 
 def _meaning(ctx: Context, session: Session, added: Added) -> str:
-    """What the record just made means (on time, late by N days, awaiting verification),
-    and whether it kept the earlier evidence or only repeated the record that counts."""
+    """What the record just made means (on time, late by N days, awaiting verification; a
+    measure: its target met or not), and whether it kept the earlier evidence or only
+    repeated the record that counts."""
     from scheduler import words
     from scheduler.store import records
 
     row, language = added.row, ctx.language
-    lines = [
-        words.record_meaning(
+    rule = ctx.config.catalog.rules[row.rule_code]
+    if row.value is not None and rule.target is not None:
+        meaning = words.value_meaning(row.value, rule.target, language)
+    else:
+        meaning = words.record_meaning(
             ctx.config.schedule(),
-            ctx.config.catalog.rules[row.rule_code],
+            rule,
             row.period,
             row.submitted_at,
             row.verified_at,
             records.event_index(session),
             language,
         )
-    ]
+    lines = [meaning]
     if added.kept_evidence:
         lines.append(say("evidence_kept", language, evidence=row.evidence))
     if added.repeated:
@@ -563,6 +582,9 @@ def submissions_list(
         table.add_column(head[column], no_wrap=column != "name")
     for column in ("source", "evidence", "verified", "current"):
         table.add_column(head[column])
+    values = _values(found, ctx.config.catalog, ctx.language)
+    if values:  # only where a measured indicator is listed
+        table.add_column(head["value"], justify="right")
     for row in found:
         verified = f"{stamp(ctx, row.verified_at)} {row.verified_by or ''}".strip()
         table.add_row(
@@ -576,8 +598,20 @@ def submissions_list(
             escape(row.evidence),
             escape(verified),
             head["yes"] if row.current else head["replaced"],
+            *((values.get(row.id, ""),) if values else ()),
         )
     print_table(table, who=(1, 2))
+
+
+def _values(found: Iterable[Recorded], catalog: Catalog, language: str) -> dict[int, str]:
+    """The measured values among the listed rows, as the reader writes numbers, by row id."""
+    from scheduler import words
+
+    return {
+        row.id: words.measure(row.value, catalog.rules[row.rule], language)
+        for row in found
+        if row.value is not None and row.rule in catalog.rules
+    }
 
 
 COMMANDS: list[Callable[..., Any]] = [

@@ -145,7 +145,8 @@ def submissions_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     time (the configured zone, WITA), and a date alone means 12:00 local time that day
     (or now, for today before noon), as does a workbook date cell (which reads back as
     00:00).  A time in the future is refused.  Earlier records
-    are never changed: a correction is a new row, and the newest counts.
+    are never changed: a correction is a new row, and the newest counts.  A measured
+    indicator (SERAPAN) gives its number in the optional value column (87,5 or 87.5).
     """
     from scheduler.sheets import submissions as submission_sheet
     from scheduler.store import records

@@ -25,7 +25,17 @@ from sqlalchemy.orm import Session
 
 from notifications import digest as layout
 from rules.catalog import Catalog
-from rules.digest import TARGET, Digest, Level, Line, Member, Overdue, Rate, build_digest
+from rules.digest import (
+    TARGET,
+    Digest,
+    Level,
+    Line,
+    Measured,
+    Member,
+    Overdue,
+    Rate,
+    build_digest,
+)
 from rules.evaluate import Status
 from rules.periods import iso_week
 from rules.schedule import Schedule
@@ -35,7 +45,7 @@ from scheduler.memory import paused_gc
 from scheduler.sheets import table as sheets
 from scheduler.store import models, outbox, records
 from scheduler.store.db import Database
-from scheduler.words import STATUS, clock, long_date, period_name, rule_name
+from scheduler.words import STATUS, clock, long_date, measure, period_name, rule_name
 
 _WORDS = Words("digest")  # the words of this module, in the catalogs
 PAGE = Words("digest_page")  # the words of the digest itself, laid out by its templates
@@ -244,6 +254,23 @@ def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
         people=persons,
         behind=_behind(digest, persons),
         rows=_csv_rows(digest, catalog, language),
+        measures=tuple(_measure_line(item, names) for item in digest.measures),
+    )
+
+
+def _measure_line(item: Measured, names: _Names) -> str:
+    """ "Serapan Anggaran terhadap SPD Februari 2025: 87,5%, di bawah target (target 90%)",
+    or that the value is not recorded yet."""
+    language = names.language
+    rule = names.catalog.rules[item.rule]
+    said = {"rule": names.rule(item.rule), "period": names.period(item.rule, item.period)}
+    said["target"] = measure(rule.target or 0.0, rule, language)
+    page = PAGE[language]
+    if item.value is None:
+        return page["measure_missing"].format(**said)
+    status = STATUS[language][item.status].lower()
+    return page["measure_value"].format(
+        value=measure(item.value, rule, language), status=status, **said
     )
 
 
@@ -488,6 +515,17 @@ def as_json(digest: Digest, catalog: Catalog, language: str = "id") -> dict[str,
                 "rules": {code: _rate(rate) for code, rate in score.rules},
             }
             for score in digest.people
+        ],
+        "measures": [
+            {
+                "rule": item.rule,
+                "period": item.period,
+                "due": item.due.isoformat(),
+                "status": item.status.value,
+                "value": item.value,
+                "target": catalog.rules[item.rule].target,
+            }
+            for item in digest.measures
         ],
     }
 

@@ -29,9 +29,9 @@ from scheduler.sheets.table import (
     rows_to_read,
 )
 from scheduler.store import models, submissions
-from scheduler.store.records import RecordError, check_rule_period, length_of
+from scheduler.store.records import RecordError, check_rule_period, check_value, length_of
 
-SUBMISSION_COLUMNS = ("nip", "rule", "period", "submitted_at", "evidence", "agency")
+SUBMISSION_COLUMNS = ("nip", "rule", "period", "submitted_at", "evidence", "agency", "value")
 SUBMISSION_REQUIRED = frozenset({"nip", "rule", "period", "submitted_at"})
 # The stored column behind each cell, whose own length bounds it (see sheets.long_cells).
 SUBMISSION_FIELDS = {
@@ -52,6 +52,7 @@ class SubmissionRow:
     submitted_at: datetime
     evidence: str
     agency: bool
+    value: float | None = None  # a measured rule's value
 
 
 @dataclass
@@ -130,8 +131,13 @@ def check_submissions(
                 found.append(Problem(row.number, "empty_cell", {"column": column}))
         key = _submitter(row, keys, people, found)
         rule, period = row.text("rule"), _period_text(row.raw("period"))
+        value = None
         try:
             rule = check_rule_period(catalog, rule, period) if rule and period else rule
+            if rule in catalog.rules:
+                value = check_value(
+                    catalog, rule, row.text("value") if "value" in table.columns else None
+                )
         except RecordError as exc:
             found.append(Problem(row.number, exc.message, exc.params))
         moment = None
@@ -156,6 +162,7 @@ def check_submissions(
                     moment,
                     row.text("evidence"),
                     bool(agency),
+                    value,
                 )
             )
     skipped = sorted({problem.row for problem in problems})
@@ -201,6 +208,7 @@ def apply_submissions(
             recorded_by,
             row.evidence,
             source="import",
+            value=row.value,
         )
         written += not added.repeated
     session.flush()

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -151,6 +152,7 @@ class Submission(Base):
     recorded_at: Mapped[datetime] = mapped_column()
     verified_at: Mapped[datetime | None] = mapped_column()
     verified_by: Mapped[str | None] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Float)  # a measured rule's value, e.g. 87.5 (%)
 
 
 class Event(Base):

@@ -7,6 +7,7 @@ status of 100,000 people costs the same number of round trips as one of ten.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -249,8 +250,8 @@ def snapshot(
         assignments.append(Assignment(carrier, rule_code, periods, _day(starts_on)))
 
     submissions = [
-        Submission(rule_code, period, _utc(at), submitter, *_verified(verified, recorded))
-        for submitter, rule_code, period, at, verified, recorded in rows(
+        Submission(rule_code, period, _utc(at), submitter, *_verified(verified, recorded), value)
+        for submitter, rule_code, period, at, verified, recorded, value in rows(
             _current_submissions(catalog, since_year, chosen)
         )
     ]
@@ -304,8 +305,8 @@ def carriers(
     # agency rules (all that is read of anyone else) the submitter does not matter.
     key_of = {row[0]: row[1] for row in people}
     submissions = [
-        Submission(rule_code, period, _utc(at), key_of.get(submitter), *_verified(ver, rec))
-        for submitter, rule_code, period, at, ver, rec in rows(
+        Submission(rule_code, period, _utc(at), key_of.get(submitter), *_verified(ver, rec), value)
+        for submitter, rule_code, period, at, ver, rec, value in rows(
             _current_submissions(catalog, since_year, chosen, by_id=True)
         )
     ]
@@ -445,7 +446,7 @@ def _current_submissions(
 ) -> _Query:
     """The newest row per (employee or agency, rule, period): corrections are new rows.  As
     (employee key, or id ``by_id``; rule; period; submitted at, verified at (None: not
-    verified) and recorded at, as text on SQLite).
+    verified) and recorded at, as text on SQLite; a measure's value).
 
     Narrowed to ``chosen`` employees, their rows and every agency row are read (anyone's
     agency submission serves all its carriers), before grouping, so that one person's status
@@ -466,6 +467,7 @@ def _current_submissions(
         type_coerce(S.submitted_at, String),
         type_coerce(S.verified_at, String),
         type_coerce(S.recorded_at, String),
+        S.value,
     ).where(S.id.in_(newest))
     if by_id:
         return query
@@ -506,6 +508,32 @@ def check_rule_period(catalog: Catalog, code: str, period: str) -> str:
             "bad_period", code=rule.code, period=period, example=EXAMPLES[rule.period]
         ) from None
     return rule.code
+
+
+MAX_VALUE = 1000.0  # above this a measure's value is a typing slip (a ratio of 1000 %)
+
+
+def check_value(catalog: Catalog, code: str, text: str | None) -> float | None:
+    """The value given for a rule: a number for a measure (a decimal comma as in "87,5",
+    and a trailing "%", are accepted), none for a document.  Refusals say which and why."""
+    rule = catalog.rules[code]
+    if not rule.measured:
+        if text is not None and text.strip():
+            raise RecordError("value_not_measured", code=code)
+        return None
+    if text is None or not text.strip():
+        raise RecordError("value_missing", code=code, unit=rule.unit)
+    try:
+        value = float(text.strip().removesuffix("%").strip().replace(",", ".", 1))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise RecordError("value_not_number", value=text.strip()[:QUOTED])
+    if value < 0:
+        raise RecordError("value_negative", value=text.strip())
+    if value > MAX_VALUE:
+        raise RecordError("value_too_large", value=text.strip(), limit=f"{MAX_VALUE:g}")
+    return value
 
 
 class FarPeriod(RecordError):
@@ -557,6 +585,7 @@ class Recorded(NamedTuple):
     verified_at: datetime | None
     verified_by: str | None
     current: bool
+    value: float | None = None  # a measured rule's value
 
 
 def history(
@@ -600,6 +629,7 @@ def history(
             row.verified_at,
             row.verified_by,
             bool(current),
+            row.value,
         )
         for row, employee_key, name, current in session.execute(rows.limit(limit))
     ]

@@ -39,16 +39,17 @@ def add(
     verified: bool = False,
     verified_at: datetime | None = None,
     replace: bool = False,
+    value: float | None = None,
 ) -> Added:
     """Add a submission row (``employee_id`` None: the agency's); ``verified`` records that
     the recorder checked it, at ``verified_at`` (default: as it was handed in).  e-Pantau
-    counts only once verified, and is on time only when verified by its deadline.  The
-    caller has checked the rule and period.
+    counts only once verified, and is on time only when verified by its deadline.  ``value``
+    is a measured rule's value.  The caller has checked the rule, period and value.
 
     The newest row counts, so a record without evidence would quietly drop the evidence of
     the one it replaces: unless ``replace``, it carries that evidence over.  A record that
-    then says nothing new (same moment, same evidence, no verification gained) is not
-    written again: a repeated command or a re-imported sheet does not pile up rows."""
+    then says nothing new (same moment, same evidence and value, no verification gained) is
+    not written again: a repeated command or a re-imported sheet does not pile up rows."""
     earlier = newest(session, employee_id, code, period)
     kept = bool(not evidence and not replace and earlier is not None and earlier.evidence)
     if kept and earlier is not None:
@@ -57,6 +58,7 @@ def add(
         earlier is not None
         and earlier.submitted_at == submitted_at
         and earlier.evidence == evidence
+        and earlier.value == value
         and (earlier.verified_at is not None or not verified)
     ):
         return Added(earlier, kept, repeated=True)
@@ -71,6 +73,7 @@ def add(
         recorded_at=now,
         verified_at=(verified_at or submitted_at) if verified else None,
         verified_by=recorded_by if verified else None,
+        value=value,
     )
     session.add(row)
     return Added(row, kept)
@@ -137,6 +140,7 @@ def verify(
         source,
         verified=True,
         verified_at=at or now,
+        value=row.value,
     ).row
     session.flush()
     return verified
