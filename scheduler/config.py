@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -190,6 +191,12 @@ class Config:
         return SendingWindow(delivery.start, delivery.end, delivery.working_days_only)
 
     def schedule(self) -> Schedule:
+        """The catalog on this calendar, one per configuration, so its holiday tables and
+        occurrences are computed once per process, whoever asks (a command, the bot)."""
+        return self._schedule
+
+    @cached_property
+    def _schedule(self) -> Schedule:
         return Schedule(self.catalog, self.calendar())
 
 

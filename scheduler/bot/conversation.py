@@ -42,7 +42,6 @@ from scheduler.bot.turn import (
     esc,
     own_matrix,
     sample,
-    schedule,
     set_chat_state,
 )
 from scheduler.bot.updates import chat_of
@@ -440,7 +439,7 @@ def _digest(turn: Turn) -> None:
         members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
         roster, submissions, events = snap.roster, snap.submissions, snap.events
         built = build_digest(
-            schedule(turn.config), roster, submissions, events, members, turn.now, unit
+            turn.config.schedule(), roster, submissions, events, members, turn.now, unit
         )
     text = layout.render_text(digest.view(built, turn.config.catalog, turn.language))
     turn.replies.append(Reply(turn.chat, esc(text)))

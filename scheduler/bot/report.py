@@ -21,7 +21,6 @@ from scheduler.bot.turn import (
     esc,
     own_matrix,
     sample,
-    schedule,
     set_chat_state,
 )
 from scheduler.store import models, records, submissions
@@ -82,7 +81,7 @@ def choose(turn: Turn, code: str, period: str) -> None:
         turn.say("impossible_period", period=esc(period))
         return turn.done("report_refused", f"{shown}: impossible period")
     try:
-        records.check_submission_period(schedule(turn.config), code, period, turn.now)
+        records.check_submission_period(turn.config.schedule(), code, period, turn.now)
     except records.RecordError as exc:  # the year it is due in, for the year it is about
         turn.say("bad_rule", reason=esc(exc.text(turn.language)))
         return turn.done("report_refused", f"{shown}: far period")
@@ -169,7 +168,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str, value: float | None
         added = submissions.add(
             turn.session,
             employee.id,
-            records.check_submission_period(schedule(turn.config), code, period, turn.now),
+            records.check_submission_period(turn.config.schedule(), code, period, turn.now),
             period,
             turn.now,
             turn.now,
@@ -185,7 +184,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str, value: float | None
     turn.session.flush()
     set_chat_state(turn, {})
     row, rule = added.row, catalog.rules[code]
-    local = turn.now.astimezone(schedule(turn.config).calendar.tz)
+    local = turn.now.astimezone(turn.config.schedule().calendar.tz)
     said: dict[str, Any] = {
         "number": row.id,
         "rule": esc(rule_label(rule, turn.language)),
@@ -204,7 +203,7 @@ def record(turn: Turn, state: dict[str, Any], evidence: str, value: float | None
     if added.kept_evidence:
         shown = turn.w("evidence_kept", evidence=shown)
     meaning = record_meaning(
-        schedule(turn.config),
+        turn.config.schedule(),
         rule,
         period,
         row.submitted_at,

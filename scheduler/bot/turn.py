@@ -22,7 +22,6 @@ from scheduler.memory import paused_gc
 from scheduler.store import models
 
 if TYPE_CHECKING:
-    from rules.schedule import Schedule
     from scheduler.config import BotConfig, Config
     from scheduler.reports.status import Matrix
 
@@ -49,17 +48,6 @@ def sample(text: str) -> str:
     return CONTROL.sub("", text)[:80]
 
 
-_SCHEDULES: dict[int, tuple[Config, Schedule]] = {}
-
-
-def schedule(config: Config) -> Schedule:
-    """One schedule (and holiday cache) per configuration."""
-    found = _SCHEDULES.get(id(config))
-    if found is None or found[0] is not config:
-        found = _SCHEDULES[id(config)] = (config, config.schedule())
-    return found[1]
-
-
 def own_matrix(turn: Turn, detail: bool = False) -> Matrix:
     """The compliance matrix of the linked employee as of this update: what /status shows,
     what /lapor offers, and what a receipt reports."""
@@ -72,7 +60,7 @@ def own_matrix(turn: Turn, detail: bool = False) -> Matrix:
         snap = records.snapshot(
             turn.session, turn.config.catalog, since_year=turn.now.year - 1, key=employee.key
         )
-        return build(schedule(turn.config), snap, turn.now, detail=detail)
+        return build(turn.config.schedule(), snap, turn.now, detail=detail)
 
 
 @dataclass
