@@ -322,11 +322,12 @@ def submitted(ctx: Context, typed: Typed | None) -> datetime:
 def console_for(table: Table) -> Console:
     """A console to print ``table`` on.  Into a file or a pager it is as wide as the table:
     rich assumes 80 columns where there is no terminal, and a NIP or rule code cut to fit
-    ("19840423…", "LH…") tells nothing."""
+    ("19840423…", "LH…") tells nothing.  Without rich's highlighter: it would colour every
+    number and bracket of the sentences printed after a table ("PMK 243/2014 Pasal 12")."""
     from rich.console import Console
     from rich.measure import Measurement
 
-    console = Console()
+    console = Console(highlight=False)
     if not console.is_terminal:
         unbounded = console.options.update_width(10_000)
         console.width = max(console.width, Measurement.get(console, unbounded, table).maximum)
