@@ -31,7 +31,7 @@ from pydantic import (
 
 from rules.calendar import HolidayPolicy
 from rules.errors import DefinitionError, did_you_mean, key_path, locate_key, syntax_error
-from rules.periods import Granularity, parse_period, period_of
+from rules.periods import Granularity, parse_period, period_of, period_year, shift_period
 
 # Expanding from a fixed epoch keeps INTERVAL meaningful and results independent of "now".
 RRULE_EPOCH = datetime(2000, 1, 1)
@@ -368,4 +368,30 @@ def _deadline(
         parse_period(deadline.period, rule.period)
     except ValueError as exc:
         raise source.error((*where, "period"), str(exc)) from None
+    _check_near(source, where, rule, deadline)
     return deadline
+
+
+# A decree moves a deadline by days or weeks; one half a year off names the wrong period.
+_DECREE_REACH_DAYS = 183
+
+
+def _check_near(
+    source: Source, where: tuple[str | int, ...], rule: Rule, deadline: Deadline
+) -> None:
+    """Refuse a moved deadline far from its period's own date: most likely the year the
+    deadline falls in written for the period it reports on (LHKPN "2025" for the LHKPN of
+    2024 due in April 2025), as records were keyed before periods were named that way."""
+    year = period_year(shift_period(deadline.period, rule.period, rule.period_lag))
+    own = [
+        day
+        for day in rule.nominal_dates(year)
+        if period_of(day, rule.period, rule.period_lag) == deadline.period
+    ]
+    if own and abs((deadline.due - own[0]).days) > _DECREE_REACH_DAYS:
+        likely = period_of(deadline.due, rule.period, rule.period_lag)
+        raise source.error(
+            (*where, "period"),
+            f"{rule.code} {deadline.period} is due {own[0].isoformat()}, far from "
+            f"{deadline.due.isoformat()}; did you mean period {likely}?",
+        )

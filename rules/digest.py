@@ -222,6 +222,10 @@ class Digest:
     people: tuple[Score, ...]
     cells: tuple[OccurrenceStatus, ...]
     measures: tuple[Measured, ...] = ()
+    # The overdue deliverables, all and new this week: ``overdue`` lists who owes each, so
+    # one agency deliverable owed by eight carriers is eight entries there and one here.
+    owed: int = 0
+    newly_owed: int = 0
 
     @property
     def newly_overdue(self) -> tuple[Overdue, ...]:
@@ -347,6 +351,8 @@ def build_digest(
         headlines(current.statuses, today),
         key=lambda item: (order[item.employee], rule_index[item.rule]),
     )
+    owed = _deliverables(overdue, scopes, unit_of)
+    newly_owed = _deliverables([item for item in overdue if item.new], scopes, unit_of)
     return Digest(
         now=now,
         week_ago=week_ago,
@@ -363,7 +369,27 @@ def build_digest(
         people=people,
         cells=tuple(cells),
         measures=_measures(statuses, measured, today),
+        owed=owed,
+        newly_owed=newly_owed,
     )
+
+
+def _deliverables(
+    items: Iterable[Overdue], scopes: Mapping[str, Scope], unit_of: Mapping[str, str]
+) -> int:
+    """How many things are owed: a personal item per carrier, a unit rule's once per unit
+    (a carrier without a unit is their own) and an agency rule's once."""
+    owed: set[tuple[str, str, str]] = set()
+    for item in items:
+        scope = scopes.get(item.rule, Scope.PERSONAL)
+        if scope is Scope.AGENCY:
+            whose = ""
+        elif scope is Scope.UNIT:
+            whose = unit_of.get(item.employee) or item.employee
+        else:
+            whose = item.employee
+        owed.add((item.rule, item.period, whose))
+    return len(owed)
 
 
 def _measures(

@@ -238,13 +238,14 @@ def _outcome(
 ) -> _Outcome:
     """On time or late when done (for a rule that needs verification: when verified), else
     the open status.  A record only handed in (``unverified``: when) is pending until the
-    deadline and overdue after it, with its moment, so the verifier is the one reminded."""
+    deadline and overdue after it, with its moment either way, so the verifier is the one
+    reminded once it is overdue."""
     if submitted is None:
         if unverified is None:
             return unsubmitted
         if unsubmitted[0] is Status.OVERDUE:
             return (*unsubmitted[:2], unverified, None)
-        return (Status.PENDING, None, None, None)
+        return (Status.PENDING, None, unverified, None)
     if submitted < deadline:
         return (Status.ON_TIME, None, submitted, None)
     return (Status.LATE, (submitted.astimezone(tz).date() - due).days, submitted, None)
@@ -292,6 +293,7 @@ def _first_submissions(
     verified_rules: frozenset[str],
     now: datetime,
     values: dict[tuple[str, ...], tuple[datetime, float]],
+    hindsight: bool = False,
 ) -> tuple[
     dict[tuple[str, str, str], datetime],
     dict[tuple[str, str], datetime],
@@ -302,13 +304,17 @@ def _first_submissions(
     its unit's (``holder``), kept as a person's are.  For rules that need
     verification, done means verified (the later of handed in and verified).  Unverified
     submissions of those rules (and those verified after ``now``: a report of a past moment)
-    only mark their key as pending, with when they were handed in.  A measure's latest value
+    only mark their key as pending, with when they were handed in.  What was handed in after
+    ``now`` is not known then and is left out (``status --as-of`` a past day shows that
+    day), unless ``hindsight``.  A measure's latest value
     per key (a correction is a later record) goes into ``values``."""
     personal: dict[tuple[str, str, str], datetime] = {}
     agency: dict[tuple[str, str], datetime] = {}
     pending: dict[tuple[str, ...], datetime] = {}
     # Unpacked rather than read by name: 30% less time at 100,000 submissions.
     for rule, period, submitted_at, employee, verified, _, verified_at, value, unit in submissions:
+        if submitted_at > now and not hindsight:
+            continue
         if rule in unit_rules:
             employee = holder(employee, unit)
         if value is not None:
@@ -369,6 +375,7 @@ def evaluate(
     window: tuple[date, date] | None = None,
     year: int | None = None,
     detail: bool = True,
+    hindsight: bool = False,
 ) -> Evaluation:
     """The status of every occurrence due in ``window`` for every assignment, and the IKI
     achievement of ``year`` (default: the year of ``now``) counted over that whole year,
@@ -379,11 +386,14 @@ def evaluate(
     That is what a compliance matrix shows, and it costs one status per assignment rather
     than one per occurrence: agency rules, identical for every carrier, are worked out once.
 
+    What was handed in after ``now`` is left out, unless ``hindsight``: a replay over the
+    records as they stand reads them all whatever their date.
+
     Assignments are unique per (employee, rule): a repeated pair is ignored.  Rules that are
     disabled or unknown to the catalog are skipped.  ``now`` must be timezone-aware.
     """
     units = unit_map(schedule, ((key, p.unit) for key, p in roster.people.items()))
-    cells = Cells(schedule, submissions, events, now, window, year, units)
+    cells = Cells(schedule, submissions, events, now, window, year, units, hindsight)
     if detail:
         return _listed(cells, roster.assignments)
     headlines: list[OccurrenceStatus] = []
@@ -466,9 +476,11 @@ class Cells:
         window: tuple[date, date] | None = None,
         year: int | None = None,
         units: Mapping[str, str | None] | None = None,
+        hindsight: bool = False,
     ) -> None:
         """``units`` gives each carrier's unit, which unit-scope rules need (without it,
-        every carrier of one is their own unit)."""
+        every carrier of one is their own unit); ``hindsight`` reads submissions handed in
+        after ``now`` too."""
         calendar = schedule.calendar
         self.now, self.tz = now, calendar.tz
         self.today = today = now.astimezone(calendar.tz).date()
@@ -487,7 +499,7 @@ class Cells:
         verified_rules = frozenset(code for code, r in rules.items() if r.verification)
         self.values: dict[tuple[str, ...], tuple[datetime, float]] = {}
         personal, agency, pending = _first_submissions(
-            submissions, agency_rules, unit_rules, verified_rules, now, self.values
+            submissions, agency_rules, unit_rules, verified_rules, now, self.values, hindsight
         )
         self.personal, self.pending = personal, pending
         self.targets = {code: r.target for code, r in rules.items() if r.target is not None}

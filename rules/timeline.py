@@ -109,7 +109,7 @@ def replay(
     span = (default_window(first_day)[0], default_window(last_day)[1])
     # Whether an occurrence is open does not depend on the moment (submissions are read
     # whatever their date, exemptions and start dates are fixed): one evaluation says.
-    evaluation = evaluate(schedule, roster, submissions, events, start, window=span)
+    evaluation = evaluate(schedule, roster, submissions, events, start, window=span, hindsight=True)
     leads = {
         rule.code: min((step.at for step in catalog.ladder(rule)), default=0)
         for rule in catalog.active
@@ -118,14 +118,19 @@ def replay(
     waiting: dict[datetime, list[OccurrenceStatus]] = {}
     for item in evaluation.statuses:
         occ = item.occurrence
-        if item.status not in OPEN or occ.due is None:
+        if occ.due is None or (item.status not in OPEN and item.status is not Status.PENDING):
             continue
         found = spans.get((occ.rule, occ.period))
         if found is None:
             found = _spans(catalog, calendar, occ.rule, occ.due, end)
             spans[(occ.rule, occ.period)] = found
+        # Handed in and awaiting verification: nothing to say until its deadline passes
+        # unverified, when it becomes overdue and the verifier's (``_as_of`` says so).
+        opens = calendar.deadline(occ.due) if item.status is Status.PENDING else start
         for begin, until in found:
-            tick = _first_tick(ticks, begin, until, occ.due, tz)
+            if until <= opens:
+                continue
+            tick = _first_tick(ticks, max(begin, opens), until, occ.due, tz)
             if tick is not None:
                 today = tick.astimezone(tz).date()
                 waiting.setdefault(tick, []).append(_as_of(item, today, calendar, leads[occ.rule]))

@@ -212,6 +212,13 @@ def test_unknown_holiday_policy_lists_the_allowed_values(
             "Field required",
             id="deadline-no-reference",
         ),
+        pytest.param(  # the year the deadline falls in, for the year the LHKPN reports on
+            '[[deadline]]\nrule = "LHKPN"\nperiod = "2025"\ndue = 2025-04-11\nreference = "K"\n',
+            "deadline[0].period",
+            3,
+            "LHKPN 2025 is due 2026-03-31, far from 2025-04-11; did you mean period 2024?",
+            id="deadline-far-from-its-period",
+        ),
     ],
 )
 def test_codes_overrides_and_deadlines(

@@ -664,9 +664,11 @@ def test_a_measure_is_recorded_with_its_value(
 ) -> None:
     before = seeded.json("status", "--as-of", "2025-03-03", "--json", "--nip", SECRETARY)
     overall = before["employees"][0]["achievement"]["overall"]
-    result = seeded.run("submit", SECRETARY, "serapan", "2025-02", "--value", given)
+    when = ("--at", "2025-03-01")  # before the moment status reads it at
+    result = seeded.run("submit", SECRETARY, "serapan", "2025-02", "--value", given, *when)
     assert result.exit_code == 0, result.output
     assert said in result.output
+    assert "Di bawah target (100%)" in result.output  # the target it is held against
     (row,) = [r for r in seeded.dump()["submissions"] if "SERAPAN" in r]
     assert stored in row
     (listed,) = seeded.json("submissions", "list", "--rule", "SERAPAN", "--json")

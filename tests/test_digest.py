@@ -197,6 +197,14 @@ def test_a_unit_counts_an_agency_rule_once_if_any_of_its_people_carry_it(agency:
     assert (SECRETARY, "EPANTAU", "2025-02") in overdue  # the Sekretariat's: not served
 
 
+def test_overdue_deliverables_are_counted_once_per_unit_or_agency(pdn: Digest) -> None:
+    # 14 entries of who owes what: PK 5, SKP 3 (new), e-Pantau January 2 (RINI and ANDRIE,
+    # one bidang), Serapan January and February 2 each (agency); the things owed are 11:
+    # e-Pantau once for the unit, Serapan once a month for the agency
+    assert (len(pdn.overdue), len(pdn.newly_overdue)) == (14, 5)
+    assert (pdn.owed, pdn.newly_owed) == (11, 4)
+
+
 def test_people_and_their_iki_achievement(pdn: Digest) -> None:
     assert [m.key for m in pdn.members] == PDN_PEOPLE
     scores = {score.employee: score for score in pdn.people}
@@ -338,7 +346,7 @@ def test_text_in_indonesian(pdn: Digest, catalog: Catalog) -> None:
         "Belum sampai batas waktu tahun ini:",
         "- SPT Tahunan PPh Orang Pribadi",
         "- Dokumen Manajemen Risiko",
-        "Lewat batas waktu: 14 (5 baru minggu ini)",
+        "Lewat batas waktu: 11 (4 baru minggu ini)",
         "Perjanjian Kinerja (PK) Tahun 2025: lewat 42 hari",
         "batas waktu Senin, 20 Januari 2025",
         "sudah sampai Sekretaris",
@@ -370,7 +378,7 @@ def test_text_in_english(pdn: Digest, catalog: Catalog) -> None:
         "A week ago: 33.3% (±0 points; 6 newly reached their deadline this week, 2 of them on "
         "time)",
         "- Budget absorption against issued SPD February 2025: not recorded yet (target 100%)",
-        "Overdue: 14 (5 new this week)",
+        "Overdue: 11 (4 new this week)",
         "Employee performance targets (SKP), year 2025: 3 day(s) overdue (new)",
         "escalated to the Secretary",
         "due Monday, 10 March 2025 (in 7 day(s))",

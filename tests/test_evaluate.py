@@ -255,7 +255,7 @@ def test_pk_with_apbd_event_has_normal_statuses(
 EPANTAU_SUBS = [
     Submission("EPANTAU", "2025-01", wita(2025, 1, 9), "A"),  # on time
     Submission("EPANTAU", "2025-02", wita(2025, 2, 12), "A"),  # 2 days late
-    Submission("EPANTAU", "2025-04", wita(2025, 4, 1), "A"),  # early, not yet due
+    Submission("EPANTAU", "2025-04", wita(2025, 3, 14), "A"),  # early, not yet due
 ]  # 2025-03 (due Mon 10 Mar) is missing
 
 
@@ -447,3 +447,12 @@ def test_a_measure_achievement_counts_periods_met(target_90: Schedule) -> None:
         ("A", "2025-03", Status.OVERDUE),
         ("B", "2025-03", Status.OVERDUE),
     }
+
+
+def test_what_was_handed_in_after_now_is_not_known_then(schedule: Schedule) -> None:
+    # SPT 2024, due 31 March 2025, filed on 15 March: on 3 March it is still owed
+    filed = [Submission("SPT", "2024", wita(2025, 3, 15), "A")]
+    early = run(schedule, [Assignment("A", "SPT")], wita(2025, 3, 3), filed)
+    assert status_of(early, "A", "SPT", "2024").status is Status.UPCOMING
+    later = run(schedule, [Assignment("A", "SPT")], wita(2025, 3, 16), filed)
+    assert status_of(later, "A", "SPT", "2024").status is Status.ON_TIME

@@ -117,6 +117,7 @@ def _meaning(ctx: Context, session: Session, added: Added) -> str:
     rule = ctx.config.catalog.rules[row.rule_code]
     if row.value is not None and rule.target is not None:
         meaning = words.value_meaning(row.value, rule.target, language)
+        meaning += f" ({words.measure(rule.target, rule, language)})"  # "Di bawah target (100%)"
     else:
         meaning = words.record_meaning(
             ctx.config.schedule(),

@@ -246,8 +246,8 @@ def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
             _row(line, names.rule(line.name), line.name, language) for line in digest.by_rule
         ),
         overdue=_overdue_groups(digest, names),
-        overdue_count=len(digest.overdue),
-        new_overdue_count=len(digest.newly_overdue),
+        overdue_count=digest.owed,
+        new_overdue_count=digest.newly_owed,
         upcoming=_upcoming_groups(digest, names),
         done=_done_groups(digest, names),
         done_count=len(digest.newly_done),
