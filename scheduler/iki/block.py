@@ -1,10 +1,14 @@
-"""One IKI block as the OCR text lays it out, and the IkiBlock it becomes once read.
+"""One IKI block as a document lays it out, and the IkiBlock it becomes once read.
 
 An IKI ("Indikator Kinerja Individu") document holds one block per employee: a title line,
-four header items (PERANGKAT DAERAH, JABATAN, TUGAS, FUNGSI), a tab-separated indicator
-table and a signature (place and date, position, name, NIP).  The text we receive is OCR
-output, so every part of that layout may be damaged: headers go missing or shift by one
-label, columns are duplicated or shifted, cells carry running numbers, NIPs lose digits.
+four header items (PERANGKAT DAERAH, JABATAN, TUGAS, FUNGSI), an indicator table and a
+signature (place and date, position, name, NIP).  Every reader of a file format (OCR text,
+Word, PDF: scheduler.iki.files) fills the same Layout, lines in which a table row is its
+cells joined by tabs, and this module reads the BlockParts of each block from it: that is
+the one model of a block, so what it means is decided once whatever the format.  The text
+may be OCR output, so every part of that layout may be damaged: headers go missing or
+shift by one label, columns are duplicated or shifted, cells carry running numbers, NIPs
+lose digits.
 
 This module finds where blocks start and reads those parts as they stand.  Deciding what
 they mean (identity, position, unit, codes) is left to scheduler.iki.document, so that the layout
@@ -36,11 +40,14 @@ class Problem:
     """Something an administrator must know about the import, located by line (1-based).
 
     ``error``: the block could not be imported.  ``review``: it was imported on a guess.
+    ``where`` names the place in a Word or PDF file (page, table, row) the line stands
+    for; None in a text file, where the line number is the place.
     """
 
     line: int
     message: str
     severity: Severity
+    where: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,25 @@ class IkiBlock:
     signed_on: date | None
     evidence: dict[str, Evidence] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A document as every reader hands it over: its lines, a table row being its cells
+    joined by tabs (no other line holds a tab), and where each line stands in the file.
+
+    ``places`` is None for a text file, whose lines are their own place ("L12"); a Word
+    or PDF reader names each line by its page, table and row instead.
+    """
+
+    lines: list[str]
+    places: list[str] | None = None
+
+    def where(self, line: int) -> str:
+        """Where line ``line`` (1-based) stands, as an administrator finds it in the file."""
+        if self.places is None or not 0 < line <= len(self.places):
+            return f"L{line}"
+        return self.places[line - 1]
 
 
 def in_block(number: int, note: str, language: str) -> str:
@@ -183,6 +209,31 @@ class Signature:
     name_line: int | None = None
     raw_nip: str | None = None
     nip_line: int | None = None
+
+
+@dataclass
+class BlockParts:
+    """One block's parts as read from its lines, before anything is decided about them."""
+
+    start: int
+    end: int
+    titled: bool
+    headers: dict[str, tuple[int, str]]
+    orphans: list[tuple[int, str]]
+    rows: list[Row]
+    signature: Signature
+
+
+def read_block(lines: Sequence[str], start: int, end: int, titled: bool) -> BlockParts | None:
+    """The parts of lines start..end (1-based, inclusive); None when there is nothing to
+    read (the cover page repeats the title; it is not a block)."""
+    numbered = list(enumerate(lines[start - 1 : end], start))
+    headers, orphans = read_headers(numbered)
+    rows = read_rows(numbered)
+    signature = read_signature(numbered, rows)
+    if not (rows or headers or signature.raw_nip or signature.signed_on):
+        return None
+    return BlockParts(start, end, titled, headers, orphans, rows, signature)
 
 
 def read_headers(
