@@ -85,7 +85,7 @@ def parse_iki(text: str, catalog: Catalog, language: str = "id") -> IkiImport:
     notes and NotAnIki are worded in ``language`` ("id" or "en", see scheduler.words);
     lines, severities and everything else do not depend on it.
     """
-    _check_text(text, language)
+    check_text(text, language)
     return parse_layout(Layout(text_lines(text)), catalog, language)
 
 
@@ -169,7 +169,7 @@ def _strict(data: bytes, codec: str) -> str | None:
     return None if "\x00" in text else text
 
 
-def _check_text(text: str, language: str) -> None:
+def check_text(text: str, language: str) -> None:
     """Refuse what cannot be an IKI before trying to parse it."""
     if not text.strip():
         raise NotAnIki(say("iki_empty_text", language))

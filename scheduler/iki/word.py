@@ -1,0 +1,112 @@
+"""A Word (.docx) IKI document laid out as the block reader reads it.
+
+Agencies keep their IKI as a Word file: header items and the signature as paragraphs (or in
+a table of their own), the indicators as a table.  Each table row becomes one line of its
+cells joined by tabs, so cells stay cells however many lines a cell was broken into (it
+reads as the sentence it is); each paragraph becomes a line of its own (a line break
+inside a paragraph too).  A row with a
+single filled cell is a layout table (a signature set in a borderless table, a header in a
+frame): its paragraphs are lines like any other.  Every line is named by its table and row,
+or its paragraph, for the problems an administrator reads.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+
+from docx import Document
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+from scheduler.iki.block import Layout
+from scheduler.iki.document import NotAnIki
+from scheduler.iki.words import clean
+from scheduler.messages import say
+
+MAX_XML_BYTES = 64 * 2**20
+"""The most the document's XML may unpack to: python-docx holds it all as a tree, and a
+150-page IKI is a few megabytes; a small file that unpacks to gigabytes is a zip bomb."""
+
+DOCUMENT_PART = "word/document.xml"
+
+
+def read_docx(data: bytes, path: str, language: str) -> Layout:
+    """The document's paragraphs and table rows, in their order, as a Layout.
+
+    A damaged file, or a ZIP archive that holds no Word document, is refused (in
+    ``language``) with what to do about it, never read in part: an import is all or
+    nothing."""
+    _check_parts(data, path, language)
+    try:
+        document = Document(io.BytesIO(data))
+        lines: list[str] = []
+        places: list[str] = []
+        for line, place in _lines(document.iter_inner_content(), language):
+            lines.append(line)
+            places.append(place)
+    except Exception as exc:  # python-docx and lxml fail on a damaged part in many ways
+        raise NotAnIki(say("iki_docx_damaged", language, path=path)) from exc
+    return Layout(lines, places)
+
+
+def _check_parts(data: bytes, path: str, language: str) -> None:
+    """Refuse, before unpacking anything, a damaged archive, one without a Word document,
+    and a document whose XML unpacks to more than MAX_XML_BYTES."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise NotAnIki(say("iki_docx_damaged", language, path=path)) from exc
+    if DOCUMENT_PART not in {part.filename for part in parts}:
+        raise NotAnIki(say("iki_zip_not_docx", language, path=path))
+    size = sum(part.file_size for part in parts if part.filename.endswith(".xml"))
+    if size > MAX_XML_BYTES:
+        megabytes = {"size": str(size // 2**20), "limit": str(MAX_XML_BYTES // 2**20)}
+        raise NotAnIki(say("iki_docx_too_large", language, path=path, **megabytes))
+
+
+def _lines(content: Iterator[Paragraph | Table], language: str) -> Iterator[tuple[str, str]]:
+    """(line, place) for the body's paragraphs and tables in document order."""
+    paragraphs = tables = 0
+    for item in content:
+        if isinstance(item, Paragraph):
+            paragraphs += 1
+            place = say("iki_place_paragraph", language, number=str(paragraphs))
+            for line in _paragraph_lines(item):
+                yield line, place
+            continue
+        tables += 1
+        for number, row in enumerate(item.rows, 1):
+            place = say("iki_place_table_row", language, table=str(tables), row=str(number))
+            for line in _row_lines(_distinct(row.cells)):
+                yield line, place
+
+
+def _paragraph_lines(paragraph: Paragraph) -> list[str]:
+    """A paragraph's lines (a manual line break starts one); tabs and runs of spaces that
+    only indent are one space, so no paragraph line is taken for a table row."""
+    return [clean(line) for line in paragraph.text.split("\n")]
+
+
+def _row_lines(cells: list[_Cell]) -> list[str]:
+    """A table row as one line of tab-joined cells; a row with a single filled cell as
+    that cell's own lines; an empty row as nothing."""
+    texts = [clean(cell.text) for cell in cells]
+    filled = [k for k, text in enumerate(texts) if text]
+    if not filled:
+        return []
+    if len(filled) == 1:
+        cell = cells[filled[0]]
+        return [line for p in cell.paragraphs for line in _paragraph_lines(p)]
+    return ["\t".join(texts)]
+
+
+def _distinct(cells: list[_Cell]) -> list[_Cell]:
+    """The row's cells, a cell merged across columns once (python-docx repeats it)."""
+    out: list[_Cell] = []
+    for cell in cells:
+        if not out or cell._tc is not out[-1]._tc:
+            out.append(cell)
+    return out
