@@ -670,6 +670,18 @@ def test_jabatan_holding_the_tugas_text(catalog: Catalog) -> None:
         ("2. JABATAN : KEPALA BIDANG IDEOLOGI DAN WAWASAN KEBANGSAAN",
          "Kepala Bidang Ideologi dan Wawasan Kebangsaan", "Bidang Ideologi dan Wawasan Kebangsaan"),
         ("2. JABATAN : SEKRETARIS", "Sekretaris", "Sekretariat"),
+        # Other agencies' templates (issue 17): other numbering, case and punctuation, no
+        # PERANGKAT DAERAH, FUNGSI as a lettered sub-list, "Nama Jabatan".
+        ("1) Jabatan : Penelaah Teknis Kebijakan\n3) Fungsi : " + FUNGSI_SEKRETARIAT,
+         "Penelaah Teknis Kebijakan", "Sekretariat"),
+        ("I. JABATAN : Pengolah Data dan Informasi\nIII. TUGAS : " + TUGAS
+         + "\nIV. FUNGSI : " + FUNGSI_IWK,
+         "Pengolah Data dan Informasi", "Bidang Ideologi dan Wawasan Kebangsaan"),
+        ("JABATAN. : Penelaah Teknis Kebijakan\nFUNGSI. : " + FUNGSI_SEKRETARIAT,
+         "Penelaah Teknis Kebijakan", "Sekretariat"),
+        ("a. Nama Jabatan : Pengolah Data dan Informasi\nb. Tugas :\n1) " + TUGAS
+         + "\nc. Fungsi :\na. " + FUNGSI_IWK + ";\nb. Pelaksanaan kebijakan lain",
+         "Pengolah Data dan Informasi", "Bidang Ideologi dan Wawasan Kebangsaan"),
     ],
 )  # fmt: skip
 def test_header_layouts(header: str, position: str, unit: str, catalog: Catalog) -> None:

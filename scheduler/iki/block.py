@@ -107,10 +107,13 @@ _TITLE = re.compile(
     r"^[\s*#_|>]*INDIKATOR\s+KINERJA\s+INDIVIDU[\s*#_|.:]*(?:\(IKI\)[\s*#_|.:]*)?$", re.IGNORECASE
 )
 
-# Header labels are upper case in the template; "fungsi" in the TUGAS sentence is not.
+# Header labels are upper case in the template ("2. JABATAN :"); other agencies' templates
+# number them "1)", "I." or "a." and write "Jabatan :" or "JABATAN. :".  A label in any
+# case is taken only before its colon: "fungsi" in the TUGAS sentence is no label.
 _LABEL = re.compile(
-    r"(?P<num>(?<![\w.])\d\s*\.\s*)?"
-    r"\b(?P<label>PER+ANGKAT\s+DAERAH|JABATAN|TUGAS|FUNGSI)\b\s*:?\s*"
+    r"(?P<num>(?<![\w.])(?:\d{1,2}|[IVX]{1,4}|[a-h])\s*[.)]\s*)?"
+    r"\b(?P<label>(?i:PER+ANGKAT\s+DAERAH|(?:NAMA\s+)?JABATAN|TUGAS|FUNGSI))\b"
+    r"(?P<colon>\s*\.?\s*:)?\s*"
 )
 
 _MONTHS = {
@@ -136,6 +139,8 @@ _SIGN_DATE = re.compile(
     r"(?P<y>(?:19|20)\d{2})\b\s*(?P<rest>.*)$"
 )
 
+# The marks of a sub-list item: FUNGSI as "a. ...", "1) ...", "- i. ...".
+_LIST_ITEM = re.compile(r"^[-–•\s]*(?:[ivx]+\.|\d+[.)]|[a-h][.)])?\s*")
 _ROW_NUMBER = re.compile(r"\d{1,3}")
 _RUNNING_NUMBER = re.compile(r"^\d{1,3}\s*\.?\s+(?=\S)")
 _NUMERIC_CELL = re.compile(r"^[\d\s.,]*$")
@@ -241,9 +246,10 @@ def read_headers(
 ) -> tuple[dict[str, tuple[int, str]], list[tuple[int, str]]]:
     """Header items by label (first occurrence wins), and ': value' lines without a label.
 
-    Handles "2. JABATAN : X", "JABATAN : X", "| 2. JABATAN | : X |", tab-separated items,
-    several items on one physical line (L1308), and a FUNGSI whose value sits on the
-    next line (L657-658).
+    Handles "2. JABATAN : X", "JABATAN : X", "1) Jabatan : X", "I. JABATAN : X", "JABATAN. :
+    X", "| 2. JABATAN | : X |", tab-separated items (a Word table's cells), several items
+    on one physical line (L1308), and a FUNGSI whose value sits on the next line (L657-658)
+    or is a lettered sub-list (its first item names the unit).
     """
     found: dict[str, tuple[int, str]] = {}
     orphans: list[tuple[int, str]] = []
@@ -255,7 +261,7 @@ def read_headers(
         items = _label_items(text)
         if pending_fungsi is not None and not items:
             if "\t" not in raw and not text.upper().startswith("NO "):
-                found["FUNGSI"] = (line_no, re.sub(r"^[-–•\s]*(?:[ivx]+\.|\d+\.)?\s*", "", text))
+                found["FUNGSI"] = (line_no, _LIST_ITEM.sub("", text))
             pending_fungsi = None
             continue
         pending_fungsi = None
@@ -280,13 +286,14 @@ def _label_items(text: str) -> list[tuple[str, str]]:
     matches = [
         m
         for m in _LABEL.finditer(text)
-        if m.start() == 0 or m.group("num") or _is_row_prefix(text[: m.start()])
+        if (m.start() == 0 or m.group("num") or _is_row_prefix(text[: m.start()]))
+        and (m.group("label").isupper() or m.group("colon"))
     ]
     items: list[tuple[str, str]] = []
     for k, m in enumerate(matches):
         stop = matches[k + 1].start() if k + 1 < len(matches) else len(text)
         value = text[m.end() : stop].strip(" :|")
-        label = re.sub(r"\s+", " ", m.group("label"))
+        label = re.sub(r"\s+", " ", m.group("label")).upper().removeprefix("NAMA ")
         items.append((label, value))
     return items
 
