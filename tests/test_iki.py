@@ -702,6 +702,40 @@ def test_signature_variants(catalog: Catalog) -> None:
     assert str(parse(text, catalog).blocks[0].signed_on) == "2025-02-03"
 
 
+BUDI = "198001012005011001"
+
+
+@pytest.mark.parametrize(
+    ("signature", "nip", "repaired"),
+    [
+        ("BUDI SANTOSO, S.Sos\nNIP. 19800101 200501 1 001", BUDI, False),  # 8-6-1-3
+        ("BUDI SANTOSO, S.Sos\nNIP. 19800101 200501 1001", BUDI, False),  # 8-6-4
+        ("BUDI SANTOSO, S.Sos\nNIP.198001012005011001", BUDI, False),  # unspaced
+        ("BUDI SANTOSO, S.Sos\nNlP. 19800101 200501 1 001", BUDI, False),  # OCR's label
+        ("BUDI SANTOSO, S.Sos\nN1P : 19800101 200501 1 001", BUDI, False),
+        ("BUDI SANTOSO, S.Sos\nN I P 19800101-200501-1-001", BUDI, True),
+        ("BUDI SANTOSO, S.Sos\nNIP. l98OO1O1 2005O1 I OO1", BUDI, True),  # OCR's digits
+        ("BUDI SANTOSO, S.Sos\nPenata Tk. I (III/d)\nNIP. 19800101 200501 1 001", BUDI, False),
+        ("BUDI SANTOSO, S.Sos Penata (III/c) NIP. 19800101 200501 1 001", BUDI, False),
+        ("BUDI SANTOSO, S.Sos / Penata Tk. I / III/d / NlP 1980010120050l1001", BUDI, True),
+        ("BUDI SANTOSO, S.Sos, Pembina Utama Muda, IV/c\nNIP 19800101 200501 1 001", BUDI, False),
+        # A letter that is no digit's look-alike is not guessed at.
+        ("BUDI SANTOSO, S.Sos\nNIP. 19800101 2005X1 1 001", None, False),
+    ],
+)  # fmt: skip
+def test_signature_name_and_nip_variants(
+    signature: str, nip: str | None, repaired: bool, catalog: Catalog
+) -> None:
+    result = parse(block(name=signature, nip=None), catalog)
+    first = result.blocks[0]
+    assert (first.name, first.nip) == ("BUDI SANTOSO, S.Sos", nip)
+    notes = [p.message for p in result.problems if "letters OCR put for digits" in p.message]
+    assert len(notes) == repaired
+    if repaired:
+        assert notes[0].endswith(f"read as {BUDI}; check it")
+        assert result.employees[0].key == BUDI
+
+
 @pytest.mark.parametrize(
     ("raw", "nip"),
     [

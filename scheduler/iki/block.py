@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from scheduler.iki.words import clean, is_nip, nip_value
+from scheduler.iki.words import clean, drop_rank, is_nip, nip_value, split_nip
 from scheduler.messages import say
 
 Severity = Literal["error", "review"]
@@ -341,7 +341,8 @@ def read_signature(numbered: Sequence[tuple[int, str]], rows: Sequence[Row]) -> 
     """Date, position, name and NIP from the lines after the table.
 
     The position is the first line after the date; the name is the first other line that
-    is not the NIP, whichever order OCR put name and NIP in.
+    is not the NIP, whichever order OCR put name and NIP in, without the pangkat and
+    golongan some templates write after it (or between it and the NIP on one line).
     """
     sig = Signature()
     last_row = rows[-1].line if rows else 0
@@ -378,11 +379,17 @@ def read_signature(numbered: Sequence[tuple[int, str]], rows: Sequence[Row]) -> 
             sig.position, sig.position_line = tail[0][1].rstrip(" ,"), tail[0][0]
             tail = tail[1:]
     for line_no, text in tail:
+        joined = None if is_nip(text) else split_nip(text)
+        if joined is not None:  # name, pangkat and NIP on one line
+            text, value = joined
+            if sig.raw_nip is None:
+                sig.raw_nip, sig.nip_line = value, line_no
         if is_nip(text):
             if sig.raw_nip is None and nip_value(text):  # a bare "NIP." is no NIP
                 sig.raw_nip, sig.nip_line = nip_value(text), line_no
         elif sig.name is None and re.search(r"[A-Za-z]{2}", text):
-            sig.name, sig.name_line = re.sub(r"\s*,\s*", ", ", text).strip(" ,"), line_no
+            name = drop_rank(re.sub(r"\s*,\s*", ", ", text).strip(" ,"))
+            sig.name, sig.name_line = name, line_no
     return sig
 
 

@@ -55,6 +55,7 @@ from scheduler.iki.words import (
     normalise_position,
     normalise_unit,
     read_nip,
+    repair_nip,
 )
 from scheduler.messages import say
 
@@ -232,12 +233,19 @@ def _read_parts(
     every guess made on the way as a review note."""
     start, headers, signature = parts.start, parts.headers, parts.signature
     nip = read_nip(signature.raw_nip) if signature.raw_nip is not None else None
+    repaired = repair_nip(signature.raw_nip) if signature.raw_nip and nip is None else None
     position, position_notes = _choose_position(start, headers, parts.orphans, signature, language)
     evidence = _match_indicators(parts.rows, matchers)
     notes: list[tuple[int, str, Severity]] = []
     if not parts.titled:
         notes.append((start, say("iki_no_title", language), "review"))
-    notes.extend(_identity_notes(start, signature, nip, language))
+    notes.extend(_identity_notes(start, signature, nip or repaired, language))
+    if repaired is not None:
+        words = {"raw": repr(signature.raw_nip), "nip": repaired}
+        notes.append(
+            (signature.nip_line or start, say("iki_nip_repaired", language, **words), "review")
+        )
+        nip = repaired
     notes.extend((line, note, "review") for line, note in position_notes)
     notes.extend(_indicator_notes(start, evidence, language))
     block = IkiBlock(
