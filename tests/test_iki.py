@@ -588,6 +588,32 @@ def test_rows_to_codes(rows: list[str], expected: dict[str, str], catalog: Catal
     assert result.employees[0].codes == set(expected)
 
 
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        # Other column names in the template's order.
+        ("NO\tSASARAN KINERJA PROGRAM\tINDIKATOR KINERJA INDIVIDU\tFormulasi Perhitungan "
+         f"Capaian Target IKI\tTARGET\n1\tMeningkatnya akuntabilitas\t{SKP}\tJumlah\t100%",
+         {"SKP"}),
+        # Two SASARAN columns before the INDIKATOR: the second one decides nothing (A1).
+        ("No.\tSASARAN STRATEGIS\tSASARAN PROGRAM\tINDIKATOR KINERJA\tPenjelasan/ Formulasi "
+         f"Perhitungan\n1\tTata kelola\t{LHKPN_GOAL}\t{SPT}\tJumlah",
+         {"SPT"}),
+        # No NO column: the rows carry no number; a SASARAN that mentions its sasaran and
+        # an INDIKATOR that starts with the word are still a row, not a header.
+        (f"SASARAN/KINERJA UTAMA\tINDIKATOR KINERJA\tPENJELASAN\nKepatuhan ASN\t{SKP}\tJumlah\n"
+         f"Capaian sasaran kepatuhan pajak\tIndikator: {SPT}\tJumlah\n1\t2\t3",
+         {"SKP", "SPT"}),
+    ],
+)  # fmt: skip
+def test_table_layouts(table: str, expected: set[str], catalog: Catalog) -> None:
+    text = block().replace(f"{TABLE}\n1\tSasaran\t{SKP}\t{SKP_PEN}\tBadan Kesbangpol", table)
+    assert table in text
+    evidence = parse(text, catalog).blocks[0].evidence
+    assert {code for code, found in evidence.items() if found.column == "indikator"} == expected
+    assert set(evidence) == expected
+
+
 def test_evidence_records_cell_line_and_text(catalog: Catalog) -> None:
     text = block(row("1", "Sasaran", "Jumlah dokumen"), row("10", "10 Sasaran", f"15 {SKP}"))
     evidence = parse(text, catalog).blocks[0].evidence["SKP"]

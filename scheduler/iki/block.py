@@ -141,6 +141,9 @@ _SIGN_DATE = re.compile(
 
 # The marks of a sub-list item: FUNGSI as "a. ...", "1) ...", "- i. ...".
 _LIST_ITEM = re.compile(r"^[-–•\s]*(?:[ivx]+\.|\d+[.)]|[a-h][.)])?\s*")
+_INDICATOR_HEAD = re.compile(r"^INDIKATOR\b", re.IGNORECASE)
+_SASARAN_HEAD = re.compile(r"\bSASARAN\b", re.IGNORECASE)
+_HEAD_LENGTH = 60  # a column's name; a row's SASARAN or INDIKATOR sentence is longer
 _ROW_NUMBER = re.compile(r"\d{1,3}")
 _RUNNING_NUMBER = re.compile(r"^\d{1,3}\s*\.?\s+(?=\S)")
 _NUMERIC_CELL = re.compile(r"^[\d\s.,]*$")
@@ -309,19 +312,29 @@ def read_rows(numbered: Sequence[tuple[int, str]]) -> list[Row]:
     strayed into a row are skipped.  Cells lose their running-number prefix ("16 Tingkat
     ...") and purely numeric cells are dropped, so the first remaining cell after SASARAN
     is the INDIKATOR even when OCR inserted empty or duplicated columns.
+
+    The header row says where the INDIKATOR column is when a template has more named
+    columns before it ("NO | SASARAN STRATEGIS | SASARAN PROGRAM | INDIKATOR") or no NO
+    column at all ("SASARAN/KINERJA UTAMA | INDIKATOR KINERJA INDIVIDU"): below such a
+    header every row of the table is an indicator row, numbered or not.
     """
     rows: list[Row] = []
     in_table = False
+    headed = False  # under a header without a NO column: rows carry no number
+    skip = 2  # the cells before the INDIKATOR: NO and SASARAN in the template
     for line_no, raw in numbered:
         if "\t" not in raw:
             continue
         cells = raw.split("\t")
         first = cells[0].strip()
-        if first.upper() == "NO":
+        at = _indicator_column(cells)
+        if first.upper().rstrip(" .") == "NO" or at is not None:
             in_table = True
+            headed = first.upper().rstrip(" .") != "NO"
+            skip = at if at is not None else 2
             continue
         is_numbered = bool(_ROW_NUMBER.fullmatch(first))
-        if not is_numbered and not (first == "" and in_table):
+        if not (is_numbered or headed or (first == "" and in_table)):
             continue
         joined = clean(" ".join(cells))
         if _label_items(joined) or any(_is_signing_date(c, in_row=True) for c in cells):
@@ -329,12 +342,28 @@ def read_rows(numbered: Sequence[tuple[int, str]]) -> list[Row]:
         in_table = True
         rest = tuple(
             cell
-            for cell in (_RUNNING_NUMBER.sub("", clean(c)) for c in cells[2:])
+            for cell in (_RUNNING_NUMBER.sub("", clean(c)) for c in cells[skip:])
             if cell and not _NUMERIC_CELL.match(cell)
         )
         if rest:
             rows.append(Row(line_no, rest))
     return rows
+
+
+def _indicator_column(cells: Sequence[str]) -> int | None:
+    """Where a header row puts the INDIKATOR column, when every column before it is named
+    (a SASARAN among them) with a name, not a sentence or a number; None for any other
+    row, and for the template's own header or one where OCR inserted an empty column (the
+    cells are then sorted out by content)."""
+    names = [clean(cell) for cell in cells]
+    at = next((k for k, name in enumerate(names) if _INDICATOR_HEAD.match(name)), None)
+    if at is None or at == 0 or not all(0 < len(name) <= _HEAD_LENGTH for name in names[: at + 1]):
+        return None  # a column without a name, or an indicator row's sentence
+    if any(_NUMERIC_CELL.match(name) for name in names[:at]):
+        return None  # a numbered row
+    if not any(_SASARAN_HEAD.search(name) for name in names[:at]):
+        return None
+    return None if (at == 2 and names[0].upper().rstrip(" .") == "NO") else at
 
 
 def read_signature(numbered: Sequence[tuple[int, str]], rows: Sequence[Row]) -> Signature:
