@@ -152,6 +152,63 @@ def as_docx(positions: Sequence[Position]) -> bytes:
     return out.getvalue()
 
 
+def as_docx_of_another_agency(positions: Sequence[Position]) -> bytes:
+    """The same content in another agency's Word template: "1) Jabatan" items in a
+    two-column table, no PERANGKAT DAERAH, other column names with the NO and SASARAN
+    cells merged down over the rows of one goal and cells broken over several lines, and
+    the signature set beside the superior's in a borderless table, pangkat and NIP on the
+    name's line."""
+    document = Document()
+    for number, position in enumerate(positions):
+        title = document.add_paragraph(f"{TITLE} (IKI)")
+        title.paragraph_format.page_break_before = number > 0
+        headers = document.add_table(rows=0, cols=2)
+        for k, (label, value) in enumerate(position.headers()[1:], 1):
+            cells = headers.add_row().cells
+            cells[0].text = f"{k}) {label.title()}"
+            cells[1].text = f": {value}"
+        table = document.add_table(rows=1, cols=5)
+        table.style = "Table Grid"
+        names = ("No.", "Sasaran Kinerja Program", "Indikator Kinerja Individu",
+                 "Formulasi Perhitungan Capaian Target IKI", "Target")  # fmt: skip
+        for cell, text in zip(table.rows[0].cells, names, strict=True):
+            cell.text = text
+        first = None
+        for k, (goal, indicator, formula) in enumerate(position.rows, 1):
+            cells = table.add_row().cells
+            cells[0].text, cells[1].text = str(k), goal
+            words = indicator.split()
+            cells[2].text = " ".join(words[: len(words) // 2])
+            cells[2].add_paragraph(" ".join(words[len(words) // 2 :]))
+            cells[3].text, cells[4].text = formula, "100%"
+            if first is None:
+                first = cells
+            else:  # one goal for two rows: NO and SASARAN merged down, written once
+                for column in (0, 1):
+                    text = first[column].text
+                    first[column].merge(cells[column]).text = text
+                first = None
+        document.add_paragraph()
+        signature = document.add_table(rows=1, cols=2)
+        left, right = signature.rows[0].cells
+        left.text = "Mengetahui,"
+        for line in (
+            "Atasan Langsung,",
+            "",
+            "",
+            "Drs. H. ATASAN, M.Si",
+            "NIP. 19650101 199003 1 001",
+        ):
+            left.add_paragraph(line)
+        right.text = position.signed_on
+        name = f"{position.name} Penata Tk. I (III/d) NIP. {position.nip}"
+        for line in (position.signed_as, "", "", name):
+            right.add_paragraph(line)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def as_pdf(positions: Sequence[Position], *, password: str | None = None, scans: int = 0) -> bytes:
     """A PDF with a text layer, one position a page: header lines, a ruled table whose
     long cells wrap over several lines, the signature; then ``scans`` pages that are only

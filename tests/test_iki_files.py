@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from iki_documents import AGENCY, TRAPS, as_docx, as_pdf, as_text
+from iki_documents import AGENCY, TRAPS, as_docx, as_docx_of_another_agency, as_pdf, as_text
 
 from rules.catalog import Catalog
 from scheduler.cli.main import cli
@@ -51,6 +51,17 @@ def test_the_same_content_in_every_format_is_the_same_roster(
     for kind in ("docx", "pdf"):
         problems = [(p.severity, p.message) for p in imports[kind].problems]
         assert problems == [(p.severity, p.message) for p in imports["txt"].problems]
+
+
+def test_another_agencys_word_template_reads_to_the_same_roster(
+    imports: dict[str, IkiImport], catalog: Catalog
+) -> None:
+    """Other labels and column names, merged cells, cells of several lines, the signature
+    beside the superior's in a table, pangkat and NIP on the name's line (issue 17)."""
+    other = read(as_docx_of_another_agency(AGENCY), "lain.docx", catalog)
+    assert roster(other) == roster(imports["txt"])
+    problems = [(p.severity, p.message) for p in other.problems]
+    assert problems == [(p.severity, p.message) for p in imports["txt"].problems]
 
 
 def test_what_is_read_from_each_block(imports: dict[str, IkiImport]) -> None:

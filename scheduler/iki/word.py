@@ -4,15 +4,16 @@ Agencies keep their IKI as a Word file: header items and the signature as paragr
 a table of their own), the indicators as a table.  Each table row becomes one line of its
 cells joined by tabs, so cells stay cells however many lines a cell was broken into (it
 reads as the sentence it is); each paragraph becomes a line of its own (a line break
-inside a paragraph too).  A row with a
-single filled cell is a layout table (a signature set in a borderless table, a header in a
-frame): its paragraphs are lines like any other.  Every line is named by its table and row,
+inside a paragraph too).  A table used for layout only (a signature set beside the
+superior's in a borderless table, header items in a frame) is read as the paragraphs of
+its cells, as the eye reads it.  Every line is named by its table and row,
 or its paragraph, for the problems an administrator reads.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 
@@ -30,6 +31,7 @@ MAX_XML_BYTES = 64 * 2**20
 150-page IKI is a few megabytes; a small file that unpacks to gigabytes is a zip bomb."""
 
 DOCUMENT_PART = "word/document.xml"
+_INDICATOR_HEAD = re.compile(r"^INDIKATOR\b", re.IGNORECASE)
 
 
 def read_docx(data: bytes, path: str, language: str) -> Layout:
@@ -78,9 +80,12 @@ def _lines(content: Iterator[Paragraph | Table], language: str) -> Iterator[tupl
                 yield line, place
             continue
         tables += 1
-        for number, row in enumerate(item.rows, 1):
+        rows = [_distinct(row.cells) for row in item.rows]
+        texts = [[clean(cell.text) for cell in row] for row in rows]
+        layout = not any(_is_header(row) for row in texts)
+        for number, (row, text) in enumerate(zip(rows, texts, strict=True), 1):
             place = say("iki_place_table_row", language, table=str(tables), row=str(number))
-            for line in _row_lines(_distinct(row.cells)):
+            for line in _row_lines(row, text, layout=layout):
                 yield line, place
 
 
@@ -90,17 +95,31 @@ def _paragraph_lines(paragraph: Paragraph) -> list[str]:
     return [clean(line) for line in paragraph.text.split("\n")]
 
 
-def _row_lines(cells: list[_Cell]) -> list[str]:
-    """A table row as one line of tab-joined cells; a row with a single filled cell as
-    that cell's own lines; an empty row as nothing."""
-    texts = [clean(cell.text) for cell in cells]
-    filled = [k for k, text in enumerate(texts) if text]
+def _is_header(texts: list[str]) -> bool:
+    """The header row of an indicator table ("NO | SASARAN ... | INDIKATOR ...")."""
+    return bool(texts) and (
+        texts[0].upper().rstrip(" .") == "NO"
+        or any(_INDICATOR_HEAD.match(text) and len(text) <= 60 for text in texts)
+    )
+
+
+def _row_lines(cells: list[_Cell], texts: list[str], *, layout: bool) -> list[str]:
+    """A table row as one line of tab-joined cells, each cell on one line however many
+    lines it was broken into; an empty row as nothing.
+
+    A row with a single filled cell, and in a layout table (one without an indicator
+    header: a signature set beside the superior's, header items in a frame) a row with a
+    cell of several paragraphs, is read as its cells' paragraphs, one after another."""
+    filled = [cell for cell, text in zip(cells, texts, strict=True) if text]
     if not filled:
         return []
-    if len(filled) == 1:
-        cell = cells[filled[0]]
-        return [line for p in cell.paragraphs for line in _paragraph_lines(p)]
+    if len(filled) == 1 or (layout and any(_paragraphs(cell) > 1 for cell in filled)):
+        return [line for cell in filled for p in cell.paragraphs for line in _paragraph_lines(p)]
     return ["\t".join(texts)]
+
+
+def _paragraphs(cell: _Cell) -> int:
+    return sum(1 for p in cell.paragraphs if p.text.strip())
 
 
 def _distinct(cells: list[_Cell]) -> list[_Cell]:
