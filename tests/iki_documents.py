@@ -209,12 +209,18 @@ def as_docx_of_another_agency(positions: Sequence[Position]) -> bytes:
     return out.getvalue()
 
 
-def as_pdf(positions: Sequence[Position], *, password: str | None = None, scans: int = 0) -> bytes:
+def as_pdf(
+    positions: Sequence[Position],
+    *,
+    password: str | None = None,
+    scans: int = 0,
+    font_size: int = 9,
+) -> bytes:
     """A PDF with a text layer, one position a page: header lines, a ruled table whose
     long cells wrap over several lines, the signature; then ``scans`` pages that are only
     an image, as a scanner makes them (all of the PDF when there are no positions)."""
     pdf = FPDF(format="A4")
-    pdf.set_font("Helvetica", size=9)
+    pdf.set_font("Helvetica", size=font_size)
     if positions:
         pdf.add_page()
         cover = f"{TITLE}\nBADAN KESATUAN BANGSA DAN POLITIK"

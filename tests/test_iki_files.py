@@ -64,6 +64,16 @@ def test_another_agencys_word_template_reads_to_the_same_roster(
     assert problems == [(p.severity, p.message) for p in imports["txt"].problems]
 
 
+def test_header_values_wrapped_over_lines_in_a_pdf(
+    imports: dict[str, IkiImport], catalog: Catalog
+) -> None:
+    """At 12 points JABATAN, TUGAS and FUNGSI run onto a second line of the page."""
+    layout = read_layout(as_pdf(AGENCY, font_size=12), "besar.pdf", "en")
+    fungsi = [k for k, line in enumerate(layout.lines) if line.startswith("4. FUNGSI")]
+    assert fungsi and all("Kebangsaan" not in layout.lines[k] for k in fungsi[1:2])
+    assert roster(parse_layout(layout, catalog, "en")) == roster(imports["txt"])
+
+
 def test_what_is_read_from_each_block(imports: dict[str, IkiImport]) -> None:
     people = {e.nip: e for e in imports["pdf"].employees}
     secretary = people["197105152000121003"]

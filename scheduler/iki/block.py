@@ -144,6 +144,7 @@ _LIST_ITEM = re.compile(r"^[-–•\s]*(?:[ivx]+\.|\d+[.)]|[a-h][.)])?\s*")
 _INDICATOR_HEAD = re.compile(r"^INDIKATOR\b", re.IGNORECASE)
 _SASARAN_HEAD = re.compile(r"\bSASARAN\b", re.IGNORECASE)
 _HEAD_LENGTH = 60  # a column's name; a row's SASARAN or INDIKATOR sentence is longer
+_LIST_MARK = re.compile(r"^(?:[-–•]|(?:[ivx]+|\d+|[a-h])[.)]\s)")
 _ROW_NUMBER = re.compile(r"\d{1,3}")
 _RUNNING_NUMBER = re.compile(r"^\d{1,3}\s*\.?\s+(?=\S)")
 _NUMERIC_CELL = re.compile(r"^[\d\s.,]*$")
@@ -251,17 +252,27 @@ def read_headers(
 
     Handles "2. JABATAN : X", "JABATAN : X", "1) Jabatan : X", "I. JABATAN : X", "JABATAN. :
     X", "| 2. JABATAN | : X |", tab-separated items (a Word table's cells), several items
-    on one physical line (L1308), and a FUNGSI whose value sits on the next line (L657-658)
-    or is a lettered sub-list (its first item names the unit).
+    on one physical line (L1308), a FUNGSI whose value sits on the next line (L657-658)
+    or is a lettered sub-list (its first item names the unit), and a value wrapped onto the
+    lines right below it, as a PDF's lines are ("... di bidang Ideologi dan" / "Wawasan
+    Kebangsaan").
     """
     found: dict[str, tuple[int, str]] = {}
     orphans: list[tuple[int, str]] = []
     pending_fungsi: int | None = None
+    wrapped: tuple[str, int] | None = None  # the item the line before ended with
     for line_no, raw in numbered:
         text = clean(raw.replace("|", " ").replace("\t", " "))
         if not text:
+            wrapped = None
             continue
         items = _label_items(text)
+        if wrapped is not None and not items and line_no == wrapped[1] + 1 and _wraps(raw):
+            first, value = found[wrapped[0]]
+            found[wrapped[0]] = (first, f"{value} {text}")
+            wrapped = (wrapped[0], line_no)
+            continue
+        wrapped = None
         if pending_fungsi is not None and not items:
             if "\t" not in raw and not text.upper().startswith("NO "):
                 found["FUNGSI"] = (line_no, _LIST_ITEM.sub("", text))
@@ -274,13 +285,28 @@ def read_headers(
         for label, value in items:
             key = "PERANGKAT" if label.startswith("PER") else label
             if key in found:
+                wrapped = None
                 continue
             found[key] = (line_no, value)
+            wrapped = (key, line_no) if value else None
             if key == "FUNGSI" and not value:
                 pending_fungsi = line_no
     if "FUNGSI" in found and not found["FUNGSI"][1]:
         del found["FUNGSI"]
     return found, orphans
+
+
+def _wraps(raw: str) -> bool:
+    """Whether a line without a label can be the rest of the item above it: not a table
+    row, an orphaned ': value', a sub-list item, a title or a signing date."""
+    text = clean(raw)
+    return not (
+        "\t" in raw
+        or text.startswith(":")
+        or _LIST_MARK.match(text)
+        or _TITLE.match(raw)
+        or _is_signing_date(text, in_row=False)
+    )
 
 
 def _label_items(text: str) -> list[tuple[str, str]]:
