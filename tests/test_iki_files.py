@@ -201,3 +201,16 @@ def test_import_iki_reads_word_and_pdf(tmp_path: Path, database_url: str) -> Non
     assert refused.exit_code == 1
     assert "PDF hasil pindaian tanpa lapisan teks" in refused.output
     assert "Traceback" not in refused.output and refused.exception is not None
+
+
+def test_a_value_too_long_for_the_roster_names_its_place(tmp_path: Path, database_url: str) -> None:
+    database = Database(database_url)
+    database.migrate()
+    database.engine.dispose()
+    runner = CliRunner(env={"TENGGAT_DATABASE_URL": database_url, "COLUMNS": "250"})
+    long = replace(AGENCY[2], name="BUDI " * 60)
+    (tmp_path / "iki.docx").write_bytes(as_docx([AGENCY[0], long]))
+    done = runner.invoke(cli, ["--lang", "en", "import-iki", str(tmp_path / "iki.docx")])
+    assert done.exit_code != 0
+    assert "paragraph 9: name: 299 characters, at most 200" in done.output
+    assert "Traceback" not in done.output

@@ -75,6 +75,7 @@ class IkiBlock:
     signed_on: date | None
     evidence: dict[str, Evidence] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    where: str | None = None  # where it starts in a Word or PDF file; None in text
 
 
 @dataclass(frozen=True)

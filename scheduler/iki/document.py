@@ -126,6 +126,8 @@ def parse_layout(layout: Layout, catalog: Catalog, language: str = "id") -> IkiI
     problems.sort(key=lambda problem: problem.line)
     if layout.places is not None:
         problems = [replace(problem, where=layout.where(problem.line)) for problem in problems]
+        for block in blocks:
+            block.where = layout.where(block.start_line)
     return IkiImport(blocks=blocks, employees=employees, problems=problems)
 
 
