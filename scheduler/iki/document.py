@@ -1,15 +1,18 @@
-"""Turn the agency's OCR'd IKI document into an importable roster.
+"""Turn the agency's IKI document, whatever its format, into an importable roster.
 
-An IKI ("Indikator Kinerja Individu") document holds one block per employee, as OCR output
-in which any part of the layout may be damaged.  scheduler.iki.block reads the layout of a
-block and scheduler.iki.words repairs its words; this module decides what a block says (who
-signed it, their position and unit, which rule codes its indicators carry), and
-scheduler.iki.people merges the blocks into people.
+An IKI ("Indikator Kinerja Individu") document holds one block per employee, often as OCR
+output in which any part of the layout may be damaged.  Each file format's reader
+(scheduler.iki.files: text, Word, PDF) fills the same Layout; scheduler.iki.block reads
+the parts of each block from it and scheduler.iki.words repairs their words; this module
+decides what a block says (who signed it, their position and unit, which rule codes its
+indicators carry), once for every format, and scheduler.iki.people merges the blocks into
+people.
 
 The parser is pure (text in, data out; no file I/O, no clock) and deliberately tolerant: it
 never drops a block silently.  Each block becomes an employee or an ``error`` problem, and
-every guess it had to make is reported as a ``review`` problem with its line number, so an
-administrator can confirm the roster before it is used to send reminders.
+every guess it had to make is reported as a ``review`` problem with its line number (or its
+page, table and row in a Word or PDF file), so an administrator can confirm the roster
+before it is used to send reminders.
 
 Indicator rows are mapped to rule codes with the catalog's own ``patterns`` and
 ``exclude_patterns``: the catalog is the single place where recognition is configured.
