@@ -59,8 +59,10 @@ def _check_parts(data: bytes, path: str, language: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise NotAnIki(say("iki_docx_damaged", language, path=path)) from exc
+    except zipfile.BadZipFile as exc:  # a damaged .docx; by any other name, just binary
+        damaged = path.lower().endswith(".docx")
+        key = "iki_docx_damaged" if damaged else "iki_binary_file"
+        raise NotAnIki(say(key, language, path=path)) from exc
     if DOCUMENT_PART not in {part.filename for part in parts}:
         raise NotAnIki(say("iki_zip_not_docx", language, path=path))
     size = sum(part.file_size for part in parts if part.filename.endswith(".xml"))
