@@ -90,6 +90,15 @@ AGENCY = (
 )  # fmt: skip
 
 
+SUPERIOR = (
+    "Mengetahui,",
+    "Atasan Langsung,",
+    "",
+    "Drs. H. ATASAN, M.Si",
+    "NIP. 19650101 199003 1 001",
+)
+
+
 def agency(pages: int) -> list[Position]:
     """AGENCY repeated with new NIPs and names until it fills about ``pages`` pages (one a
     position): the 150-page document of the benchmark."""
@@ -215,10 +224,12 @@ def as_pdf(
     password: str | None = None,
     scans: int = 0,
     font_size: int = 9,
+    beside: bool = False,
 ) -> bytes:
     """A PDF with a text layer, one position a page: header lines, a ruled table whose
     long cells wrap over several lines, the signature; then ``scans`` pages that are only
-    an image, as a scanner makes them (all of the PDF when there are no positions)."""
+    an image, as a scanner makes them (all of the PDF when there are no positions).
+    ``beside`` sets the superior's signature to the left of the holder's."""
     pdf = FPDF(format="A4")
     pdf.set_font("Helvetica", size=font_size)
     if positions:
@@ -239,7 +250,14 @@ def as_pdf(
                 for text in cells:
                     line.cell(text)
         pdf.ln(4)
-        pdf.multi_cell(0, 6, "\n".join(position.signature()), new_x="LMARGIN", new_y="NEXT")
+        if not beside:
+            pdf.multi_cell(0, 6, "\n".join(position.signature()), new_x="LMARGIN", new_y="NEXT")
+            continue
+        right = position.signature()
+        right.insert(2, "")
+        for left, text in zip(SUPERIOR, right, strict=True):
+            pdf.cell(95, 6, left)
+            pdf.cell(95, 6, text, new_x="LMARGIN", new_y="NEXT")
     for _ in range(scans):
         picture = io.BytesIO()
         Image.new("L", (200, 280), color=255).save(picture, format="PNG")

@@ -74,6 +74,18 @@ def test_header_values_wrapped_over_lines_in_a_pdf(
     assert roster(parse_layout(layout, catalog, "en")) == roster(imports["txt"])
 
 
+def test_a_signature_beside_the_superiors_in_a_pdf(
+    imports: dict[str, IkiImport], catalog: Catalog
+) -> None:
+    """Read across, each line would hold two people: the columns are read one by one."""
+    layout = read_layout(as_pdf(AGENCY, beside=True), "berdampingan.pdf", "en")
+    at = layout.lines.index("Mengetahui,")
+    assert layout.lines[at : at + 4] == ["Mengetahui,", "Atasan Langsung,", "Drs. H. ATASAN, M.Si",
+                                         "NIP. 19650101 199003 1 001"]  # fmt: skip
+    assert layout.lines[at + 4] == "Tenggarong, 20 Januari 2025"
+    assert roster(parse_layout(layout, catalog, "en")) == roster(imports["txt"])
+
+
 def test_what_is_read_from_each_block(imports: dict[str, IkiImport]) -> None:
     people = {e.nip: e for e in imports["pdf"].employees}
     secretary = people["197105152000121003"]

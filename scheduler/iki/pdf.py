@@ -81,14 +81,16 @@ def read_pdf(data: bytes, path: str, language: str) -> Layout:
 
 def _page_lines(page: Page, number: int, language: str) -> Iterator[tuple[str, str]]:
     """(line, place) for one page: its table rows and the text lines outside the tables,
-    in their order from the top of the page."""
+    in their order from the top of the page (two columns of text side by side, left
+    before right)."""
     tables = page.find_tables()
     boxes = [table.bbox for table in tables]
-    items: list[tuple[float, str, str]] = []
+    items: list[tuple[float, int, str, str]] = []  # top, order within a top, text, place
     outside = page.filter(lambda obj: not _inside(obj, boxes)) if boxes else page
-    for count, line in enumerate(outside.extract_text_lines(), 1):
+    lines = _reading_order(_lines(outside.extract_words()), page.width / 2)
+    for count, (top, order, text) in enumerate(lines, 1):
         place = say("iki_place_page_line", language, page=str(number), line=str(count))
-        items.append((float(line["top"]), clean(line["text"]), place))
+        items.append((top, order, text, place))
     for index, table in enumerate(tables, 1):
         for row, (cells, found) in enumerate(zip(table.extract(), table.rows, strict=True), 1):
             texts = [clean(cell or "") for cell in cells]
@@ -96,10 +98,68 @@ def _page_lines(page: Page, number: int, language: str) -> Iterator[tuple[str, s
                 continue
             where = {"page": str(number), "table": str(index), "row": str(row)}
             place = say("iki_place_page_table_row", language, **where)
-            items.append((float(found.bbox[1]), "\t".join(texts), place))
-    items.sort(key=lambda item: item[0])
-    for _, text, place in items:
+            items.append((float(found.bbox[1]), 0, "\t".join(texts), place))
+    items.sort(key=lambda item: item[:2])
+    for _, _, text, place in items:
         yield text, place
+
+
+_Piece = tuple[float, float, str]  # x0, x1 and the words of a run of text on a line
+_SAME_LINE = 3.0  # points between the tops of words on one line
+_COLUMN_GAP = 24.0  # points between two runs of words that are separate columns
+
+
+def _lines(words: list[dict[str, Any]]) -> list[tuple[float, list[_Piece]]]:
+    """The words as lines from the top, each line as its runs of words left to right; a
+    gap wider than a few spaces starts a new run."""
+    lines: list[tuple[float, list[dict[str, Any]]]] = []
+    for word in sorted(words, key=lambda w: (float(w["top"]), float(w["x0"]))):
+        if lines and float(word["top"]) - lines[-1][0] <= _SAME_LINE:
+            lines[-1][1].append(word)
+        else:
+            lines.append((float(word["top"]), [word]))
+    out: list[tuple[float, list[_Piece]]] = []
+    for top, line in lines:
+        pieces: list[_Piece] = []
+        for word in sorted(line, key=lambda w: float(w["x0"])):
+            x0, x1 = float(word["x0"]), float(word["x1"])
+            if pieces and x0 - pieces[-1][1] <= _COLUMN_GAP:
+                pieces[-1] = (pieces[-1][0], x1, f"{pieces[-1][2]} {word['text']}")
+            else:
+                pieces.append((x0, x1, str(word["text"])))
+        out.append((top, pieces))
+    return out
+
+
+def _reading_order(
+    lines: list[tuple[float, list[_Piece]]], middle: float
+) -> list[tuple[float, int, str]]:
+    """(top, order, text) of each line as a reader takes it in.
+
+    Where text stands in two columns side by side (the superior's signature beside the
+    holder's, each with a name and a NIP), the left column is read down first and the
+    right one after, both placed at the top of the first such line: read across, every
+    line would hold two people.  A line that runs across the middle ends the columns."""
+    out: list[tuple[float, int, str]] = []
+    k = 0
+    while k < len(lines):
+        top, pieces = lines[k]
+        left = any(x1 <= middle for _, x1, _ in pieces)
+        if not (left and any(x0 >= middle for x0, _, _ in pieces)):
+            out.append((top, 0, clean(" ".join(text for _, _, text in pieces))))
+            k += 1
+            continue
+        end = k
+        while end < len(lines) and all(x1 <= middle or x0 >= middle for x0, x1, _ in lines[end][1]):
+            end += 1
+        columns = [
+            clean(" ".join(text for x0, _, text in line if (x0 < middle) == is_left))
+            for is_left in (True, False)
+            for _, line in lines[k:end]
+        ]
+        out.extend((top, order, text) for order, text in enumerate(t for t in columns if t))
+        k = end
+    return out
 
 
 def _inside(obj: dict[str, Any], boxes: list[tuple[float, float, float, float]]) -> bool:
