@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from docx import Document
 from fpdf import FPDF
@@ -99,19 +99,23 @@ SUPERIOR = (
 )
 
 
-def agency(pages: int) -> list[Position]:
-    """AGENCY repeated with new NIPs and names until it fills about ``pages`` pages (one a
-    position): the 150-page document of the benchmark."""
+FILLER = ("Peningkatan kualitas perencanaan dan pelaporan kinerja", "Jumlah dokumen perencanaan "
+          "dan pelaporan kinerja yang disusun tepat waktu", "Jumlah dokumen")  # fmt: skip
+
+
+def agency(positions: int, rows: int = 0) -> list[Position]:
+    """AGENCY repeated with new NIPs and names to ``positions`` positions, each table
+    filled up to ``rows`` rows with indicators of no rule: the long document of the
+    benchmark."""
     out: list[Position] = []
-    for k in range(pages):
+    for k in range(positions):
         base = AGENCY[k % len(AGENCY)]
+        filled = (*base.rows, *(FILLER,) * max(rows - len(base.rows), 0))
         if k < len(AGENCY):
-            out.append(base)
+            out.append(replace(base, rows=filled))
             continue
         nip = f"1980{1 + k % 12:02d}{1 + k % 28:02d}200501{1 + k % 2}{k:03d}"
-        out.append(
-            Position(base.jabatan, base.fungsi, base.rows, base.signed_as, f"PEGAWAI {k}", nip)
-        )
+        out.append(replace(base, rows=filled, name=f"PEGAWAI {k}", nip=nip))
     return out
 
 

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from iki_documents import AGENCY, TRAPS, as_docx, as_docx_of_another_agency, as_pdf, as_text
+from iki_documents import AGENCY, TRAPS, agency, as_docx, as_docx_of_another_agency, as_pdf, as_text
 
 from rules.catalog import Catalog
 from scheduler.cli.main import cli
 from scheduler.iki.document import IkiImport, NotAnIki, parse_layout
 from scheduler.iki.files import MAX_FILE_BYTES, read_layout
+from scheduler.iki.pdf import PAGES_A_PROCESS
 from scheduler.store.db import Database
 
 WRITERS = {"txt": lambda p: as_text(p).encode(), "docx": as_docx, "pdf": as_pdf}
@@ -84,6 +85,17 @@ def test_a_signature_beside_the_superiors_in_a_pdf(
                                          "NIP. 19650101 199003 1 001"]  # fmt: skip
     assert layout.lines[at + 4] == "Tenggarong, 20 Januari 2025"
     assert roster(parse_layout(layout, catalog, "en")) == roster(imports["txt"])
+
+
+def test_a_long_pdf_read_on_several_cores_keeps_its_order(catalog: Catalog) -> None:
+    """Over 2 × PAGES_A_PROCESS pages, runs of pages are read in processes of their own
+    (where there are two cores): joined, they are the document in its order."""
+    positions = agency(2 * PAGES_A_PROCESS + 2)
+    layout = read_layout(as_pdf(positions), "panjang.pdf", "en")
+    pages = [int(place.split()[1]) for place in layout.places or []]
+    assert pages == sorted(pages) and pages[-1] == len(positions) + 1
+    text = read(as_text(positions).encode(), "panjang.txt", catalog)
+    assert roster(parse_layout(layout, catalog, "en")) == roster(text)
 
 
 def test_what_is_read_from_each_block(imports: dict[str, IkiImport]) -> None:

@@ -16,7 +16,11 @@ part.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import pdfplumber
@@ -45,22 +49,17 @@ def read_pdf(data: bytes, path: str, language: str) -> Layout:
     """The text lines and table rows of every page, top to bottom, as a Layout."""
     lines: list[str] = []
     places: list[str] = []
+    scanned: list[int] = []
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             pages = len(pdf.pages)
-            if pages > MAX_PAGES:
-                limits = {"pages": str(pages), "limit": str(MAX_PAGES)}
-                raise NotAnIki(say("iki_pdf_too_many_pages", language, path=path, **limits))
-            scanned: list[int] = []
-            for number, page in enumerate(pdf.pages, 1):
-                if not page.chars:
-                    if page.images:
-                        scanned.append(number)
-                    continue
-                for line, place in _page_lines(page, number, language):
-                    lines.append(line)
-                    places.append(place)
-                page.close()  # its objects are not needed again: memory stays flat
+        if pages > MAX_PAGES:
+            limits = {"pages": str(pages), "limit": str(MAX_PAGES)}
+            raise NotAnIki(say("iki_pdf_too_many_pages", language, path=path, **limits))
+        for part in _in_parts(data, pages, language):
+            lines.extend(part.lines)
+            places.extend(part.places)
+            scanned.extend(part.scanned)
     except NotAnIki:
         raise
     except PdfminerException as exc:
@@ -77,6 +76,54 @@ def read_pdf(data: bytes, path: str, language: str) -> Layout:
         listed += ", …" if len(scanned) > _SCANNED_LISTED else ""
         raise NotAnIki(say("iki_pdf_pages_scanned", language, path=path, pages=listed))
     return Layout(lines, places)
+
+
+@dataclass
+class _Part:
+    """What a run of pages holds: lines with their places, and the pages that are scans."""
+
+    lines: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    scanned: list[int] = field(default_factory=list)
+
+
+PAGES_A_PROCESS = 24
+"""Pages worth another process: pdfminer reads a page of dense table in a tenth of a
+second of pure Python, so a long PDF is read on every core, in runs of pages; a short one
+is not worth starting a process for."""
+
+
+def _in_parts(data: bytes, pages: int, language: str) -> list[_Part]:
+    """Every page read, in runs of pages on as many cores as the length is worth."""
+    workers = min(os.cpu_count() or 1, _MAX_WORKERS, pages // PAGES_A_PROCESS)
+    if workers < 2:
+        return [_read_pages(data, 1, pages, language)]
+    size = -(-pages // workers)
+    firsts = list(range(1, pages + 1, size))
+    lasts = [min(first + size - 1, pages) for first in firsts]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        runs = pool.map(_read_pages, repeat(data), firsts, lasts, repeat(language))
+        return list(runs)
+
+
+_MAX_WORKERS = 4
+
+
+def _read_pages(data: bytes, first: int, last: int, language: str) -> _Part:
+    """Pages first..last (1-based) of the PDF; a page without text but with an image is
+    noted as a scan."""
+    part = _Part()
+    with pdfplumber.open(io.BytesIO(data), pages=list(range(first, last + 1))) as pdf:
+        for number, page in zip(range(first, last + 1), pdf.pages, strict=True):
+            if not page.chars:
+                if page.images:
+                    part.scanned.append(number)
+                continue
+            for line, place in _page_lines(page, number, language):
+                part.lines.append(line)
+                part.places.append(place)
+            page.close()  # its objects are not needed again: memory stays flat
+    return part
 
 
 def _page_lines(page: Page, number: int, language: str) -> Iterator[tuple[str, str]]:
