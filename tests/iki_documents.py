@@ -136,8 +136,9 @@ def as_text(positions: Sequence[Position]) -> str:
     return "\n".join(lines)
 
 
-def as_docx(positions: Sequence[Position]) -> bytes:
-    """A Word document: header items in a borderless table, the indicators in a ruled one."""
+def as_docx(positions: Sequence[Position], *, beside: bool = False) -> bytes:
+    """A Word document: header items in a borderless table, the indicators in a ruled one;
+    ``beside`` sets the superior's signature to the left of the holder's with tab stops."""
     document = Document()
     document.add_paragraph(TITLE)
     document.add_paragraph("BADAN KESATUAN BANGSA DAN POLITIK")
@@ -158,8 +159,14 @@ def as_docx(positions: Sequence[Position]) -> bytes:
             for cell, text in zip(cells, (str(k), *row), strict=True):
                 cell.text = text
         document.add_paragraph()
-        for line in position.signature():
-            document.add_paragraph(line)
+        if not beside:
+            for line in position.signature():
+                document.add_paragraph(line)
+            continue
+        right = position.signature()
+        right.insert(2, "")
+        for left, text in zip(SUPERIOR, right, strict=True):  # tab stops, as typed in Word
+            document.add_paragraph(f"{left}\t\t\t\t{text}" if left else f"\t\t\t\t\t{text}")
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

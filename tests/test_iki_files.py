@@ -75,11 +75,14 @@ def test_header_values_wrapped_over_lines_in_a_pdf(
     assert roster(parse_layout(layout, catalog, "en")) == roster(imports["txt"])
 
 
-def test_a_signature_beside_the_superiors_in_a_pdf(
-    imports: dict[str, IkiImport], catalog: Catalog
+@pytest.mark.parametrize("kind", ["pdf", "docx"])
+def test_a_signature_beside_the_superiors(
+    kind: str, imports: dict[str, IkiImport], catalog: Catalog
 ) -> None:
-    """Read across, each line would hold two people: the columns are read one by one."""
-    layout = read_layout(as_pdf(AGENCY, beside=True), "berdampingan.pdf", "en")
+    """Read across, each line would hold two people: the columns are read one by one
+    (in a PDF by where the text stands, in Word by its tab stops)."""
+    write = as_pdf if kind == "pdf" else as_docx
+    layout = read_layout(write(AGENCY, beside=True), f"berdampingan.{kind}", "en")
     at = layout.lines.index("Mengetahui,")
     assert layout.lines[at : at + 4] == ["Mengetahui,", "Atasan Langsung,", "Drs. H. ATASAN, M.Si",
                                          "NIP. 19650101 199003 1 001"]  # fmt: skip

@@ -176,7 +176,7 @@ def find_segments(lines: Sequence[str]) -> list[tuple[int, int, bool]]:
         if content and (after_signature or not starts):
             starts.append((number, False))
             after_signature = False
-        if any(_is_signing_date(cell, in_row=is_row) for cell in line.split("\t")):
+        if any(is_signing_date(cell, in_row=is_row) for cell in line.split("\t")):
             after_signature = True
     if not any(titled for _, titled in starts):
         return []
@@ -189,7 +189,12 @@ def find_segments(lines: Sequence[str]) -> list[tuple[int, int, bool]]:
     return out
 
 
-def _is_signing_date(text: str, *, in_row: bool) -> bool:
+def is_title(line: str) -> bool:
+    """The title line that starts a block ("INDIKATOR KINERJA INDIVIDU (IKI)")."""
+    return bool(_TITLE.match(line))
+
+
+def is_signing_date(text: str, *, in_row: bool) -> bool:
     """A signature date; inside a table row only with its place ("Tenggarong, ..."), as a
     cell may well start with a deadline such as "31 Maret 2025"."""
     m = _SIGN_DATE.match(text.strip())
@@ -306,7 +311,7 @@ def _wraps(raw: str) -> bool:
         or text.startswith(":")
         or _LIST_MARK.match(text)
         or _TITLE.match(raw)
-        or _is_signing_date(text, in_row=False)
+        or is_signing_date(text, in_row=False)
     )
 
 
@@ -364,7 +369,7 @@ def read_rows(numbered: Sequence[tuple[int, str]]) -> list[Row]:
         if not (is_numbered or headed or (first == "" and in_table)):
             continue
         joined = clean(" ".join(cells))
-        if _label_items(joined) or any(_is_signing_date(c, in_row=True) for c in cells):
+        if _label_items(joined) or any(is_signing_date(c, in_row=True) for c in cells):
             continue
         in_table = True
         rest = tuple(
@@ -410,7 +415,7 @@ def read_signature(numbered: Sequence[tuple[int, str]], rows: Sequence[Row]) -> 
             break
         for cell in raw.split("\t"):
             m = _SIGN_DATE.match(cell.strip())
-            if m and _is_signing_date(cell, in_row="\t" in raw):
+            if m and is_signing_date(cell, in_row="\t" in raw):
                 date_index, rest = index, clean(m.group("rest"))
                 sig.date_line = line_no
                 sig.signed_on = _date(m)

@@ -21,7 +21,7 @@ from docx import Document
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from scheduler.iki.block import Layout
+from scheduler.iki.block import Layout, is_signing_date, is_title
 from scheduler.iki.document import NotAnIki
 from scheduler.iki.words import clean
 from scheduler.messages import say
@@ -32,6 +32,7 @@ MAX_XML_BYTES = 64 * 2**20
 
 DOCUMENT_PART = "word/document.xml"
 _INDICATOR_HEAD = re.compile(r"^INDIKATOR\b", re.IGNORECASE)
+_COLUMN_BREAK = re.compile(r"\t[\t ]*\t")  # two tab stops or more between texts
 
 
 def read_docx(data: bytes, path: str, language: str) -> Layout:
@@ -74,13 +75,15 @@ def _check_parts(data: bytes, path: str, language: str) -> None:
 def _lines(content: Iterator[Paragraph | Table], language: str) -> Iterator[tuple[str, str]]:
     """(line, place) for the body's paragraphs and tables in document order."""
     paragraphs = tables = 0
+    run: list[tuple[str, str]] = []  # the lines of the paragraphs since the last table
     for item in content:
         if isinstance(item, Paragraph):
             paragraphs += 1
             place = say("iki_place_paragraph", language, number=str(paragraphs))
-            for line in _paragraph_lines(item):
-                yield line, place
+            run.extend((line, place) for line in item.text.split("\n"))
             continue
+        yield from _in_columns(run)
+        run = []
         tables += 1
         rows = [_distinct(row.cells) for row in item.rows]
         texts = [[clean(cell.text) for cell in row] for row in rows]
@@ -89,12 +92,51 @@ def _lines(content: Iterator[Paragraph | Table], language: str) -> Iterator[tupl
             place = say("iki_place_table_row", language, table=str(tables), row=str(number))
             for line in _row_lines(row, text, layout=layout):
                 yield line, place
+    yield from _in_columns(run)
 
 
 def _paragraph_lines(paragraph: Paragraph) -> list[str]:
     """A paragraph's lines (a manual line break starts one); tabs and runs of spaces that
     only indent are one space, so no paragraph line is taken for a table row."""
     return [clean(line) for line in paragraph.text.split("\n")]
+
+
+def _in_columns(run: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """Paragraph lines as they are read, each on one line without its tabs.
+
+    A signature set beside the superior's with tab stops ("Mengetahui,<tab><tab>Tenggarong,
+    20 Januari 2025", "NIP. ...<tab><tab>NIP. ...") is read column by column, left first,
+    from its signing date to the next title: read across, every line would hold two
+    people.  A line indented by tabs alone stands in the right column."""
+    sides = [_sides(line) for line, _ in run]
+    start = next(
+        (k for k, (left, right) in enumerate(sides) if _dated(left) or _dated(right)), None
+    )
+    end = next((k for k in range(start or 0, len(run)) if is_title(clean(run[k][0]))), len(run))
+    if start is None or not any(left and right for left, right in sides[start:end]):
+        start = end = len(run)
+    for line, place in run[:start]:
+        yield clean(line), place
+    for column in (0, 1):
+        for (_, place), both in zip(run[start:end], sides[start:end], strict=True):
+            if both[column]:
+                yield both[column], place
+    for line, place in run[end:]:
+        yield clean(line), place
+
+
+def _sides(line: str) -> tuple[str, str]:
+    """(left, right) of a line split where two tabs or more part its texts; a text
+    indented by tabs alone is the right one."""
+    parts = [clean(part) for part in _COLUMN_BREAK.split(line.strip(" ")) if part.strip()]
+    if len(parts) >= 2:
+        return parts[0], " ".join(parts[1:])
+    text = clean(line)
+    return ("", text) if line.lstrip(" ").startswith("\t") else (text, "")
+
+
+def _dated(text: str) -> bool:
+    return bool(text) and is_signing_date(text, in_row=False)
 
 
 def _is_header(texts: list[str]) -> bool:
