@@ -718,6 +718,21 @@ def test_header_layouts(header: str, position: str, unit: str, catalog: Catalog)
     assert not [p for p in result.problems if p.message.startswith("block 1:")]
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Indikator Kinerja Individu (IKI) Tahun 2025",
+        "INDIKATOR KINERJA INDIVIDU TAHUN ANGGARAN 2025",
+    ],
+)
+def test_title_variants(title: str, catalog: Catalog) -> None:
+    text = block().replace("INDIKATOR KINERJA INDIVIDU", title)
+    assert text.startswith(title)
+    result = parse(text, catalog)
+    assert [b.name for b in result.blocks] == ["BUDI SANTOSO, S.Sos"]
+    assert not [p for p in result.problems if "title" in p.message]
+
+
 def test_signature_variants(catalog: Catalog) -> None:
     text = block().replace("Tenggarong, 1 Februari 2025\nPengolah Data dan Informasi,", (
         "\t\tTenggarong, 20 Januari 2025 Pengolah Data dan Informasi,\t\t"

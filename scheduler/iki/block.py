@@ -104,8 +104,11 @@ def in_block(number: int, note: str, language: str) -> str:
 
 # --------------------------------------------------------------------------- layout
 
+# "INDIKATOR KINERJA INDIVIDU", with "(IKI)" and "TAHUN 2025" after it in some templates.
 _TITLE = re.compile(
-    r"^[\s*#_|>]*INDIKATOR\s+KINERJA\s+INDIVIDU[\s*#_|.:]*(?:\(IKI\)[\s*#_|.:]*)?$", re.IGNORECASE
+    r"^[\s*#_|>]*INDIKATOR\s+KINERJA\s+INDIVIDU[\s*#_|.:]*(?:\(IKI\)[\s*#_|.:]*)?"
+    r"(?:TAHUN\s+(?:ANGGARAN\s+)?(?:19|20)\d{2}[\s*#_|.:]*)?$",
+    re.IGNORECASE,
 )
 
 # Header labels are upper case in the template ("2. JABATAN :"); other agencies' templates
