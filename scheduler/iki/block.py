@@ -362,10 +362,10 @@ def read_rows(numbered: Sequence[tuple[int, str]]) -> list[Row]:
             continue
         cells = raw.split("\t")
         first = cells[0].strip()
-        at = _indicator_column(cells)
-        if first.upper().rstrip(" .") == "NO" or at is not None:
+        if is_header_row(cells):
+            at = _indicator_column(cells)
             in_table = True
-            headed = first.upper().rstrip(" .") != "NO"
+            headed = not _is_no(first)
             skip = at if at is not None else 2
             continue
         is_numbered = bool(_ROW_NUMBER.fullmatch(first))
@@ -385,6 +385,16 @@ def read_rows(numbered: Sequence[tuple[int, str]]) -> list[Row]:
     return rows
 
 
+def is_header_row(cells: Sequence[str]) -> bool:
+    """The header row of an indicator table: "NO | SASARAN ... | INDIKATOR ...", or named
+    columns with a SASARAN before the INDIKATOR."""
+    return bool(cells) and (_is_no(cells[0]) or _indicator_column(cells) is not None)
+
+
+def _is_no(cell: str) -> bool:
+    return cell.strip().upper().rstrip(" .") == "NO"
+
+
 def _indicator_column(cells: Sequence[str]) -> int | None:
     """Where a header row puts the INDIKATOR column, when every column before it is named
     (a SASARAN among them) with a name, not a sentence or a number; None for any other
@@ -398,7 +408,7 @@ def _indicator_column(cells: Sequence[str]) -> int | None:
         return None  # a numbered row
     if not any(_SASARAN_HEAD.search(name) for name in names[:at]):
         return None
-    return None if (at == 2 and names[0].upper().rstrip(" .") == "NO") else at
+    return None if (at == 2 and _is_no(names[0])) else at
 
 
 def read_signature(numbered: Sequence[tuple[int, str]], rows: Sequence[Row]) -> Signature:

@@ -21,7 +21,7 @@ from docx import Document
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from scheduler.iki.block import Layout, is_signing_date, is_title
+from scheduler.iki.block import Layout, is_header_row, is_signing_date, is_title
 from scheduler.iki.document import NotAnIki
 from scheduler.iki.words import clean
 from scheduler.messages import say
@@ -31,7 +31,6 @@ MAX_XML_BYTES = 64 * 2**20
 150-page IKI is a few megabytes; a small file that unpacks to gigabytes is a zip bomb."""
 
 DOCUMENT_PART = "word/document.xml"
-_INDICATOR_HEAD = re.compile(r"^INDIKATOR\b", re.IGNORECASE)
 _COLUMN_BREAK = re.compile(r"\t[\t ]*\t")  # two tab stops or more between texts
 
 
@@ -87,7 +86,7 @@ def _lines(content: Iterator[Paragraph | Table], language: str) -> Iterator[tupl
         tables += 1
         rows = [_distinct(row.cells) for row in item.rows]
         texts = [[clean(cell.text) for cell in row] for row in rows]
-        layout = not any(_is_header(row) for row in texts)
+        layout = not any(is_header_row(row) for row in texts)
         for number, (row, text) in enumerate(zip(rows, texts, strict=True), 1):
             place = say("iki_place_table_row", language, table=str(tables), row=str(number))
             for line in _row_lines(row, text, layout=layout):
@@ -137,14 +136,6 @@ def _sides(line: str) -> tuple[str, str]:
 
 def _dated(text: str) -> bool:
     return bool(text) and is_signing_date(text, in_row=False)
-
-
-def _is_header(texts: list[str]) -> bool:
-    """The header row of an indicator table ("NO | SASARAN ... | INDIKATOR ...")."""
-    return bool(texts) and (
-        texts[0].upper().rstrip(" .") == "NO"
-        or any(_INDICATOR_HEAD.match(text) and len(text) <= 60 for text in texts)
-    )
 
 
 def _row_lines(cells: list[_Cell], texts: list[str], *, layout: bool) -> list[str]:
