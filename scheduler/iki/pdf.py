@@ -91,6 +91,7 @@ PAGES_A_PROCESS = 24
 """Pages worth another process: pdfminer reads a page of dense table in a tenth of a
 second of pure Python, so a long PDF is read on every core, in runs of pages; a short one
 is not worth starting a process for."""
+_MAX_WORKERS = 4  # each adds some 35 MB (151 pages on 2: 153 MB for all processes)
 
 
 def _in_parts(data: bytes, pages: int, language: str) -> list[_Part]:
@@ -104,9 +105,6 @@ def _in_parts(data: bytes, pages: int, language: str) -> list[_Part]:
     with ProcessPoolExecutor(max_workers=workers) as pool:
         runs = pool.map(_read_pages, repeat(data), firsts, lasts, repeat(language))
         return list(runs)
-
-
-_MAX_WORKERS = 4
 
 
 def _read_pages(data: bytes, first: int, last: int, language: str) -> _Part:
