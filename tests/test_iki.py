@@ -588,6 +588,32 @@ def test_rows_to_codes(rows: list[str], expected: dict[str, str], catalog: Catal
     assert result.employees[0].codes == set(expected)
 
 
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        # Other column names in the template's order.
+        ("NO\tSASARAN KINERJA PROGRAM\tINDIKATOR KINERJA INDIVIDU\tFormulasi Perhitungan "
+         f"Capaian Target IKI\tTARGET\n1\tMeningkatnya akuntabilitas\t{SKP}\tJumlah\t100%",
+         {"SKP"}),
+        # Two SASARAN columns before the INDIKATOR: the second one decides nothing (A1).
+        ("No.\tSASARAN STRATEGIS\tSASARAN PROGRAM\tINDIKATOR KINERJA\tPenjelasan/ Formulasi "
+         f"Perhitungan\n1\tTata kelola\t{LHKPN_GOAL}\t{SPT}\tJumlah",
+         {"SPT"}),
+        # No NO column: the rows carry no number; a SASARAN that mentions its sasaran and
+        # an INDIKATOR that starts with the word are still a row, not a header.
+        (f"SASARAN/KINERJA UTAMA\tINDIKATOR KINERJA\tPENJELASAN\nKepatuhan ASN\t{SKP}\tJumlah\n"
+         f"Capaian sasaran kepatuhan pajak\tIndikator: {SPT}\tJumlah\n1\t2\t3",
+         {"SKP", "SPT"}),
+    ],
+)  # fmt: skip
+def test_table_layouts(table: str, expected: set[str], catalog: Catalog) -> None:
+    text = block().replace(f"{TABLE}\n1\tSasaran\t{SKP}\t{SKP_PEN}\tBadan Kesbangpol", table)
+    assert table in text
+    evidence = parse(text, catalog).blocks[0].evidence
+    assert {code for code, found in evidence.items() if found.column == "indikator"} == expected
+    assert set(evidence) == expected
+
+
 def test_evidence_records_cell_line_and_text(catalog: Catalog) -> None:
     text = block(row("1", "Sasaran", "Jumlah dokumen"), row("10", "10 Sasaran", f"15 {SKP}"))
     evidence = parse(text, catalog).blocks[0].evidence["SKP"]
@@ -670,6 +696,18 @@ def test_jabatan_holding_the_tugas_text(catalog: Catalog) -> None:
         ("2. JABATAN : KEPALA BIDANG IDEOLOGI DAN WAWASAN KEBANGSAAN",
          "Kepala Bidang Ideologi dan Wawasan Kebangsaan", "Bidang Ideologi dan Wawasan Kebangsaan"),
         ("2. JABATAN : SEKRETARIS", "Sekretaris", "Sekretariat"),
+        # Other agencies' templates (issue 17): other numbering, case and punctuation, no
+        # PERANGKAT DAERAH, FUNGSI as a lettered sub-list, "Nama Jabatan".
+        ("1) Jabatan : Penelaah Teknis Kebijakan\n3) Fungsi : " + FUNGSI_SEKRETARIAT,
+         "Penelaah Teknis Kebijakan", "Sekretariat"),
+        ("I. JABATAN : Pengolah Data dan Informasi\nIII. TUGAS : " + TUGAS
+         + "\nIV. FUNGSI : " + FUNGSI_IWK,
+         "Pengolah Data dan Informasi", "Bidang Ideologi dan Wawasan Kebangsaan"),
+        ("JABATAN. : Penelaah Teknis Kebijakan\nFUNGSI. : " + FUNGSI_SEKRETARIAT,
+         "Penelaah Teknis Kebijakan", "Sekretariat"),
+        ("a. Nama Jabatan : Pengolah Data dan Informasi\nb. Tugas :\n1) " + TUGAS
+         + "\nc. Fungsi :\na. " + FUNGSI_IWK + ";\nb. Pelaksanaan kebijakan lain",
+         "Pengolah Data dan Informasi", "Bidang Ideologi dan Wawasan Kebangsaan"),
     ],
 )  # fmt: skip
 def test_header_layouts(header: str, position: str, unit: str, catalog: Catalog) -> None:
@@ -680,6 +718,21 @@ def test_header_layouts(header: str, position: str, unit: str, catalog: Catalog)
     assert not [p for p in result.problems if p.message.startswith("block 1:")]
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Indikator Kinerja Individu (IKI) Tahun 2025",
+        "INDIKATOR KINERJA INDIVIDU TAHUN ANGGARAN 2025",
+    ],
+)
+def test_title_variants(title: str, catalog: Catalog) -> None:
+    text = block().replace("INDIKATOR KINERJA INDIVIDU", title)
+    assert text.startswith(title)
+    result = parse(text, catalog)
+    assert [b.name for b in result.blocks] == ["BUDI SANTOSO, S.Sos"]
+    assert not [p for p in result.problems if "title" in p.message]
+
+
 def test_signature_variants(catalog: Catalog) -> None:
     text = block().replace("Tenggarong, 1 Februari 2025\nPengolah Data dan Informasi,", (
         "\t\tTenggarong, 20 Januari 2025 Pengolah Data dan Informasi,\t\t"
@@ -688,6 +741,40 @@ def test_signature_variants(catalog: Catalog) -> None:
     assert (str(first.signed_on), first.name) == ("2025-01-20", "BUDI SANTOSO, S.Sos")
     text = block().replace("Tenggarong, 1 Februari 2025", "Tanggal 3 Pebruari 2025")
     assert str(parse(text, catalog).blocks[0].signed_on) == "2025-02-03"
+
+
+BUDI = "198001012005011001"
+
+
+@pytest.mark.parametrize(
+    ("signature", "nip", "repaired"),
+    [
+        ("BUDI SANTOSO, S.Sos\nNIP. 19800101 200501 1 001", BUDI, False),  # 8-6-1-3
+        ("BUDI SANTOSO, S.Sos\nNIP. 19800101 200501 1001", BUDI, False),  # 8-6-4
+        ("BUDI SANTOSO, S.Sos\nNIP.198001012005011001", BUDI, False),  # unspaced
+        ("BUDI SANTOSO, S.Sos\nNlP. 19800101 200501 1 001", BUDI, False),  # OCR's label
+        ("BUDI SANTOSO, S.Sos\nN1P : 19800101 200501 1 001", BUDI, False),
+        ("BUDI SANTOSO, S.Sos\nN I P 19800101-200501-1-001", BUDI, True),
+        ("BUDI SANTOSO, S.Sos\nNIP. l98OO1O1 2005O1 I OO1", BUDI, True),  # OCR's digits
+        ("BUDI SANTOSO, S.Sos\nPenata Tk. I (III/d)\nNIP. 19800101 200501 1 001", BUDI, False),
+        ("BUDI SANTOSO, S.Sos Penata (III/c) NIP. 19800101 200501 1 001", BUDI, False),
+        ("BUDI SANTOSO, S.Sos / Penata Tk. I / III/d / NlP 1980010120050l1001", BUDI, True),
+        ("BUDI SANTOSO, S.Sos, Pembina Utama Muda, IV/c\nNIP 19800101 200501 1 001", BUDI, False),
+        # A letter that is no digit's look-alike is not guessed at.
+        ("BUDI SANTOSO, S.Sos\nNIP. 19800101 2005X1 1 001", None, False),
+    ],
+)  # fmt: skip
+def test_signature_name_and_nip_variants(
+    signature: str, nip: str | None, repaired: bool, catalog: Catalog
+) -> None:
+    result = parse(block(name=signature, nip=None), catalog)
+    first = result.blocks[0]
+    assert (first.name, first.nip) == ("BUDI SANTOSO, S.Sos", nip)
+    notes = [p.message for p in result.problems if "letters OCR put for digits" in p.message]
+    assert len(notes) == repaired
+    if repaired:
+        assert notes[0].endswith(f"read as {BUDI}; check it")
+        assert result.employees[0].key == BUDI
 
 
 @pytest.mark.parametrize(

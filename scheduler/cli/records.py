@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from rules.catalog import Catalog
+    from scheduler.iki.block import Layout
     from scheduler.store.records import Recorded
     from scheduler.store.submissions import Added
 
@@ -438,26 +439,24 @@ def roster_list(as_json: bool) -> None:
     print_table(table, who=(0, 1))
 
 
-def _read_text(path: str, language: str) -> str:
-    """A document's text (UTF-8, UTF-16 or Windows-1252); a binary file is refused (in
-    ``language``), not guessed at."""
-    from scheduler.iki.document import NotAnIki, decode_text
+def _read_layout(path: str, language: str) -> Layout:
+    """A document's Layout, whatever its format (text, Word, PDF, told by content); what
+    cannot be read is refused (in ``language``), not guessed at."""
+    from scheduler.iki.files import MAX_FILE_BYTES, read_layout
 
     try:
-        data = open(path, "rb").read()  # noqa: SIM115 - short read of an admin's file
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)  # one byte more tells a file too large
     except OSError as exc:
         raise click.FileError(path, hint=exc.strerror or str(exc)) from None
-    text = decode_text(data)
-    if text is None:
-        raise NotAnIki(say("iki_binary_file", language, path=path))
-    return text
+    return read_layout(data, path, language)
 
 
-def _import_iki(ctx: Context, text: str, dry_run: bool, as_json: bool) -> None:
+def _import_iki(ctx: Context, layout: Layout, dry_run: bool, as_json: bool) -> None:
     from scheduler.iki import apply as roster_module
-    from scheduler.iki.document import parse_iki
+    from scheduler.iki.document import parse_layout
 
-    result = parse_iki(text, ctx.config.catalog, ctx.language)
+    result = parse_layout(layout, ctx.config.catalog, ctx.language)
     with writing(ctx, dry_run) as session:
         outcome = roster_module.apply_import(session, result, ctx.now())
     if as_json:
@@ -484,7 +483,12 @@ def _import_iki(ctx: Context, text: str, dry_run: bool, as_json: bool) -> None:
                 "updated": outcome.updated,
                 "unchanged": outcome.unchanged,
                 "problems": [
-                    {"line": p.line, "severity": p.severity, "message": p.message}
+                    {
+                        "line": p.line,
+                        "where": p.where or f"L{p.line}",
+                        "severity": p.severity,
+                        "message": p.message,
+                    }
                     for p in result.problems
                 ],
             }
@@ -503,9 +507,11 @@ def _import_iki(ctx: Context, text: str, dry_run: bool, as_json: bool) -> None:
         )
     )
     for p in result.problems:
-        click.echo(
-            say("iki_problem", language, line=str(p.line), severity=p.severity, text=p.message)
-        )
+        words = {"severity": p.severity, "text": p.message}
+        if p.where is None:
+            click.echo(say("iki_problem", language, line=str(p.line), **words))
+        else:
+            click.echo(say("iki_problem_at", language, where=p.where, **words))
 
 
 @click.command("import-iki")
@@ -513,12 +519,12 @@ def _import_iki(ctx: Context, text: str, dry_run: bool, as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def import_iki(file: str, dry_run: bool, as_json: bool) -> None:
-    """Import employees and their rules from an IKI document (OCR text)."""
+    """Import employees and their rules from an IKI document (text, .docx or .pdf)."""
     from scheduler.iki.document import NotAnIki
 
     ctx = current()
     try:
-        _import_iki(ctx, _read_text(file, ctx.language), dry_run, as_json)
+        _import_iki(ctx, _read_layout(file, ctx.language), dry_run, as_json)
     except NotAnIki as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -537,8 +543,11 @@ def demo() -> None:
         count = records.employee_count(session)
     if count:
         raise click.ClickException(say("demo_not_fresh", ctx.language, count=str(count)))
+    from scheduler.iki.files import read_layout
+
     seed = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
-    _import_iki(ctx, seed.read_text(encoding="utf-8"), dry_run=False, as_json=False)
+    layout = read_layout(seed.read_bytes(), seed.name, ctx.language)
+    _import_iki(ctx, layout, dry_run=False, as_json=False)
     click.echo(say("demo_next", ctx.language))
 
 

@@ -1,2 +1,2 @@
-"""The IKI document importer: the document, its blocks, the people and their superiors,
-and applying them to the roster."""
+"""The IKI document importer: its file formats (text, Word, PDF), the document, its blocks,
+the people and their superiors, and applying them to the roster."""

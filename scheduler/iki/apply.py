@@ -42,12 +42,13 @@ def _state(employee: models.Employee, codes: set[str]) -> tuple[object, ...]:
 def apply_import(session: Session, result: IkiImport, now: datetime) -> ImportOutcome:
     """Create or update every imported employee with their units, superiors and rules."""
     people = result.employees
-    lines = {block.number: block.start_line for block in result.blocks}
+    starts = {block.number: block for block in result.blocks}
     for person in people:  # OCR can run lines together: refuse what no column holds
-        line = lines.get(person.blocks[0]) if person.blocks else None
-        check_length(models.Employee.name, person.name, line)
-        check_length(models.Employee.position, person.position, line)
-        check_length(models.Unit.name, person.unit, line)
+        first = starts.get(person.blocks[0]) if person.blocks else None
+        line, where = (first.start_line, first.where) if first else (None, None)
+        check_length(models.Employee.name, person.name, line, where)
+        check_length(models.Employee.position, person.position, line, where)
+        check_length(models.Unit.name, person.unit, line, where)
     units = units_by_name(session, (person.unit for person in people))
     keys = [person.key for person in people]
     found = session.scalars(

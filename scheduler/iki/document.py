@@ -1,15 +1,18 @@
-"""Turn the agency's OCR'd IKI document into an importable roster.
+"""Turn the agency's IKI document, whatever its format, into an importable roster.
 
-An IKI ("Indikator Kinerja Individu") document holds one block per employee, as OCR output
-in which any part of the layout may be damaged.  scheduler.iki.block reads the layout of a
-block and scheduler.iki.words repairs its words; this module decides what a block says (who
-signed it, their position and unit, which rule codes its indicators carry), and
-scheduler.iki.people merges the blocks into people.
+An IKI ("Indikator Kinerja Individu") document holds one block per employee, often as OCR
+output in which any part of the layout may be damaged.  Each file format's reader
+(scheduler.iki.files: text, Word, PDF) fills the same Layout; scheduler.iki.block reads
+the parts of each block from it and scheduler.iki.words repairs their words; this module
+decides what a block says (who signed it, their position and unit, which rule codes its
+indicators carry), once for every format, and scheduler.iki.people merges the blocks into
+people.
 
 The parser is pure (text in, data out; no file I/O, no clock) and deliberately tolerant: it
 never drops a block silently.  Each block becomes an employee or an ``error`` problem, and
-every guess it had to make is reported as a ``review`` problem with its line number, so an
-administrator can confirm the roster before it is used to send reminders.
+every guess it had to make is reported as a ``review`` problem with its line number (or its
+page, table and row in a Word or PDF file), so an administrator can confirm the roster
+before it is used to send reminders.
 
 Indicator rows are mapped to rule codes with the catalog's own ``patterns`` and
 ``exclude_patterns``: the catalog is the single place where recognition is configured.
@@ -23,22 +26,22 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rules.catalog import Catalog
 from scheduler.iki.block import (
+    BlockParts,
     Column,
     Evidence,
     IkiBlock,
+    Layout,
     Problem,
     Row,
     Severity,
     Signature,
     find_segments,
     in_block,
-    read_headers,
-    read_rows,
-    read_signature,
+    read_block,
 )
 from scheduler.iki.people import (
     UNNAMED,
@@ -55,6 +58,7 @@ from scheduler.iki.words import (
     normalise_position,
     normalise_unit,
     read_nip,
+    repair_nip,
 )
 from scheduler.messages import say
 
@@ -78,37 +82,55 @@ class NotAnIki(ValueError):
 
 
 def parse_iki(text: str, catalog: Catalog, language: str = "id") -> IkiImport:
-    """Read every IKI block of ``text`` and merge them into a roster.
+    """Read every IKI block of the OCR text ``text`` and merge them into a roster.
 
     Raises NotAnIki when the text is empty, binary-looking or holds no IKI block, so a
     caller that was handed the wrong file gets told what was expected.  Problems, review
     notes and NotAnIki are worded in ``language`` ("id" or "en", see scheduler.words);
     lines, severities and everything else do not depend on it.
     """
-    _check_text(text, language)
-    lines = [line.rstrip("\r") for line in text.split("\n")]
+    check_text(text, language)
+    return parse_layout(Layout(text_lines(text)), catalog, language)
+
+
+def text_lines(text: str) -> list[str]:
+    """A text file's lines, whichever line ends it was saved with."""
+    return [line.rstrip("\r") for line in text.split("\n")]
+
+
+def parse_layout(layout: Layout, catalog: Catalog, language: str = "id") -> IkiImport:
+    """Read every IKI block of a document, as any reader laid it out, into a roster.
+
+    The reading is the same whatever the file format: only the places that problems and
+    review notes name come from the reader (a line number, or a page, table and row).
+    """
+    lines = layout.lines
     matchers = _matchers(catalog)
-    segments = find_segments(lines)
     blocks: list[IkiBlock] = []
     facts: list[Facts] = []
     problems: list[Problem] = []
-    for start, end, titled in segments:
-        parsed = _parse_segment(len(blocks) + 1, lines, start, end, titled, matchers, language)
-        if parsed is None:
+    for start, end, titled in find_segments(lines):
+        parts = read_block(lines, start, end, titled)
+        if parts is None:
             if blocks:  # a bare title after real blocks: say so; the cover page is expected
-                note = say("iki_title_only", language, line=str(start))
+                note = say("iki_title_only", language, line=layout.where(start))
                 problems.append(Problem(start, note, "review"))
             continue
-        blocks.append(parsed[0])
-        facts.append(parsed[1])
+        block, fact = _read_parts(len(blocks) + 1, parts, matchers, language)
+        blocks.append(block)
+        facts.append(fact)
     if not blocks:
         raise NotAnIki(say("iki_no_block", language))
     suggest_units(blocks, facts, language)
-    employees = merge_employees(blocks, facts, language)
+    employees = merge_employees(blocks, facts, language, layout.where)
     for block in blocks:
         problems.extend(block.problems)
     problems.extend(problem for fact in facts for problem in fact.roster_problems)
     problems.sort(key=lambda problem: problem.line)
+    if layout.places is not None:
+        problems = [replace(problem, where=layout.where(problem.line)) for problem in problems]
+        for block in blocks:
+            block.where = layout.where(block.start_line)
     return IkiImport(blocks=blocks, employees=employees, problems=problems)
 
 
@@ -153,7 +175,7 @@ def _strict(data: bytes, codec: str) -> str | None:
     return None if "\x00" in text else text
 
 
-def _check_text(text: str, language: str) -> None:
+def check_text(text: str, language: str) -> None:
     """Refuse what cannot be an IKI before trying to parse it."""
     if not text.strip():
         raise NotAnIki(say("iki_empty_text", language))
@@ -209,36 +231,32 @@ _FUNGSI_UNIT = re.compile(
 _ANY_UNIT = re.compile(r"\bdi\s+bidang\s+(?P<unit>.+)$", re.IGNORECASE)
 
 
-def _parse_segment(
-    number: int,
-    lines: Sequence[str],
-    start: int,
-    end: int,
-    titled: bool,
-    matchers: Sequence[_Matcher],
-    language: str,
-) -> tuple[IkiBlock, Facts] | None:
-    """Parse lines start..end (1-based, inclusive); None when there is nothing to read."""
-    numbered = list(enumerate(lines[start - 1 : end], start))
-    headers, orphans = read_headers(numbered)
-    rows = read_rows(numbered)
-    signature = read_signature(numbered, rows)
-    if not (rows or headers or signature.raw_nip or signature.signed_on):
-        return None  # the cover page repeats the title; it is not a block
-
+def _read_parts(
+    number: int, parts: BlockParts, matchers: Sequence[_Matcher], language: str
+) -> tuple[IkiBlock, Facts]:
+    """What a block's parts say: who signed it, their position and unit, their codes, and
+    every guess made on the way as a review note."""
+    start, headers, signature = parts.start, parts.headers, parts.signature
     nip = read_nip(signature.raw_nip) if signature.raw_nip is not None else None
-    position, position_notes = _choose_position(start, headers, orphans, signature, language)
-    evidence = _match_indicators(rows, matchers)
+    repaired = repair_nip(signature.raw_nip) if signature.raw_nip and nip is None else None
+    position, position_notes = _choose_position(start, headers, parts.orphans, signature, language)
+    evidence = _match_indicators(parts.rows, matchers)
     notes: list[tuple[int, str, Severity]] = []
-    if not titled:
+    if not parts.titled:
         notes.append((start, say("iki_no_title", language), "review"))
-    notes.extend(_identity_notes(start, signature, nip, language))
+    notes.extend(_identity_notes(start, signature, nip or repaired, language))
+    if repaired is not None:
+        words = {"raw": repr(signature.raw_nip), "nip": repaired}
+        notes.append(
+            (signature.nip_line or start, say("iki_nip_repaired", language, **words), "review")
+        )
+        nip = repaired
     notes.extend((line, note, "review") for line, note in position_notes)
     notes.extend(_indicator_notes(start, evidence, language))
     block = IkiBlock(
         number=number,
         start_line=start,
-        end_line=end,
+        end_line=parts.end,
         name=signature.name,
         nip=nip,
         raw_nip=signature.raw_nip,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from scheduler.iki.block import IkiBlock, Problem, in_block
@@ -123,12 +123,16 @@ def _name_key(name: str) -> str:
 
 
 def merge_employees(
-    blocks: Sequence[IkiBlock], facts: Sequence[Facts], language: str
+    blocks: Sequence[IkiBlock],
+    facts: Sequence[Facts],
+    language: str,
+    where: Callable[[int], str],
 ) -> list[ImportedEmployee]:
     """Merge blocks into people (same NIP; else same name), then infer superiors.
 
     The first block of a person is the primary one: it gives the position and the unit
-    (the Sekretaris stays Sekretaris although he also signs as Plh. of a bidang).
+    (the Sekretaris stays Sekretaris although he also signs as Plh. of a bidang).  Review
+    notes end with ``where`` their line stands in the file ("L12", or a page and table).
     """
     by_key: dict[str, ImportedEmployee] = {}
     by_name: dict[str, str] = {}
@@ -138,7 +142,7 @@ def merge_employees(
         if any(problem.severity == "error" for problem in block.problems):
             continue
         name_key = _name_key(block.name) if block.name else ""
-        review = [f"{note} (L{line})" for line, note in fact.notes]
+        review = [f"{note} ({where(line)})" for line, note in fact.notes]
         merge_notes: list[str] = []
         key = block.nip
         if key is None:
@@ -173,13 +177,13 @@ def merge_employees(
                 names = {"name": repr(block.name), "other": repr(employee.name)}
                 merge_notes.append(say("iki_name_differs", language, **names))
         for note in merge_notes:
-            employee.review.append(f"{note} (L{block.start_line})")
+            employee.review.append(f"{note} ({where(block.start_line)})")
             message = in_block(block.number, note, language)
             fact.roster_problems.append(Problem(block.start_line, message, "review"))
         if name_key and name_key not in by_name:
             by_name[name_key] = key
     employees = list(by_key.values())
-    _infer_superiors(employees, blocks, facts, primary, language)
+    _infer_superiors(employees, blocks, facts, primary, language, where)
     return employees
 
 
@@ -199,6 +203,7 @@ def _infer_superiors(
     facts: Sequence[Facts],
     primary: dict[str, int],
     language: str,
+    where: Callable[[int], str],
 ) -> None:
     """Everyone's direct superior, from position and unit, as the seed's structure has it.
 
@@ -282,7 +287,7 @@ def _infer_superiors(
         ):
             note = say("iki_superior_unknown", language)
         if note:
-            employee.review.append(f"{note} (L{line})")
+            employee.review.append(f"{note} ({where(line)})")
             if superior is not None:  # a missing Sekretaris is reported once, below
                 message = in_block(blocks[index].number, note, language)
                 fact.roster_problems.append(Problem(line, message, "review"))

@@ -60,8 +60,23 @@ def clean(text: str) -> str:
 
 # --------------------------------------------------------------------------- NIP
 
-_NIP_LINE = re.compile(r"^N\s*I\s*P\b\.?\s*:?\s*(?P<value>.*)$", re.IGNORECASE)
+# "NIP", and OCR's "NlP", "N1P", "N I P"; the value may follow a dot or a colon.
+_NIP_LABEL = r"\bN\s*[I1l|]\s*P\b\.?\s*:?\s*"
+_NIP_LINE = re.compile(rf"^{_NIP_LABEL}(?P<value>.*)$", re.IGNORECASE)
 _BARE_NIP = re.compile(r"^\d[\d ]{14,24}$")
+# Name, pangkat/golongan and NIP on one line: "BUDI, S.Sos Penata (III/c) NIP. 1980...".
+_NIP_AFTER = re.compile(
+    rf"^(?P<before>.*?[A-Za-z].*?)[\s,;/|-]*{_NIP_LABEL}(?P<value>[\dOoIl|\s.-]{{15,}})$",
+    re.IGNORECASE,
+)
+# Pangkat and golongan after a name: "Penata Tk. I (III/d)", "Pembina, IV/a", "/ III/b".
+_RANK = re.compile(
+    r"[\s,;/|-]*(?:\b(?:Pembina|Penata|Pengatur|Juru)\b(?:\s*(?:Utama|Madya|Muda|Tingkat|Tk)"
+    r"\b\.?(?:\s*I\b)?)*[\s,;/|-]*)?\(?\b(?:IV|III|II|I)\s*/\s*[a-e]\b\)?[\s,;/|-]*$",
+    re.IGNORECASE,
+)
+# What OCR reads for a digit in a NIP: l, I, | and ! for 1; O and o for 0.
+_DIGIT_LOOKALIKES = str.maketrans("lI|!Oo", "111100")
 
 
 def is_nip(text: str) -> bool:
@@ -73,6 +88,29 @@ def nip_value(text: str) -> str:
     """The NIP part of such a line, as OCR left it (read_nip decides whether it is one)."""
     m = _NIP_LINE.match(text)
     return (m.group("value") if m else text).strip(" .:")
+
+
+def split_nip(text: str) -> tuple[str, str] | None:
+    """(name, NIP as OCR left it) of a line that holds both, the pangkat and golongan
+    between them dropped; None for any other line."""
+    m = _NIP_AFTER.match(text)
+    if m is None:
+        return None
+    return drop_rank(m.group("before")), m.group("value").strip(" .:")
+
+
+def drop_rank(name: str) -> str:
+    """A signature's name without the pangkat/golongan written after it."""
+    return _RANK.sub("", name).strip(" ,;/|-") or name
+
+
+def repair_nip(raw: str) -> str | None:
+    """The NIP when ``raw`` is one once OCR's letters for digits (l, I for 1; O for 0)
+    and dashes between its groups are read as what they stand for; None otherwise.
+
+    Only the letters OCR mistakes for those digits are read, and the result must still
+    pass read_nip (length, birth date, sex digit); the caller flags it for review."""
+    return read_nip(raw.translate(_DIGIT_LOOKALIKES).replace("-", " "))
 
 
 def read_nip(raw: str) -> str | None:

@@ -132,13 +132,18 @@ def length_of(attribute: Any) -> int | None:
 QUOTED = 30  # how much of an over-long value a refusal quotes
 
 
-def check_length(attribute: Any, value: str | None, line: int | None = None) -> None:
+def check_length(
+    attribute: Any, value: str | None, line: int | None = None, where: str | None = None
+) -> None:
     """Refuse a value longer than the column behind ``attribute`` holds, naming the field,
-    its limit and, where the input has them, the line."""
+    its limit and, where the input has them, the line (or the place in a Word or PDF
+    file: "table 3 row 2")."""
     limit = length_of(attribute)
     if value is None or limit is None or len(value) <= limit:
         return
     words = {"field": attribute.key, "length": str(len(value)), "limit": str(limit)}
+    if where is not None:
+        raise RecordError("too_long_in", where=where, start=value[:QUOTED], **words)
     if line is None:
         raise RecordError("too_long", start=value[:QUOTED], **words)
     raise RecordError("too_long_at", line=str(line), start=value[:QUOTED], **words)
