@@ -13,11 +13,12 @@ inode, and a command never creates an empty file where a database was expected.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
@@ -34,6 +35,19 @@ SCHEMA_REVISION = "0010"
 BEFORE_UNIQUE_CHATS = "0005"
 # The service_state row holding the database's instance id (migration 0007).
 INSTANCE = "instance"
+# The most values one statement binds in an IN list.  A list made from the data (every
+# notice of one recipient, every key of a plan) would otherwise grow with it past what the
+# databases take: PostgreSQL's protocol carries 65,535 parameters a statement, SQLite 32,766.
+PARAMETERS = 10_000
+T = TypeVar("T")
+
+
+def chunks(values: Iterable[T], size: int = PARAMETERS) -> Iterator[list[T]]:
+    """``values`` in lists of at most ``size``, in their order: one statement each, so that
+    no statement's parameters grow with the data."""
+    it = iter(values)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 class DatabaseError(Said, RuntimeError):

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from rules.plan import Notice
 from scheduler.store import models
+from scheduler.store.db import chunks
 
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
@@ -161,7 +162,12 @@ class Claimed:
 
 def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH) -> list[Claimed]:
     """Take every row that is due and free (or whose claim outlived the lease) for up to
-    ``recipients`` people: all a person is owed is claimed together, to go in one message."""
+    ``recipients`` people: all a person is owed is claimed together, to go in one message.
+
+    One statement whatever the count: the rows are chosen by a subquery, not by a list of
+    their ids, so that a recipient owed 100,000 notices (the Secretary, every escalation of
+    an agency) is claimed as one owed ten; a list that long is past what PostgreSQL's
+    protocol carries."""
     table = models.Outbox
     free = or_(
         and_(table.state == "pending", table.next_attempt_at <= now),
@@ -174,22 +180,19 @@ def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH)
         .order_by(func.min(table.id))
         .limit(recipients)
     )
-    candidates = select(table.id).where(free, table.recipient.in_(people)).order_by(table.id)
+    candidates = select(table.id).where(free, table.recipient.in_(people))
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(session.scalars(candidates))
-    if not ids:
-        return []
-    session.execute(
+    columns = cast(Table, table.__table__).c
+    taken = session.execute(
         update(table)
-        .where(table.id.in_(ids), free)  # conditional: only what is still free
+        .where(table.id.in_(candidates), free)  # conditional: only what is still free
         .values(state="claimed", claimed_by=worker, claimed_at=now, attempts=table.attempts + 1)
-    )
-    # In id order, that is as planned: a message retried reads as it did the first time
-    # (PostgreSQL returns updated rows in no set order), so the parts it delivered match.
-    mine = session.scalars(
-        select(table).where(table.id.in_(ids), table.claimed_by == worker).order_by(table.id)
+        .returning(*columns),
+        execution_options={"synchronize_session": False},
     ).all()
+    # In id order, that is as planned: a message retried reads as it did the first time
+    # (neither database returns updated rows in a set order), so the parts it delivered match.
     return [
         Claimed(
             row.id,
@@ -207,7 +210,7 @@ def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH)
             row.attempts,
             parts(row.delivered_parts),
         )
-        for row in mine
+        for row in sorted(taken, key=lambda row: row.id)
     ]
 
 
@@ -340,10 +343,14 @@ def settle(session: Session, attempts: Sequence[Attempt], worker: str, now: date
 
 def states_of(session: Session, keys: Sequence[str]) -> dict[str, str]:
     """The state of each of ``keys`` already in the outbox (a key not there is missing):
-    what ``tenggat plan`` says became of each notice it plans."""
+    what ``tenggat plan`` says became of each notice it plans, asked a bounded batch of
+    keys at a time."""
     table = models.Outbox
-    query = select(table.key, table.state).where(table.key.in_(keys))
-    return {key: state for key, state in session.execute(query)}
+    found: dict[str, str] = {}
+    for batch in chunks(keys):
+        query = select(table.key, table.state).where(table.key.in_(batch))
+        found.update({key: state for key, state in session.execute(query)})
+    return found
 
 
 def counts(session: Session) -> dict[str, int]:
