@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from rules.plan import Notice
@@ -133,16 +133,45 @@ def add(session: Session, rows: Sequence[Row], now: datetime) -> int:
     rows = [row for row in rows if row["key"] not in present]
     if not rows:
         return 0
-    from sqlalchemy.dialects import postgresql, sqlite
+    if session.get_bind().dialect.name == "postgresql":
+        return sum(_add_arrays(session, batch, now) for batch in chunks(rows))
+    from sqlalchemy.dialects import sqlite
 
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(models.Outbox)
+        sqlite.insert(models.Outbox)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(models.Outbox.id)
     )
     fresh = {"planned_at": now, "state": "pending", "attempts": 0, "next_attempt_at": now}
     return len(session.execute(statement, [{**row, **fresh} for row in rows]).all())
+
+
+def _add_arrays(session: Session, rows: Sequence[Row], now: datetime) -> int:
+    """`add` on PostgreSQL: the rows as one array per column, unnested by the server, in ONE
+    statement of ten parameters.  A multi-row VALUES binds fourteen a row, and psycopg
+    rewrites each statement's placeholders in Python: 10 s for 35,000 rows."""
+    from sqlalchemy.dialects import postgresql
+
+    table = cast(Table, models.Outbox.__table__)
+    names = list(Row.__annotations__)
+    arrays = [
+        bindparam(None, [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))  # type: ignore[literal-required]
+        for name in names
+    ]
+    source = func.unnest(*arrays).table_valued(*names).render_derived()
+    fresh = {
+        "planned_at": literal(now, table.c.planned_at.type),
+        "state": literal("pending"),
+        "attempts": literal(0),
+        "next_attempt_at": literal(now, table.c.next_attempt_at.type),
+    }
+    statement = (
+        postgresql.insert(table)
+        .from_select([*names, *fresh], select(*source.c, *fresh.values()))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)
+    )
+    return len(session.execute(statement).all())
 
 
 @dataclass(frozen=True)
