@@ -137,13 +137,18 @@ def add(session: Session, rows: Sequence[Row], now: datetime) -> int:
         return sum(_add_arrays(session, batch, now) for batch in chunks(rows))
     from sqlalchemy.dialects import sqlite
 
-    statement = (
-        sqlite.insert(models.Outbox)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(models.Outbox.id)
-    )
+    table = cast(Table, models.Outbox.__table__)
+    statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["key"])
     fresh = {"planned_at": now, "state": "pending", "attempts": 0, "next_attempt_at": now}
-    return len(session.execute(statement, [{**row, **fresh} for row in rows]).all())
+    connection = session.connection()
+    return sum(
+        len(
+            connection.execute(
+                statement.returning(table.c.id), [{**row, **fresh} for row in batch]
+            ).all()
+        )
+        for batch in chunks(rows)
+    )
 
 
 def _add_arrays(session: Session, rows: Sequence[Row], now: datetime) -> int:
