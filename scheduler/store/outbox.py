@@ -59,8 +59,11 @@ class Row(TypedDict):
 
 
 def enqueue(session: Session, notices: Sequence[Notice], now: datetime) -> int:
-    """Add the planned notices not in the outbox yet; return how many were new."""
-    return add(
+    """Add the planned notices not in the outbox yet; return how many were new.  Those
+    queued already are left out before a row is made of them: a tick with nothing new
+    plans 350,000 notices at 100,000 employees, and making their rows took 1.5 s."""
+    present = _present(session, [n.key for n in notices])
+    return _insert(
         session,
         [
             Row(
@@ -76,6 +79,7 @@ def enqueue(session: Session, notices: Sequence[Notice], now: datetime) -> int:
                 days_late=n.days_late,
             )
             for n in notices
+            if n.key not in present
         ],
         now,
     )
@@ -122,15 +126,23 @@ def _about_no_rule(
 
 def add(session: Session, rows: Sequence[Row], now: datetime) -> int:
     """Insert outbox rows whose key is new, due at ``now``; return how many were new.  A key
-    already there, in any state, adds nothing.
+    already there, in any state, adds nothing."""
+    present = _present(session, [row["key"] for row in rows])
+    return _insert(session, [row for row in rows if row["key"] not in present], now)
 
-    The keys already there are looked up first (bounded batches on the unique index) and
-    only the others are inserted: a tick plans every open notice again, 350,000 at 100,000
-    employees, and inserting them all to have the UNIQUE key refuse them cost seconds of
-    building rows each tick to queue nothing.  The insert keeps ``ON CONFLICT DO NOTHING``,
-    so a key another planner added in between is still written once."""
-    present = {key for (key,) in _known(session, [row["key"] for row in rows])}
-    rows = [row for row in rows if row["key"] not in present]
+
+def _present(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` are in the outbox already, read from its unique index.  Looked up
+    before inserting, so that only the others are: a tick plans every open notice again,
+    and inserting them all to have the UNIQUE key refuse them cost seconds each tick to
+    queue nothing."""
+    return {key for (key,) in _known(session, keys)}
+
+
+def _insert(session: Session, rows: Sequence[Row], now: datetime) -> int:
+    """Insert ``rows`` (whose keys were not in the outbox), a batch at a time; return how
+    many were new.  Still ``ON CONFLICT DO NOTHING``: a key another planner added since it
+    was looked up is written once all the same."""
     if not rows:
         return 0
     if session.get_bind().dialect.name == "postgresql":
@@ -138,21 +150,19 @@ def add(session: Session, rows: Sequence[Row], now: datetime) -> int:
     from sqlalchemy.dialects import sqlite
 
     table = cast(Table, models.Outbox.__table__)
-    statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["key"])
-    fresh = {"planned_at": now, "state": "pending", "attempts": 0, "next_attempt_at": now}
-    connection = session.connection()
-    return sum(
-        len(
-            connection.execute(
-                statement.returning(table.c.id), [{**row, **fresh} for row in batch]
-            ).all()
-        )
-        for batch in chunks(rows)
+    statement = (
+        sqlite.insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
     )
+    fresh = {"planned_at": now, "state": "pending", "attempts": 0, "next_attempt_at": now}
+    added = 0
+    for batch in chunks(rows):
+        written = session.connection().execute(statement, [{**row, **fresh} for row in batch])
+        added += len(written.all())
+    return added
 
 
 def _add_arrays(session: Session, rows: Sequence[Row], now: datetime) -> int:
-    """`add` on PostgreSQL: the rows as one array per column, unnested by the server, in ONE
+    """`_insert` on PostgreSQL: the rows as one array per column, unnested by the server, in ONE
     statement of ten parameters.  A multi-row VALUES binds fourteen a row, and psycopg
     rewrites each statement's placeholders in Python: 10 s for 35,000 rows."""
     from sqlalchemy.dialects import postgresql
