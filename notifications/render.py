@@ -50,12 +50,14 @@ class Letter:
 @dataclass(frozen=True)
 class Section:
     """A part of a letter: a heading, then numbered lines, or numbered people each with
-    their lines (a superior's staff), and what the reader is asked to do about them."""
+    their lines (a superior's staff), where the rest is found when there were too many to
+    list (``more``), and what the reader is asked to do about them."""
 
     heading: str
     lines: tuple[str, ...] = ()
     people: tuple[tuple[str, tuple[str, ...]], ...] = ()
     request: str = ""
+    more: str = ""
 
 
 @cache
@@ -78,6 +80,11 @@ OWN = ("reminder", "due_today", "overdue")
 # The most names a letter lists under one obligation (a phone screen): past that many staff,
 # a superior's letter names obligations rather than people (`_by_rule`).
 SCREEN = 8
+# The most numbered lines one section of a letter lists too (obligations, staff's obligations,
+# items awaiting verification, contacts); past them one line says how many more there are
+# and where they are listed.  So a letter's size is bounded whatever a person is owed: the
+# Secretary of 100,000 people reads one message, not thousands of lines in dozens of parts.
+LINES = SCREEN
 
 
 def _say(words: Mapping[str, str], entry: str, /, **params: object) -> str:
@@ -104,7 +111,8 @@ def _line(item: Item, words: Mapping[str, str], zone: str) -> str:
 def sections(letter: Letter) -> list[Section]:
     """The letter's parts in the order a recipient reads them: their own obligations, what
     their staff handed in and awaits their verification, their staff's overdue obligations
-    (grouped by person, with a request to remind them), contacts to fix."""
+    (grouped by person, with a request to remind them), contacts to fix.  Each lists at
+    most ``LINES`` and says how many more there are, and where to find them."""
     w, title = letter.words, letter.title
     own = [i for i in letter.items if i.kind in OWN]
     verify = [i for i in letter.items if i.kind == "verify"]
@@ -112,30 +120,44 @@ def sections(letter: Letter) -> list[Section]:
     contacts = [i for i in letter.items if i.kind == "contact"]
     parts = []
     if own:
-        lines = tuple(_line(i, w, letter.zone) for i in own)
-        parts.append(Section(_say(w, "own", title=title), lines))
+        lines, more = _first(own, w, letter.zone, "own_more")
+        parts.append(Section(_say(w, "own", title=title), lines, more=more))
     if verify:
-        lines = tuple(_line(i, w, letter.zone) for i in verify)
+        lines, more = _first(verify, w, letter.zone, "verify_more")
         request = _say(w, "verify_request", title=title)
-        parts.append(Section(_say(w, "verify_heading", title=title), lines, request=request))
+        heading = _say(w, "verify_heading", title=title)
+        parts.append(Section(heading, lines, request=request, more=more))
     if team:
         people: dict[str, list[Item]] = {}
         for item in team:  # by key: two people may share a name, "(nama tidak terbaca)"
             people.setdefault(item.subject_key or item.subject, []).append(item)
-        request = _say(w, "team_request", title=title)
+        request, more = _say(w, "team_request", title=title), ""
         if len(people) > SCREEN:
             heading, grouped = _say(w, "team_by_rule", title=title), _by_rule(team, w)
+            if len(grouped) > LINES:
+                more = _say(w, "team_more", count=len(grouped) - LINES)
+                grouped = grouped[:LINES]
         else:
             heading = _say(w, "team", title=title)
             grouped = tuple(
                 (items[0].subject, tuple(_line(i, w, letter.zone) for i in items))
                 for items in people.values()
             )
-        parts.append(Section(heading, people=grouped, request=request))
+        parts.append(Section(heading, people=grouped, request=request, more=more))
     if contacts:
-        lines = tuple(_line(i, w, letter.zone) for i in contacts)
-        parts.append(Section(_say(w, "contact_heading"), lines))
+        lines, more = _first(contacts, w, letter.zone, "contact_more")
+        parts.append(Section(_say(w, "contact_heading"), lines, more=more))
     return parts
+
+
+def _first(
+    items: Sequence[Item], words: Mapping[str, str], zone: str, more: str
+) -> tuple[tuple[str, ...], str]:
+    """The lines of the first ``LINES`` items, and the sentence ``more`` saying how many
+    are left out and where they are listed ("" when none is)."""
+    lines = tuple(_line(i, words, zone) for i in items[:LINES])
+    rest = len(items) - LINES
+    return lines, _say(words, more, count=rest) if rest > 0 else ""
 
 
 def _by_rule(

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from notifications.render import HTML, TELEGRAM, TEXT, Item, Letter, render, subject
+from notifications.telegram import split
 from scheduler.words import LETTER, title
 
 SKP = "Sasaran Kinerja Pegawai (SKP)"
@@ -242,3 +243,37 @@ def test_two_people_of_one_name_are_not_merged() -> None:
     items = [dataclasses.replace(unread, subject_key=key) for key in ("K1", "K2")]
     lines = render(TEXT, letter(items)).splitlines()
     assert lines.count("1. (nama tidak terbaca)") == lines.count("2. (nama tidak terbaca)") == 1
+
+
+@pytest.mark.parametrize("people", [100, 5_000])
+def test_a_letter_stays_one_message_however_much_is_owed(people: int) -> None:
+    """A Secretary owed every escalation of a big agency (several obligations and periods),
+    their own obligations, items to verify and contacts to fix: each section lists its
+    first lines and says how many more there are and where they are listed, so the letter
+    is the same size whatever the count, in every format: with all four sections full, two
+    Telegram parts; the Secretary's usual letter (the staff's obligations) fits in one."""
+    periods = [f"Bulan {n}" for n in range(20)]
+    team = [dataclasses.replace(TEAM, period=p) for p in periods]
+    own = [dataclasses.replace(OVERDUE, period=p) for p in periods]
+    verify = [dataclasses.replace(TEAM, kind="verify", subject=f"V{n}") for n in range(people)]
+    contacts = [
+        Item("contact", "", "telegram", "", None, f"C{n}", f"K{n}", "Forbidden")
+        for n in range(people)
+    ]
+    items = [*own, *staff(people, tuple(team)), *verify, *contacts]
+    text = render(TEXT, letter(items))
+    lines = text.splitlines()
+    assert "Dan 12 kewajiban lainnya: lihat /status di Telegram." in lines
+    assert "Dan 12 kewajiban lainnya: lihat ringkasan mingguan." in lines
+    assert f"Dan {people - 8} lainnya menunggu verifikasi: lihat ringkasan mingguan." in lines
+    assert f"Dan {people - 8} kontak lainnya: lihat tenggat doctor." in lines
+    counted = f"Sasaran Kinerja Pegawai (SKP) Bulan 0: {people} orang belum menyampaikan"
+    assert any(counted in line for line in lines)
+    assert "P09" not in text and "V8" not in text and "C8" not in text
+    numbered = [line for line in lines if re.match(r"\d+\. ", line)]
+    assert len(numbered) == 4 * 8
+    assert len(split(render(TELEGRAM, letter(items)))) == 2
+    assert len(split(render(TELEGRAM, letter(staff(people, tuple(team)))))) == 1
+    assert len(render(HTML, letter(items))) < 8000
+    english = render(TEXT, letter(items, "en"))
+    assert f"And {people - 8} more contacts: see tenggat doctor." in english

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.iki.document import IkiImport, ImportedEmployee
 from scheduler.store import models
+from scheduler.store.db import chunks
 from scheduler.store.records import check_length, units_by_name
 
 
@@ -50,24 +51,17 @@ def apply_import(session: Session, result: IkiImport, now: datetime) -> ImportOu
         check_length(models.Employee.position, person.position, line, where)
         check_length(models.Unit.name, person.unit, line, where)
     units = units_by_name(session, (person.unit for person in people))
-    keys = [person.key for person in people]
-    found = session.scalars(
-        select(models.Employee).where(
-            or_(models.Employee.key.in_(keys), models.Employee.former_key.in_(keys))
-        )
-    )
+    E, A = models.Employee, models.Assignment
     existing: dict[str, models.Employee] = {}
-    for match in found:  # a provisional person given a NIP since is found by either key
-        existing[match.key] = match
-        if match.former_key:
-            existing[match.former_key] = match
+    for keys in chunks(person.key for person in people):  # a bounded IN list each
+        for match in session.scalars(select(E).where(or_(E.key.in_(keys), E.former_key.in_(keys)))):
+            existing[match.key] = match  # a provisional person given a NIP since: either key
+            if match.former_key:
+                existing[match.former_key] = match
     assigned: dict[int, dict[str, models.Assignment]] = {}
-    for row in session.scalars(
-        select(models.Assignment).where(
-            models.Assignment.employee_id.in_([e.id for e in existing.values()])
-        )
-    ):
-        assigned.setdefault(row.employee_id, {})[row.rule_code] = row
+    for ids in chunks({e.id for e in existing.values()}):
+        for row in session.scalars(select(A).where(A.employee_id.in_(ids))):
+            assigned.setdefault(row.employee_id, {})[row.rule_code] = row
     before = {
         key: _state(employee, set(assigned.get(employee.id, {})))
         for key, employee in existing.items()

@@ -15,9 +15,9 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 
 from notifications.console import ConsoleChannel
 from notifications.email import EmailChannel
@@ -194,10 +194,8 @@ class Service:
         outbox, the delivery log and the audit trail are records: they are never pruned."""
         table = models.LinkCode
         with self.db.write() as session:
-            old = select(table.id).where(table.used_at.is_(None), table.expires_at < now - EXPIRED)
-            ids = list(session.scalars(old))
-            session.execute(delete(table).where(table.id.in_(ids)))
-            removed = len(ids)
+            old = delete(table).where(table.used_at.is_(None), table.expires_at < now - EXPIRED)
+            removed = cast(CursorResult[Any], session.execute(old)).rowcount
         if self.db.url.get_backend_name() == "sqlite":
             with self.db.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

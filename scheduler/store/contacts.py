@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.store import models
+from scheduler.store.db import chunks
 
 
 class Contact(NamedTuple):
@@ -28,7 +29,8 @@ class Contact(NamedTuple):
 
 
 def find_contacts(session: Session, keys: Collection[str] | None = None) -> dict[str, Contact]:
-    """How to reach each employee of ``keys`` (None: everyone, active or not), in one query."""
+    """How to reach each employee of ``keys`` (None: everyone, active or not), in one query
+    per bounded batch of keys: a Secretary's escalations name the whole agency."""
     table = models.Employee
     query = select(
         table.key,
@@ -38,11 +40,11 @@ def find_contacts(session: Session, keys: Collection[str] | None = None) -> dict
         table.telegram_chat_id,
         table.telegram_unreachable,
     )
-    if keys is not None:
-        query = query.where(table.key.in_(keys))
+    batches = [query] if keys is None else [query.where(table.key.in_(b)) for b in chunks(keys)]
     return {
         key: Contact(name, nip, email, None if unreachable else chat, unreachable or "")
-        for key, name, nip, email, chat, unreachable in session.execute(query)
+        for batch in batches
+        for key, name, nip, email, chat, unreachable in session.execute(batch)
     }
 
 

@@ -12,16 +12,31 @@ inode, and a command never creates an empty file where a database was expected.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib import resources
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from scheduler.messages import Said
 
@@ -34,6 +49,31 @@ SCHEMA_REVISION = "0010"
 BEFORE_UNIQUE_CHATS = "0005"
 # The service_state row holding the database's instance id (migration 0007).
 INSTANCE = "instance"
+# The most values one statement binds in an IN list.  A list made from the data (every
+# notice of one recipient, every key of a plan) would otherwise grow with it past what the
+# databases take: PostgreSQL's protocol carries 65,535 parameters a statement, SQLite 32,766.
+PARAMETERS = 10_000
+T = TypeVar("T")
+
+
+def among(
+    column: ColumnElement[str] | QueryableAttribute[str], values: list[str], backend: str
+) -> ColumnElement[bool]:
+    """``column`` is one of ``values``, bound as ONE parameter: a PostgreSQL array, a JSON
+    array that SQLite unpacks (``json_each``).  An IN list binds a parameter per value, and
+    SQLAlchemy names each one in Python: a third of a second per 35,000 keys."""
+    if backend == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(String)))
+    unpacked = func.json_each(bindparam(None, json.dumps(values))).table_valued("value")
+    return column.in_(select(unpacked.c.value))
+
+
+def chunks(values: Iterable[T], size: int = PARAMETERS) -> Iterator[list[T]]:
+    """``values`` in lists of at most ``size``, in their order: one statement each, so that
+    no statement's parameters grow with the data."""
+    it = iter(values)
+    while chunk := list(islice(it, size)):
+        yield chunk
 
 
 class DatabaseError(Said, RuntimeError):

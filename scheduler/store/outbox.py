@@ -13,16 +13,17 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TypedDict, cast
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from rules.plan import Notice
 from scheduler.store import models
+from scheduler.store.db import among, chunks
 
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
@@ -58,8 +59,11 @@ class Row(TypedDict):
 
 
 def enqueue(session: Session, notices: Sequence[Notice], now: datetime) -> int:
-    """Add the planned notices not in the outbox yet; return how many were new."""
-    return add(
+    """Add the planned notices not in the outbox yet; return how many were new.  Those
+    queued already are left out before a row is made of them: a tick with nothing new
+    plans 350,000 notices at 100,000 employees, and making their rows took 1.5 s."""
+    present = _present(session, [n.key for n in notices])
+    return _insert(
         session,
         [
             Row(
@@ -75,6 +79,7 @@ def enqueue(session: Session, notices: Sequence[Notice], now: datetime) -> int:
                 days_late=n.days_late,
             )
             for n in notices
+            if n.key not in present
         ],
         now,
     )
@@ -122,18 +127,66 @@ def _about_no_rule(
 def add(session: Session, rows: Sequence[Row], now: datetime) -> int:
     """Insert outbox rows whose key is new, due at ``now``; return how many were new.  A key
     already there, in any state, adds nothing."""
+    present = _present(session, [row["key"] for row in rows])
+    return _insert(session, [row for row in rows if row["key"] not in present], now)
+
+
+def _present(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` are in the outbox already, read from its unique index.  Looked up
+    before inserting, so that only the others are: a tick plans every open notice again,
+    and inserting them all to have the UNIQUE key refuse them cost seconds each tick to
+    queue nothing."""
+    return {key for (key,) in _known(session, keys)}
+
+
+def _insert(session: Session, rows: Sequence[Row], now: datetime) -> int:
+    """Insert ``rows`` (whose keys were not in the outbox), a batch at a time; return how
+    many were new.  Still ``ON CONFLICT DO NOTHING``: a key another planner added since it
+    was looked up is written once all the same."""
     if not rows:
         return 0
-    from sqlalchemy.dialects import postgresql, sqlite
+    if session.get_bind().dialect.name == "postgresql":
+        return sum(_add_arrays(session, batch, now) for batch in chunks(rows))
+    from sqlalchemy.dialects import sqlite
 
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = cast(Table, models.Outbox.__table__)
     statement = (
-        dialect.insert(models.Outbox)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(models.Outbox.id)
+        sqlite.insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
     )
     fresh = {"planned_at": now, "state": "pending", "attempts": 0, "next_attempt_at": now}
-    return len(session.execute(statement, [{**row, **fresh} for row in rows]).all())
+    added = 0
+    for batch in chunks(rows):
+        written = session.connection().execute(statement, [{**row, **fresh} for row in batch])
+        added += len(written.all())
+    return added
+
+
+def _add_arrays(session: Session, rows: Sequence[Row], now: datetime) -> int:
+    """`_insert` on PostgreSQL: the rows as one array per column, unnested by the server, in ONE
+    statement of ten parameters.  A multi-row VALUES binds fourteen a row, and psycopg
+    rewrites each statement's placeholders in Python: 10 s for 35,000 rows."""
+    from sqlalchemy.dialects import postgresql
+
+    table = cast(Table, models.Outbox.__table__)
+    names = list(Row.__annotations__)
+    arrays = [
+        bindparam(None, [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))  # type: ignore[literal-required]
+        for name in names
+    ]
+    source = func.unnest(*arrays).table_valued(*names).render_derived()
+    fresh = {
+        "planned_at": literal(now, table.c.planned_at.type),
+        "state": literal("pending"),
+        "attempts": literal(0),
+        "next_attempt_at": literal(now, table.c.next_attempt_at.type),
+    }
+    statement = (
+        postgresql.insert(table)
+        .from_select([*names, *fresh], select(*source.c, *fresh.values()))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)
+    )
+    return len(session.execute(statement).all())
 
 
 @dataclass(frozen=True)
@@ -161,7 +214,12 @@ class Claimed:
 
 def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH) -> list[Claimed]:
     """Take every row that is due and free (or whose claim outlived the lease) for up to
-    ``recipients`` people: all a person is owed is claimed together, to go in one message."""
+    ``recipients`` people: all a person is owed is claimed together, to go in one message.
+
+    One statement whatever the count: the rows are chosen by a subquery, not by a list of
+    their ids, so that a recipient owed 100,000 notices (the Secretary, every escalation of
+    an agency) is claimed as one owed ten; a list that long is past what PostgreSQL's
+    protocol carries."""
     table = models.Outbox
     free = or_(
         and_(table.state == "pending", table.next_attempt_at <= now),
@@ -174,22 +232,19 @@ def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH)
         .order_by(func.min(table.id))
         .limit(recipients)
     )
-    candidates = select(table.id).where(free, table.recipient.in_(people)).order_by(table.id)
+    candidates = select(table.id).where(free, table.recipient.in_(people))
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(session.scalars(candidates))
-    if not ids:
-        return []
-    session.execute(
+    columns = cast(Table, table.__table__).c
+    taken = session.execute(
         update(table)
-        .where(table.id.in_(ids), free)  # conditional: only what is still free
+        .where(table.id.in_(candidates), free)  # conditional: only what is still free
         .values(state="claimed", claimed_by=worker, claimed_at=now, attempts=table.attempts + 1)
-    )
-    # In id order, that is as planned: a message retried reads as it did the first time
-    # (PostgreSQL returns updated rows in no set order), so the parts it delivered match.
-    mine = session.scalars(
-        select(table).where(table.id.in_(ids), table.claimed_by == worker).order_by(table.id)
+        .returning(*columns),
+        execution_options={"synchronize_session": False},
     ).all()
+    # In id order, that is as planned: a message retried reads as it did the first time
+    # (neither database returns updated rows in a set order), so the parts it delivered match.
     return [
         Claimed(
             row.id,
@@ -207,7 +262,7 @@ def claim(session: Session, worker: str, now: datetime, recipients: int = BATCH)
             row.attempts,
             parts(row.delivered_parts),
         )
-        for row in mine
+        for row in sorted(taken, key=lambda row: row.id)
     ]
 
 
@@ -341,9 +396,17 @@ def settle(session: Session, attempts: Sequence[Attempt], worker: str, now: date
 def states_of(session: Session, keys: Sequence[str]) -> dict[str, str]:
     """The state of each of ``keys`` already in the outbox (a key not there is missing):
     what ``tenggat plan`` says became of each notice it plans."""
-    table = models.Outbox
-    query = select(table.key, table.state).where(table.key.in_(keys))
-    return {key: state for key, state in session.execute(query)}
+    return {key: state for key, state in _known(session, keys, models.Outbox.state)}
+
+
+def _known(session: Session, keys: Sequence[str], *columns: Any) -> Iterator[Any]:
+    """The rows of ``keys`` already in the outbox, as (key, *columns), asked a bounded batch
+    of keys at a time; with no columns, read from the unique index alone."""
+    table, backend = models.Outbox, session.get_bind().dialect.name
+    for batch in chunks(keys):
+        yield from session.execute(
+            select(table.key, *columns).where(among(table.key, batch, backend))
+        )
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -38,6 +38,7 @@ from rules.periods import EXAMPLES, parse_period
 from rules.schedule import Event, EventIndex, Schedule, index_events
 from scheduler.messages import Said, say
 from scheduler.store import models
+from scheduler.store.db import chunks
 
 NIP_PATTERN = re.compile(r"^\d{18}$")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -233,7 +234,7 @@ def snapshot(
         )
 
     # Narrowed to some people, the per-person tables are read for them alone.
-    chosen = list(key_of) if unit is not None or key is not None else None
+    chosen = _chosen(unit, key)
     exempt = _exemptions(rows, chosen)
     codes: dict[str, list[str]] = {}
     assignments: list[Assignment] = []
@@ -293,7 +294,7 @@ def carriers(
     text, of which the few distinct ones are read once.  Narrowed as ``snapshot`` is."""
     rows = _fetcher(session)
     people = list(rows(_people(unit, key)))
-    chosen = [row[0] for row in people] if unit is not None or key is not None else None
+    chosen = _chosen(unit, key)
     exempt = _exemptions(rows, chosen)
     postgres = session.get_bind().dialect.name == "postgresql"
     carried: dict[int, tuple[Carried, ...]] = {}
@@ -366,8 +367,16 @@ def _people(unit: str | None, key: str | None, *extra: Any) -> _Query:
     return query
 
 
+def _chosen(unit: str | None, key: str | None) -> _Query | None:
+    """The ids of the people ``unit`` or ``key`` narrow to, as a subquery (None: everyone):
+    a unit's list of ids would grow with it, past what one statement may bind."""
+    if unit is None and key is None:
+        return None
+    return _people(unit, key).with_only_columns(models.Employee.id).order_by(None)
+
+
 def _exemptions(
-    rows: Callable[[Any], Iterator[Any]], chosen: list[int] | None
+    rows: Callable[[Any], Iterator[Any]], chosen: _Query | None
 ) -> dict[int, dict[str, set[str]]]:
     """Exempt periods by employee id, then rule: a few hundred at most."""
     X = models.Exemption
@@ -380,7 +389,7 @@ def _exemptions(
     return exempt
 
 
-def _assignments(chosen: list[int] | None) -> _Query:
+def _assignments(chosen: _Query | None) -> _Query:
     """(employee id, rule code, start) grouped by employee, in rule order.  The start comes as
     the driver gives it (text on SQLite): ``_day`` reads each distinct one once."""
     A = models.Assignment
@@ -390,7 +399,7 @@ def _assignments(chosen: list[int] | None) -> _Query:
     return query if chosen is None else query.where(A.employee_id.in_(chosen))
 
 
-def _carried(chosen: list[int] | None, postgres: bool) -> _Query:
+def _carried(chosen: _Query | None, postgres: bool) -> _Query:
     """(employee id, "CODE START,CODE START,…"): the rules of each employee as one text, a
     row per employee rather than per assignment.  The codes must come in the order
     ``ORDER BY rule_code`` gives, as in ``snapshot``: PostgreSQL orders the aggregate by its
@@ -451,7 +460,7 @@ def _events(rows: Callable[[Any], Iterator[Any]]) -> list[Event]:
 
 
 def _current_submissions(
-    catalog: Catalog, since_year: int | None, chosen: list[int] | None, by_id: bool = False
+    catalog: Catalog, since_year: int | None, chosen: _Query | None, by_id: bool = False
 ) -> _Query:
     """The newest row per (employee or agency, rule, period): corrections are new rows.  As
     (employee key, or id ``by_id``; rule; period; submitted at, verified at (None: not
@@ -734,7 +743,8 @@ def units_by_name(session: Session, names: Iterable[str]) -> dict[str, models.Un
     wanted = {name for name in names if name}
     found = {
         unit.name: unit
-        for unit in session.scalars(select(models.Unit).where(models.Unit.name.in_(wanted)))
+        for names in chunks(wanted)
+        for unit in session.scalars(select(models.Unit).where(models.Unit.name.in_(names)))
     }
     for name in sorted(wanted - set(found)):
         found[name] = models.Unit(name=name)

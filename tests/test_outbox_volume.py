@@ -1,0 +1,100 @@
+"""An outbox at the scale of a province: one recipient owed more notices than a statement
+may carry parameters (65,535 on PostgreSQL's protocol) is claimed and sent all the same, in
+one message of a bounded size, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from typing import cast
+
+from sqlalchemy import Table, func, insert, select
+from test_service import MARCH_3, SECRETARY, seed_roster
+
+from notifications.console import ConsoleChannel
+from scheduler.config import load_config
+from scheduler.service.tick import Service
+from scheduler.store import models, outbox
+from scheduler.store.db import Database
+from scheduler.store.outbox import Row
+
+OWED = 70_001  # past PostgreSQL's 65,535 parameters in one statement
+RULES = ("SKP", "PK", "LHKPN")
+
+
+def escalation(n: int) -> Row:
+    """The Secretary's H+5 escalation of staff member ``n`` (not on the roster: named by
+    key), over a few obligations, as the plan writes it."""
+    return Row(
+        key=f"bulk-{n}|{RULES[n % 3]}|2025|H+5|{SECRETARY}",
+        recipient=SECRETARY,
+        role="secretary",
+        kind="escalation",
+        employee=f"bulk-{n}",
+        rule_code=RULES[n % 3],
+        period="2025",
+        step="H+5",
+        due=date(2025, 2, 28),
+        days_late=3,
+    )
+
+
+FRESH = {"planned_at": MARCH_3, "state": "pending", "attempts": 0, "next_attempt_at": MARCH_3}
+
+
+def test_one_recipient_owed_seventy_thousand_notices_gets_them_in_one_message(
+    database_url: str,
+) -> None:
+    seed_roster(database_url)
+    service = Service(load_config(None, environ={"TENGGAT_DATABASE_URL": database_url}),
+                      lambda: MARCH_3)  # fmt: skip
+    printed = io.StringIO()
+    service.channels["console"] = ConsoleChannel(printed)
+    table = cast(Table, models.Outbox.__table__)
+    with service.db.write() as session:  # executemany: the driver sends it in batches
+        session.connection().execute(
+            insert(table), [{**escalation(n), **FRESH} for n in range(OWED)]
+        )
+    assert service.dispatch(MARCH_3) == OWED
+    with service.db.read() as session:
+        query = select(table.c.state, func.count()).group_by(table.c.state)
+        states = {state: count for state, count in session.execute(query)}
+        tries = session.scalar(select(func.count()).select_from(models.Delivery))
+    assert states == {"sent": OWED} and tries == OWED
+    messages = printed.getvalue().split("[console] → ")[1:]
+    assert len(messages) == 1 and messages[0].startswith(f"SUTRISNO, S.Sos, M.Si ({SECRETARY})")
+    (letter,) = messages
+    assert "Sasaran Kinerja Pegawai (SKP) Tahun 2025: 23334 orang belum menyampaikan" in letter
+    assert "dan 23326 lainnya: lihat ringkasan mingguan" in letter
+    assert len(letter) < 4096
+    assert service.dispatch(MARCH_3) == 0  # nothing twice
+    service.db.engine.dispose()
+
+
+def test_add_writes_each_new_row_as_planned_and_skips_the_keys_already_queued(
+    database_url: str,
+) -> None:
+    """`add` looks the keys up first and inserts the rest (as arrays on PostgreSQL): every
+    column arrives as planned, a None included, and a key queued before adds nothing."""
+    database = Database(database_url)
+    database.migrate()
+    first, second = escalation(0), escalation(1)
+    contact = outbox.contact_row("bulk-9", SECRETARY, "telegram", date(2025, 3, 3))
+    with database.write() as session:
+        assert outbox.add(session, [first, contact], MARCH_3) == 2
+    later = MARCH_3 + timedelta(minutes=15)
+    with database.write() as session:
+        assert outbox.add(session, [contact, second, first], later) == 1
+    with database.read() as session:
+        rows = session.scalars(select(models.Outbox).order_by(models.Outbox.id)).all()
+        written = [
+            (r.key, r.recipient, r.role, r.kind, r.employee, r.rule_code, r.period, r.step,
+             r.due, r.days_late, r.planned_at, r.state, r.attempts, r.next_attempt_at)
+            for r in rows
+        ]  # fmt: skip
+    database.engine.dispose()
+    planned = [(first, MARCH_3), (contact, MARCH_3), (second, later)]
+    assert written == [
+        (*(row[name] for name in Row.__annotations__), at, "pending", 0, at)  # type: ignore[literal-required]
+        for row, at in planned
+    ]
