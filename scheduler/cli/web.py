@@ -1,4 +1,5 @@
-"""``tenggat web``: the web surface alone (health, console), without the scheduler's jobs.
+"""``tenggat web``: the web surface alone (health, console), without the scheduler's jobs;
+``tenggat login``: a one-time sign-in link to the console.
 
 `tenggat run` serves the same application beside its jobs when ``[web] port`` is set; this
 command is for a second server behind the same reverse proxy, or for a look at the console
@@ -14,7 +15,8 @@ from typing import Any
 
 import click
 
-from scheduler.cli.shared import current
+from scheduler.cli.shared import current, stamp, writing
+from scheduler.messages import say
 
 
 @click.command("web")
@@ -45,5 +47,32 @@ def web(port: int | None) -> None:
     serving.stop()
 
 
+@click.command("login")
+@click.argument("nip")
+@click.option(
+    "--minutes",
+    type=click.IntRange(1, 24 * 60),
+    help="How long the link works (default: [web] login_minutes, 15).",
+)
+def login(nip: str, minutes: int | None) -> None:
+    """Print a one-time link that signs NIP in to the web console (no password)."""
+    from scheduler.store import records, signin
+
+    ctx = current()
+    settings = ctx.config.settings.web
+    with writing(ctx) as session:
+        employee = records.find_employee(session, nip)
+        link = signin.issue_link(
+            session, employee, ctx.now(), minutes or settings.login_minutes, ctx.user
+        )
+        who = {"name": employee.name, "key": employee.key}
+    base = settings.public_url or f"http://{settings.listen}:{settings.port}"
+    url = f"{base.rstrip('/')}/masuk/{link.token}"
+    click.echo(say("login_link", ctx.language, until=stamp(ctx, link.expires_at), url=url, **who))
+    if not settings.port and not settings.public_url:
+        click.echo(say("login_web_off", ctx.language), err=True)
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(web)
+    cli.add_command(login)
