@@ -10,10 +10,12 @@ from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
-ROW = 30  # px per bar
-LABEL = 230  # px for the unit's name
-BAR = 300  # px of a full (100%) bar
-WIDTH = LABEL + BAR + 90  # room for the percentage after the bar
+# Each unit's name stands above its bar, so the chart stays readable when a phone scales it
+# down to its width.
+ROW = 46  # px per unit: its name, then its bar
+BAR = 330  # px of a full (100%) bar
+WIDTH = BAR + 70  # room for the percentage after the bar
+LABEL_CHARS = 56  # a longer name is cut, with its whole in the bar's tooltip
 
 
 class Bar(NamedTuple):
@@ -33,7 +35,7 @@ def level(percent: float | None) -> str:
 
 def bars(items: Sequence[Bar], title: str, target: str) -> Markup:
     """Horizontal bars, one per item, with the 100% target as a line."""
-    height = ROW * len(items) + 24
+    height = ROW * len(items) + 22
     out = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
@@ -41,27 +43,21 @@ def bars(items: Sequence[Bar], title: str, target: str) -> Markup:
     ]
     for number, item in enumerate(items):
         y = number * ROW
-        label = item.label if len(item.label) <= 32 else item.label[:31] + "…"
+        label = item.label
+        if len(label) > LABEL_CHARS:
+            label = label[: LABEL_CHARS - 1] + "…"
         width = 0 if item.percent is None else round(BAR * min(item.percent, 100) / 100)
+        out.append(f'<text class="label" x="0" y="{y + 14}">{escape(label)}</text>')
+        out.append(f'<rect class="track" x="0" y="{y + 20}" width="{BAR}" height="18"/>')
         out.append(
-            f'<text class="label" x="{LABEL - 8}" y="{y + 19}" text-anchor="end">'
-            f"{escape(label)}</text>"
+            f'<rect class="bar {level(item.percent)}" x="0" y="{y + 20}" width="{width}" '
+            f'height="18"><title>{escape(item.label)}: {escape(item.shown)}</title></rect>'
         )
-        out.append(f'<rect class="track" x="{LABEL}" y="{y + 6}" width="{BAR}" height="18"/>')
-        out.append(
-            f'<rect class="bar {level(item.percent)}" x="{LABEL}" y="{y + 6}" '
-            f'width="{width}" height="18"><title>{escape(item.label)}: '
-            f"{escape(item.shown)}</title></rect>"
-        )
-        out.append(
-            f'<text class="value" x="{LABEL + BAR + 6}" y="{y + 19}">{escape(item.shown)}</text>'
-        )
+        out.append(f'<text class="value" x="{BAR + 6}" y="{y + 34}">{escape(item.shown)}</text>')
     bottom = ROW * len(items)
+    out.append(f'<line class="target" x1="{BAR}" y1="16" x2="{BAR}" y2="{bottom + 2}"/>')
     out.append(
-        f'<line class="target" x1="{LABEL + BAR}" y1="0" x2="{LABEL + BAR}" y2="{bottom + 4}"/>'
-    )
-    out.append(
-        f'<text class="target-label" x="{LABEL + BAR}" y="{bottom + 18}" text-anchor="end">'
+        f'<text class="target-label" x="{BAR}" y="{bottom + 16}" text-anchor="end">'
         f"{escape(target)}</text>"
     )
     out.append("</svg>")
