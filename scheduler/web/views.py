@@ -22,7 +22,7 @@ from scheduler.web import charts
 from scheduler.words import STATUS, clock, long_date, period_name, rule_name
 
 if TYPE_CHECKING:
-    from notifications.digest import DigestView
+    from notifications.digest import DigestView, Row
     from scheduler.config import Config
     from scheduler.store.db import Database
 
@@ -66,22 +66,13 @@ def home(config: Config, db: Database, now: datetime, unit: str | None, language
     words = WORDS[language]
     found = digest.build(config, db, now, unit=unit)
     shown = digest.view(found, config.catalog, language)
-    bars = [
-        charts.Bar(
-            row.name,
-            100.0 * row.on_time / row.due if row.due else None,
-            row.percent if row.due else words["nothing_due"],
-        )
-        for row in shown.units
-    ]
-    total = shown.total
-    bars.append(
-        charts.Bar(
-            words["total"],
-            100.0 * total.on_time / total.due if total.due else None,
-            total.percent if total.due else words["nothing_due"],
-        )
-    )
+
+    def bar(name: str, row: Row) -> charts.Bar:
+        if not row.due:
+            return charts.Bar(name, None, words["nothing_due"])
+        return charts.Bar(name, 100.0 * row.on_time / row.due, row.percent)
+
+    bars = [bar(row.name, row) for row in shown.units] + [bar(words["total"], shown.total)]
     chart = charts.bars(bars, words["chart_label"], words["target"])
     with db.read() as session:
         snap = records.snapshot(session, config.catalog, since_year=now.year - 1, unit=unit)
