@@ -289,6 +289,16 @@ def test_behind_https_the_cookie_is_secure(
         secure.db.engine.dispose()
 
 
+def test_a_form_too_big_or_without_its_length_is_not_read(console: Console) -> None:
+    browser = signed_in(console, SECRETARY)
+    csrf = form_token(browser.get("/").text)
+    big = browser.post("/keluar", data={"csrf": csrf, "pad": "x" * 70_000})
+    assert big.status_code == 413
+    chunked = browser.post("/keluar", content=iter([f"csrf={csrf}".encode()]))  # no length
+    assert chunked.status_code == 413 and "terlalu besar" in chunked.text
+    assert browser.get("/").status_code == 200  # still signed in: nothing was done
+
+
 def test_sign_in_attempts_are_limited_per_address(console: Console) -> None:
     browser = client(console)
     answers = [browser.post(f"/masuk/guess-{n}", data={"csrf": "x"}).status_code for n in range(25)]

@@ -59,7 +59,7 @@ class Limits:
         await self.app(scope, receive, send)
 
 
-class Guarded:
+class SecurityHeaders:
     """Every answer carries `HEADERS`; a page (HTML) is also never stored by a cache, since
     it shows people's records."""
 
@@ -103,4 +103,4 @@ def build(db: Database, config: Config, inbox: Inbox | None = None) -> ASGIApp:
         return console.message(request, "not_found", 404)
 
     app = Starlette(routes=routes, exception_handlers={404: missing})
-    return Limits(Guarded(app))
+    return Limits(SecurityHeaders(app))

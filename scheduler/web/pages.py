@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 WORDS = Words("web")  # the console's words, in the catalogs
 LANGUAGES = ("id", "en")
+MAX_FORM = 64 * 1024  # bytes of a form without a file: a few fields
 
 _TEMPLATES = Environment(
     loader=PackageLoader("scheduler.web", "templates"),
@@ -105,6 +107,18 @@ class Console:
     def address(request: Request) -> str:
         return request.client.host if request.client else ""
 
+    @staticmethod
+    async def form(request: Request) -> FormData | None:
+        """The posted form's fields, or None when it does not say its length or says more
+        than `MAX_FORM` (nothing is read then)."""
+        try:
+            size = int(request.headers.get("content-length", ""))
+        except ValueError:
+            return None
+        if not 0 <= size <= MAX_FORM:
+            return None
+        return await request.form(max_files=0, max_fields=20)
+
     # ------------------------------------------------------------------ signing in and out
 
     def sign_in_page(self, request: Request) -> Response:
@@ -146,7 +160,9 @@ class Console:
 
         if not await run_in_threadpool(usable):  # used or expired: said as such, first
             return self.message(request, "signin_unusable", 404)
-        form = await request.form()
+        form = await self.form(request)
+        if form is None:
+            return self.message(request, "form_too_big", 413)
         given, expected = str(form.get("csrf", "")), request.cookies.get(FORM_COOKIE, "")
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             return self.message(request, "csrf", 403)
@@ -172,7 +188,9 @@ class Console:
         return response
 
     async def sign_out(self, request: Request) -> Response:
-        form = await request.form()
+        form = await self.form(request)
+        if form is None:
+            return self.message(request, "form_too_big", 413)
 
         def end() -> str:
             with self.db.write() as session:
