@@ -6,6 +6,7 @@ scripts out.  The browser drives the same pages in tests/test_browser.py."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,13 +16,15 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from conftest import free_port
+from fake_telegram import FakeBotAPI, text_message
 from sqlalchemy import func, select
+from test_bot import Harness, api, seeded_file  # noqa: F401 (fixtures)
 from test_service import seed_roster
 
 from rules.calendar import WITA
 from scheduler.cli.main import cli
 from scheduler.config import Config, load_config
-from scheduler.store import models
+from scheduler.store import models, signin
 from scheduler.store.db import Database
 from scheduler.web.app import POLICY, build
 from scheduler.web.server import Serving, serve
@@ -303,3 +306,36 @@ def test_sign_in_attempts_are_limited_per_address(console: Console) -> None:
     browser = client(console)
     answers = [browser.post(f"/masuk/guess-{n}", data={"csrf": "x"}).status_code for n in range(25)]
     assert answers[:20] == [404] * 20 and set(answers[20:]) == {429}
+
+
+def test_the_bots_masuk_sends_a_linked_chat_its_own_sign_in_link(
+    tmp_path: Path,
+    seeded_file: Path,  # noqa: F811
+    api: FakeBotAPI,  # noqa: F811
+) -> None:
+    copy = tmp_path / "tenggat.db"
+    shutil.copyfile(seeded_file, copy)
+    public = "https://tenggat.example.go.id"
+    h = Harness(f"sqlite:///{copy}", api, TENGGAT_WEB_PUBLIC_URL=public)
+    try:
+        h.send(text_message(601, "/masuk"))  # a stranger's chat: how to link, no link
+        assert "/masuk/" not in h.texts(601)[-1]
+        h.link(STAFF, 600)
+        h.send(text_message(600, "/bantuan"))
+        assert "/masuk" in h.texts(600)[-1]
+        h.send(text_message(600, "/masuk"))
+        (url,) = re.findall(rf"{public}/masuk/(\S+)", h.texts(600)[-1])
+        with h.db.read() as session:
+            link = signin.usable_link(session, url, h.now)
+            assert link is not None
+            owner = session.get(models.Employee, link.employee_id)
+            assert owner is not None and owner.key == STAFF
+        assert all(url not in detail for _, _, detail in h.audit())
+    finally:
+        h.close()
+    off = Harness(f"sqlite:///{copy}", api)  # no public address: no link to give
+    try:
+        off.send(text_message(600, "/masuk"))
+        assert "belum tersedia" in off.texts(600)[-1]
+    finally:
+        off.close()

@@ -66,8 +66,7 @@ def login(nip: str, minutes: int | None) -> None:
             session, employee, ctx.now(), minutes or settings.login_minutes, ctx.user
         )
         who = {"name": employee.name, "key": employee.key}
-    base = settings.public_url or f"http://{settings.listen}:{settings.port}"
-    url = f"{base.rstrip('/')}/masuk/{link.token}"
+    url = signin.link_url(settings, link.token)
     click.echo(say("login_link", ctx.language, until=stamp(ctx, link.expires_at), url=url, **who))
     if not settings.port and not settings.public_url:
         click.echo(say("login_web_off", ctx.language), err=True)

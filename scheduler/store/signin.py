@@ -13,12 +13,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduler.store import models
+
+if TYPE_CHECKING:
+    from scheduler.config import WebSettings
 
 ADDRESS_CHARS = 64
 
@@ -35,6 +38,12 @@ def new_token() -> str:
 class Link(NamedTuple):
     token: str
     expires_at: datetime
+
+
+def link_url(web: WebSettings, token: str) -> str:
+    """The address a person opens: on ``[web] public_url``, else on ``listen:port``."""
+    base = web.public_url or f"http://{web.listen}:{web.port}"
+    return f"{base.rstrip('/')}/masuk/{token}"
 
 
 def issue_link(
