@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 WORDS = Words("web")  # the console's words, in the catalogs
 LANGUAGES = ("id", "en")
 MAX_FORM = 64 * 1024  # bytes of a form without a file: a few fields
+GROUP_NAMES = 25  # people named under one overdue item on a home; the rest are counted
 
 _TEMPLATES = Environment(
     loader=PackageLoader("scheduler.web", "templates"),
@@ -248,7 +249,7 @@ class Console:
         language = self.language(request)
         unit = None if who.agency else who.heads
         shown = views.home(self.config, self.db, self.now(), unit, language)
-        return self.page(request, "home.html", who=who, home=shown)
+        return self.page(request, "home.html", who=who, home=shown, names=GROUP_NAMES)
 
     def person(self, request: Request, who: Visitor) -> Response:
         """A person's page; 403 with nothing of them for a visitor who may not see them
