@@ -202,7 +202,13 @@ def test_the_secretary_sees_the_agency_a_head_their_unit_and_staff_themselves(
     refused = head.get(f"/employees/{outsider}")
     assert refused.status_code == 403 and names[outsider] not in refused.text
 
+    assert head.get(f"/units/{unit_of[HEAD]}").status_code == 200
+    assert head.get(f"/units/{unit_of[outsider]}").status_code == 403
+    assert secretary.get(f"/units/{unit_of[outsider]}").status_code == 200
+    assert secretary.get("/units/Bidang Tidak Ada").status_code == 404
+
     staff = signed_in(console, STAFF)
+    assert staff.get(f"/units/{unit_of[HEAD]}").status_code == 403
     own = staff.get("/")
     assert own.status_code == 303 and own.headers["location"] == f"/employees/{STAFF}"
     assert staff.get(f"/employees/{STAFF}").status_code == 200
@@ -226,6 +232,7 @@ def test_the_home_draws_its_charts_on_the_server_and_escapes_every_name(
     assert page.count("<svg") == 1 and page.count('class="bar ') >= 4  # a bar per unit
     assert "target 100%" in page and "Bidang Politik Dalam Negeri" in page
     assert 'class="grid"' in page and f"/employees/{STAFF}" in page
+    assert '<a href="/units/Bidang%20Politik%20Dalam%20Negeri">' in page
     assert "<script" not in page and "&lt;script&gt;" in page
     for answer in (home, browser.get(f"/employees/{STAFF}")):
         assert answer.headers["content-security-policy"] == POLICY

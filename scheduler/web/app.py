@@ -95,6 +95,7 @@ def build(db: Database, config: Config, inbox: Inbox | None = None) -> ASGIApp:
         Route("/keluar", console.sign_out, methods=["POST"]),
         Route("/bahasa/{language}", console.choose_language, methods=["GET"]),
         Route("/", console.signed_in(console.home), methods=["GET"]),
+        Route("/units/{name}", console.signed_in(console.unit), methods=["GET"]),
         Route("/employees/{key}", console.signed_in(console.person), methods=["GET"]),
         Mount("/static", StaticFiles(packages=[("scheduler.web", "static")]), name="static"),
     ]

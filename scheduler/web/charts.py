@@ -22,6 +22,7 @@ class Bar(NamedTuple):
     label: str
     percent: float | None  # None: nothing due yet
     shown: str  # the percentage as the reader writes it, or why there is none
+    href: str = ""  # where the label leads (a unit's page), if anywhere
 
 
 def level(percent: float | None) -> str:
@@ -47,7 +48,8 @@ def bars(items: Sequence[Bar], title: str, target: str) -> Markup:
         if len(label) > LABEL_CHARS:
             label = label[: LABEL_CHARS - 1] + "…"
         width = 0 if item.percent is None else round(BAR * min(item.percent, 100) / 100)
-        out.append(f'<text class="label" x="0" y="{y + 14}">{escape(label)}</text>')
+        text = f'<text class="label" x="0" y="{y + 14}">{escape(label)}</text>'
+        out.append(f'<a href="{escape(item.href)}">{text}</a>' if item.href else text)
         out.append(f'<rect class="track" x="0" y="{y + 20}" width="{BAR}" height="18"/>')
         out.append(
             f'<rect class="bar {level(item.percent)}" x="0" y="{y + 20}" width="{width}" '

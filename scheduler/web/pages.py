@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from scheduler.catalog import Words
+from scheduler.reports.digest import UnknownUnit
 from scheduler.store import models, signin
 from scheduler.web import views
 from scheduler.web.visitor import (
@@ -249,6 +250,18 @@ class Console:
         language = self.language(request)
         unit = None if who.agency else who.heads
         shown = views.home(self.config, self.db, self.now(), unit, language)
+        return self.page(request, "home.html", who=who, home=shown, names=GROUP_NAMES)
+
+    def unit(self, request: Request, who: Visitor) -> Response:
+        """A unit's home, as its head sees it: for the agency's readers and that head."""
+        name = request.path_params["name"]
+        if not who.may_see_unit(name):
+            return self.message(request, "forbidden", 403, who)
+        language = self.language(request)
+        try:
+            shown = views.home(self.config, self.db, self.now(), name, language)
+        except UnknownUnit:
+            return self.message(request, "not_found", 404, who)
         return self.page(request, "home.html", who=who, home=shown, names=GROUP_NAMES)
 
     def person(self, request: Request, who: Visitor) -> Response:

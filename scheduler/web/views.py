@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from markupsafe import Markup
 from sqlalchemy import select
@@ -67,12 +68,16 @@ def home(config: Config, db: Database, now: datetime, unit: str | None, language
     found = digest.build(config, db, now, unit=unit)
     shown = digest.view(found, config.catalog, language)
 
-    def bar(name: str, row: Row) -> charts.Bar:
+    def bar(name: str, row: Row, href: str = "") -> charts.Bar:
         if not row.due:
-            return charts.Bar(name, None, words["nothing_due"])
-        return charts.Bar(name, 100.0 * row.on_time / row.due, row.percent)
+            return charts.Bar(name, None, words["nothing_due"], href)
+        return charts.Bar(name, 100.0 * row.on_time / row.due, row.percent, href)
 
-    bars = [bar(row.name, row) for row in shown.units] + [bar(words["total"], shown.total)]
+    bars = [  # on the agency's home, a unit's name leads to its page
+        bar(row.name, row, f"/units/{quote(line.name, safe='')}" if line.name and not unit else "")
+        for line, row in zip(found.units, shown.units, strict=True)
+    ]
+    bars.append(bar(words["total"], shown.total))
     chart = charts.bars(bars, words["chart_label"], words["target"])
     with db.read() as session:
         snap = records.snapshot(session, config.catalog, since_year=now.year - 1, unit=unit)
