@@ -48,9 +48,11 @@ class Kind(StrEnum):
 
 
 class Scope(StrEnum):
-    """Personal rules are met by each carrier; agency rules by one submission for all."""
+    """Personal rules are met by each carrier; unit rules by one submission for the carriers
+    of the submitter's unit (one e-Pantau per bidang); agency rules by one for all."""
 
     PERSONAL = "personal"
+    UNIT = "unit"
     AGENCY = "agency"
 
 
@@ -262,6 +264,12 @@ class Catalog:
     @property
     def active(self) -> list[Rule]:
         return [rule for rule in self.rules.values() if rule.enabled]
+
+    @property
+    def measured(self) -> frozenset[str]:
+        """The codes of the measured rules: met or not by a value, never on time or late,
+        so every on-time percentage leaves them out."""
+        return frozenset(code for code, rule in self.rules.items() if rule.measured)
 
 
 def load_catalog(sources: Sequence[Source]) -> Catalog:

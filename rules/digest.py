@@ -14,10 +14,12 @@ against) is, over the people in scope and the rules they carry::
 
 where *due so far* means the due day lies in the calendar year of ``now`` and has ended by
 ``now``.  A personal rule counts once per carrier.  An agency rule (``scope = "agency"``, one
-submission serves every carrier, e.g. e-Pantau) counts once per occurrence in the lines of a
-unit, a rule and the total: eight carriers of one monthly e-Pantau make 1 due a month, not 8,
-and a unit line counts it once if any of its people carry it.  A person's own score still
-holds it, as their IKI does.  Exempt occurrences count in neither; a late submission, one
+submission serves every carrier, e.g. P3DN) counts once per occurrence in the lines of a
+unit, a rule and the total: eight carriers of one monthly P3DN make 1 due a month, not 8,
+and a unit line counts it once if any of its people carry it.  A unit rule (``scope =
+"unit"``, e.g. e-Pantau, one per bidang) counts once per occurrence and unit: four units
+carrying e-Pantau make 4 due a month.  A person's own score still holds it, as their IKI
+does.  Exempt occurrences count in neither; a late submission, one
 still awaiting verification and one not handed in count in the denominator only.  It is
 ``evaluate()``'s ``Achievement`` summed; with nothing due yet there is no percentage (None).
 Submissions dated or recorded after ``now`` are left out.
@@ -313,12 +315,13 @@ def build_digest(
     ]
 
     unit_of = {m.key: m.unit for m in scope}
-    agency = frozenset(r.code for r in schedule.catalog.active if r.scope is Scope.AGENCY)
-    counted = agency - measured  # a measure counts in no on-time rate
+    scopes = {r.code: r.scope for r in schedule.catalog.active if r.scope is not Scope.PERSONAL}
+    shared = frozenset(scopes)
+    counted = {code: scope for code, scope in scopes.items() if code not in measured}
     shared_now = _shared(current.statuses, counted, unit_of, calendar, now, year)
     shared_then = _shared(before.statuses, counted, unit_of, calendar, week_ago, year)
-    tally_now = _Tally(current.achievements, unit_of, agency, shared_now, measured)
-    tally_then = _Tally(before.achievements, unit_of, agency, shared_then, measured)
+    tally_now = _Tally(current.achievements, unit_of, shared, shared_now, measured)
+    tally_then = _Tally(before.achievements, unit_of, shared, shared_then, measured)
     units = sorted({m.unit for m in scope}, key=_unit_order)
     unit_lines = tuple(Line(name, tally_now.units[name], tally_then.units[name]) for name in units)
     rule_lines = tuple(
@@ -384,8 +387,9 @@ def _measures(
 
 
 class Shared(NamedTuple):
-    """An agency rule's occurrence due so far: on time or not (one submission serves every
-    carrier), and the units of its carriers in scope who owe it (exempt ones do not)."""
+    """An agency rule's occurrence due so far, or a unit rule's for one unit: on time or
+    not (one submission serves every carrier, or the unit's), and the units of its carriers
+    in scope who owe it (exempt ones do not)."""
 
     on_time: bool
     units: frozenset[str]
@@ -393,42 +397,46 @@ class Shared(NamedTuple):
 
 def _shared(
     statuses: Iterable[OccurrenceStatus],
-    agency: frozenset[str],
+    scopes: Mapping[str, Scope],
     unit_of: Mapping[str, str],
     calendar: LegalCalendar,
     now: datetime,
     year: int,
-) -> dict[tuple[str, str], Shared]:
-    """The agency rules' occurrences that count towards ``year``'s achievement at ``now``
-    (due in ``year``, deadline passed, not exempt: as ``evaluate()`` counts them), once each."""
-    units: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
-    on_time: dict[tuple[str, str], bool] = {}
+) -> dict[tuple[str, str, str], Shared]:
+    """The agency and unit rules' occurrences that count towards ``year``'s achievement at
+    ``now`` (due in ``year``, deadline passed, not exempt: as ``evaluate()`` counts them),
+    once each, a unit rule's once per unit (a carrier without a unit is their own)."""
+    units: defaultdict[tuple[str, str, str], set[str]] = defaultdict(set)
+    on_time: dict[tuple[str, str, str], bool] = {}
     for item in statuses:
         due = item.occurrence.due
+        scope = scopes.get(item.rule)
         if (
-            item.rule not in agency
+            scope is None
             or item.status is Status.EXEMPT
             or due is None
             or due.year != year
             or calendar.deadline(due) > now
         ):
             continue
-        key = (item.rule, item.period)
-        units[key].add(unit_of[item.employee])
+        unit = unit_of[item.employee]
+        key = (item.rule, item.period, unit or item.employee if scope is Scope.UNIT else "")
+        units[key].add(unit)
         on_time[key] = item.status is Status.ON_TIME
     return {key: Shared(on_time[key], frozenset(found)) for key, found in units.items()}
 
 
 class _Tally:
-    """Achievements summed per unit, rule, person and in all, in one pass; an agency rule
-    counts per carrier for a person and once per occurrence (``shared``) for the others."""
+    """Achievements summed per unit, rule, person and in all, in one pass; an agency or unit
+    rule counts per carrier for a person and once per occurrence (``shared``, a unit rule's
+    once per unit) for the others."""
 
     def __init__(
         self,
         achievements: Iterable[Achievement],
         unit_of: Mapping[str, str],
         agency: frozenset[str],
-        shared: Mapping[tuple[str, str], Shared],
+        shared: Mapping[tuple[str, str, str], Shared],
         measured: frozenset[str],
     ) -> None:
         """``measured`` rules keep their cells but count in no on-time percentage."""
@@ -445,7 +453,7 @@ class _Tally:
             self.people[entry.employee] = self.people[entry.employee].plus(rate)
             if entry.rule not in agency:
                 self._add(entry.rule, {unit_of[entry.employee]}, rate)
-        for (rule, _), occurrence in shared.items():
+        for (rule, _, _), occurrence in shared.items():
             self._add(rule, occurrence.units, Rate(int(occurrence.on_time), 1))
 
     def _add(self, rule: str, units: Iterable[str], rate: Rate) -> None:

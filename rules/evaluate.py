@@ -48,6 +48,7 @@ ACHIEVED = frozenset({Status.ON_TIME, Status.MET})  # what counts towards the ac
 class Person(NamedTuple):
     id: str
     superior: str | None = None
+    unit: str | None = None  # whose unit deliverables (``scope = "unit"``) serve them
 
 
 class Assignment(NamedTuple):
@@ -71,7 +72,8 @@ class Roster:
 
 class Submission(NamedTuple):
     """A record that ``rule`` for ``period`` was handed in.  ``employee`` is None when an
-    agency-scope deliverable is recorded for the agency as a whole."""
+    agency-scope deliverable is recorded for the agency as a whole; ``unit`` is the
+    submitter's unit, whose carriers a unit-scope deliverable serves."""
 
     rule: str
     period: str
@@ -85,6 +87,14 @@ class Submission(NamedTuple):
     # only done by its deadline when it is verified by then too.
     verified_at: datetime | None = None
     value: float | None = None  # a measured rule's value for the period (e.g. 87.5 %)
+    unit: str | None = None
+
+
+def holder(employee: str | None, unit: str | None) -> str | None:
+    """Whose record a unit-scope deliverable is: the unit's (a key no NIP or provisional key
+    can take), or the carrier's own where their unit is not known, so that a deliverable
+    of one unknown unit never serves another."""
+    return f"unit:{unit}" if unit else employee
 
 
 class OccurrenceStatus(NamedTuple):
@@ -278,6 +288,7 @@ def default_window(today: date) -> tuple[date, date]:
 def _first_submissions(
     submissions: Iterable[Submission],
     agency_rules: frozenset[str],
+    unit_rules: frozenset[str],
     verified_rules: frozenset[str],
     now: datetime,
     values: dict[tuple[str, ...], tuple[datetime, float]],
@@ -287,7 +298,8 @@ def _first_submissions(
     dict[tuple[str, ...], datetime],
 ]:
     """The earliest moment done per (employee, rule, period), and per (rule, period) for
-    agency rules, where anyone's submission serves every carrier; for rules that need
+    agency rules, where anyone's submission serves every carrier; a unit rule's records are
+    its unit's (``holder``), kept as a person's are.  For rules that need
     verification, done means verified (the later of handed in and verified).  Unverified
     submissions of those rules (and those verified after ``now``: a report of a past moment)
     only mark their key as pending, with when they were handed in.  A measure's latest value
@@ -296,7 +308,9 @@ def _first_submissions(
     agency: dict[tuple[str, str], datetime] = {}
     pending: dict[tuple[str, ...], datetime] = {}
     # Unpacked rather than read by name: 30% less time at 100,000 submissions.
-    for rule, period, submitted_at, employee, verified, _, verified_at, value in submissions:
+    for rule, period, submitted_at, employee, verified, _, verified_at, value, unit in submissions:
+        if rule in unit_rules:
+            employee = holder(employee, unit)
         if value is not None:
             _keep_latest(values, rule, period, employee, agency_rules, (submitted_at, value))
         if rule in verified_rules:
@@ -322,6 +336,13 @@ def _first_submissions(
             if first is None or submitted_at < first:
                 personal[pkey] = submitted_at
     return personal, agency, pending
+
+
+def _note(recorded: dict[str, tuple[str, ...]], who: str, code: str) -> None:
+    """Add ``code`` to the rules ``who`` has records of, once."""
+    codes = recorded.get(who, ())
+    if code not in codes:
+        recorded[who] = (*codes, code)
 
 
 def _keep_latest(
@@ -361,7 +382,8 @@ def evaluate(
     Assignments are unique per (employee, rule): a repeated pair is ignored.  Rules that are
     disabled or unknown to the catalog are skipped.  ``now`` must be timezone-aware.
     """
-    cells = Cells(schedule, submissions, events, now, window, year)
+    units = unit_map(schedule, ((key, p.unit) for key, p in roster.people.items()))
+    cells = Cells(schedule, submissions, events, now, window, year, units)
     if detail:
         return _listed(cells, roster.assignments)
     headlines: list[OccurrenceStatus] = []
@@ -376,6 +398,14 @@ def evaluate(
         if due:
             achievements.append(Achievement(employee, code, cells.year, on_time, due))
     return Evaluation(now, [], achievements, headlines)
+
+
+def unit_map(schedule: Schedule, units: Iterable[tuple[str, str | None]]) -> dict[str, str | None]:
+    """Each person's unit from (key, unit) pairs, as ``Cells`` needs it for unit-scope
+    rules: empty when the catalog has none, which spares reading 100,000 of them."""
+    if not any(rule.scope is Scope.UNIT for rule in schedule.catalog.active):
+        return {}
+    return dict(units)
 
 
 def _unique(assignments: Iterable[Assignment]) -> Iterator[Assignment]:
@@ -435,7 +465,10 @@ class Cells:
         now: datetime,
         window: tuple[date, date] | None = None,
         year: int | None = None,
+        units: Mapping[str, str | None] | None = None,
     ) -> None:
+        """``units`` gives each carrier's unit, which unit-scope rules need (without it,
+        every carrier of one is their own unit)."""
         calendar = schedule.calendar
         self.now, self.tz = now, calendar.tz
         self.today = today = now.astimezone(calendar.tz).date()
@@ -447,21 +480,29 @@ class Cells:
         self.agency_rules = agency_rules = frozenset(
             code for code, r in rules.items() if r.scope is Scope.AGENCY
         )
+        self.unit_rules = unit_rules = frozenset(
+            code for code, r in rules.items() if r.scope is Scope.UNIT
+        )
+        self.units: Mapping[str, str | None] = units or {}
         verified_rules = frozenset(code for code, r in rules.items() if r.verification)
         self.values: dict[tuple[str, ...], tuple[datetime, float]] = {}
         personal, agency, pending = _first_submissions(
-            submissions, agency_rules, verified_rules, now, self.values
+            submissions, agency_rules, unit_rules, verified_rules, now, self.values
         )
         self.personal, self.pending = personal, pending
         self.targets = {code: r.target for code, r in rules.items() if r.target is not None}
         # Rule codes with records of their own (a submission, or one awaiting verification)
-        # per employee; agency rules never have any.
+        # per employee, a unit's records counted as each of its carriers' own; agency rules
+        # never have any.
         # Tuples: most people have one or two, and a tuple is cheaper to make than a set.
         self.recorded: dict[str, tuple[str, ...]] = {}
         for key in (*personal, *(k for k in pending if len(k) == 3)):
-            codes = self.recorded.get(key[0], ())
-            if key[1] not in codes:
-                self.recorded[key[0]] = (*codes, key[1])
+            _note(self.recorded, key[0], key[1])
+        held = {who: codes for who, codes in self.recorded.items() if who.startswith("unit:")}
+        if held:
+            for carrier, unit in self.units.items():
+                for code in held.get(holder(carrier, unit) or "", ()):
+                    _note(self.recorded, carrier, code)
         event_index = index_events(events)
 
         self.rows: dict[str, list[_Row]] = {}
@@ -560,6 +601,8 @@ class Cells:
         whether it counts towards the achievement: the one reading of a carrier's records
         that both the listing and the cells use."""
         personal_rule = code not in self.agency_rules
+        if code in self.unit_rules and employee is not None:
+            employee = holder(employee, self.units.get(employee))
         personal, pending, tz = self.personal, self.pending, self.tz
         for occ, starts, ends, outcome, shown, counted in self.rows.get(code, ()):
             if since is not None and starts < since:

@@ -13,8 +13,8 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from rules.calendar import LegalCalendar
-from rules.catalog import Catalog, Step
-from rules.evaluate import OPEN, Evaluation, OccurrenceStatus, Roster, Status
+from rules.catalog import Catalog, Scope, Step
+from rules.evaluate import OPEN, Evaluation, OccurrenceStatus, Person, Roster, Status
 from rules.schedule import Schedule
 
 
@@ -70,6 +70,7 @@ def plan(schedule: Schedule, roster: Roster, evaluation: Evaluation) -> list[Not
     # The newest step reached depends only on the occurrence, not on who carries it.  The
     # schedule hands every carrier the same Occurrence object, so its id() is a cheap key.
     newest: dict[int, tuple[datetime, Step] | None] = {}
+    unit_rules = frozenset(r.code for r in catalog.active if r.scope is Scope.UNIT)
     notices: list[Notice] = []
     for item in evaluation.statuses:
         occ = item.occurrence
@@ -78,8 +79,43 @@ def plan(schedule: Schedule, roster: Roster, evaluation: Evaluation) -> list[Not
         else:
             found = newest[id(occ)] = _newest_step(catalog, calendar, occ.rule, occ.due, now)
         if found is not None and item.status in OPEN:
-            notices.extend(_addressed(roster, item, found[1], found[0]))
-    return notices
+            unit_rule = occ.rule in unit_rules
+            notices.extend(_addressed(roster, item, found[1], found[0], unit_rule))
+    return _one_verification_per_unit(roster, notices, unit_rules) if unit_rules else notices
+
+
+def _one_verification_per_unit(
+    roster: Roster, notices: list[Notice], unit_rules: frozenset[str]
+) -> list[Notice]:
+    """A unit deliverable awaiting verification is one thing to verify, however many of the
+    unit carry it: each recipient is told of it once per unit and step.  The notice kept is
+    about a colleague's input where there is one (the head verifying their staff's), else
+    the lowest key: the same choice every tick, so the outbox's key holds."""
+    chosen: dict[tuple[str, str, str, str, str | None], Notice] = {}
+    kept: list[Notice] = []
+    for notice in notices:
+        if notice.kind is not NoticeKind.VERIFY or notice.rule not in unit_rules:
+            kept.append(notice)
+            continue
+        person = roster.people.get(notice.employee)
+        unit = person.unit if person is not None else None
+        group = (notice.recipient, notice.rule, notice.period, notice.step, unit or notice.employee)
+        held = chosen.get(group)
+        if held is None or _rank(notice) < _rank(held):
+            chosen[group] = notice
+    return kept + sorted(chosen.values(), key=lambda n: n.key)
+
+
+def _rank(notice: Notice) -> tuple[bool, str]:
+    return notice.employee == notice.recipient, notice.employee
+
+
+def _heads_unit(roster: Roster, person: Person | None) -> bool:
+    """Whether ``person`` heads their unit: they have one, and nobody above them is in it."""
+    if person is None or not person.unit:
+        return False
+    boss = roster.people.get(person.superior) if person.superior else None
+    return boss is None or boss.unit != person.unit
 
 
 def _newest_step(
@@ -98,18 +134,22 @@ def _newest_step(
 
 
 def _addressed(
-    roster: Roster, item: OccurrenceStatus, step: Step, moment: datetime
+    roster: Roster, item: OccurrenceStatus, step: Step, moment: datetime, unit_rule: bool = False
 ) -> list[Notice]:
     """One notice per distinct recipient of a step; nobody is told about themselves twice,
     and a missing superior or Secretary is skipped rather than guessed.  An item handed in
     but not verified by its deadline is the verifier's to act on: the employee's part of
-    the step goes to their superior (the Kepala Bidang who verifies), not to them."""
+    the step goes to their superior (the Kepala Bidang who verifies), not to them.  For a
+    unit deliverable (``unit_rule``) the verifier is the head of the unit: the carrier's
+    superior in the same unit, else the carrier, who then heads it (without a unit known,
+    their superior, as for anyone)."""
     employee = item.employee
     person = roster.people.get(employee)
     recipients: dict[str, str] = {}
     verifying = item.awaits_verification
+    heads_unit = unit_rule and verifying and _heads_unit(roster, person)
     for role in step.to:
-        if role == "employee" and verifying:
+        if role == "employee" and verifying and not heads_unit:
             role = "superior"
         if role == "employee":
             recipient: str | None = employee

@@ -39,8 +39,9 @@ SECRETARY_SPACED = "19710515 200012 1 003"
 KASUBBAG = "197308132007011009"  # MUHAMMAD ARDANI
 STAFF = "197201202009021001"  # AHMAD JUNAIDI, Sekretariat, reports to the Kasubbag
 KABID = "196905221997031004"  # ZUKIPLI, Bidang Ideologi dan Wawasan Kebangsaan
+ANALIS = "197008252000121003"  # H. ABDUL HARIS, his bidang's Analis: carries EPANTAU
 EMPLOYEE_KEYS = {"key", "nip", "name", "unit", "superior", "achievement", "rules", "occurrences"}
-OCCURRENCE_KEYS = {"rule", "period", "due", "status", "days_late", "submitted_at"}
+OCCURRENCE_KEYS = {"rule", "period", "due", "status", "days_late", "value", "submitted_at"}
 
 
 def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -186,7 +187,7 @@ def test_admin_workflow_end_to_end(env: Env, catalog: Catalog) -> None:
     assert cells[SECRETARY]["rules"]["SKP"]["status"] == "on_time"  # the cell of each rule
     assert cells[STAFF]["rules"]["PK"] == {
         "rule": "PK", "period": "2025", "due": "2025-01-20", "status": "overdue",
-        "days_late": 42, "submitted_at": None,
+        "days_late": 42, "value": None, "submitted_at": None,
     }  # fmt: skip
     status = json.loads(ok("status", "--as-of", "2025-03-03", "--json", "--occurrences"))
     assert set(status) == {"as_of", "employees"}
@@ -299,9 +300,10 @@ def test_epantau_needs_verification(seeded: Env, flags: tuple[str, ...], expecte
     result = seeded.run("submit", KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00", *flags)
     assert result.exit_code == 0, result.output
     everyone = people(seeded.json("status", "--as-of", "2025-03-03", "--json", "--occurrences"))
-    # an agency rule: one record serves every carrier
+    # a unit rule: one record serves every carrier of the bidang, and no other unit
     assert occurrence(everyone[KABID], "EPANTAU", "2025-02")["status"] == expected
-    assert occurrence(everyone[SECRETARY], "EPANTAU", "2025-02")["status"] == expected
+    assert occurrence(everyone[ANALIS], "EPANTAU", "2025-02")["status"] == expected
+    assert occurrence(everyone[SECRETARY], "EPANTAU", "2025-02")["status"] == "overdue"
 
 
 def test_status_unit_is_case_insensitive(seeded: Env) -> None:
@@ -660,6 +662,8 @@ def test_a_bad_value_is_refused_in_both_languages_and_changes_nothing(
 def test_a_measure_is_recorded_with_its_value(
     seeded: Env, given: str, stored: float, said: str
 ) -> None:
+    before = seeded.json("status", "--as-of", "2025-03-03", "--json", "--nip", SECRETARY)
+    overall = before["employees"][0]["achievement"]["overall"]
     result = seeded.run("submit", SECRETARY, "serapan", "2025-02", "--value", given)
     assert result.exit_code == 0, result.output
     assert said in result.output
@@ -669,6 +673,16 @@ def test_a_measure_is_recorded_with_its_value(
     assert listed["value"] == stored
     table = seeded.run("submissions", "list", "--rule", "SERAPAN").output
     assert "Nilai" in table and said.removeprefix("= ") in table
+    status = seeded.json(
+        "status", "--as-of", "2025-03-03", "--json", "--nip", SECRETARY, "--occurrences"
+    )
+    (boss,) = status["employees"]
+    (cell,) = [o for o in boss["occurrences"] if (o["rule"], o["period"]) == ("SERAPAN", "2025-02")]
+    assert (cell["value"], cell["status"]) == (stored, "met" if stored >= 100 else "below")
+    assert boss["rules"]["SERAPAN"]["value"] is None  # the cell: January's, still missing
+    # a measure keeps its own percentage (months met) and stays out of the on-time one
+    assert boss["achievement"]["rules"]["SERAPAN"] == (50.0 if stored >= 100 else 0.0)
+    assert boss["achievement"]["overall"] == overall
 
 
 # Handed in on 7 February, due on the 10th (WITA); `verify --at` in each accepted form.
@@ -683,13 +697,16 @@ def test_a_measure_is_recorded_with_its_value(
     ],
 )
 def test_verify_at_decides_on_time(seeded: Env, at: str, expected: tuple[str, int | None]) -> None:
-    result = seeded.run("submit", KABID, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00")
+    # the Analis inputs his bidang's e-Pantau; the Kepala Bidang verifies it with his own NIP
+    result = seeded.run("submit", ANALIS, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00")
     assert result.exit_code == 0, result.output
     result = seeded.run("verify", KABID, "EPANTAU", "2025-02", "--at", at)
     assert result.exit_code == 0, result.output
+    assert "H. ABDUL HARIS, S.Sos" in result.output.splitlines()[0]  # whose record it is
     everyone = people(seeded.json("status", "--as-of", "2025-03-03", "--json", "--occurrences"))
-    found = occurrence(everyone[SECRETARY], "EPANTAU", "2025-02")
-    assert (found["status"], found["days_late"]) == expected
+    for carrier in (KABID, ANALIS):
+        found = occurrence(everyone[carrier], "EPANTAU", "2025-02")
+        assert (found["status"], found["days_late"]) == expected
     said = result.output.splitlines()[1]  # what the verification made of it, as status says
     late = expected[1]
     assert said.startswith(f"Disampaikan terlambat {late} hari" if late else "Tepat waktu")
@@ -700,6 +717,16 @@ def test_verify_before_the_submission_is_refused(seeded: Env) -> None:
     result = seeded.run("verify", KABID, "EPANTAU", "2025-02", "--at", "06/02/2025")
     assert result.exit_code == 1
     assert "verifikasinya tidak bisa lebih awal" in result.output
+
+
+def test_verify_finds_no_record_of_another_unit(seeded: Env) -> None:
+    seeded.run("submit", ANALIS, "EPANTAU", "2025-02", "--at", "2025-02-07 14:00")
+    # the Sekretaris's own unit has handed in nothing: the bidang's record is not theirs
+    result = seeded.run("verify", SECRETARY, "EPANTAU", "2025-02")
+    assert result.exit_code == 1
+    assert f"{SECRETARY} belum punya laporan EPANTAU 2025-02" in result.output
+    listed = seeded.json("submissions", "list", "--rule", "EPANTAU", "--json")
+    assert [row["verified_at"] for row in listed] == [None]  # nothing written
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ centres on the Bidang Politik Dalam Negeri (PDN), seven people:
 - RINI (head) handed in PK on 15 January and SKP on 20 February; NORHAYATI PK on 16 January
   and SKP on 27 February (on time, this week); FATHURRAHMAN SKP on Saturday 1 March (late by
   a day, this week); WAHYUNI is exempt from SKP 2025; ANDRIE recorded e-Pantau 2025-02,
-  verified, on 7 February (agency rule: it serves all eight carriers).
+  verified, on 7 February (a unit rule: it serves PDN's carriers, RINI and him, and not
+  the three other units that carry it).
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def pure(
 ) -> Digest:
     """The digest straight from the parsed seed, as the importer would store it (duties
     from 1 January 2025), with the scenario's records."""
-    people = {e.key: Person(e.key, e.superior_key) for e in seed.employees}
+    people = {e.key: Person(e.key, e.superior_key, e.unit) for e in seed.employees}
     assignments = [
         Assignment(e.key, code, EXEMPT.get((e.key, code), frozenset()), date(2025, 1, 1))
         for e in seed.employees
@@ -110,7 +111,10 @@ def pure(
     ]
     secretary = next(e.key for e in seed.employees if "secretary" in e.roles)
     members = [Member(e.key, (names or {}).get(e.key, e.name), e.unit) for e in seed.employees]
-    submissions = [Submission(r, p, t, k, v) for k, r, p, t, v in (*SUBMITTED, *extra)]
+    unit_of = {e.key: e.unit for e in seed.employees}
+    submissions = [
+        Submission(r, p, t, k, v, unit=unit_of[k]) for k, r, p, t, v in (*SUBMITTED, *extra)
+    ]
     if shuffle is not None:
         for listed in (assignments, members, submissions):
             random.Random(shuffle).shuffle(listed)
@@ -167,12 +171,12 @@ def test_on_time_rates_of_a_unit_now_and_a_week_ago(pdn: Digest) -> None:
     [
         ("SKP", 57, 57),  # personal: once per carrier (58 carry it, WAHYUNI exempt)
         ("PK", 58, 58),
-        ("EPANTAU", 2, 16),  # agency: one submission serves all 8, so 2025-01 and -02 once each
+        ("EPANTAU", 8, 16),  # unit: one per unit serves its carriers, 4 units × 2 months
         ("P3DN", 2, 2),  # one carrier: the same either way
         ("LKSKPD", 1, 1),
     ],
 )
-def test_an_agency_rule_counts_once_per_occurrence_not_per_carrier(
+def test_an_agency_or_unit_rule_counts_once_per_occurrence_not_per_carrier(
     agency: Digest, rule: str, due: int, owed: int
 ) -> None:
     (line,) = [line for line in agency.by_rule if line.name == rule]
@@ -182,11 +186,15 @@ def test_an_agency_rule_counts_once_per_occurrence_not_per_carrier(
 
 
 def test_a_unit_counts_an_agency_rule_once_if_any_of_its_people_carry_it(agency: Digest) -> None:
-    # e-Pantau 2025-02 handed in on time by ANDRIE (PDN) serves every unit carrying it
+    # e-Pantau 2025-02 handed in on time by ANDRIE serves PDN, his unit, and no other:
+    # four units carry it, two months each, one of the eight on time
     epantau = {line.name: line.now for line in agency.by_rule}["EPANTAU"]
-    assert epantau == Rate(1, 2)
+    assert epantau == Rate(1, 8)
     units = {line.name: line.now for line in agency.units}
     assert units[PDN] == Rate(5, 15)  # as the unit's own digest says
+    overdue = {(o.employee, o.rule, o.period) for o in agency.overdue}
+    assert (RINI, "EPANTAU", "2025-02") not in overdue  # his unit's head: served
+    assert (SECRETARY, "EPANTAU", "2025-02") in overdue  # the Sekretariat's: not served
 
 
 def test_people_and_their_iki_achievement(pdn: Digest) -> None:
@@ -278,9 +286,11 @@ def test_the_agency_sees_the_unit_as_the_unit_sees_itself(agency: Digest, pdn: D
     lines = {line.name: line for line in agency.units}
     assert lines[PDN] == Line(PDN, pdn.total.now, pdn.total.week_ago)
     assert [line.name for line in agency.units][-1] == ""  # people without a unit come last
-    # an agency rule counts once in the total however many units carry it, once in each
-    assert agency.total.now == Rate(5, 122)
-    assert sum(line.now.due for line in agency.units) > agency.total.now.due
+    # an agency rule counts once in the total however many units carry it, once in each;
+    # by 3 March those due (P3DN, LK SKPD, LKjIP, SI RUP) are the Sekretariat's alone, and
+    # e-Pantau counts once per unit in both, so the units' lines add up to the total
+    assert agency.total.now == Rate(5, 128)
+    assert sum(line.now.due for line in agency.units) == agency.total.now.due
     assert agency.total.now == Rate(
         sum(line.now.on_time for line in agency.by_rule),
         sum(line.now.due for line in agency.by_rule),

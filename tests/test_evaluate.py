@@ -133,20 +133,69 @@ def test_earliest_of_several_submissions_counts(schedule: Schedule) -> None:
 
 # --- scope -------------------------------------------------------------------------------
 
-CARRIERS = [Assignment(e, rule) for e in ("A", "B") for rule in ("EPANTAU", "MR")]
+CARRIERS = [Assignment(e, rule) for e in ("A", "B") for rule in ("P3DN", "MR")]
 
 
 @pytest.mark.parametrize("by", [None, "A", "S"])  # the agency, a carrier, a non-carrier
 def test_agency_submission_serves_every_carrier(schedule: Schedule, by: str | None) -> None:
     subs = [
-        Submission("EPANTAU", "2025-02", wita(2025, 2, 7), by),
+        Submission("P3DN", "2025-02", wita(2025, 2, 7), by),
         Submission("MR", "2025-Q1", wita(2025, 3, 31, 20), by),
     ]
     ev = run(schedule, CARRIERS, wita(2025, 4, 2), subs)
     for employee in ("A", "B"):
-        assert status_of(ev, employee, "EPANTAU", "2025-02").status is Status.ON_TIME
+        assert status_of(ev, employee, "P3DN", "2025-02").status is Status.ON_TIME
         assert status_of(ev, employee, "MR", "2025-Q1").status is Status.ON_TIME
-        assert status_of(ev, employee, "EPANTAU", "2025-03").status is Status.OVERDUE
+        assert status_of(ev, employee, "P3DN", "2025-03").status is Status.OVERDUE
+
+
+# e-Pantau is one per unit: A and B in Bidang I, C in Bidang II, D and E without a unit.
+UNITS = {"A": "Bidang I", "B": "Bidang I", "C": "Bidang II", "D": None, "E": None}
+
+
+@pytest.mark.parametrize(
+    ("by", "served"),
+    [
+        ("A", {"A", "B"}),  # a carrier serves their unit
+        ("B", {"A", "B"}),
+        ("X", {"A", "B"}),  # so does a colleague who does not carry it
+        ("C", {"C"}),  # another unit's serves only that unit
+        ("D", {"D"}),  # without a unit: their own alone, never another's
+        (None, set()),  # recorded for the agency: no unit's
+    ],
+)
+def test_unit_submission_serves_the_carriers_of_its_unit(
+    schedule: Schedule, by: str | None, served: set[str]
+) -> None:
+    people = {key: Person(key, None, unit) for key, unit in {**UNITS, "X": "Bidang I"}.items()}
+    carriers = [Assignment(key, "EPANTAU") for key in UNITS]
+    unit = people[by].unit if by else None
+    subs = [Submission("EPANTAU", "2025-02", wita(2025, 2, 7), by, unit=unit)]
+    ev = evaluate(schedule, Roster(people, carriers), subs, [], wita(2025, 3, 3))
+    done = {s.employee for s in ev.statuses if s.period == "2025-02" and s.status is Status.ON_TIME}
+    assert done == served
+    assert {s.employee for s in ev.statuses if s.period == "2025-01"} == set(UNITS)
+    # the headlines (the matrix's cells, shared where nothing sets a carrier apart) agree
+    heads = evaluate(schedule, Roster(people, carriers), subs, [], wita(2025, 3, 3), detail=False)
+    for found in (ev, heads):
+        achieved = {a.employee: (a.on_time, a.due) for a in found.achievements}
+        assert achieved == {key: (int(key in served), 2) for key in UNITS}
+
+
+def test_unit_submission_awaiting_verification_is_pending_for_its_unit(
+    schedule: Schedule,
+) -> None:
+    people = {key: Person(key, None, unit) for key, unit in UNITS.items()}
+    carriers = [Assignment(key, "EPANTAU") for key in UNITS]
+    subs = [Submission("EPANTAU", "2025-03", wita(2025, 3, 5), "A", False, unit="Bidang I")]
+    ev = evaluate(schedule, Roster(people, carriers), subs, [], wita(2025, 3, 7))
+    pending = {s.employee for s in ev.statuses if s.status is Status.PENDING}
+    assert pending == {"A", "B"}
+    later = evaluate(schedule, Roster(people, carriers), subs, [], wita(2025, 3, 12))
+    waiting = {
+        s.employee for s in later.statuses if s.period == "2025-03" and s.awaits_verification
+    }
+    assert waiting == {"A", "B"}  # handed in, not verified by the 10th: the verifier's to act
 
 
 def test_personal_submission_serves_only_its_employee(schedule: Schedule) -> None:

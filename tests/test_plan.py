@@ -15,10 +15,11 @@ from rules.plan import Notice, NoticeKind, notice_key, plan
 from rules.schedule import Schedule
 
 PEOPLE = {
-    "S": Person("S"),  # the Secretary, nobody above
-    "K": Person("K", superior="S"),
-    "A": Person("A", superior="K"),
-    "B": Person("B", superior="K"),
+    "S": Person("S", unit="Sekretariat"),  # the Secretary, nobody above
+    "K": Person("K", superior="S", unit="Bidang I"),  # heads Bidang I
+    "A": Person("A", superior="K", unit="Bidang I"),
+    "B": Person("B", superior="K", unit="Bidang I"),
+    "C": Person("C", superior="S", unit="Bidang II"),  # heads Bidang II, alone in it
 }
 SKP_DUE = date(2025, 2, 28)  # Friday
 
@@ -110,15 +111,53 @@ def test_submitted_occurrence_has_no_notices(schedule: Schedule, calendar: Legal
 def test_agency_rule_notifies_every_carrier_until_anyone_submits(
     schedule: Schedule, calendar: LegalCalendar
 ) -> None:
-    carriers = [Assignment("A", "EPANTAU"), Assignment("B", "EPANTAU")]
-    now = step_time(calendar, date(2025, 2, 10), 1)
+    carriers = [Assignment("A", "P3DN"), Assignment("C", "P3DN")]
+    now = step_time(calendar, date(2025, 2, 25), 1)
     notices = [n for n in plan_at(schedule, now, carriers) if n.period == "2025-02"]
     assert {n.key for n in notices} == {
-        "A|EPANTAU|2025-02|H+1|A", "A|EPANTAU|2025-02|H+1|K",
-        "B|EPANTAU|2025-02|H+1|B", "B|EPANTAU|2025-02|H+1|K",
+        "A|P3DN|2025-02|H+1|A", "A|P3DN|2025-02|H+1|K",
+        "C|P3DN|2025-02|H+1|C", "C|P3DN|2025-02|H+1|S",
     }  # fmt: skip
-    done = [Submission("EPANTAU", "2025-02", datetime(2025, 2, 11, tzinfo=WITA), "B")]
+    done = [Submission("P3DN", "2025-02", datetime(2025, 2, 26, tzinfo=WITA), "C")]
     assert [n for n in plan_at(schedule, now, carriers, done) if n.period == "2025-02"] == []
+
+
+def test_unit_rule_notifies_the_carriers_of_a_unit_until_one_of_it_submits(
+    schedule: Schedule, calendar: LegalCalendar
+) -> None:
+    carriers = [Assignment(key, "EPANTAU") for key in ("A", "B", "C")]
+    now = step_time(calendar, date(2025, 2, 10), 1)
+    done = [
+        Submission("EPANTAU", "2025-02", datetime(2025, 2, 7, tzinfo=WITA), "B", unit="Bidang I")
+    ]
+    notices = [n for n in plan_at(schedule, now, carriers, done) if n.period == "2025-02"]
+    # B's record serves A and B (Bidang I); Bidang II's e-Pantau is still C's to do
+    assert {n.key for n in notices} == {"C|EPANTAU|2025-02|H+1|C", "C|EPANTAU|2025-02|H+1|S"}
+
+
+def test_a_unit_deliverable_awaiting_verification_is_its_head_s_once(
+    schedule: Schedule, calendar: LegalCalendar
+) -> None:
+    carriers = [Assignment(key, "EPANTAU") for key in ("K", "A", "B", "C")]
+    handed = datetime(2025, 2, 7, 14, tzinfo=WITA)
+    records = [
+        Submission("EPANTAU", "2025-02", handed, "A", False, unit="Bidang I"),
+        Submission("EPANTAU", "2025-02", handed, "C", False, unit="Bidang II"),
+    ]
+    h1 = step_time(calendar, date(2025, 2, 10), 1)
+    notices = [n for n in plan_at(schedule, h1, carriers, records) if n.period == "2025-02"]
+    # K heads Bidang I: told once, of A's input (not once per carrier, nor of their own);
+    # K's superior is told of K's pending verification; C heads Bidang II alone: told
+    # themselves, and their superior S
+    assert sorted((n.recipient, n.employee, n.kind) for n in notices) == [
+        ("C", "C", NoticeKind.VERIFY),
+        ("K", "A", NoticeKind.VERIFY),
+        ("S", "C", NoticeKind.VERIFY),
+        ("S", "K", NoticeKind.VERIFY),
+    ]
+    # the same choice every tick, whatever order the records come in
+    again = plan_at(schedule, h1, carriers[::-1], records[::-1])
+    assert {n.key for n in again if n.period == "2025-02"} == {n.key for n in notices}
 
 
 @pytest.mark.parametrize(
@@ -139,7 +178,13 @@ def test_an_unverified_item_goes_to_whoever_verifies_it(
     now = step_time(calendar, date(2025, 2, 10), 1)
     handed = datetime(2025, 2, 7, 14, tzinfo=WITA)
     record = Submission(
-        "EPANTAU", "2025-02", handed, "A", verified=verified_at is not None, verified_at=verified_at
+        "EPANTAU",
+        "2025-02",
+        handed,
+        "A",
+        verified=verified_at is not None,
+        verified_at=verified_at,
+        unit="Bidang I",
     )
     notices = plan_at(schedule, now, [Assignment("A", "EPANTAU")], [record])
     assert summary(n for n in notices if n.period == "2025-02") == expected

@@ -26,6 +26,7 @@ SECRETARY = "197105152000121003"  # SUTRISNO: Sekretaris, also Plh. of a bidang
 KASUBBAG = "197308132007011009"  # MUHAMMAD ARDANI, head of Umum dan Kepegawaian
 STAFF = "197201202009021001"  # AHMAD JUNAIDI, Sekretariat, reports to the Kasubbag
 KABID = "196905221997031004"  # ZUKIPLI, carries EPANTAU
+ANALIS = "197008252000121003"  # H. ABDUL HARIS, his bidang's Analis: carries EPANTAU
 UNITS = {
     "Sekretariat",
     "Bidang Ideologi dan Wawasan Kebangsaan",
@@ -280,9 +281,10 @@ def test_epantau_is_on_time_only_when_verified_by_the_deadline(
     (sub,) = snap(seeded, catalog).submissions
     assert (sub.verified, sub.verified_at) == (when is not None, when)
     result = matrix(seeded, catalog, schedule)
-    # an agency rule: one record speaks for every carrier
+    # a unit rule: one record speaks for every carrier of the bidang, and for no other unit
     assert status_of(result, KABID, "EPANTAU", "2025-02") == expected
-    assert status_of(result, SECRETARY, "EPANTAU", "2025-02") == expected
+    assert status_of(result, ANALIS, "EPANTAU", "2025-02") == expected
+    assert status_of(result, SECRETARY, "EPANTAU", "2025-02") == (Status.OVERDUE, 21)
     assert status_of(result, SECRETARY, "EPANTAU", "2025-01") == (Status.OVERDUE, 52)
 
 

@@ -473,6 +473,9 @@ BAD_SUBMISSIONS = [  # id, the bad row (row 5, after GOOD), reason
     ("bad time", [DESSY, "SKP", "2024", "10/02/2025", "", ""],
      "submitted_at '10/02/2025' is not a date or time"),
     ("empty", [DESSY, "SKP", "", "2025-02-10", "", ""], "period is empty"),
+    # the year the deadline falls in, typed for the year the SPT reports on
+    ("far period", [DESSY, "SPT", "2025", "2025-03-15", "", ""],
+     "SPT 2025 is due 2026-03-31; did you mean SPT 2024?"),
     ("agency", [DESSY, "SKP", "2024", "2025-02-10", "", "maybe"], "agency 'maybe' is not yes/no"),
 ]  # fmt: skip
 

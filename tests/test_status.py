@@ -16,7 +16,7 @@ from test_properties import FEW, setup
 
 from rules.calendar import WITA, LegalCalendar
 from rules.catalog import Catalog, Source
-from rules.evaluate import Submission
+from rules.evaluate import Roster, Submission
 from rules.schedule import Event, Schedule
 from scheduler.reports.status import build, json_chunks, matrix_json
 from scheduler.store import models, records
@@ -216,7 +216,11 @@ def test_the_agency_exercises_every_kind_of_cell(
 def in_memory(
     roster: Any, submissions: list[Submission], events: tuple[Event, ...]
 ) -> tuple[Snapshot, Carriers]:
-    """The same generated records as ``snapshot`` and ``carriers`` would read them."""
+    """The same generated records as ``snapshot`` and ``carriers`` would read them: everyone
+    in one unit, which each submission carries as its submitter's."""
+    people = {key: person._replace(unit="Unit") for key, person in roster.people.items()}
+    roster = Roster(people, roster.assignments, roster.secretary)
+    submissions = [s._replace(unit="Unit" if s.employee else None) for s in submissions]
     keys = list(roster.people)
     employees = {
         key: EmployeeInfo(

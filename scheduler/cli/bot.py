@@ -302,16 +302,19 @@ def unlink(nip: str) -> None:
     "alone means by the end of that day."
 )
 def verify(nip: str, code: str, period: str, at: Typed | None) -> None:
-    """Verify the pending submission of NIP for CODE and PERIOD (keeps its time and evidence)."""
+    """Verify the pending submission of NIP for CODE and PERIOD (keeps its time and evidence).
+
+    For a deliverable one record serves (e-Pantau, one per unit), NIP may be the verifier's
+    own: the record of a colleague of their unit is verified."""
     from scheduler import words
-    from scheduler.store import records, submissions
+    from scheduler.store import models, records, submissions
 
     ctx = current()
     when = moment(ctx, at)
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
         code = records.check_rule_period(ctx.config.catalog, code, period)
-        row = submissions.newest(session, employee.id, code, period)
+        row = submissions.to_verify(session, employee, ctx.config.catalog.rules[code], period)
         item = {"key": employee.key, "code": code, "period": period}
         if row is None:
             raise click.ClickException(say("no_submission", ctx.language, **item))
@@ -322,7 +325,11 @@ def verify(nip: str, code: str, period: str, at: Typed | None) -> None:
             times = {"submitted": stamp(ctx, row.submitted_at), "at": stamp(ctx, when)}
             raise click.ClickException(say("verified_too_early", ctx.language, **times, **item))
         done = submissions.verify(session, row, ctx.now(), ctx.user, "cli", when)
-        who = {"name": employee.name, "key": employee.key}
+        # A colleague's record (a unit's e-Pantau) is named by who handed it in.
+        submitter = employee
+        if done.employee_id not in (None, employee.id):
+            submitter = session.get(models.Employee, done.employee_id) or employee
+        who = {"name": submitter.name, "key": submitter.key}
         handed = stamp(ctx, done.submitted_at)
         said = say("verified", ctx.language, code=code, period=period, stamp=handed, **who)
         meaning = words.record_meaning(

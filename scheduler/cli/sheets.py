@@ -159,7 +159,7 @@ def submissions_import(file: str, skip_bad: bool, dry_run: bool) -> None:
     count = 0
     with writing(ctx, dry_run) as session:
         people = records.identities(session)
-        check = submission_sheet.check_submissions(table, people, ctx.config.catalog, zone, now)
+        check = submission_sheet.check_submissions(table, people, ctx.config.schedule(), zone, now)
         _report(check.problems, check.skipped, skip_bad)
         count = submission_sheet.apply_submissions(session, check.rows, now, ctx.user)
     done = "submissions_would_record" if dry_run else "submissions_recorded"

@@ -17,7 +17,16 @@ from typing import Any, Protocol
 
 import orjson
 
-from rules.evaluate import Cell, Cells, Evaluation, OccurrenceStatus, Status, evaluate, headlines
+from rules.evaluate import (
+    Cell,
+    Cells,
+    Evaluation,
+    OccurrenceStatus,
+    Status,
+    evaluate,
+    headlines,
+    unit_map,
+)
 from rules.schedule import Occurrence, Schedule
 from scheduler.store.records import Carried, Carriers, EmployeeInfo, Snapshot
 
@@ -29,7 +38,9 @@ class Matrix:
     evaluation: Evaluation
     cells: dict[str, dict[str, OccurrenceStatus]]  # employee key → rule code → cell
     achievement: dict[str, dict[str, float | None]]  # employee key → rule code → percent
-    overall: dict[str, float | None]  # employee key → on-time ÷ due over all their rules
+    # employee key → on-time ÷ due over all their deadlines (a measure is met or not, not on
+    # time: it keeps its own percentage and stays out of this one, as in the digest)
+    overall: dict[str, float | None]
 
 
 def build(schedule: Schedule, snapshot: Snapshot, now: datetime, detail: bool = False) -> Matrix:
@@ -48,12 +59,15 @@ def build(schedule: Schedule, snapshot: Snapshot, now: datetime, detail: bool = 
         row[item.occurrence.rule] = item
     achievement: dict[str, dict[str, float | None]] = {}
     totals: dict[str, list[int]] = {}
+    measured = schedule.catalog.measured
     for entry in evaluation.achievements:
         rules = achievement.get(entry.employee)
         if rules is None:
             rules = achievement[entry.employee] = {}
             totals[entry.employee] = [0, 0]
         rules[entry.rule] = entry.percent
+        if entry.rule in measured:
+            continue
         total = totals[entry.employee]
         total[0] += entry.on_time
         total[1] += entry.due
@@ -72,10 +86,14 @@ class _Shown(Protocol):
     def days_late(self) -> int | None: ...
     @property
     def submitted_at(self) -> datetime | None: ...
+    @property
+    def value(self) -> float | None: ...
 
 
 def _occurrence(item: _Shown) -> dict[str, Any]:
-    """One status as JSON sees it; orjson writes the dates, datetimes and Status itself."""
+    """One status as JSON sees it; orjson writes the dates, datetimes and Status itself.
+    ``value`` is a measure's (null for a document); ``submitted_at`` comes last, which
+    ``matrix_json`` relies on."""
     occ = item.occurrence
     return {
         "rule": occ.rule,
@@ -83,6 +101,7 @@ def _occurrence(item: _Shown) -> dict[str, Any]:
         "due": occ.due,
         "status": item.status,
         "days_late": item.days_late,
+        "value": item.value,
         "submitted_at": item.submitted_at,
     }
 
@@ -165,8 +184,10 @@ def matrix_json(schedule: Schedule, records: Carriers, now: datetime) -> Iterato
     cells (about one each) are written per person.
     """
     dumps = orjson.dumps
-    cells = Cells(schedule, records.submissions, records.events, now)
-    starts: dict[tuple[str, int, Status, int | None], bytes] = {}
+    measured = schedule.catalog.measured
+    units = unit_map(schedule, ((row[1], row[4]) for row in records.people))
+    cells = Cells(schedule, records.submissions, records.events, now, units=units)
+    starts: dict[tuple[str, int, Status, int | None, float | None], bytes] = {}
     commons: dict[tuple[str, date | None], _Part | None] = {}
     shapes: dict[tuple[int, tuple[str, ...]], _Shape] = {}
 
@@ -179,7 +200,7 @@ def matrix_json(schedule: Schedule, records: Carriers, now: datetime) -> Iterato
             return None, tally
         # Only the submission time, written last, tells most cells of an occurrence apart:
         # the rest is made once.  (Occurrences live as long as ``cells``: ids are keys.)
-        shape = (code, id(head.occurrence), head.status, head.days_late)
+        shape = (code, id(head.occurrence), head.status, head.days_late, head.value)
         start = starts.get(shape)
         if start is None:
             whole = dumps({code: _occurrence(head._replace(submitted_at=None))})
@@ -199,7 +220,7 @@ def matrix_json(schedule: Schedule, records: Carriers, now: datetime) -> Iterato
             # ``carried`` tuples live in ``records`` while this runs: their ids are keys.
             shape = shapes.get((id(carried), mine))
             if shape is None:
-                shape = shapes[(id(carried), mine)] = _Shape(carried, mine, common)
+                shape = shapes[(id(carried), mine)] = _Shape(carried, mine, common, measured)
             if shape.alike is not None:
                 achievement, rules = shape.alike
             else:
@@ -233,7 +254,9 @@ class _Shape:
         carried: tuple[Carried, ...],
         mine: Container[str],
         common: Callable[[str, date | None], _Part | None],
+        measured: frozenset[str],
     ) -> None:
+        self.measured = measured  # left out of the overall percentage
         self.own: list[Carried] = []  # the rules whose cells are the person's own
         self.pieces: list[bytes] = [b""]  # common members before each own slot, and after
         self.tallies: list[tuple[str, int, int] | int] = []  # or the own slot's index
@@ -259,7 +282,7 @@ class _Shape:
         if summary is None:
             tallies = [own[t] if isinstance(t, int) else t for t in self.tallies]
             summary = self.summaries[own] = orjson.Fragment(
-                orjson.dumps(_achievement([t for t in tallies if t is not None]))
+                orjson.dumps(_achievement([t for t in tallies if t is not None], self.measured))
             )
         pieces = self.pieces
         body = pieces[0]
@@ -268,9 +291,11 @@ class _Shape:
         return summary, orjson.Fragment(b"{" + body[1:] + b"}")  # without the first comma
 
 
-def _achievement(tallies: list[tuple[str, int, int]]) -> dict[str, Any]:
-    """As ``build`` computes it: each rule's percentage, and on time over due of them all."""
-    on_time, due = sum(t[1] for t in tallies), sum(t[2] for t in tallies)
+def _achievement(tallies: list[tuple[str, int, int]], measured: frozenset[str]) -> dict[str, Any]:
+    """As ``build`` computes it: each rule's percentage, and on time over due of them all
+    but the ``measured``."""
+    timed = [t for t in tallies if t[0] not in measured]
+    on_time, due = sum(t[1] for t in timed), sum(t[2] for t in timed)
     return {
         "overall": 100.0 * on_time / due if due else None,
         "rules": {code: 100.0 * on / of for code, on, of in tallies},

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, tzinfo
 
 from sqlalchemy.orm import Session
 
-from rules.catalog import Catalog
+from rules.schedule import Schedule
 from scheduler.sheets.table import (
     EXCEL_NUMBER,
     Cell,
@@ -29,7 +29,14 @@ from scheduler.sheets.table import (
     rows_to_read,
 )
 from scheduler.store import models, submissions
-from scheduler.store.records import RecordError, check_rule_period, check_value, length_of
+from scheduler.store.records import (
+    FarPeriod,
+    RecordError,
+    check_rule_period,
+    check_submission_period,
+    check_value,
+    length_of,
+)
 
 SUBMISSION_COLUMNS = ("nip", "rule", "period", "submitted_at", "evidence", "agency", "value")
 SUBMISSION_REQUIRED = frozenset({"nip", "rule", "period", "submitted_at"})
@@ -114,11 +121,14 @@ def _period_text(value: Cell) -> str:
 def check_submissions(
     table: Table,
     people: Sequence[tuple[int, str, str]],
-    catalog: Catalog,
+    schedule: Schedule,
     zone: tzinfo,
     now: datetime,
 ) -> SubmissionCheck:
-    """Check every row of a submissions sheet; ``people`` is (id, key, name) of everyone."""
+    """Check every row of a submissions sheet; ``people`` is (id, key, name) of everyone.
+    A period due more than a year after its row's moment is refused as ``submit`` refuses
+    it, with the likely meaning ("SPT 2025" handed in March 2025 is SPT 2024)."""
+    catalog = schedule.catalog
     check_columns(table, SUBMISSION_COLUMNS, SUBMISSION_REQUIRED)
     keys = Keys(key for _, key, _ in people)
     ids = {key: employee_id for employee_id, key, _ in people}
@@ -149,6 +159,11 @@ def check_submissions(
             elif moment > now:
                 params = {"when": f"{moment:%Y-%m-%d %H:%M %Z}", "now": f"{now:%Y-%m-%d %H:%M %Z}"}
                 found.append(Problem(row.number, "future", params))
+            elif rule in catalog.rules and not found:
+                try:
+                    check_submission_period(schedule, rule, period, moment)
+                except FarPeriod as exc:
+                    found.append(Problem(row.number, exc.message, exc.params))
         agency = flag_cell(row, "agency", found) if "agency" in table.columns else None
         problems += found
         if not found and key is not None and moment is not None:

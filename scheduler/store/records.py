@@ -218,7 +218,7 @@ def snapshot(
         employees[key_] = EmployeeInfo(
             key_, nip, name, position, unit_name, boss, roles, chat, email, review
         )
-        people[key_] = Person(key_, boss)
+        people[key_] = Person(key_, boss, unit_name)
         key_of[employee_id] = key_
         if secretary is None and "secretary" in roles:
             secretary = key_
@@ -250,8 +250,10 @@ def snapshot(
         assignments.append(Assignment(carrier, rule_code, periods, _day(starts_on)))
 
     submissions = [
-        Submission(rule_code, period, _utc(at), submitter, *_verified(verified, recorded), value)
-        for submitter, rule_code, period, at, verified, recorded, value in rows(
+        Submission(
+            rule_code, period, _utc(at), submitter, *_verified(verified, recorded), value, unit_
+        )
+        for submitter, rule_code, period, at, verified, recorded, value, unit_ in rows(
             _current_submissions(catalog, since_year, chosen)
         )
     ]
@@ -301,12 +303,14 @@ def carriers(
                 (code, frozenset(excused.get(code, ())), since) for code, _, since in entries
             )
         carried[employee_id] = entries
-    # By id rather than joined to the employees: only the people read have cells, and for
-    # agency rules (all that is read of anyone else) the submitter does not matter.
+    # By id: only the people read have cells, and for agency and unit rules (all that is
+    # read of anyone else) the submitter's unit is all that matters of them.
     key_of = {row[0]: row[1] for row in people}
     submissions = [
-        Submission(rule_code, period, _utc(at), key_of.get(submitter), *_verified(ver, rec), value)
-        for submitter, rule_code, period, at, ver, rec, value in rows(
+        Submission(
+            rule_code, period, _utc(at), key_of.get(submitter), *_verified(ver, rec), value, unit_
+        )
+        for submitter, rule_code, period, at, ver, rec, value, unit_ in rows(
             _current_submissions(catalog, since_year, chosen, by_id=True)
         )
     ]
@@ -446,32 +450,36 @@ def _current_submissions(
 ) -> _Query:
     """The newest row per (employee or agency, rule, period): corrections are new rows.  As
     (employee key, or id ``by_id``; rule; period; submitted at, verified at (None: not
-    verified) and recorded at, as text on SQLite; a measure's value).
+    verified) and recorded at, as text on SQLite; a measure's value; the submitter's unit).
 
-    Narrowed to ``chosen`` employees, their rows and every agency row are read (anyone's
-    agency submission serves all its carriers), before grouping, so that one person's status
-    does not group the whole table (0.2 s at 100,000).
+    Narrowed to ``chosen`` employees, their rows and every agency and unit row are read
+    (anyone's agency submission serves all its carriers, a colleague's unit submission the
+    unit's), before grouping, so that one person's status does not group the whole table
+    (0.2 s at 100,000).
     """
     S = models.Submission
     newest = select(func.max(S.id)).group_by(S.employee_id, S.rule_code, S.period)
     if since_year is not None:
         newest = newest.where(S.period >= f"{since_year:04d}")
     if chosen is not None:
-        agency = [r.code for r in catalog.rules.values() if r.scope is Scope.AGENCY]
-        newest = newest.where(or_(S.employee_id.in_(chosen), S.rule_code.in_(agency)))
-    submitter = S.employee_id if by_id else models.Employee.key
-    query = select(
-        submitter,
-        S.rule_code,
-        S.period,
-        type_coerce(S.submitted_at, String),
-        type_coerce(S.verified_at, String),
-        type_coerce(S.recorded_at, String),
-        S.value,
-    ).where(S.id.in_(newest))
-    if by_id:
-        return query
-    return query.outerjoin(models.Employee, models.Employee.id == S.employee_id)
+        shared = [r.code for r in catalog.rules.values() if r.scope is not Scope.PERSONAL]
+        newest = newest.where(or_(S.employee_id.in_(chosen), S.rule_code.in_(shared)))
+    E = models.Employee
+    return (
+        select(
+            S.employee_id if by_id else E.key,
+            S.rule_code,
+            S.period,
+            type_coerce(S.submitted_at, String),
+            type_coerce(S.verified_at, String),
+            type_coerce(S.recorded_at, String),
+            S.value,
+            models.Unit.name,
+        )
+        .where(S.id.in_(newest))
+        .outerjoin(E, E.id == S.employee_id)
+        .outerjoin(models.Unit, models.Unit.id == E.unit_id)
+    )
 
 
 def find_employee(session: Session, ident: str) -> models.Employee:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rules.catalog import Catalog
+from rules.catalog import Catalog, Rule, Scope
 from scheduler.store import models
 
 
@@ -115,6 +115,26 @@ def newest(
         .order_by(table.id.desc())
         .limit(1)
     )
+
+
+def to_verify(
+    session: Session, employee: models.Employee, rule: Rule, period: str
+) -> models.Submission | None:
+    """The record ``employee`` would verify for (``rule``, ``period``): their own, else, for
+    a deliverable one record serves, the one that serves them: a colleague's of their unit
+    (the Kepala Bidang verifying their staff's e-Pantau input) or anyone's for the agency.
+    The newest still unverified, else the newest."""
+    own = newest(session, employee.id, rule.code, period)
+    if own is not None or rule.scope is Scope.PERSONAL:
+        return own
+    table = models.Submission
+    query = select(table).where(table.rule_code == rule.code, table.period == period)
+    if rule.scope is Scope.UNIT:
+        if employee.unit_id is None:
+            return None
+        colleagues = select(models.Employee.id).where(models.Employee.unit_id == employee.unit_id)
+        query = query.where(table.employee_id.in_(colleagues))
+    return session.scalar(query.order_by(table.verified_at.is_not(None), table.id.desc()).limit(1))
 
 
 def verify(

@@ -14,7 +14,6 @@ from urllib.parse import quote
 from markupsafe import Markup
 from sqlalchemy import select
 
-from rules.catalog import Scope
 from rules.evaluate import Status
 from scheduler.catalog import Words
 from scheduler.reports import digest, status
@@ -161,7 +160,7 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
         snap = records.snapshot(session, catalog, since_year=now.year - 1, key=key)
         matrix = status.build(config.schedule(), snap, now, detail=True)
         info = snap.employees[key]
-        employee_id = session.scalar(select(models.Employee.id).where(models.Employee.key == key))
+        employee = session.scalars(select(models.Employee).where(models.Employee.key == key)).one()
         superior = snap.employees.get(info.superior or "")
         if superior is None and info.superior:
             boss = session.scalar(
@@ -182,8 +181,8 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
             rule = catalog.rules[occ.rule]
             row = None
             if item.submitted_at is not None:
-                owner = None if rule.scope is Scope.AGENCY else employee_id
-                row = submissions.newest(session, owner, occ.rule, occ.period)
+                # their own record, else the one that serves them (their unit's, the agency's)
+                row = submissions.to_verify(session, employee, rule, occ.period)
             tz = now.tzinfo
             by_year[year].append(
                 Line(
