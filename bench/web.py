@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db")
+    parser.add_argument(
+        "--no-agency", action="store_true", help="leave out the agency home (slow at 100,000)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as work:
         url = database_url(args.db, Path(work))
@@ -91,8 +94,10 @@ def main(argv: list[str] | None = None) -> None:
             secretary = next(k for k, r in rows if "secretary" in r.split())
             head = next(k for k, r in rows if "unit_head" in r.split() and "secretary" not in r)
             staff = next(k for k, r in rows if not r)
-            pages = [
-                ("agency home", session_for(db, base, secretary), "/"),
+            pages = (
+                [] if args.no_agency else [("agency home", session_for(db, base, secretary), "/")]
+            )
+            pages += [
                 ("unit home", session_for(db, base, head), "/"),
                 ("person page", session_for(db, base, staff), f"/employees/{staff}"),
             ]
