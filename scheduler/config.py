@@ -45,7 +45,6 @@ class ServiceSettings(_Section):
     timezone: str = "Asia/Makassar"
     language: Literal["id", "en"] = "id"
     tick_minutes: int = Field(default=15, ge=1, le=1440)  # how often the service looks
-    health_port: int = Field(default=0, ge=0, le=65535)  # GET /health on 127.0.0.1; 0 = off
     # Who signs the reminders and escalations: people answer an office, not a program.
     signature: str = Field(default="Sekretariat", min_length=1, max_length=200)
 
@@ -131,10 +130,21 @@ class BotConfig(_Section):
     # Characters of a text given as evidence (the bot keeps within what the column takes).
     max_evidence: int = Field(default=1000, ge=1)
     # Webhook instead of long polling: the public HTTPS address Telegram posts updates to
-    # (a reverse proxy forwards it to webhook_listen:webhook_port).  Empty: long polling.
+    # (a reverse proxy forwards it to [web] listen:port, path /telegram).  Empty: polling.
     webhook_url: str = Field(default="", pattern=r"^(https://\S+)?$")
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+
+class WebSettings(_Section):
+    """The one HTTP surface of `tenggat run` and `tenggat web`: the health endpoint, the
+    bot's webhook and the console, on one address."""
+
+    listen: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)  # 0 = off
+    # The address people open (behind a reverse proxy: its HTTPS address); sign-in links
+    # are made with it.  Empty: http://listen:port.
+    public_url: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
+    login_minutes: int = Field(default=15, ge=1, le=24 * 60)  # how long a sign-in link works
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)  # how long a sign-in lasts
 
 
 class OverrideSettings(_Section):
@@ -156,7 +166,14 @@ class Settings(_Section):
     delivery: DeliverySettings = DeliverySettings()
     digest: DigestConfig = DigestConfig()
     bot: BotConfig = BotConfig()
+    web: WebSettings = WebSettings()
     calendar: CalendarSettings = CalendarSettings()
+
+    @model_validator(mode="after")
+    def _webhook_needs_the_web(self) -> Settings:
+        if self.bot.webhook_url and not self.web.port:
+            raise ValueError("bot.webhook_url needs [web] port: the webhook is served there")
+        return self
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -167,8 +184,25 @@ SECTIONS: dict[str, type[_Section]] = {
     "delivery": DeliverySettings,
     "digest": DigestConfig,
     "bot": BotConfig,
+    "web": WebSettings,
     "calendar": CalendarSettings,
 }
+
+# Keys that moved when the health endpoint and the webhook joined the console on one
+# address: an old file is told where, not only that the key is unknown.
+MOVED = {
+    ("service", "health_port"): "web.port",
+    ("bot", "webhook_port"): "web.port",
+    ("bot", "webhook_listen"): "web.listen",
+}
+
+
+def _unknown(section: str, key: str, otherwise: str) -> str:
+    """Why ``section.key`` is refused: where it moved, or ``otherwise``."""
+    moved = MOVED.get((section, key))
+    if moved is None:
+        return otherwise
+    return f"moved to {moved} (one address serves /health, /telegram and the console)"
 
 
 @dataclass(frozen=True)
@@ -220,7 +254,9 @@ def _from_environment(
         if key not in known:
             spell = ENV_PREFIX + section.upper() + "_{}"
             hint = did_you_mean(key.upper(), [name.upper() for name in known], spell)
-            raise ConfigError(variable, f"{section}.{key}", f"unknown setting{hint}")
+            raise ConfigError(
+                variable, f"{section}.{key}", _unknown(section, key, f"unknown setting{hint}")
+            )
         if key == "override":
             raise ConfigError(variable, f"{section}.{key}", "set overrides in config.toml")
         data.setdefault(section, {})[key] = value
@@ -276,7 +312,9 @@ def load_config(explicit: str | None = None, environ: Mapping[str, str] | None =
         loc = tuple(first["loc"])
         key = key_path(loc)
         reason = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
+        if first["type"] == "extra_forbidden" and len(loc) == 2:
+            reason = _unknown(str(loc[0]), str(loc[1]), "unknown key")
+        elif first["type"] == "extra_forbidden":
             reason = "unknown key"
         source = from_env.get((str(loc[0]), str(loc[1]))) if len(loc) > 1 else None
         if source:

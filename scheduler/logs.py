@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from scheduler.config import Config
 
 # One line per request or event of their own; ours say what matters.  At DEBUG they speak.
-CHATTY = ("httpx", "httpcore", "telegram", "aiohttp", "alembic", "apscheduler")
+CHATTY = ("httpx", "httpcore", "telegram", "aiohttp", "alembic", "apscheduler", "uvicorn")
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
 # The settings read from the environment only, never from a file (the loader refuses them there).
 SECRETS = {

@@ -89,3 +89,28 @@ def test_migration_0010_adds_an_empty_value_and_keeps_existing_submissions(
     with db.read() as session:
         assert session.scalar(select(models.Submission.value)) == 87.5
     db.engine.dispose()
+
+
+def test_migration_0011_adds_the_web_tables_as_the_models_have_them_and_goes_back(
+    database_url: str,
+) -> None:
+    """The sign-in tables of the web console: what the migration makes is what the models
+    describe (alembic finds nothing to add), and downgrading removes them again."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    db = Database(database_url)
+    command.upgrade(db._alembic(), "0010")
+    db.migrate()
+    web = {"web_logins", "web_sessions", "web_audit"}
+    with db.engine.connect() as connection:
+        assert web <= set(inspect(connection).get_table_names())
+        changes = compare_metadata(MigrationContext.configure(connection), models.Base.metadata)
+    about_web = [c for c in changes if any(name in repr(c) for name in web)]
+    assert about_web == []
+    command.downgrade(db._alembic(), "0010")
+    with db.engine.connect() as connection:
+        assert not web & set(inspect(connection).get_table_names())
+    db.engine.dispose()

@@ -22,11 +22,13 @@ from sqlalchemy import select
 
 from rules.calendar import WITA
 from scheduler.cli.main import cli
-from scheduler.config import load_config
-from scheduler.service.health import DEAD_WINDOW, report, serve_health
+from scheduler.config import ConfigError, load_config
+from scheduler.service.health import DEAD_WINDOW, report
 from scheduler.store import models
 from scheduler.store.db import INSTANCE, Database
 from scheduler.store.state import LAST_ERROR, LAST_TICK, LAST_TICK_AS_OF, record
+from scheduler.web.app import build
+from scheduler.web.server import serve
 
 NOW = datetime(2025, 3, 3, 9, tzinfo=WITA)
 TOKEN = "123456:AAE-health-secret-token"
@@ -168,14 +170,13 @@ def test_health_endpoint_says_503_until_the_service_ticks(
         None,
         environ={
             "TENGGAT_DATABASE_URL": database.url.render_as_string(hide_password=False),
-            "TENGGAT_SERVICE_HEALTH_PORT": str(port),
+            "TENGGAT_WEB_PORT": str(port),
             "TENGGAT_SERVICE_LANGUAGE": "en",
             "TENGGAT_TELEGRAM_TOKEN": TOKEN,
         },
     )
-    assert config.settings.service.health_port == port
-    server = serve_health(database, config)
-    assert server is not None
+    assert config.settings.web.port == port
+    server = serve(build(database, config), "127.0.0.1", port)
     try:
         base = f"http://127.0.0.1:{port}"
         status, body = get(f"{base}/health")
@@ -199,17 +200,17 @@ def test_health_endpoint_says_503_until_the_service_ticks(
         assert status == 200
         assert body["healthy"] is True and body["last_tick"]["summary"] == "statuses=500 sent=3"
 
-        status, body = get(f"{base}/metrics")
-        assert status == 404
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"{base}/metrics", timeout=30)
+        assert missing.value.code == 404
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
 
 
-def test_health_port_zero_serves_nothing(database: Database) -> None:
-    config = load_config(None, environ={})
-    assert config.settings.service.health_port == 0
-    assert serve_health(database, config) is None
+def test_the_web_is_off_by_default_and_an_old_health_port_says_where_it_went() -> None:
+    assert load_config(None, environ={}).settings.web.port == 0
+    with pytest.raises(ConfigError, match=r"moved to web\.port"):
+        load_config(None, environ={"TENGGAT_SERVICE_HEALTH_PORT": "8765"})
 
 
 # --------------------------------------------------------------------------- the command
@@ -293,15 +294,13 @@ def test_the_health_endpoint_says_an_unreachable_database_as_the_command_does(
     url = f"postgresql+psycopg://postgres:pw-not-shown@127.0.0.1:{free_port()}/test"
     port = free_port()
     environ = {"TENGGAT_DATABASE_URL": url, "TENGGAT_SERVICE_LANGUAGE": "en"}
-    config = load_config(None, environ=environ | {"TENGGAT_SERVICE_HEALTH_PORT": str(port)})
+    config = load_config(None, environ=environ | {"TENGGAT_WEB_PORT": str(port)})
     database = Database(url)
-    server = serve_health(database, config)
-    assert server is not None
+    server = serve(build(database, config), "127.0.0.1", port)
     try:
         status, body = get(f"http://127.0.0.1:{port}/health")
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
         database.engine.dispose()
     (problem,) = body["problems"]
     assert status == 503 and problem["code"] == "unavailable"
@@ -327,20 +326,20 @@ FAULT_SCRIPT = """if True:
     import json, sys, urllib.error, urllib.request
     from scheduler import logs
     from scheduler.config import load_config
-    from scheduler.service.health import serve_health
     from scheduler.store.db import Database
+    from scheduler.web.app import build
+    from scheduler.web.server import serve
 
     config = load_config()
     logs.configure("info", config)
     database = Database(config.settings.database.url)
-    server = serve_health(database, config)
+    server = serve(build(database, config), "127.0.0.1", int(sys.argv[1]))
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health", timeout=30)
     except urllib.error.HTTPError as error:
         print(json.dumps({"status": error.code, "body": json.loads(error.read())}))
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
         database.engine.dispose()
 """
 
@@ -357,7 +356,7 @@ def test_a_fault_of_ours_behind_the_endpoint_is_logged_and_answered_500_without_
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TENGGAT_")} | {
         "TENGGAT_DATABASE_URL": database.url.render_as_string(hide_password=False),
-        "TENGGAT_SERVICE_HEALTH_PORT": str(port),
+        "TENGGAT_WEB_PORT": str(port),
         "TENGGAT_SERVICE_LANGUAGE": "en",
         "TENGGAT_TELEGRAM_TOKEN": TOKEN,
     }

@@ -111,7 +111,7 @@ def test_the_running_bot_logs_no_secret(
         if mode == "webhook":
             env |= {
                 "TENGGAT_BOT_WEBHOOK_URL": "https://tenggat.example.go.id/telegram",
-                "TENGGAT_BOT_WEBHOOK_PORT": str(port),
+                "TENGGAT_WEB_PORT": str(port),
             }
         command = [TENGGAT, "run", *(["--log-level", level] if level != "info" else [])]
         with log.open("w") as output:

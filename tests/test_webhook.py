@@ -1,11 +1,11 @@
-"""The bot by webhook: registered with a fresh secret, updates posted to a real HTTP server on
-127.0.0.1 handled once each, strangers refused, and long polling again after it."""
+"""The bot by webhook: registered with a fresh secret, updates posted to the web surface on
+127.0.0.1 (a real uvicorn) handled once each, strangers refused, and long polling again
+after it."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -21,26 +21,28 @@ from test_bot import NOW, STAFF, Harness, seeded_file  # noqa: F401 (a fixture)
 from test_telegram import telegram_environ
 
 from scheduler.bot import poller as bot_poller
-from scheduler.bot.webhook import SECRET_HEADER
+from scheduler.bot.webhook import SECRET_HEADER, Inbox
 from scheduler.config import load_config
 from scheduler.store import models
+from scheduler.web.app import build
+from scheduler.web.server import serve
 
 CHAT = 600
 HOOK = "https://tenggat.example.go.id/telegram"
 
 
 class Hooked:
-    """The bot started as `tenggat run` starts it, with ``[bot] webhook_url`` set."""
+    """The bot started as `tenggat run` starts it, with ``[bot] webhook_url`` set: the web
+    surface, and the bot taking updates through its inbox."""
 
     def __init__(self, harness: Harness) -> None:
         self.h, self.port = harness, free_port()
-        environ = {
-            "TENGGAT_BOT_WEBHOOK_URL": HOOK,
-            "TENGGAT_BOT_WEBHOOK_PORT": str(self.port),
-        }
+        environ = {"TENGGAT_BOT_WEBHOOK_URL": HOOK, "TENGGAT_WEB_PORT": str(self.port)}
         url = str(harness.db.url)
         config = load_config(None, environ=telegram_environ(url, harness.api) | environ)
-        self.halt = bot_poller.start(config, harness.db, lambda: NOW)
+        inbox = Inbox()
+        self.web = serve(build(harness.db, config, inbox), "127.0.0.1", self.port)
+        self.halt = bot_poller.start(config, harness.db, lambda: NOW, inbox)
         self.next_id = 1
 
     def post(self, update: dict[str, Any], secret: str | None = None, body: bytes = b"") -> int:
@@ -73,6 +75,7 @@ def hooked(tmp_path: Path, seeded_file: Path) -> Iterator[Hooked]:  # noqa: F811
         found = Hooked(harness)
         yield found
         found.halt()
+        found.web.stop()
         harness.close()
 
 
@@ -128,8 +131,9 @@ def test_stopping_deletes_the_webhook_and_polling_takes_the_updates_again(
     hooked.halt()
     hooked.halt = lambda: None  # the fixture's own stop
     assert h.api.webhook == {}
-    with pytest.raises(OSError):
-        socket.create_connection(("127.0.0.1", hooked.port), timeout=1).close()
+    before = audit_rows(h)  # the surface stays for /health; the bot takes no more updates
+    assert hooked.post(hooked.update(text_message(CHAT, "/status")), secret="x") == 503
+    assert audit_rows(h) == before
 
     h.api.webhook = {"url": HOOK}  # left behind by a run that died
     h.api.push(text_message(CHAT, "/bantuan"))

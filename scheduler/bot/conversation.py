@@ -46,7 +46,7 @@ from scheduler.bot.turn import (
 )
 from scheduler.bot.updates import chat_of
 from scheduler.memory import paused_gc
-from scheduler.store import models, records, submissions
+from scheduler.store import models, records, signin, submissions
 from scheduler.words import STATUS, long_date, period_name
 
 if TYPE_CHECKING:
@@ -176,6 +176,8 @@ def _command(turn: Turn, command: str, args: list[str]) -> None:
         return _verify_list(turn)
     if command == "/rekap":
         return _digest(turn)
+    if command in ("/masuk", "/login"):
+        return _sign_in_link(turn)
     turn.say("unknown_command", command=esc(sample(command)[:40]))
     return turn.done("unknown_command", sample(command))
 
@@ -187,7 +189,24 @@ def _help(turn: Turn) -> str:
         lines.append(turn.w("help_admin"))
     if _digest_scope(turn) is not False:
         lines.append(turn.w("help_digest"))
+    if turn.config.settings.web.public_url:
+        lines.append(turn.w("help_web"))
     return "\n".join(lines)
+
+
+def _sign_in_link(turn: Turn) -> None:
+    """/masuk: a one-time link to the web console for this chat's own employee (the chat is
+    theirs: `_link`), on the console's public address; the link is not audited as text."""
+    assert turn.employee is not None
+    web = turn.config.settings.web
+    if not web.public_url:
+        turn.say("web_off")
+        return turn.done("refused", "/masuk: no [web] public_url")
+    by = f"telegram:{turn.chat}"
+    link = signin.issue_link(turn.session, turn.employee, turn.now, web.login_minutes, by)
+    url = signin.link_url(web, link.token)
+    turn.say("sign_in_link", url=esc(url), minutes=web.login_minutes)
+    return turn.done("sign_in_link")
 
 
 def _link(turn: Turn, code: str) -> None:

@@ -36,6 +36,7 @@ from scheduler.bot.words import WORDS as _WORDS
 from scheduler.store import state
 
 if TYPE_CHECKING:
+    from scheduler.bot.webhook import Inbox
     from scheduler.config import Config
     from scheduler.store.db import Database
 
@@ -275,15 +276,20 @@ async def _shut(*requests: Any) -> None:
     await asyncio.gather(*(request.shutdown() for request in requests))
 
 
-def start(config: Config, db: Database, clock: Callable[[], datetime]) -> Callable[[], None]:
-    """Poll in a daemon thread (a bot token must be set), or serve a webhook when ``[bot]
-    webhook_url`` is set; return what stops it.  Stopping waits for a poll under way, so the
-    next holder of the lock never polls beside it."""
+def start(
+    config: Config, db: Database, clock: Callable[[], datetime], inbox: Inbox | None = None
+) -> Callable[[], None]:
+    """Poll in a daemon thread (a bot token must be set), or, when ``[bot] webhook_url`` is
+    set, take the updates posted to the web surface through ``inbox``; return what stops it.
+    Stopping waits for a poll (or an update) under way, so the next holder of the lock never
+    receives beside it."""
     poller = Poller(config, db, clock)
     if poller.settings.webhook_url:
         from scheduler.bot.webhook import serve
 
-        return serve(poller)
+        if inbox is None:
+            raise ValueError("a webhook needs the web surface's inbox")
+        return serve(poller, inbox)
     stop = threading.Event()
     thread = threading.Thread(target=poller.run, args=(stop,), name="tenggat-bot", daemon=True)
     thread.start()

@@ -235,13 +235,25 @@ def run(ctx: Context, once: bool, as_of: Typed | None, log_level: str) -> None:
         service.tick(moment(ctx, as_of) if as_of else None)
         return
     from scheduler.bot import poller as bot_poller
+    from scheduler.bot.webhook import Inbox
+
+    inbox = Inbox()
 
     def poll() -> Callable[[], None]:  # only while this process holds the scheduler lock
-        return bot_poller.start(ctx.config, service.db, ctx.now)
+        return bot_poller.start(ctx.config, service.db, ctx.now, inbox)
+
+    def surface() -> Callable[[], None]:  # GET /health, POST /telegram and the console
+        from scheduler.web.app import build
+        from scheduler.web.server import serve
+
+        web = ctx.config.settings.web
+        return serve(build(service.db, ctx.config, inbox), web.listen, web.port).stop
 
     with_bot = ctx.config.settings.telegram.token is not None
+    with_web = bool(ctx.config.settings.web.port)
+    every = ctx.config.settings.service.tick_minutes
     try:
-        run_forever(service, ctx.config.settings.service.tick_minutes, poll if with_bot else None)
+        run_forever(service, every, poll if with_bot else None, surface if with_web else None)
     except Busy as exc:
         click.echo(f"tenggat: {exc}", err=True)
         sys.exit(2)
@@ -292,7 +304,16 @@ def _database_sentence(context: Context, error: Exception) -> str | None:
 
 
 # Each command module registers its own commands.
-from scheduler.cli import bot, digest, ops, records, sending, sheets, simulate  # noqa: E402
+from scheduler.cli import (  # noqa: E402
+    bot,
+    digest,
+    ops,
+    records,
+    sending,
+    sheets,
+    simulate,
+    web,
+)
 
-for module in (records, sheets, sending, ops, digest, simulate, bot):
+for module in (records, sheets, sending, ops, digest, simulate, bot, web):
     module.register(cli)

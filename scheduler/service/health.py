@@ -2,9 +2,8 @@
 
 The service writes small facts about itself to ``service_state`` (`record`); `report` reads
 them together with a few aggregate queries over the outbox, and says whether all is well
-and, if not, why.  ``tenggat health`` prints it; `serve_health` answers ``GET /health`` on
-127.0.0.1 with the same JSON, 200 when healthy and 503 when not (or when the database cannot
-be read), for a monitor to poll; 500 for a fault of ours, whose traceback goes to the log.
+and, if not, why.  ``tenggat health`` prints it; `scheduler.web.health` answers ``GET /health``
+with the same JSON for a monitor to poll.
 
 The state is kept in the database, so every instance of a PostgreSQL deployment reports
 the same thing: whichever instance schedules writes the last tick.
@@ -12,31 +11,23 @@ the same thing: whichever instance schedules writes the last tick.
 
 from __future__ import annotations
 
-import json
-import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from scheduler.catalog import Words
-from scheduler.listener import Handler, Listener
-from scheduler.logs import scrub, secrets_of
 from scheduler.store import models
-from scheduler.store.db import DatabaseError, failure
+from scheduler.store.db import failure
 from scheduler.store.outbox import LEASE
 from scheduler.store.state import LAST_ERROR, LAST_TICK, LAST_TICK_AS_OF
 
 if TYPE_CHECKING:
-    from scheduler.config import Config
     from scheduler.store.db import Database
 
-log = logging.getLogger("tenggat")
 
 # A dead letter makes the service unhealthy for this long after its last attempt: long
 # enough for a monitor to raise it, short enough that one refused address does not turn
@@ -295,7 +286,7 @@ def _dead_letters(session: Session, now: datetime) -> tuple[int, DeadLetter | No
     return n_recent, latest
 
 
-_WORDS = Words("health")  # the words of this module, in the catalogs
+WORDS = Words("health")  # the words of this module, in the catalogs
 
 
 def describe(problem: Problem, language: str) -> str:
@@ -303,70 +294,10 @@ def describe(problem: Problem, language: str) -> str:
         key: value.isoformat(timespec="minutes") if isinstance(value, datetime) else value
         for key, value in problem.params.items()
     }
-    return _WORDS[language][problem.code].format(**params)
-
-
-# --------------------------------------------------------------------------- HTTP
+    return WORDS[language][problem.code].format(**params)
 
 
 def unavailable(message: str) -> dict[str, Any]:
     """The report when the database cannot be read at all, in `Health.as_json`'s shape: a
     monitor reads one form whatever went wrong."""
     return {"healthy": False, "problems": [{"code": "unavailable", "message": message}]}
-
-
-def serve_health(db: Database, config: Config, port: int | None = None) -> Listener | None:
-    """Answer ``GET /health`` on 127.0.0.1:``port`` (default: ``[service] health_port``) in a
-    daemon thread; None when the port is 0 (off).  Stop it with ``server.shutdown()`` and
-    ``server.server_close()``.  Raises OSError when the port is taken."""
-    port = config.settings.service.health_port if port is None else port
-    if not port:
-        return None
-    zone = ZoneInfo(config.settings.service.timezone)
-    tick_minutes = config.settings.service.tick_minutes
-    language = config.settings.service.language
-    secrets = secrets_of(config)
-
-    class HealthHandler(Handler):
-        server_version = "tenggat"
-
-        def do_GET(self) -> None:
-            if self.path.split("?", 1)[0].rstrip("/") != "/health":
-                self._answer(404, {"error": "not found: try GET /health"})
-                return
-            try:
-                with db.read() as session:
-                    health = report(session, datetime.now(zone), tick_minutes)
-            except (DBAPIError, DatabaseError) as exc:  # the database is down: the answer
-                said = failure(db.url, exc)
-                if said is None:  # a statement of ours the database refused: a fault
-                    self._fault()
-                    return
-                self._answer(503, unavailable(said.text(language)))
-                return
-            except Exception:  # a fault of ours: its traceback, through the redacting log
-                self._fault()
-                return
-            self._answer(200 if health.healthy else 503, health.as_json(language))
-
-        def _fault(self) -> None:
-            """Log the error being handled with its traceback (the log's handler takes the
-            secrets out) and answer 500: a monitor learns that the check failed, not why."""
-            log.exception("health check failed")
-            problem = {"code": "error", "message": _WORDS[language]["error"]}
-            self._answer(500, {"healthy": False, "problems": [problem]})
-
-        def _answer(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(scrub(body, secrets), ensure_ascii=False, indent=2).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = Listener(("127.0.0.1", port), HealthHandler)
-    thread = threading.Thread(target=server.serve_forever, name="tenggat-health", daemon=True)
-    thread.start()
-    log.info("health endpoint http://127.0.0.1:%d/health", server.server_address[1])
-    return server

@@ -29,7 +29,6 @@ from rules.plan import Notice, plan
 from scheduler.config import Config
 from scheduler.memory import paused_gc
 from scheduler.reports import digest
-from scheduler.service import health
 from scheduler.service.dispatch import Dispatcher
 from scheduler.store import models, outbox, records, state
 from scheduler.store.db import Database, DatabaseError, DatabaseLost, failure
@@ -257,7 +256,12 @@ class Leadership:
             halt()
 
 
-def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = None) -> None:
+def run_forever(
+    service: Service,
+    every_minutes: int,
+    on_lead: OnLead | None = None,
+    surface: OnLead | None = None,
+) -> None:
     """Tick now and every ``every_minutes`` until SIGTERM or Ctrl-C, then let a tick under way
     finish and exit normally.
 
@@ -265,7 +269,8 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
     database, an advisory lock on PostgreSQL).  On SQLite a second instance is refused
     (`Busy`); on PostgreSQL it stands by, only dispatching, and takes over at a tick after
     the holder is gone.  ``on_lead`` (the bot) runs only while the lock is held: see
-    `Leadership`.  The jobs run in APScheduler's background thread; the main thread
+    `Leadership`.  ``surface`` (the web application) runs from start to stop, on every
+    instance.  The jobs run in APScheduler's background thread; the main thread
     only waits for a stop flag.  A signal handler that did more (shut the scheduler down
     itself) could interrupt the scheduler while it holds its executor's lock and deadlock.
     """
@@ -274,11 +279,15 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
     from scheduler.service.lock import SchedulerLock
 
     language = service.config.settings.service.language
-    lead = Leadership(SchedulerLock(service.db, service.clock), on_lead)
+    lead = Leadership(SchedulerLock(service.db, service.clock))
     if not lead.check():
         if lead.lock.backend == "sqlite":
             raise Busy(lead.lock.refusal(language))
         log.warning("standby: %s", lead.lock.refusal("en"))
+    # The surface before the bot, whose webhook Telegram starts posting to at once.
+    stop_surface = surface() if surface is not None else None
+    lead.on_lead = on_lead
+    lead.check()
 
     lost: list[DatabaseLost] = []
     stop: list[str] = []
@@ -338,7 +347,6 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    server = health.serve_health(service.db, service.config)
     scheduler.start()
     log.info("running tick_every=%dmin (Ctrl-C to stop)", every_minutes)
     while not stop:
@@ -349,10 +357,9 @@ def run_forever(service: Service, every_minutes: int, on_lead: OnLead | None = N
             lose(exc)
     log.info("stop signal=%s", stop[0])
     scheduler.shutdown(wait=True)
-    if server is not None:
-        server.shutdown()
-        server.server_close()
-    lead.release()
+    lead.release()  # the bot first: its last update is answered before the surface goes
+    if stop_surface is not None:
+        stop_surface()
     log.info("stopped")
     if lost:
         raise lost[0]

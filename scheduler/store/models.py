@@ -274,3 +274,49 @@ class BotAudit(Base):
     employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class WebLogin(Base):
+    """A one-time sign-in link for the web console (``tenggat login NIP``).  Only the
+    SHA-256 of its token is kept; it works once (``used_at``) and until ``expires_at``."""
+
+    __tablename__ = "web_logins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie carries the token, the table its SHA-256, so that
+    every instance on one database knows the session and the database alone opens none.
+    ``csrf`` is the token its forms carry; ``ended_at`` is set by signing out."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class WebAudit(Base):
+    """Every write through the web console and its sign-ins: who, when, from where."""
+
+    __tablename__ = "web_audit"
+    __table_args__ = (Index("ix_web_audit_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    employee_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(64), default="")

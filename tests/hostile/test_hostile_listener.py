@@ -1,9 +1,10 @@
-"""Hostile connections to the HTTP listeners' common ground (`scheduler.listener`), kept as
-data so that more can be added: a flood of connections that never finish their request must
-not cut off a request already being answered."""
+"""Hostile connections to the web surface's server (`scheduler.web.server`), kept as data so
+that more can be added: a flood of connections that never finish their request must not cut
+off a request already being answered, nor keep a new one out."""
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import socket
 import threading
@@ -11,42 +12,41 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
-from scheduler.listener import CONNECTIONS, Handler, Listener
+from scheduler.web.server import CONNECTIONS, serve
 
 # What an idle connection sends before going silent: nothing, or headers never finished.
 IDLE_SENDS = [b"", b"GET /", b"GET / HTTP/1.1\r\nHost: x\r\n", b"POST /hook HTTP/1.1\r\n"]
 
 
-class Slow(Handler):
-    """A real request whose answer waits until the test has set its scene (a busy database,
-    a slow update), however slowly a loaded machine gets there.  Each server has a subclass
-    of its own: an idle connection of an earlier test that the server closes mid-line can
-    still be read as an HTTP/0.9 request and must not count in the next test."""
+class Scene:
+    """A real request whose answer waits until the test has set its scene (a flood of idle
+    connections), however slowly a loaded machine gets there.  Each server has one of its
+    own."""
 
-    entered: threading.Semaphore  # released once per request being answered
-    answer: threading.Event  # set by the test: the requests may now be answered
+    def __init__(self) -> None:
+        self.entered = threading.Semaphore(0)  # released once per request being answered
+        self.answer = threading.Event()  # set by the test: the requests may now be answered
 
-    def do_GET(self) -> None:
-        type(self).entered.release()
-        type(self).answer.wait(30)
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
+    async def slow(self, request: Request) -> PlainTextResponse:
+        self.entered.release()
+        await asyncio.to_thread(self.answer.wait, 30)
+        return PlainTextResponse("ok")
 
 
 @contextmanager
-def listening() -> Iterator[tuple[int, type[Slow]]]:
-    scene = type("Scene", (Slow,), {"entered": threading.Semaphore(0), "answer": threading.Event()})
-    server = Listener(("127.0.0.1", 0), scene)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def listening() -> Iterator[tuple[int, Scene]]:
+    scene = Scene()
+    server = serve(Starlette(routes=[Route("/", scene.slow)]), "127.0.0.1", 0)
     try:
-        yield server.server_address[1], scene
+        yield server.address[1], scene
     finally:
-        server.shutdown()
-        server.server_close()
+        scene.answer.set()
+        server.stop()
 
 
 def get(port: int, into: list[object]) -> None:

@@ -1,0 +1,114 @@
+"""Benchmark the web console's pages on a synthetic agency of N employees.
+
+    python bench/web.py [--employees 10000] [--runs 10] [--seed S] [--db PATH|URL]
+
+Fills a migrated database with bench/status.py's synthetic agency (a SQLite file in a
+temporary directory unless ``--db`` names one), serves the console as ``tenggat web`` does
+(uvicorn on 127.0.0.1), signs in the Secretary, a unit head and a staff member through real
+sign-in links, and times ``--runs`` requests of each page from a client on the same
+machine: the agency's home (the Secretary's ``/``), a unit's home (the head's ``/``) and a
+person's page (``/employees/NIP``).  It prints the median and the 95th percentile of the
+wall time of each answer (the server's time plus a loopback round trip) and its size.
+Targets (issue 15): a unit or person page at most 300 ms p95 at 100,000 employees, the
+agency home at most 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.status import database_url, generate
+from rules.calendar import WITA
+from scheduler.config import load_config
+from scheduler.store import models, signin
+from scheduler.store.db import Database
+from scheduler.web.app import build
+from scheduler.web.server import serve
+
+
+def session_for(db: Database, base: str, key: str) -> httpx.Client:
+    """A client signed in as ``key`` through a link and its button."""
+    now = datetime.now(WITA)
+    with db.write() as session:
+        person = session.scalars(select(models.Employee).where(models.Employee.key == key)).one()
+        token = signin.issue_link(session, person, now, 15, "bench").token
+    client = httpx.Client(base_url=base, timeout=120)
+    page = client.get(f"/masuk/{token}")
+    (csrf,) = re.findall(r'name="csrf" value="([^"]+)"', page.text)
+    assert client.post(f"/masuk/{token}", data={"csrf": csrf}).status_code == 303
+    return client
+
+
+def timed(client: httpx.Client, path: str, runs: int) -> tuple[float, float, int]:
+    """Median and p95 seconds of ``runs`` GETs of ``path`` (after one warm-up), and bytes."""
+    size = len(client.get(path).content)
+    took = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        answer = client.get(path)
+        took.append(time.perf_counter() - start)
+        assert answer.status_code == 200, (path, answer.status_code)
+    took.sort()
+    p95 = took[min(len(took) - 1, round(0.95 * (len(took) - 1)))]
+    return statistics.median(took), p95, size
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--employees", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--db")
+    parser.add_argument(
+        "--no-agency", action="store_true", help="leave out the agency home (slow at 100,000)"
+    )
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as work:
+        url = database_url(args.db, Path(work))
+        db = Database(url)
+        db.migrate()
+        with db.read() as session:
+            empty = session.scalar(select(models.Employee.id).limit(1)) is None
+        if empty:
+            start = time.perf_counter()
+            generate(db, args.employees, args.seed, load_config(None, environ={}).catalog.rules)
+            print(f"filled {args.employees} employees in {time.perf_counter() - start:.1f} s")
+        config = load_config(None, environ={"TENGGAT_DATABASE_URL": url})
+        server = serve(build(db, config), "127.0.0.1", 0)
+        base = f"http://127.0.0.1:{server.address[1]}"
+        try:
+            with db.read() as session:
+                rows = session.execute(select(models.Employee.key, models.Employee.roles)).all()
+            secretary = next(k for k, r in rows if "secretary" in r.split())
+            head = next(k for k, r in rows if "unit_head" in r.split() and "secretary" not in r)
+            staff = next(k for k, r in rows if not r)
+            pages = (
+                [] if args.no_agency else [("agency home", session_for(db, base, secretary), "/")]
+            )
+            pages += [
+                ("unit home", session_for(db, base, head), "/"),
+                ("person page", session_for(db, base, staff), f"/employees/{staff}"),
+            ]
+            print(f"{args.employees} employees, {args.runs} runs each (median, p95, bytes):")
+            for name, client, path in pages:
+                median, p95, size = timed(client, path, args.runs)
+                print(f"  {name:12} {median * 1000:8.0f} ms {p95 * 1000:8.0f} ms {size:>10,}")
+        finally:
+            server.stop()
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The one HTTP surface: the health endpoint, the bot's webhook and the web console."""

@@ -1,0 +1,284 @@
+"""The console's pages: signing in and out, the home, a person's page.
+
+Each route finds its visitor first (`scheduler.web.visitor`) and asks what they may see
+before it reads anything of a person; every form carries the session's CSRF token (the
+sign-in form its own, in a cookie: there is no session yet), and a form without it is
+refused with nothing written.  The routes are plain functions: Starlette runs them in its
+worker threads, since they query the database.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from scheduler.catalog import Words
+from scheduler.reports.digest import UnknownUnit
+from scheduler.store import models, signin
+from scheduler.web import views
+from scheduler.web.visitor import (
+    FORM_COOKIE,
+    LANGUAGE_COOKIE,
+    SESSION_COOKIE,
+    Attempts,
+    Visitor,
+    visitor,
+)
+
+if TYPE_CHECKING:
+    from scheduler.config import Config
+    from scheduler.store.db import Database
+
+WORDS = Words("web")  # the console's words, in the catalogs
+LANGUAGES = ("id", "en")
+MAX_FORM = 64 * 1024  # bytes of a form without a file: a few fields
+GROUP_NAMES = 25  # people named under one overdue item on a home; the rest are counted
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("scheduler.web", "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class Console:
+    """The console's routes over one database and configuration."""
+
+    db: Database
+    config: Config
+    attempts: Attempts
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.config.settings.service.timezone)
+
+    def now(self) -> datetime:
+        return datetime.now(self.zone)
+
+    def language(self, request: Request) -> str:
+        chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+        return chosen if chosen in LANGUAGES else self.config.settings.service.language
+
+    def secure(self, request: Request) -> bool:
+        """Cookies are Secure behind HTTPS: the public address says so, or the request."""
+        return self.config.settings.web.public_url.startswith("https:") or (
+            request.url.scheme == "https"
+        )
+
+    def page(
+        self,
+        request: Request,
+        template: str,
+        status: int = 200,
+        who: Visitor | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        language = self.language(request)
+        html = _TEMPLATES.get_template(template).render(
+            w=WORDS[language], language=language, visitor=who, **context
+        )
+        return HTMLResponse(html, status)
+
+    def message(
+        self, request: Request, key: str, status: int, who: Visitor | None = None
+    ) -> HTMLResponse:
+        """A page that says one thing: its title and text are ``key`` and ``key_title``."""
+        return self.page(request, "message.html", status, who, key=key)
+
+    def who(self, request: Request) -> Visitor | None:
+        with self.db.read() as session:
+            return visitor(session, request.cookies.get(SESSION_COOKIE, ""), self.now())
+
+    @staticmethod
+    def address(request: Request) -> str:
+        return request.client.host if request.client else ""
+
+    @staticmethod
+    async def form(request: Request) -> FormData | None:
+        """The posted form's fields, or None when it does not say its length or says more
+        than `MAX_FORM` (nothing is read then)."""
+        try:
+            size = int(request.headers.get("content-length", ""))
+        except ValueError:
+            return None
+        if not 0 <= size <= MAX_FORM:
+            return None
+        return await request.form(max_files=0, max_fields=20)
+
+    # ------------------------------------------------------------------ signing in and out
+
+    def sign_in_page(self, request: Request) -> Response:
+        """The link's page: who it signs in and a button.  Opening it uses nothing."""
+        token = request.path_params["token"]
+        with self.db.read() as session:
+            link = signin.usable_link(session, token, self.now())
+            person = session.get(models.Employee, link.employee_id) if link else None
+            if link is None or person is None:
+                return self.message(request, "signin_unusable", 404)
+            until = views.moment(link.expires_at.astimezone(self.zone), self.language(request))
+            name, key = person.name, person.key
+        form = signin.new_token()
+        response = self.page(
+            request, "signin.html", token=token, name=name, key=key, until=until, form=form
+        )
+        response.set_cookie(
+            FORM_COOKIE,
+            form,
+            max_age=self.config.settings.web.login_minutes * 60,
+            path="/masuk/",
+            secure=self.secure(request),
+            httponly=True,
+            samesite="strict",
+        )
+        return response
+
+    async def sign_in(self, request: Request) -> Response:
+        """The button pressed: the link is used, a session opens, the home follows."""
+        address = self.address(request)
+        if not self.attempts.allow(address):
+            return self.message(request, "signin_unusable", 429)
+        token = request.path_params["token"]
+        hours = self.config.settings.web.session_hours
+
+        def usable() -> bool:
+            with self.db.read() as session:
+                return signin.usable_link(session, token, self.now()) is not None
+
+        if not await run_in_threadpool(usable):  # used or expired: said as such, first
+            return self.message(request, "signin_unusable", 404)
+        form = await self.form(request)
+        if form is None:
+            return self.message(request, "form_too_big", 413)
+        given, expected = str(form.get("csrf", "")), request.cookies.get(FORM_COOKIE, "")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            return self.message(request, "csrf", 403)
+
+        def use() -> signin.Opened | None:
+            with self.db.write() as session:
+                return signin.use_link(session, token, self.now(), hours, address)
+
+        opened = await run_in_threadpool(use)
+        if opened is None:
+            return self.message(request, "signin_unusable", 404)
+        response = RedirectResponse("/", 303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            opened.token,
+            max_age=hours * 3600,
+            path="/",
+            secure=self.secure(request),
+            httponly=True,
+            samesite="lax",
+        )
+        response.delete_cookie(FORM_COOKIE, path="/masuk/")
+        return response
+
+    async def sign_out(self, request: Request) -> Response:
+        form = await self.form(request)
+        if form is None:
+            return self.message(request, "form_too_big", 413)
+
+        def end() -> str:
+            with self.db.write() as session:
+                now = self.now()
+                token = request.cookies.get(SESSION_COOKIE, "")
+                who = visitor(session, token, now)
+                if who is None:
+                    return "need_signin"
+                if not who.form_ok(str(form.get("csrf", ""))):
+                    return "csrf"
+                row = session.get(models.WebSession, who.session_id)
+                assert row is not None
+                signin.end(session, row, now, self.address(request))
+                return "signed_out"
+
+        said = await run_in_threadpool(end)
+        status = {"signed_out": 200, "need_signin": 401, "csrf": 403}[said]
+        response = self.message(request, said, status)
+        if said == "signed_out":
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    def choose_language(self, request: Request) -> Response:
+        language = request.path_params["language"]
+        response = RedirectResponse("/", 303)
+        if language in LANGUAGES:
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                language,
+                max_age=365 * 86400,
+                secure=self.secure(request),
+                httponly=True,
+                samesite="lax",
+            )
+        return response
+
+    # ------------------------------------------------------------------ pages
+
+    def signed_in(self, page: Callable[[Request, Visitor], Response]) -> Callable[..., Response]:
+        """``page`` for a signed-in visitor; everyone else is asked to sign in."""
+
+        def route(request: Request) -> Response:
+            who = self.who(request)
+            if who is None:
+                return self.message(request, "need_signin", 401)
+            return page(request, who)
+
+        return route
+
+    def home(self, request: Request, who: Visitor) -> Response:
+        """The agency's picture for the Secretary and the admins, a unit's for its head;
+        anyone else goes to their own page."""
+        if not who.agency and who.heads is None:
+            return RedirectResponse(f"/employees/{quote(who.key, safe='')}", 303)
+        language = self.language(request)
+        unit = None if who.agency else who.heads
+        shown = views.home(self.config, self.db, self.now(), unit, language)
+        return self.page(request, "home.html", who=who, home=shown, names=GROUP_NAMES)
+
+    def unit(self, request: Request, who: Visitor) -> Response:
+        """A unit's home, as its head sees it: for the agency's readers and that head."""
+        name = request.path_params["name"]
+        if not who.may_see_unit(name):
+            return self.message(request, "forbidden", 403, who)
+        language = self.language(request)
+        try:
+            shown = views.home(self.config, self.db, self.now(), name, language)
+        except UnknownUnit:
+            return self.message(request, "not_found", 404, who)
+        return self.page(request, "home.html", who=who, home=shown, names=GROUP_NAMES)
+
+    def person(self, request: Request, who: Visitor) -> Response:
+        """A person's page; 403 with nothing of them for a visitor who may not see them
+        (whether or not they exist: a refusal must not tell that either)."""
+        key = request.path_params["key"]
+        with self.db.read() as session:
+            found = session.execute(
+                select(models.Employee.id, models.Unit.name)
+                .outerjoin(models.Unit, models.Unit.id == models.Employee.unit_id)
+                .where(models.Employee.key == key)
+            ).first()
+        unit = found[1] if found else None
+        if not who.may_see(key, unit):
+            return self.message(request, "forbidden", 403, who)
+        if found is None:
+            return self.message(request, "not_found", 404, who)
+        language = self.language(request)
+        shown = views.person(self.config, self.db, self.now(), key, language)
+        return self.page(request, "person.html", who=who, person=shown)

@@ -1,0 +1,217 @@
+"""What the console's pages show, from the computations the digest and `tenggat status`
+already make: the digest's view (`scheduler.reports.digest`) for the on-time rates, the
+overdue items and the next deadlines, and the status matrix (`scheduler.reports.status`)
+for the people × rules grid and a person's obligations.  Nothing is evaluated a second way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from markupsafe import Markup
+from sqlalchemy import select
+
+from rules.evaluate import Status
+from scheduler.catalog import Words
+from scheduler.reports import digest, status
+from scheduler.store import models, records, submissions
+from scheduler.web import charts
+from scheduler.words import STATUS, clock, long_date, period_name, rule_name
+
+if TYPE_CHECKING:
+    from notifications.digest import DigestView, Row
+    from scheduler.config import Config
+    from scheduler.store.db import Database
+
+WORDS = Words("web")
+GRID_PEOPLE = 300  # rows of the grid on one page: a bigger scope is read unit by unit
+
+
+def moment(value: datetime, language: str) -> str:
+    """``Senin, 3 Maret 2025 09.00 WITA``: a moment with its zone."""
+    return f"{long_date(value.date(), language)} {clock(value, language)}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    status: str  # the Status value: the colour class
+    detail: str  # what the cell says on hover or tap
+
+
+@dataclass(frozen=True)
+class GridRow:
+    key: str
+    name: str
+    unit: str
+    cells: tuple[Cell | None, ...]  # one per code; None: not carried
+
+
+@dataclass(frozen=True)
+class Home:
+    scope: str
+    as_of: str
+    chart: Markup
+    digest: DigestView
+    codes: tuple[str, ...]
+    grid: tuple[GridRow, ...]
+    more: int  # people in scope beyond the grid's rows
+    legend: tuple[tuple[str, str], ...]  # (status, its word)
+
+
+def home(config: Config, db: Database, now: datetime, unit: str | None, language: str) -> Home:
+    """The home of the agency (``unit`` None) or of one unit."""
+    words = WORDS[language]
+    found = digest.build(config, db, now, unit=unit)
+    shown = digest.view(found, config.catalog, language)
+
+    def bar(name: str, row: Row, href: str = "") -> charts.Bar:
+        if not row.due:
+            return charts.Bar(name, None, words["nothing_due"], href)
+        return charts.Bar(name, 100.0 * row.on_time / row.due, row.percent, href)
+
+    bars = [  # on the agency's home, a unit's name leads to its page
+        bar(row.name, row, f"/units/{quote(line.name, safe='')}" if line.name and not unit else "")
+        for line, row in zip(found.units, shown.units, strict=True)
+    ]
+    bars.append(bar(words["total"], shown.total))
+    chart = charts.bars(bars, words["chart_label"], words["target"])
+    with db.read() as session:
+        snap = records.snapshot(session, config.catalog, since_year=now.year - 1, unit=unit)
+    matrix = status.build(config.schedule(), snap, now)
+    codes = tuple(
+        code for code in config.catalog.rules if any(code in c for c in snap.codes.values())
+    )
+    people = sorted(snap.employees.values(), key=lambda p: (p.unit, p.name, p.key))
+    said = STATUS[language]
+    grid = []
+    for person in people[:GRID_PEOPLE]:
+        row = matrix.cells.get(person.key, {})
+        cells: list[Cell | None] = []
+        for code in codes:
+            item = row.get(code)
+            if item is None:
+                cells.append(None)
+                continue
+            rule = config.catalog.rules[code]
+            detail = (
+                f"{rule_name(rule, language)} {period_name(rule, item.occurrence.period, language)}"
+                f": {said[item.status]}"
+            )
+            if item.occurrence.due:
+                detail += f" ({words['due']} {long_date(item.occurrence.due, language)})"
+            if item.days_late:
+                detail += f", {words['days_late'].format(days=item.days_late)}"
+            cells.append(Cell(item.status.value, detail))
+        grid.append(GridRow(person.key, person.name, person.unit, tuple(cells)))
+    legend = tuple((s.value, said[s]) for s in Status)
+    scope = words["unit_scope"].format(unit=unit) if unit else words["agency"]
+    return Home(
+        scope,
+        words["as_of"].format(date=long_date(now.date(), language), time=clock(now, language)),
+        chart,
+        shown,
+        codes,
+        tuple(grid),
+        max(0, len(people) - GRID_PEOPLE),
+        legend,
+    )
+
+
+@dataclass(frozen=True)
+class Line:
+    rule: str
+    period: str
+    due: str
+    status: str  # the Status value
+    status_word: str
+    days_late: str
+    submitted: str
+    evidence: str
+    recorded_by: str
+
+
+@dataclass(frozen=True)
+class Achievement:
+    rule: str
+    percent: str
+
+
+@dataclass(frozen=True)
+class Person:
+    key: str
+    name: str
+    unit: str
+    position: str
+    superior: str
+    years: tuple[tuple[int, tuple[Line, ...]], ...]  # this year first, then last year
+    achievement: tuple[Achievement, ...]
+    overall: str
+
+
+def person(config: Config, db: Database, now: datetime, key: str, language: str) -> Person:
+    """One person's obligations this year and last, and their IKI achievement."""
+    catalog = config.catalog
+    said = STATUS[language]
+    none = WORDS[language]["none"]
+    with db.read() as session:
+        snap = records.snapshot(session, catalog, since_year=now.year - 1, key=key)
+        matrix = status.build(config.schedule(), snap, now, detail=True)
+        info = snap.employees[key]
+        employee = session.scalars(select(models.Employee).where(models.Employee.key == key)).one()
+        superior = snap.employees.get(info.superior or "")
+        if superior is None and info.superior:
+            boss = session.scalar(
+                select(models.Employee.name).where(models.Employee.key == info.superior)
+            )
+        else:
+            boss = superior.name if superior else None
+        by_year: dict[int, list[Line]] = {now.year: [], now.year - 1: []}
+        items = sorted(
+            (s for s in matrix.evaluation.statuses if s.employee == key),
+            key=lambda s: (s.occurrence.due or now.date(), s.occurrence.rule),
+        )
+        for item in items:
+            occ = item.occurrence
+            year = (occ.due or now.date()).year
+            if year not in by_year:
+                continue
+            rule = catalog.rules[occ.rule]
+            row = None
+            if item.submitted_at is not None:
+                # their own record, else the one that serves them (their unit's, the agency's)
+                row = submissions.to_verify(session, employee, rule, occ.period)
+            tz = now.tzinfo
+            by_year[year].append(
+                Line(
+                    rule=f"{occ.rule}: {rule_name(rule, language)}",
+                    period=period_name(rule, occ.period, language),
+                    due=long_date(occ.due, language) if occ.due else none,
+                    status=item.status.value,
+                    status_word=said[item.status],
+                    days_late=str(item.days_late) if item.days_late else none,
+                    submitted=moment(item.submitted_at.astimezone(tz), language)
+                    if item.submitted_at
+                    else none,
+                    evidence=row.evidence if row and row.evidence else none,
+                    recorded_by=f"{row.recorded_by} ({row.source})" if row else none,
+                )
+            )
+    achievement = tuple(
+        Achievement(
+            f"{code}: {rule_name(catalog.rules[code], language)}", digest.percent(value, language)
+        )
+        for code, value in sorted(matrix.achievement.get(key, {}).items())
+    )
+    return Person(
+        key=key,
+        name=info.name,
+        unit=info.unit or WORDS[language]["no_unit"],
+        position=info.position or none,
+        superior=boss or none,
+        years=tuple((year, tuple(lines)) for year, lines in by_year.items()),
+        achievement=achievement,
+        overall=digest.percent(matrix.overall.get(key), language),
+    )
