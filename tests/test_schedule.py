@@ -374,6 +374,10 @@ def test_a_lagged_rule_reports_on_the_period_before_its_deadline(
     assert {(n.period, n.due) for n in notices} == {january}
 
 
+# The period each rule names for its deadline in 2026: the SPT due in 2026 is tax year 2025.
+PERIODS_DUE_IN_2026 = {"SPT": "2025", "PK": "2026", "RKBM": "2026"}
+
+
 def test_a_decreed_deadline_on_a_saturday_is_never_moved(
     make_catalog: Callable[..., Catalog],
 ) -> None:
@@ -389,8 +393,9 @@ def test_a_decreed_deadline_on_a_saturday_is_never_moved(
         '[rules.PK]\nholiday_policy = "next_working_day"\n'
         '[rules.RKBM]\nholiday_policy = "next_working_day"\n'
         + "".join(
-            f'[[deadline]]\nrule = "{code}"\nperiod = "2026"\ndue = {saturday}\nreference = "SE"\n'
-            for code in ("SPT", "PK", "RKBM")
+            f'[[deadline]]\nrule = "{code}"\nperiod = "{period}"\n'
+            f'due = {saturday}\nreference = "SE"\n'
+            for code, period in PERIODS_DUE_IN_2026.items()
         )
     )
     decreed = schedule_with(make_catalog, text)
@@ -398,7 +403,8 @@ def test_a_decreed_deadline_on_a_saturday_is_never_moved(
     assert anchor is not None
     events = index_events([Event(anchor.event, "2026", date(2026, 1, 5))])
     for code, known in (("SPT", {}), ("PK", events), ("PK", {}), ("RKBM", {})):
-        occ = decreed.occurrence(decreed.catalog.get(code), "2026", known)
+        period = PERIODS_DUE_IN_2026[code]
+        occ = decreed.occurrence(decreed.catalog.get(code), period, known)
         assert (code, occ.due, occ.adjustment) == (code, saturday, Adjustment.OVERRIDE)
     # the policy itself is in force: SPT's own date (a Saturday in 2029) does move
     (own,) = year_of(decreed, "SPT", 2029)
