@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 # One line per request or event of their own; ours say what matters.  At DEBUG they speak.
 CHATTY = ("httpx", "httpcore", "telegram", "aiohttp", "alembic", "apscheduler", "uvicorn")
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
+# A log line's moment with its offset from UTC ("2026-12-07 19:16:17+0000"): the machine's
+# zone need not be WITA, and a time without its zone reads as the wrong hour.
+DATEFMT = "%Y-%m-%d %H:%M:%S%z"
 # The settings read from the environment only, never from a file (the loader refuses them there).
 SECRETS = {
     ("telegram", "token"): "TENGGAT_TELEGRAM_TOKEN",
@@ -110,7 +113,7 @@ def configure(level: str = "warning", config: Config | None = None) -> None:
     root = logging.getLogger()
     if not any(REDACT in handler.filters for handler in root.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setFormatter(logging.Formatter(FORMAT, DATEFMT))
         handler.addFilter(REDACT)
         root.addHandler(handler)
     root.setLevel(level.upper())

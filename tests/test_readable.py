@@ -20,9 +20,10 @@ from rich.cells import cell_len
 
 TENGGAT = Path(sys.executable).parent / "tenggat"
 WIDTH = 80
-# A time of day after a date, not followed by a zone's name or a UTC offset.
+# A time of day after a date, not followed by a zone's name or a UTC offset (the whole time:
+# its seconds are not left out to find a zoneless "19:17" in "19:17:05+0000").
 ZONELESS = re.compile(
-    r"\d{4}-\d{2}-\d{2}[ T]\d{2}[:.]\d{2}(?::\d{2})?(?! ?(?:WITA|[+-]\d{2}:?\d{2}))"
+    r"\d{4}-\d{2}-\d{2}[ T]\d{2}[:.]\d{2}(?::\d{2})?(?![:\d])(?! ?(?:WITA|[+-]\d{2}:?\d{2}))"
 )
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 # A few records on the demo's seed: the Secretary, a staff member and a unit head.
@@ -146,7 +147,8 @@ def _json(text: str) -> Any:
 
 
 def test_every_time_shown_says_its_zone(demo: tuple[str, Path]) -> None:
-    """The tables, the health report and its problems: a time is never bare."""
+    """The tables, the health report and its problems, the service's log: a time is never
+    bare."""
     url, cwd = demo
     tenggat(url, cwd, "event", "set", "APBD_ADOPTED", "2025", "2025-01-20")
     tenggat(url, cwd, "run", "--once", "--as-of", "2025-03-03 09:00")
@@ -158,6 +160,8 @@ def test_every_time_shown_says_its_zone(demo: tuple[str, Path]) -> None:
             ("event", "list"),
             ("health",),
             ("plan", "--as-of", "2025-03-03 09:00"),
+            # the service's own log lines, stamped with their offset
+            ("run", "--once", "--as-of", "2025-03-04 09:00", "--log-level", "info"),
         ]
     }
     future = cwd / "future.csv"
