@@ -236,11 +236,11 @@ class Digest:
         return TARGET
 
 
-def _known(submission: Submission, now: datetime, known_at: datetime | None) -> bool:
-    """Handed in by ``now`` and, where ``known_at`` is given, written down by then."""
+def _written(submission: Submission, known_at: datetime | None) -> bool:
+    """Written down by ``known_at``, where it is given (what was handed in after a moment
+    ``evaluate`` leaves out itself)."""
     recorded = submission.recorded_at
-    written = known_at is None or recorded is None or recorded <= known_at
-    return submission.submitted_at <= now and written
+    return known_at is None or recorded is None or recorded <= known_at
 
 
 def _unit_order(unit: str) -> tuple[bool, str]:
@@ -278,13 +278,13 @@ def build_digest(
     narrowed = Roster(
         roster.people, [a for a in roster.assignments if a.employee in order], roster.secretary
     )
-    # Only what was handed in by ``now`` (and written down by ``known_at``): what came
-    # after a queued digest, even dated before (a sheet, ``submit --at``), is the next one's.
-    records = [s for s in submissions if _known(s, now, known_at)]
+    # Only what was written down by ``known_at`` (evaluate leaves out what was handed in
+    # after its moment): what came after a queued digest, even dated before (a sheet,
+    # ``submit --at``), is the next one's.
+    records = [s for s in submissions if _written(s, known_at)]
     known = list(events)
     current = evaluate(schedule, narrowed, records, known, now, year=year)
-    earlier_records = [s for s in records if s.submitted_at <= week_ago]
-    before = evaluate(schedule, narrowed, earlier_records, known, week_ago, year=year)
+    before = evaluate(schedule, narrowed, records, known, week_ago, year=year)
 
     rule_index = {code: index for index, code in enumerate(schedule.catalog.rules)}
     carried = {a.rule for a in narrowed.assignments if a.rule in rule_index}
