@@ -90,11 +90,14 @@ class Submission(NamedTuple):
     unit: str | None = None
 
 
+_UNIT = "unit:"  # before a unit's name in ``holder``: no NIP or provisional key starts so
+
+
 def holder(employee: str | None, unit: str | None) -> str | None:
     """Whose record a unit-scope deliverable is: the unit's (a key no NIP or provisional key
     can take), or the carrier's own where their unit is not known, so that a deliverable
     of one unknown unit never serves another."""
-    return f"unit:{unit}" if unit else employee
+    return f"{_UNIT}{unit}" if unit else employee
 
 
 class OccurrenceStatus(NamedTuple):
@@ -510,7 +513,7 @@ class Cells:
         self.recorded: dict[str, tuple[str, ...]] = {}
         for key in (*personal, *(k for k in pending if len(k) == 3)):
             _note(self.recorded, key[0], key[1])
-        held = {who: codes for who, codes in self.recorded.items() if who.startswith("unit:")}
+        held = {who: codes for who, codes in self.recorded.items() if who.startswith(_UNIT)}
         if held:
             for carrier, unit in self.units.items():
                 for code in held.get(holder(carrier, unit) or "", ()):
