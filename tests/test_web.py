@@ -346,3 +346,11 @@ def test_the_bots_masuk_sends_a_linked_chat_its_own_sign_in_link(
         assert "belum tersedia" in off.texts(600)[-1]
     finally:
         off.close()
+
+
+def test_a_person_no_longer_active_is_not_found_not_an_error(console: Console) -> None:
+    with console.db.write() as session:
+        row = session.scalars(select(models.Employee).where(models.Employee.key == STAFF)).one()
+        row.active = False
+    page = signed_in(console, SECRETARY).get(f"/employees/{STAFF}")
+    assert page.status_code == 404 and "YANTI" not in page.text

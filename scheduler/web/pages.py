@@ -272,7 +272,7 @@ class Console:
             found = session.execute(
                 select(models.Employee.id, models.Unit.name)
                 .outerjoin(models.Unit, models.Unit.id == models.Employee.unit_id)
-                .where(models.Employee.key == key)
+                .where(models.Employee.key == key, models.Employee.active.is_(True))
             ).first()
         unit = found[1] if found else None
         if not who.may_see(key, unit):

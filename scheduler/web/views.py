@@ -161,13 +161,12 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
         matrix = status.build(config.schedule(), snap, now, detail=True)
         info = snap.employees[key]
         employee = session.scalars(select(models.Employee).where(models.Employee.key == key)).one()
-        superior = snap.employees.get(info.superior or "")
-        if superior is None and info.superior:
-            boss = session.scalar(
-                select(models.Employee.name).where(models.Employee.key == info.superior)
-            )
-        else:
-            boss = superior.name if superior else None
+        # The snapshot holds this person alone: their superior's name is read apart.
+        boss = (
+            session.scalar(select(models.Employee.name).where(models.Employee.key == info.superior))
+            if info.superior
+            else None
+        )
         by_year: dict[int, list[Line]] = {now.year: [], now.year - 1: []}
         items = sorted(
             (s for s in matrix.evaluation.statuses if s.employee == key),
@@ -183,7 +182,6 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
             if item.submitted_at is not None:
                 # their own record, else the one that serves them (their unit's, the agency's)
                 row = submissions.to_verify(session, employee, rule, occ.period)
-            tz = now.tzinfo
             by_year[year].append(
                 Line(
                     rule=f"{occ.rule}: {rule_name(rule, language)}",
@@ -192,7 +190,7 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
                     status=item.status.value,
                     status_word=said[item.status],
                     days_late=str(item.days_late) if item.days_late else none,
-                    submitted=moment(item.submitted_at.astimezone(tz), language)
+                    submitted=moment(item.submitted_at.astimezone(now.tzinfo), language)
                     if item.submitted_at
                     else none,
                     evidence=row.evidence if row and row.evidence else none,

@@ -87,7 +87,9 @@ class Attempts:
         now = time.monotonic()
         with self._guard:
             if len(self._seen) > 10_000:  # forget the quiet ones: bounded memory
-                self._seen = {a: q for a, q in self._seen.items() if q and q[-1] > now - 60}
+                self._seen = {
+                    a: q for a, q in self._seen.items() if q and q[-1] > now - self.seconds
+                }
             seen = self._seen.setdefault(address, deque())
             while seen and seen[0] <= now - self.seconds:
                 seen.popleft()
