@@ -89,11 +89,16 @@ def parse_iki(text: str, catalog: Catalog, language: str = "id") -> IkiImport:
     notes and NotAnIki are worded in ``language`` ("id" or "en", see scheduler.words);
     lines, severities and everything else do not depend on it.
     """
-    check_text(text, language)
-    return parse_layout(Layout(text_lines(text)), catalog, language)
+    return parse_layout(text_layout(text, language), catalog, language)
 
 
-def text_lines(text: str) -> list[str]:
+def text_layout(text: str, language: str) -> Layout:
+    """The lines of OCR text as a layout, once the text is checked to be an IKI's at all."""
+    _check_text(text, language)
+    return Layout(_text_lines(text))
+
+
+def _text_lines(text: str) -> list[str]:
     """A text file's lines, whichever line ends it was saved with."""
     return [line.rstrip("\r") for line in text.split("\n")]
 
@@ -175,7 +180,7 @@ def _strict(data: bytes, codec: str) -> str | None:
     return None if "\x00" in text else text
 
 
-def check_text(text: str, language: str) -> None:
+def _check_text(text: str, language: str) -> None:
     """Refuse what cannot be an IKI before trying to parse it."""
     if not text.strip():
         raise NotAnIki(say("iki_empty_text", language))

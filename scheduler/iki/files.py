@@ -11,7 +11,7 @@ same Layout, so the blocks, people and review notes are read once
 from __future__ import annotations
 
 from scheduler.iki.block import Layout
-from scheduler.iki.document import NotAnIki, check_text, decode_text, text_lines
+from scheduler.iki.document import NotAnIki, decode_text, text_layout
 from scheduler.iki.pdf import is_pdf, read_pdf
 from scheduler.iki.word import read_docx
 from scheduler.messages import say
@@ -42,5 +42,4 @@ def read_layout(data: bytes, path: str, language: str) -> Layout:
     text = decode_text(data)
     if text is None:
         raise NotAnIki(say("iki_binary_file", language, path=path))
-    check_text(text, language)
-    return Layout(text_lines(text))
+    return text_layout(text, language)

@@ -251,7 +251,7 @@ class Dispatcher:
             subject_key=entry.employee,
             detail=subject.problem,
             days_left=(entry.due - written).days,
-            measured=bool(entry.rule) and self.catalog.get(entry.rule).measured,
+            measured=rule is not None and rule.measured,
         )
 
     def _period(self, code: str, period: str) -> str:
