@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TypeVar
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -85,6 +86,7 @@ SCREEN = 8
 # and where they are listed.  So a letter's size is bounded whatever a person is owed: the
 # Secretary of 100,000 people reads one message, not thousands of lines in dozens of parts.
 LINES = SCREEN
+_T = TypeVar("_T")
 
 
 def _say(words: Mapping[str, str], entry: str, /, **params: object) -> str:
@@ -133,10 +135,8 @@ def sections(letter: Letter) -> list[Section]:
             people.setdefault(item.subject_key or item.subject, []).append(item)
         request, more = _say(w, "team_request", title=title), ""
         if len(people) > SCREEN:
-            heading, grouped = _say(w, "team_by_rule", title=title), _by_rule(team, w)
-            if len(grouped) > LINES:
-                more = _say(w, "team_more", count=len(grouped) - LINES)
-                grouped = grouped[:LINES]
+            heading = _say(w, "team_by_rule", title=title)
+            grouped, more = _cap(_by_rule(team, w), w, "team_more")
         else:
             heading = _say(w, "team", title=title)
             grouped = tuple(
@@ -155,9 +155,14 @@ def _first(
 ) -> tuple[tuple[str, ...], str]:
     """The lines of the first ``LINES`` items, and the sentence ``more`` saying how many
     are left out and where they are listed ("" when none is)."""
-    lines = tuple(_line(i, words, zone) for i in items[:LINES])
+    shown, said = _cap(items, words, more)
+    return tuple(_line(i, words, zone) for i in shown), said
+
+
+def _cap(items: Sequence[_T], words: Mapping[str, str], more: str) -> tuple[tuple[_T, ...], str]:
+    """The first ``LINES`` of ``items``, and the sentence ``more`` with how many are left."""
     rest = len(items) - LINES
-    return lines, _say(words, more, count=rest) if rest > 0 else ""
+    return tuple(items[:LINES]), _say(words, more, count=rest) if rest > 0 else ""
 
 
 def _by_rule(
