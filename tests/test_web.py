@@ -354,3 +354,13 @@ def test_a_person_no_longer_active_is_not_found_not_an_error(console: Console) -
         row.active = False
     page = signed_in(console, SECRETARY).get(f"/employees/{STAFF}")
     assert page.status_code == 404 and "YANTI" not in page.text
+
+
+def test_a_unit_typed_in_another_case_shows_its_people(console: Console) -> None:
+    secretary = signed_in(console, SECRETARY)
+    exact = secretary.get("/units/Bidang Ideologi dan Wawasan Kebangsaan")
+    typed = secretary.get("/units/bidang ideologi dan wawasan kebangsaan")
+    assert exact.status_code == typed.status_code == 200
+    for page in (exact, typed):  # the grid names the unit's head, the heading its name
+        assert "ZUKIPLI" in page.text and "Bidang Ideologi dan Wawasan Kebangsaan" in page.text
+        assert page.text.count('href="/employees/') > 3

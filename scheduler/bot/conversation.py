@@ -443,7 +443,6 @@ def _digest_scope(turn: Turn) -> str | bool | None:
 
 def _digest(turn: Turn) -> None:
     from notifications import digest as layout
-    from rules.digest import Member, build_digest
     from scheduler.reports import digest
 
     scope = _digest_scope(turn)
@@ -452,14 +451,8 @@ def _digest(turn: Turn) -> None:
         return turn.done("denied", "/rekap")
     unit = scope if isinstance(scope, str) else None
     with paused_gc():  # the whole agency's records, read and evaluated twice
-        snap = records.snapshot(
-            turn.session, turn.config.catalog, since_year=turn.now.year - 1, unit=unit
-        )
-        members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
-        roster, submissions, events = snap.roster, snap.submissions, snap.events
-        built = build_digest(
-            turn.config.schedule(), roster, submissions, events, members, turn.now, unit
-        )
+        unit, snap = digest.scope(turn.session, turn.config, turn.now, unit)
+        built = digest.from_snapshot(turn.config, snap, turn.now, unit)
     text = layout.render_text(digest.view(built, turn.config.catalog, turn.language))
     turn.replies.append(Reply(turn.chat, esc(text)))
     return turn.done("digest", unit or "agency")

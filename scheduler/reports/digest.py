@@ -95,19 +95,39 @@ def build(
     down after it (`rules.digest.build_digest`)."""
     with paused_gc():
         with db.read() as session:
-            name = find_unit(session, unit) if unit is not None else None
-            snap = records.snapshot(session, config.catalog, since_year=now.year - 1, unit=name)
-        members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
-        return build_digest(
-            schedule or config.schedule(),
-            snap.roster,
-            snap.submissions,
-            snap.events,
-            members,
-            now,
-            name,
-            known_at,
-        )
+            name, snap = scope(session, config, now, unit)
+        return from_snapshot(config, snap, now, name, schedule, known_at)
+
+
+def scope(
+    session: Session, config: Config, now: datetime, unit: str | None
+) -> tuple[str | None, records.Snapshot]:
+    """The unit as stored (``unit`` in any case; None: the agency) and the records a digest
+    of it reads: this year's and last."""
+    name = find_unit(session, unit) if unit is not None else None
+    return name, records.snapshot(session, config.catalog, since_year=now.year - 1, unit=name)
+
+
+def from_snapshot(
+    config: Config,
+    snap: records.Snapshot,
+    now: datetime,
+    unit: str | None = None,
+    schedule: Schedule | None = None,
+    known_at: datetime | None = None,
+) -> Digest:
+    """The digest of ``snap``, of ``unit`` as stored (see ``build``)."""
+    members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
+    return build_digest(
+        schedule or config.schedule(),
+        snap.roster,
+        snap.submissions,
+        snap.events,
+        members,
+        now,
+        unit,
+        known_at,
+    )
 
 
 class Recipient(NamedTuple):

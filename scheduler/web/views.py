@@ -64,7 +64,9 @@ class Home:
 def home(config: Config, db: Database, now: datetime, unit: str | None, language: str) -> Home:
     """The home of the agency (``unit`` None) or of one unit."""
     words = WORDS[language]
-    found = digest.build(config, db, now, unit=unit)
+    with db.read() as session:  # one reading of the records for the charts and the grid
+        unit, snap = digest.scope(session, config, now, unit)
+    found = digest.from_snapshot(config, snap, now, unit)
     shown = digest.view(found, config.catalog, language)
 
     def bar(name: str, row: Row, href: str = "") -> charts.Bar:
@@ -78,8 +80,6 @@ def home(config: Config, db: Database, now: datetime, unit: str | None, language
     ]
     bars.append(bar(words["total"], shown.total))
     chart = charts.bars(bars, words["chart_label"], words["target"])
-    with db.read() as session:
-        snap = records.snapshot(session, config.catalog, since_year=now.year - 1, unit=unit)
     matrix = status.build(config.schedule(), snap, now)
     codes = tuple(
         code for code in config.catalog.rules if any(code in c for c in snap.codes.values())
