@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -167,6 +168,30 @@ class Event(Base):
     day: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[datetime] = mapped_column()
+
+
+class RecordChange(Base):
+    """One change to the records, written by database triggers (migration 0012), not by us:
+    every writer (the IKI import, sheets, the bot, the CLI, the web console, a hand-typed
+    SQL statement) is seen without having to remember to say so.  ``id`` only grows and is
+    never reused, even once old rows are pruned, so the newest id is a revision of the
+    records (`scheduler.store.changes`).
+
+    ``source`` names the table; for employees it is ``employee_details`` when only what
+    planning does not read changed (a name, a contact, a chat found unreachable).
+    ``employee_id`` and ``rule_code`` say whose submission or exemption changed (None
+    for the agency's submissions and for every other table, which concern the roster).
+    PostgreSQL writes one row per statement for the roster's tables."""
+
+    __tablename__ = "record_changes"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(32))
+    employee_id: Mapped[int | None] = mapped_column(Integer)  # no key: a deleted one stays
+    rule_code: Mapped[str | None] = mapped_column(String(32))
 
 
 class Outbox(Base):
