@@ -182,8 +182,13 @@ def test_a_refused_fix_keeps_what_was_typed_and_writes_nothing(console: Console)
     assert audit(console, "review_fix") == []
 
 
-def test_a_superior_is_found_by_name(console: Console) -> None:
+def test_a_superior_is_found_by_name_and_names_read_by_ocr_are_escaped(console: Console) -> None:
+    with console.db.write() as session:
+        table = models.Employee
+        session.scalars(select(table).where(table.key == FLAGGED)).one().name = HOSTILE
     browser = signed_in(console, SECRETARY)
+    queue = browser.get("/admin/review").text
+    assert "<script" not in queue and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in queue
     page = browser.get("/admin/review", params={"cari": "yanti", "untuk": FLAGGED}).text
     assert "Hasil pencarian" in page and f'<option value="{STAFF}">YANTI HEIDA YANI' in page
     nobody = browser.get("/admin/review", params={"cari": "%_", "untuk": FLAGGED}).text

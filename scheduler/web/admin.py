@@ -48,8 +48,8 @@ Page = Callable[[Request, Visitor], Response]
 class _Rollback(Exception):
     """Ends a transaction whose writes were only a preview."""
 
-    def __init__(self, outcome: admin_uploads.Outcome) -> None:
-        self.outcome = outcome
+    def __init__(self, name: str, outcome: admin_uploads.Outcome) -> None:
+        self.name, self.outcome = name, outcome
 
 
 def _number(text: str | None) -> int:
@@ -342,13 +342,13 @@ class Desk:
                     language,
                 )
                 if not (commit and outcome.writable):
-                    raise _Rollback(outcome)
+                    raise _Rollback(name, outcome)
                 uploads.drop(session, row)
                 counts = ", ".join(f"{k}={n}" for k, n in outcome.counts)
                 self.audit(session, request, who, f"upload_{kind}", f"{name}: {counts}")
                 return name, outcome
         except _Rollback as rolled:
-            return name, rolled.outcome
+            return rolled.name, rolled.outcome
 
     def preview(self, request: Request, who: Visitor) -> Response:
         kind, token = request.path_params["kind"], request.path_params["token"]
