@@ -15,7 +15,6 @@ from scheduler.cli.shared import current, writing
 from scheduler.messages import say
 
 if TYPE_CHECKING:
-    from scheduler.sheets.roster import RosterRow
     from scheduler.sheets.table import Problem, Table
 
 SHEET = click.Path(dir_okay=False)
@@ -115,21 +114,8 @@ def roster_import(file: str, skip_bad: bool, dry_run: bool) -> None:
         click.echo(say("sheet_created", ctx.language, **who))
     for row in outcome.updated:
         who = {"row": str(row.number), "key": row.after.key, "name": row.after.name}
-        click.echo(say("sheet_updated", ctx.language, changes=_changes(row), **who))
+        click.echo(say("sheet_updated", ctx.language, changes=row.describe(), **who))
     _skipped(check.skipped, ctx.language)
-
-
-def _changes(row: RosterRow) -> str:
-    assert row.before is not None
-    parts = []
-    for name in row.changed:
-        if name == "rules":
-            added = sorted(row.after.rules - row.before.rules)
-            removed = sorted(row.before.rules - row.after.rules)
-            parts.append("rules " + " ".join([f"+{c}" for c in added] + [f"-{c}" for c in removed]))
-        else:
-            parts.append(name)
-    return ", ".join(parts)
 
 
 @click.command("import")

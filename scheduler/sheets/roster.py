@@ -157,6 +157,20 @@ class RosterRow:
             if getattr(self.before, name) != getattr(self.after, name)
         ]
 
+    def describe(self) -> str:
+        """The changed columns in a few words: "unit, superior, rules +SKP -LHKPN"."""
+        assert self.before is not None
+        parts = []
+        for name in self.changed:
+            if name == "rules":
+                added = sorted(self.after.rules - self.before.rules)
+                removed = sorted(self.before.rules - self.after.rules)
+                codes = [f"+{c}" for c in added] + [f"-{c}" for c in removed]
+                parts.append("rules " + " ".join(codes))
+            else:
+                parts.append(name)
+        return ", ".join(parts)
+
 
 @dataclass
 class RosterOutcome:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -345,3 +346,19 @@ class WebAudit(Base):
     action: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text, default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class WebUpload(Base):
+    """A file an admin uploaded to the console, kept between its preview and the admin's
+    confirmation: bound to the session that sent it, named by the SHA-256 of a random
+    token the preview's form carries (never a path), and gone once confirmed or old."""
+
+    __tablename__ = "web_uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("web_sessions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # iki | roster | submissions
+    name: Mapped[str] = mapped_column(String(200))  # the file's name, as shown back
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column()

@@ -417,10 +417,11 @@ def counts(session: Session) -> dict[str, int]:
 
 
 def newest(
-    session: Session, state: str | None, limit: int
+    session: Session, state: str | None, limit: int, before: int | None = None
 ) -> list[tuple[models.Outbox, str | None]]:
-    """The newest ``limit`` rows (in ``state``, when given), each with its recipient's name
-    where the roster still has them: what ``tenggat outbox`` lists."""
+    """The newest ``limit`` rows (in ``state``, when given; older than the row ``before``,
+    for the next page), each with its recipient's name where the roster still has them:
+    what ``tenggat outbox`` lists."""
     table, E = models.Outbox, models.Employee
     query = (
         select(table, E.name)
@@ -430,4 +431,6 @@ def newest(
     )
     if state is not None:
         query = query.where(table.state == state)
+    if before is not None:
+        query = query.where(table.id < before)
     return [(row, name) for row, name in session.execute(query)]

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.bot.webhook import Inbox
 from scheduler.web import health, telegram
+from scheduler.web.admin import Desk
 from scheduler.web.pages import Console
 from scheduler.web.server import MAX_HEADERS, MAX_TARGET
 from scheduler.web.visitor import Attempts
@@ -97,6 +98,7 @@ def build(db: Database, config: Config, inbox: Inbox | None = None) -> ASGIApp:
         Route("/", console.signed_in(console.home), methods=["GET"]),
         Route("/units/{name}", console.signed_in(console.unit), methods=["GET"]),
         Route("/employees/{key}", console.signed_in(console.person), methods=["GET"]),
+        *Desk(console).routes(),
         Mount("/static", StaticFiles(packages=[("scheduler.web", "static")]), name="static"),
     ]
 
