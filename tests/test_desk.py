@@ -100,7 +100,7 @@ def test_the_secretary_records_a_submission_with_its_file_as_the_cli_records_one
         submitted_at=f"{YEAR}-01-15T09:30",
     )
     assert done.status_code == 303, done.text
-    assert re.fullmatch(rf"/employees/{STAFF}\?recorded=\d+", done.headers["location"])
+    assert re.fullmatch(rf"/employees/{STAFF}\?recorded=\d+#notice", done.headers["location"])
     page = browser.get(done.headers["location"]).text
     (notice,) = re.findall(r'<p class="notice" id="notice" role="status">(.*?)</p>', page)
     assert "Tercatat: SKP" in notice and "YANTI HEIDA YANI" in notice and "09.30 WITA" in notice
@@ -132,7 +132,7 @@ def test_the_secretary_records_a_submission_with_its_file_as_the_cli_records_one
             .where(models.WebAudit.action == "record_submission")
         ).one()
     assert audit[1] == SECRETARY and audit[0].address == "127.0.0.1"
-    assert audit[0].detail == f"recorded={row['id']}"
+    assert audit[0].detail.startswith(f"submission {row['id']}: {STAFF} SKP {YEAR}, file ")
 
 
 def test_who_may_fetch_an_evidence_file(console: Console) -> None:

@@ -250,10 +250,10 @@ class Desk:
         who: Visitor,
         form: FormData,
         which: str,
-        write: Callable[[Session, models.Employee, datetime], str],
+        write: Callable[[Session, models.Employee, datetime], tuple[str, str]],
     ) -> Response:
-        """Run ``write`` for the page's person in one transaction with its audit row, then
-        redirect to the address it gives; a refusal shows the page again with its
+        """Run ``write`` for the page's person in one transaction with its audit row (the
+        detail it gives), then redirect to the page with the query it gives; a refusal shows the page again with its
         sentence (400), and nothing of it is kept."""
         console, key = self.console, _key(request)
         address = console.address(request)
@@ -268,8 +268,8 @@ class Desk:
                 if employee is None:
                     raise Gone
                 now = console.now()
-                where = write(session, employee, now)
-                signin.audit(session, now, who.employee_id, which, where, address)
+                where, detail = write(session, employee, now)
+                signin.audit(session, now, who.employee_id, which, detail, address)
                 return where
 
         try:
@@ -280,7 +280,8 @@ class Desk:
             text = exc.text(console.language(request))
             typed = _typed(form)
             return await run_in_threadpool(self._person, request, who, 400, typed, which, text)
-        return RedirectResponse(f"/employees/{quote(key, safe='')}?{where}", 303)
+        # To the sentence of what was done, at the top (the form's address led to the form).
+        return RedirectResponse(f"/employees/{quote(key, safe='')}?{where}#notice", 303)
 
     def _item(
         self, session: Session, employee: models.Employee, now: datetime, item: str
@@ -307,7 +308,7 @@ class Desk:
         by = f"web:{who.key}"
         config = self.console.config
 
-        def write(session: Session, employee: models.Employee, now: datetime) -> str:
+        def write(session: Session, employee: models.Employee, now: datetime) -> tuple[str, str]:
             code, period = self._item(session, employee, now, typed["item"])
             when = self._moment(typed["submitted_at"], now)
             code = records.check_submission_period(config.schedule(), code, period, when)
@@ -331,9 +332,12 @@ class Desk:
                 value=value,
             )
             session.flush()
+            row = added.row
+            detail = f"submission {row.id}: {employee.key} {code} {period}"
             if kind:
-                evidence.add(session, added.row, name, data, kind, by, now)
-            return f"recorded={added.row.id}"
+                kept = evidence.add(session, row, name, data, kind, by, now)
+                detail += f", file {kept.id} ({kept.size} bytes)"
+            return f"recorded={row.id}", detail
 
         return await self._write(request, who, form, "record_submission", write)
 
@@ -359,7 +363,7 @@ class Desk:
         who, form = begun
         typed = _typed(form)
 
-        def write(session: Session, employee: models.Employee, now: datetime) -> str:
+        def write(session: Session, employee: models.Employee, now: datetime) -> tuple[str, str]:
             code, period = self._item(session, employee, now, typed["item"])
             code = records.check_rule_period(self.console.config.catalog, code, period)
             reason = typed["reason"].strip()
@@ -368,7 +372,7 @@ class Desk:
             records.check_length(models.Exemption.reason, reason)
             row = records.exempt(session, employee, code, period, reason, now, f"web:{who.key}")
             session.flush()
-            return f"exempted={row.id}"
+            return f"exempted={row.id}", f"exemption {row.id}: {employee.key} {code} {period}"
 
         return await self._write(request, who, form, "exempt", write)
 
@@ -504,7 +508,7 @@ class Events:
         except records.RecordError as exc:
             text = exc.text(console.language(request))
             return await run_in_threadpool(self._page, request, who, 400, typed, text)
-        return RedirectResponse(f"/events?recorded={quote(where)}", 303)
+        return RedirectResponse(f"/events?recorded={quote(where)}#notice", 303)
 
 
 def routes(console: Console) -> list[Any]:
