@@ -121,12 +121,7 @@ class Desk:
 
     # ------------------------------------------------------------------ showing
 
-    def person(self, request: Request, who: Visitor) -> Response:
-        """A person's page; with the desk's forms for those who record, and the sentence
-        of what was just done where a redirect after a write names it."""
-        return self._person(request, who)
-
-    def _person(
+    def person(
         self,
         request: Request,
         who: Visitor,
@@ -135,6 +130,9 @@ class Desk:
         which: str = "",
         error: str = "",
     ) -> Response:
+        """A person's page; with the desk's forms for those who record (with what was
+        typed and the refusal's sentence under the form ``which``, when shown again), and
+        the sentence of what was just done where a redirect after a write names it."""
         console, key = self.console, _key(request)
         refused = console.refusal(request, who, key)
         if refused is not None:
@@ -253,8 +251,8 @@ class Desk:
         write: Callable[[Session, models.Employee, datetime], tuple[str, str]],
     ) -> Response:
         """Run ``write`` for the page's person in one transaction with its audit row (the
-        detail it gives), then redirect to the page with the query it gives; a refusal shows the page again with its
-        sentence (400), and nothing of it is kept."""
+        detail it gives), then redirect to the page with the query it gives; a refusal
+        shows the page again with its sentence (400), and nothing of it is kept."""
         console, key = self.console, _key(request)
         address = console.address(request)
 
@@ -279,7 +277,7 @@ class Desk:
         except records.RecordError as exc:
             text = exc.text(console.language(request))
             typed = _typed(form)
-            return await run_in_threadpool(self._person, request, who, 400, typed, which, text)
+            return await run_in_threadpool(self.person, request, who, 400, typed, which, text)
         # To the sentence of what was done, at the top (the form's address led to the form).
         return RedirectResponse(f"/employees/{quote(key, safe='')}?{where}#notice", 303)
 
@@ -424,10 +422,7 @@ class Events:
 
     console: Console
 
-    def page(self, request: Request, who: Visitor) -> Response:
-        return self._page(request, who)
-
-    def _page(
+    def page(
         self,
         request: Request,
         who: Visitor,
@@ -435,6 +430,8 @@ class Events:
         typed: Mapping[str, str] | None = None,
         error: str = "",
     ) -> Response:
+        """The events recorded and the form, for those who record; shown again with what
+        was typed and the refusal's sentence after a refused write."""
         console = self.console
         if not may_record(who):
             return console.message(request, "forbidden", 403, who)
@@ -507,7 +504,7 @@ class Events:
             where = await run_in_threadpool(write)
         except records.RecordError as exc:
             text = exc.text(console.language(request))
-            return await run_in_threadpool(self._page, request, who, 400, typed, text)
+            return await run_in_threadpool(self.page, request, who, 400, typed, text)
         return RedirectResponse(f"/events?recorded={quote(where)}#notice", 303)
 
 
