@@ -1,4 +1,5 @@
-"""The console's pages: signing in and out, the home, a person's page.
+"""The console's pages: signing in and out, the home, and who may see a person (a person's
+page and the admin's desk on it are `scheduler.web.desk`'s).
 
 Each route finds its visitor first (`scheduler.web.visitor`) and asks what they may see
 before it reads anything of a person; every form carries the session's CSRF token (the
