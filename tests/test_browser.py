@@ -193,3 +193,56 @@ def test_a_staff_member_is_refused_another_persons_page(browser: Any, console: C
     main = driver.find_element(By.TAG_NAME, "main").text
     assert "Tidak diizinkan" in main
     assert "ZUKIPLI" not in driver.page_source and HEAD not in driver.page_source
+
+
+def skp_cell(driver: Any, key: str) -> str:
+    """The colour (status) of this year's SKP cell of ``key``'s row in the home's grid."""
+    from selenium.webdriver.common.by import By
+
+    year = datetime.now(WITA).year
+    row = driver.find_element(
+        By.XPATH, f'//table[@class="grid"]//tr[th/a[@href="/employees/{key}"]]'
+    )
+    for cell in row.find_elements(By.CSS_SELECTOR, "td.cell:not(.empty)"):
+        if cell.get_attribute("title").startswith(f"Sasaran Kinerja Pegawai (SKP) Tahun {year}"):
+            return str(cell.get_attribute("class")).split()[-1]
+    raise AssertionError("no SKP cell")
+
+
+def test_the_secretary_records_a_submission_with_a_file_and_sees_it_counted(
+    browser: Any, console: Console, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    driver = browser
+    year = datetime.now(WITA).year
+    receipt = tmp_path / "Tanda terima SKP.pdf"
+    receipt.write_bytes(b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+    sign_in(driver, console, SECRETARY, "#on-time svg.chart")
+    owed = skp_cell(driver, STAFF)
+    assert owed in {"upcoming", "due_soon", "due_today", "overdue"}
+
+    press(driver, f'#grid th a[href="/employees/{STAFF}"]', "#record form")
+    Select(driver.find_element(By.ID, "record_submission-item")).select_by_value(f"SKP {year}")
+    driver.find_element(By.ID, "note").send_keys("BKN-2026-77")
+    driver.find_element(By.ID, "file").send_keys(str(receipt))
+    press(driver, "#record-submit", "#notice")
+
+    notice = driver.find_element(By.ID, "notice").text
+    assert notice.startswith("Tercatat: SKP") and "YANTI HEIDA YANI" in notice and "WITA" in notice
+    row = driver.find_element(By.XPATH, '//table[@class="list"]//tr[td[starts-with(., "SKP:")]]')
+    assert row.find_element(By.CSS_SELECTOR, ".badge").get_attribute("class").split()[-1] in {
+        "on_time",
+        "late",
+    }  # counted on the person's page
+    link = row.find_element(By.CSS_SELECTOR, "a.file")
+    assert link.text == "Tanda terima SKP.pdf" and "BKN-2026-77" in row.text
+    shoot(driver, "person-recorded")
+
+    driver.get(f"{console.base}/")
+    assert skp_cell(driver, STAFF) in {"on_time", "late"}  # and on the home
+    refused = [e for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
+    assert refused == []
+    press(driver, "#sign-out", "section.message")
+    assert "keluar" in driver.find_element(By.TAG_NAME, "h1").text

@@ -362,3 +362,26 @@ class WebUpload(Base):
     name: Mapped[str] = mapped_column(String(200))  # the file's name, as shown back
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column()
+
+
+class EvidenceFile(Base):
+    """A file handed in as a submission's evidence through the console, kept in the
+    database itself so that every instance on one PostgreSQL serves it.  Its type is the one
+    its content was checked to be (`scheduler.store.evidence`), never the one its name or
+    the browser claimed; ``submission_id`` is the row it came with."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (Index("ix_evidence_files_owner", "employee_id", "rule_code", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    rule_code: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column()

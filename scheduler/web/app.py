@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.bot.webhook import Inbox
-from scheduler.web import health, telegram
+from scheduler.web import desk, health, telegram
 from scheduler.web.admin import Desk
 from scheduler.web.pages import Console
 from scheduler.web.server import MAX_HEADERS, MAX_TARGET
@@ -97,7 +97,7 @@ def build(db: Database, config: Config, inbox: Inbox | None = None) -> ASGIApp:
         Route("/bahasa/{language}", console.choose_language, methods=["GET"]),
         Route("/", console.signed_in(console.home), methods=["GET"]),
         Route("/units/{name}", console.signed_in(console.unit), methods=["GET"]),
-        Route("/employees/{key}", console.signed_in(console.person), methods=["GET"]),
+        *desk.routes(console),  # a person's page with the admin's desk, the events
         *Desk(console).routes(),
         Mount("/static", StaticFiles(packages=[("scheduler.web", "static")]), name="static"),
     ]

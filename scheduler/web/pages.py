@@ -1,4 +1,5 @@
-"""The console's pages: signing in and out, the home, a person's page.
+"""The console's pages: signing in and out, the home, and who may see a person (a person's
+page and the admin's desk on it are `scheduler.web.desk`'s).
 
 Each route finds its visitor first (`scheduler.web.visitor`) and asks what they may see
 before it reads anything of a person; every form carries the session's CSRF token (the
@@ -264,10 +265,10 @@ class Console:
             return self.message(request, "not_found", 404, who)
         return self.page(request, "home.html", who=who, home=shown, names=GROUP_NAMES)
 
-    def person(self, request: Request, who: Visitor) -> Response:
-        """A person's page; 403 with nothing of them for a visitor who may not see them
-        (whether or not they exist: a refusal must not tell that either)."""
-        key = request.path_params["key"]
+    def refusal(self, request: Request, who: Visitor, key: str) -> Response | None:
+        """403 with nothing of them for a visitor who may not see the person ``key``
+        (whether or not they exist: a refusal must not tell that either), 404 for one not
+        on the roster (or no longer active); None when they may be shown."""
         with self.db.read() as session:
             found = session.execute(
                 select(models.Employee.id, models.Unit.name)
@@ -279,6 +280,4 @@ class Console:
             return self.message(request, "forbidden", 403, who)
         if found is None:
             return self.message(request, "not_found", 404, who)
-        language = self.language(request)
-        shown = views.person(self.config, self.db, self.now(), key, language)
-        return self.page(request, "person.html", who=who, person=shown)
+        return None

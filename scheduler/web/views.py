@@ -17,14 +17,18 @@ from sqlalchemy import select
 from rules.evaluate import Status
 from scheduler.catalog import Words
 from scheduler.reports import digest, status
-from scheduler.store import models, records, submissions
+from scheduler.store import evidence, models, records, submissions
 from scheduler.web import charts
 from scheduler.words import STATUS, clock, long_date, period_name, rule_name
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from notifications.digest import DigestView, Row
+    from rules.evaluate import OccurrenceStatus as Evaluated
     from scheduler.config import Config
     from scheduler.store.db import Database
+    from scheduler.store.evidence import Listed
 
 WORDS = Words("web")
 GRID_PEOPLE = 300  # rows of the grid on one page: a bigger scope is read unit by unit
@@ -131,6 +135,9 @@ class Line:
     submitted: str
     evidence: str
     recorded_by: str
+    code: str = ""  # the rule's code and the period's key, as a form names the item
+    period_key: str = ""
+    files: tuple[Listed, ...] = ()  # evidence files handed in through the console
 
 
 @dataclass(frozen=True)
@@ -151,14 +158,33 @@ class Person:
     overall: str
 
 
+def obligations(
+    config: Config, session: Session, now: datetime, key: str
+) -> tuple[records.Snapshot, status.Matrix, list[Evaluated]]:
+    """One person's records, their matrix and their obligations of this year and last (by
+    the year each is due in), soonest due first: what their page lists and what the
+    admin's desk may record for them."""
+    snap = records.snapshot(session, config.catalog, since_year=now.year - 1, key=key)
+    matrix = status.build(config.schedule(), snap, now, detail=True)
+    years = (now.year, now.year - 1)
+    items = sorted(
+        (
+            s
+            for s in matrix.evaluation.statuses
+            if s.employee == key and (s.occurrence.due or now.date()).year in years
+        ),
+        key=lambda s: (s.occurrence.due or now.date(), s.occurrence.rule),
+    )
+    return snap, matrix, items
+
+
 def person(config: Config, db: Database, now: datetime, key: str, language: str) -> Person:
     """One person's obligations this year and last, and their IKI achievement."""
     catalog = config.catalog
     said = STATUS[language]
     none = WORDS[language]["none"]
     with db.read() as session:
-        snap = records.snapshot(session, catalog, since_year=now.year - 1, key=key)
-        matrix = status.build(config.schedule(), snap, now, detail=True)
+        snap, matrix, items = obligations(config, session, now, key)
         info = snap.employees[key]
         employee = session.scalars(select(models.Employee).where(models.Employee.key == key)).one()
         # The snapshot holds this person alone: their superior's name is read apart.
@@ -167,16 +193,11 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
             if info.superior
             else None
         )
+        files = evidence.listed(session, employee.id)
         by_year: dict[int, list[Line]] = {now.year: [], now.year - 1: []}
-        items = sorted(
-            (s for s in matrix.evaluation.statuses if s.employee == key),
-            key=lambda s: (s.occurrence.due or now.date(), s.occurrence.rule),
-        )
         for item in items:
             occ = item.occurrence
             year = (occ.due or now.date()).year
-            if year not in by_year:
-                continue
             rule = catalog.rules[occ.rule]
             row = None
             if item.submitted_at is not None:
@@ -195,6 +216,9 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
                     else none,
                     evidence=row.evidence if row and row.evidence else none,
                     recorded_by=f"{row.recorded_by} ({row.source})" if row else none,
+                    code=occ.rule,
+                    period_key=occ.period,
+                    files=tuple(files.get((occ.rule, occ.period), ())),
                 )
             )
     achievement = tuple(
