@@ -14,16 +14,18 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from babel.dates import get_day_names
+from babel.dates import get_day_names, get_month_names
 from babel.numbers import format_decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notifications import charts
 from notifications import digest as layout
+from notifications.picture import png
 from rules.catalog import Catalog
 from rules.digest import (
     TARGET,
@@ -275,7 +277,27 @@ def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
         behind=_behind(digest, persons),
         rows=_csv_rows(digest, catalog, language),
         measures=tuple(_measure_line(item, names) for item in digest.measures),
+        trend=_trend(digest, language),
     )
+
+
+def _trend(digest: Digest, language: str) -> layout.Trend:
+    """The weekly trend in the reader's words: each week numbered from the one holding
+    1 January (ISO numbers would call it week 53 of last year in some years), and where
+    each month begins along the year's weeks."""
+    first = date(digest.year, 1, 1)
+    start = first - timedelta(days=first.weekday())
+    slots = (date(digest.year, 12, 31) - start).days // 7 + 1
+    months = get_month_names("abbreviated", locale=language)
+    ticks = tuple(((date(digest.year, m, 1) - start).days / 7, months[m]) for m in range(1, 13))
+    week = PAGE[language]["chart_week"]
+    points = tuple(
+        layout.Point(
+            week.format(week=number), rate.percent, percent(rate.percent, language), rate.met
+        )
+        for number, (_, rate) in enumerate(digest.trend, start=1)
+    )
+    return layout.Trend(points, slots, ticks)
 
 
 def _measure_line(item: Measured, names: _Names) -> str:
@@ -561,20 +583,33 @@ class Composed(NamedTuple):
     html: str
     csv: bytes
     filename: str
+    pictures: tuple[layout.Picture, ...] = ()  # the charts, shown in ``html`` by cid
+
+
+def pictures(shown: layout.DigestView) -> tuple[layout.Picture, ...]:
+    """The charts the console draws as SVG, painted as PNG for the e-mail: per unit, and
+    the weeks of the year."""
+    found = []
+    for name, chart in (("units", charts.units(shown)), ("trend", charts.trend(shown))):
+        cid = f"{name}-{shown.day}@tenggat"
+        found.append(layout.Picture(cid, png(chart), chart.alt, chart.width, chart.height))
+    return tuple(found)
 
 
 def compose(digest: Digest, recipient: Recipient, catalog: Catalog, language: str) -> Composed:
     """``digest`` rendered for ``recipient``: compact text (Telegram and the e-mail's plain
-    part), HTML tables and the CSV attachment."""
+    part), HTML tables with the charts as pictures, and the CSV attachment."""
     shown = view(digest, catalog, language)
+    painted = pictures(shown)
     return Composed(
         key=outbox.digest_key(iso_week(digest.now), digest.unit, recipient.key),
         recipient=recipient,
         subject=layout.subject(shown),
         text=layout.render_text(shown),
-        html=layout.render_html(shown),
+        html=layout.render_html(shown, painted),
         csv=csv_text(shown).encode("utf-8"),  # BOM included: Excel reads the names right
         filename=layout.csv_filename(shown),
+        pictures=painted,
     )
 
 

@@ -14,15 +14,15 @@ from urllib.parse import quote
 from markupsafe import Markup
 from sqlalchemy import select
 
+from notifications import charts
 from rules.evaluate import Status
 from scheduler.catalog import Words
 from scheduler.reports import digest, status
 from scheduler.store import models, records, submissions
-from scheduler.web import charts
 from scheduler.words import STATUS, clock, long_date, period_name, rule_name
 
 if TYPE_CHECKING:
-    from notifications.digest import DigestView, Row
+    from notifications.digest import DigestView
     from scheduler.config import Config
     from scheduler.store.db import Database
 
@@ -53,7 +53,8 @@ class GridRow:
 class Home:
     scope: str
     as_of: str
-    chart: Markup
+    chart: Markup  # on time per unit
+    trend: Markup  # the year's weeks
     digest: DigestView
     codes: tuple[str, ...]
     grid: tuple[GridRow, ...]
@@ -69,17 +70,13 @@ def home(config: Config, db: Database, now: datetime, unit: str | None, language
     found = digest.from_snapshot(config, snap, now, unit)
     shown = digest.view(found, config.catalog, language)
 
-    def bar(name: str, row: Row, href: str = "") -> charts.Bar:
-        if not row.due:
-            return charts.Bar(name, None, words["nothing_due"], href)
-        return charts.Bar(name, 100.0 * row.on_time / row.due, row.percent, href)
-
-    bars = [  # on the agency's home, a unit's name leads to its page
-        bar(row.name, row, f"/units/{quote(line.name, safe='')}" if line.name and not unit else "")
-        for line, row in zip(found.units, shown.units, strict=True)
+    # on the agency's home, a unit's name leads to its page
+    links = [
+        f"/units/{quote(line.name, safe='')}" if line.name and not unit else ""
+        for line in found.units
     ]
-    bars.append(bar(words["total"], shown.total))
-    chart = charts.bars(bars, words["chart_label"], words["target"])
+    chart = Markup(charts.svg(charts.units(shown, links)))
+    trend = Markup(charts.svg(charts.trend(shown)))
     matrix = status.build(config.schedule(), snap, now)
     codes = tuple(
         code for code in config.catalog.rules if any(code in c for c in snap.codes.values())
@@ -112,6 +109,7 @@ def home(config: Config, db: Database, now: datetime, unit: str | None, language
         scope,
         words["as_of"].format(date=long_date(now.date(), language), time=clock(now, language)),
         chart,
+        trend,
         shown,
         codes,
         tuple(grid),
