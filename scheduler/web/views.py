@@ -170,16 +170,19 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
             (s for s in matrix.evaluation.statuses if s.employee == key),
             key=lambda s: (s.occurrence.due or now.date(), s.occurrence.rule),
         )
+        # their own record, else the one that serves them (their unit's, the agency's)
+        records_of = submissions.serving(
+            session,
+            employee,
+            [(catalog.rules[s.rule], s.period) for s in items if s.submitted_at is not None],
+        )
         for item in items:
             occ = item.occurrence
             year = (occ.due or now.date()).year
             if year not in by_year:
                 continue
             rule = catalog.rules[occ.rule]
-            row = None
-            if item.submitted_at is not None:
-                # their own record, else the one that serves them (their unit's, the agency's)
-                row = submissions.to_verify(session, employee, rule, occ.period)
+            row = records_of.get((occ.rule, occ.period)) if item.submitted_at else None
             by_year[year].append(
                 Line(
                     rule=f"{occ.rule}: {rule_name(rule, language)}",
