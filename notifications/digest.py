@@ -13,8 +13,9 @@ messages at line boundaries (Telegram: 4096 characters) splits it where it reads
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from notifications.render import templates
 
@@ -80,6 +81,26 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Point:
+    """The year's on-time share as one week ended (None: nothing due yet)."""
+
+    label: str  # the week, e.g. "minggu ke-10"
+    percent: float | None
+    shown: str  # e.g. "33,3%"
+    met: bool
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The weeks so far of the year, out of ``slots`` weeks in all, and where each month
+    begins (in weeks from the first week's Monday, its short name) for the chart's axis."""
+
+    points: tuple[Point, ...] = ()
+    slots: int = 53
+    ticks: tuple[tuple[float, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class DigestView:
     """The digest in words, ready to lay out.  ``scope`` is "" for the whole agency, else
     the unit's name.  ``rows`` are the attachment's rows, one per person × rule."""
@@ -104,6 +125,17 @@ class DigestView:
     behind: tuple[Person, ...]  # below the target, worst first
     rows: tuple[tuple[str, ...], ...] = field(default=())
     measures: tuple[str, ...] = field(default=())  # a measured indicator's value, in words
+    trend: Trend = field(default=Trend())
+
+
+class Picture(NamedTuple):
+    """A chart painted for the e-mail: shown where the HTML says ``cid:<cid>``."""
+
+    cid: str
+    png: bytes
+    alt: str
+    width: int  # the size to show it at, in CSS pixels (the PNG has twice as many)
+    height: int
 
 
 # The attachment's columns, in the reader's language.
@@ -133,10 +165,11 @@ def render_text(view: DigestView, names: int = TEXT_NAMES, people: int = TEXT_PE
     return template.render(d=view, names=names, people=people).strip() + "\n"
 
 
-def render_html(view: DigestView) -> str:
-    """The full digest as HTML tables, every value escaped."""
+def render_html(view: DigestView, pictures: Sequence[Picture] = ()) -> str:
+    """The full digest as HTML tables, every value escaped; ``pictures`` (the charts per
+    unit and of the weeks, in that order) shown above the tables by their Content-ID."""
     template = templates().get_template("digest.html.j2")
-    return template.render(d=view).strip() + "\n"
+    return template.render(d=view, pictures=pictures).strip() + "\n"
 
 
 def csv_filename(view: DigestView) -> str:

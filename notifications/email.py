@@ -1,5 +1,6 @@
 """The e-mail channel: SMTP with STARTTLS or SSL and login, one connection per batch,
-multipart plain text + HTML, proper Date and Message-ID headers."""
+multipart plain text + HTML (with its pictures, by Content-ID), proper Date and Message-ID
+headers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import cast
 
 from notifications.message import Closing, DeliveryError, Message, OneByOne
 
@@ -75,6 +77,14 @@ class EmailChannel(Closing, OneByOne):
         mail.set_content(message.text)
         if message.html:
             mail.add_alternative(message.html, subtype="html")
+            # Beside the HTML in a multipart/related: what Gmail and Outlook show, where
+            # they show neither inline SVG nor data: URIs.
+            html = mail.get_body(("html",))  # the part just added: never None
+            for cid, content in message.images:
+                cast(EmailMessage, html).add_related(
+                    content, "image", "png", cid=f"<{cid}>", disposition="inline",
+                    filename=f"{cid.partition('@')[0]}.png",
+                )  # fmt: skip
         for filename, content, mime in message.attachments:
             maintype, _, subtype = mime.partition("/")
             mail.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)

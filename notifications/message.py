@@ -34,6 +34,8 @@ class Message:
     address: str = ""
     # (file name, content, MIME type): sent by channels that can carry files (e-mail).
     attachments: tuple[tuple[str, bytes, str], ...] = ()
+    # (Content-ID, PNG): pictures ``html`` shows by ``cid:``, sent beside it (e-mail).
+    images: tuple[tuple[str, bytes], ...] = ()
     # (label, callback data of at most 64 bytes): what the bot receives when one is pressed.
     buttons: tuple[tuple[str, str], ...] = ()
     # Fingerprints of parts delivered on an earlier attempt (see Progress).

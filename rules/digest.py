@@ -190,6 +190,15 @@ class Measured(NamedTuple):
     value: float | None
 
 
+class Week(NamedTuple):
+    """Where the on-time share of the year stood as a week ended (the week holding ``now``:
+    at ``now``): the items due from 1 January to that week's Sunday, as the digest would
+    have counted them then."""
+
+    monday: date
+    rate: Rate
+
+
 class Score(NamedTuple):
     """A person's IKI achievement: over all their rules, a week ago, and per rule."""
 
@@ -226,6 +235,8 @@ class Digest:
     # one agency deliverable owed by eight carriers is eight entries there and one here.
     owed: int = 0
     newly_owed: int = 0
+    # The total's on-time share week by week, from the week holding 1 January to ``now``.
+    trend: tuple[Week, ...] = ()
 
     @property
     def newly_overdue(self) -> tuple[Overdue, ...]:
@@ -351,6 +362,7 @@ def build_digest(
         headlines(current.statuses, today),
         key=lambda item: (order[item.employee], rule_index[item.rule]),
     )
+    trend = _trend(current.statuses, counted, measured, unit_of, calendar, now, year)
     owed = _deliverables(overdue, scopes, unit_of)
     newly_owed = _deliverables([item for item in overdue if item.new], scopes, unit_of)
     return Digest(
@@ -371,6 +383,7 @@ def build_digest(
         measures=_measures(statuses, measured, today),
         owed=owed,
         newly_owed=newly_owed,
+        trend=trend,
     )
 
 
@@ -450,6 +463,59 @@ def _shared(
         units[key].add(unit)
         on_time[key] = item.status is Status.ON_TIME
     return {key: Shared(on_time[key], frozenset(found)) for key, found in units.items()}
+
+
+def _trend(
+    statuses: Iterable[OccurrenceStatus],
+    scopes: Mapping[str, Scope],
+    measured: frozenset[str],
+    unit_of: Mapping[str, str],
+    calendar: LegalCalendar,
+    now: datetime,
+    year: int,
+) -> tuple[Week, ...]:
+    """The total's on-time share at the end of each week of ``year`` up to ``now``, from the
+    one evaluation at ``now`` rather than one per week: an item whose deadline has passed
+    was on time or not by then, and stays so (a record handed in later is late; one
+    verified later was not done by the deadline either way), so the evaluation at ``now``
+    says how it stood at any moment after its deadline.  Each item is counted as the
+    total counts it (a personal rule per carrier, a unit rule once per unit, an agency rule
+    once), at the end of the week holding its due day (its deadline is midnight after it).
+    Exemptions and events count as they stand today, as for the week-ago figures."""
+    items: dict[tuple[str, str, str], tuple[date, bool]] = {}
+    passed: dict[date, bool] = {}  # a deadline per due day, not per item
+    for item in statuses:
+        due = item.occurrence.due
+        rule = item.rule
+        if due is None or due.year != year or rule in measured or item.status is Status.EXEMPT:
+            continue
+        over = passed.get(due)
+        if over is None:
+            over = passed[due] = calendar.deadline(due) <= now
+        if not over:
+            continue
+        scope = scopes.get(rule, Scope.PERSONAL)
+        if scope is Scope.AGENCY:
+            whose = ""
+        elif scope is Scope.UNIT:
+            whose = unit_of[item.employee] or item.employee
+        else:
+            whose = item.employee
+        items[(rule, item.period, whose)] = (due, item.status is Status.ON_TIME)
+    weekly: defaultdict[date, Rate] = defaultdict(Rate)
+    for due, on_time in items.values():
+        monday = due - timedelta(days=due.weekday())
+        weekly[monday] = weekly[monday].plus(Rate(int(on_time), 1))
+    first = date(year, 1, 1)
+    monday = first - timedelta(days=first.weekday())
+    today = now.astimezone(calendar.tz).date()
+    so_far = Rate()
+    trend = []
+    while monday <= today:
+        so_far = so_far.plus(weekly.get(monday, Rate()))
+        trend.append(Week(monday, so_far))
+        monday += WEEK
+    return tuple(trend)
 
 
 class _Tally:

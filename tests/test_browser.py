@@ -157,12 +157,18 @@ def test_the_secretary_signs_in_sees_the_charts_opens_a_person_and_signs_out(
     assert driver.current_url == f"{console.base}/"
     chart = driver.find_element(By.CSS_SELECTOR, "#on-time svg.chart")
     assert chart.is_displayed() and chart.size["width"] > 200
-    bars = chart.find_elements(By.CSS_SELECTOR, "rect.bar")
+    bars = chart.find_elements(By.CSS_SELECTOR, "rect.bar.on_time")
     assert len(bars) >= 4
     counted = [bar for bar in bars if "Politik" in bar.get_attribute("textContent")]
-    assert len(counted) == 1 and int(counted[0].get_attribute("width")) > 0  # counted
-    colour = bars[0].value_of_css_property("fill")  # the stylesheet loaded under the CSP
-    assert colour.startswith("rgb(") and colour != "rgb(0, 0, 0)", colour
+    assert len(counted) == 1 and float(counted[0].get_attribute("width")) > 0  # counted
+    short = chart.find_elements(By.CSS_SELECTOR, "rect.bar.short")
+    fills = {bar.value_of_css_property("fill") for bar in (bars[0], short[0])}
+    assert fills == {"rgb(31, 138, 76)", "rgb(200, 55, 45)"}  # on time green, short red
+    trend = driver.find_element(By.CSS_SELECTOR, "#trend svg.chart")
+    assert trend.is_displayed() and trend.size["width"] > 200
+    weeks = trend.find_elements(By.CSS_SELECTOR, "circle.point")
+    line = trend.find_element(By.CSS_SELECTOR, "polyline.trend").get_attribute("points")
+    assert len(weeks) == len(line.split()) >= 1  # a point per week with something due
     cells = driver.find_elements(By.CSS_SELECTOR, "#grid td.cell:not(.empty)")
     assert len(cells) > 50 and cells[0].get_attribute("title")
     assert driver.find_element(By.ID, "overdue").is_displayed()

@@ -100,6 +100,7 @@ def pure(
     extra: tuple[tuple[str, str, str, datetime, bool], ...] = (),
     names: dict[str, str] | None = None,
     shuffle: int | None = None,
+    now: datetime = NOW,
 ) -> Digest:
     """The digest straight from the parsed seed, as the importer would store it (duties
     from 1 January 2025), with the scenario's records."""
@@ -119,7 +120,7 @@ def pure(
         for listed in (assignments, members, submissions):
             random.Random(shuffle).shuffle(listed)
     roster = Roster(people, assignments, secretary)
-    return build_digest(schedule, roster, submissions, EVENTS, members, NOW, unit)
+    return build_digest(schedule, roster, submissions, EVENTS, members, now, unit)
 
 
 @pytest.fixture(scope="module")
@@ -661,3 +662,73 @@ def test_a_measured_value_is_shown_against_its_target(
         )
         month = "Februari" if language == "id" else "February"
         assert f"- {rule} {month} 2025: {expected}" in lines
+
+
+# --------------------------------------------------------------------------- the trend
+
+
+def week_end(monday: date, now: datetime) -> datetime:
+    """When a week's point of the trend is read: midnight after its Sunday, or ``now``."""
+    return min(datetime.combine(monday + timedelta(days=7), datetime.min.time(), WITA), now)
+
+
+def test_the_weekly_trend_on_a_small_roster_by_hand(schedule: Schedule) -> None:
+    # Three people in two units carry e-Pantau (a unit rule, due the 10th, verified) and SKP
+    # (personal, due 28 February); C is exempt from SKP.
+    A, B, C = "A", "B", "C"
+    people = {A: Person(A, None, "U1"), B: Person(B, None, "U1"), C: Person(C, None, "U2")}
+    exempt = {(C, "SKP"): frozenset({"2025"})}
+    assignments = [
+        Assignment(key, code, exempt.get((key, code), frozenset()), date(2025, 1, 1))
+        for key in people
+        for code in ("EPANTAU", "SKP")
+    ]
+    handed = [
+        Submission("EPANTAU", "2025-01", at("2025-01-09 10:00"), A, unit="U1"),  # on time
+        Submission("EPANTAU", "2025-02", at("2025-02-12 10:00"), B, unit="U1"),  # late
+        Submission("EPANTAU", "2025-02", at("2025-02-07 10:00"), C, unit="U2"),  # on time
+        Submission("EPANTAU", "2025-03", at("2025-03-05 10:00"), A, unit="U1"),  # on time
+        # U2's March is handed in and never verified
+        Submission("EPANTAU", "2025-03", at("2025-03-06 10:00"), C, False, unit="U2"),
+        Submission("SKP", "2025", at("2025-02-20 10:00"), A),  # on time
+        Submission("SKP", "2025", at("2025-03-03 10:00"), B),  # late
+    ]
+    members = [Member(A, "A", "U1"), Member(B, "B", "U1"), Member(C, "C", "U2")]
+    roster = Roster(people, assignments)
+    now = at("2025-04-01 09:00")
+    found = build_digest(schedule, roster, handed, [], members, now)
+    # e-Pantau counts once per unit and month: U2's January is missing, U1's February late,
+    # U2's March never verified; SKP falls due in the week of 24 February (C exempt).
+    expected = {
+        date(2024, 12, 30): Rate(0, 0),
+        date(2025, 1, 6): Rate(1, 2),
+        date(2025, 2, 10): Rate(2, 4),
+        date(2025, 2, 24): Rate(3, 6),
+        date(2025, 3, 10): Rate(4, 8),
+        date(2025, 3, 31): Rate(4, 8),
+    }
+    trend = dict(found.trend)
+    assert len(found.trend) == 14 and list(trend) == sorted(trend)
+    assert {monday: trend[monday] for monday in expected} == expected
+    assert trend[date(2025, 2, 17)] == Rate(2, 4)  # a week with nothing due keeps its share
+    assert found.trend[-1].rate == found.total.now  # the line ends where the bars stand
+    # and each point is what the digest said at the end of its week, evaluated then
+    for monday, rate in found.trend:
+        then = build_digest(schedule, roster, handed, [], members, week_end(monday, now))
+        assert then.total.now == rate, monday
+
+
+def test_the_trend_is_the_total_as_each_week_ended_on_the_seed(
+    seed: IkiImport, schedule: Schedule, agency: Digest, pdn: Digest
+) -> None:
+    # 1 January 2025 is a Wednesday: the first week starts on Monday 30 December 2024,
+    # and Monday 3 March, today, is the tenth.
+    assert [week.monday for week in agency.trend] == [
+        date(2024, 12, 30) + timedelta(weeks=n) for n in range(10)
+    ]
+    assert agency.trend[-1].rate == agency.total.now
+    assert pdn.trend[-1].rate == pdn.total.now == Rate(5, 15)
+    for found, unit in ((agency, None), (pdn, PDN)):
+        for monday, rate in found.trend[:-1]:
+            then = pure(seed, schedule, unit, now=week_end(monday, NOW))
+            assert then.total.now == rate, (unit, monday)

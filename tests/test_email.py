@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -12,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from conftest import PASSWORD, Inbox, free_port
+from PIL import Image, ImageColor
 from sqlalchemy import select
 
+from notifications.charts import PALETTE
 from notifications.console import ConsoleChannel
 from notifications.email import EmailChannel
 from notifications.message import DeliveryError, Message
@@ -28,6 +31,7 @@ from scheduler.store.db import Database
 SEED = resources.files("scheduler").joinpath("data/iki_2025_kesbangpol_kukar.txt")
 SECRETARY, STAFF = "197105152000121003", "197110122007012026"  # SUTRISNO, YANTI HEIDA YANI
 MARCH_3 = datetime(2025, 3, 3, 9, tzinfo=WITA)
+PALETTE_RGB = {name: ImageColor.getrgb(colour) for name, colour in PALETTE.items()}
 
 
 def test_a_message_goes_out_as_multipart_text_and_html(inbox: tuple[Inbox, int]) -> None:
@@ -98,6 +102,23 @@ def test_the_service_mails_who_has_an_address_once_and_prints_the_rest(
     assert attachment.get_content_type() == "text/csv"
     assert attachment.get_filename().endswith(".csv")
     assert b"YANTI HEIDA YANI" in attachment.get_payload(decode=True)
+    # the charts as pictures beside the HTML (multipart/related), each shown by its cid
+    html = digest.get_body(("html",))
+    assert html is not None and html.get_content_type() == "text/html"
+    related = next(p for p in digest.walk() if p.get_content_type() == "multipart/related")
+    pictures = [p for p in related.iter_parts() if p.get_content_type() == "image/png"]
+    assert len(pictures) == 2
+    page = html.get_content()
+    for picture in pictures:
+        cid = picture["Content-ID"].strip("<>")
+        assert f'src="cid:{cid}"' in page and picture.get_content_disposition() == "inline"
+        image = Image.open(io.BytesIO(picture.get_payload(decode=True))).convert("RGB")
+        assert image.format is None or image.format == "PNG"
+        assert 800 <= image.width <= 1200 and 300 <= image.height <= 1600, image.size
+        colours = {colour for _, colour in image.getcolors(1 << 20) or []}
+        assert PALETTE_RGB["short"] in colours  # nothing was on time yet: red, and said
+    alts = re.findall(r'<img src="cid:[^"]+" alt="([^"]+)"', page)
+    assert len(alts) == 2 and "tidak tepat waktu" in alts[0] and "minggu ke-" in alts[1]
     body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Kewajiban bawahan Bapak yang belum disampaikan, per kewajiban:" in body
     with service.db.read() as session:

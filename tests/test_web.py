@@ -229,7 +229,10 @@ def test_the_home_draws_its_charts_on_the_server_and_escapes_every_name(
     home = browser.get("/")
     assert home.status_code == 200
     page = home.text
-    assert page.count("<svg") == 1 and page.count('class="bar ') >= 4  # a bar per unit
+    assert page.count("<svg") == 2 and page.count('class="bar on_time"') >= 4  # a bar per unit
+    # what was due and not on time is a red bar and says so in words, not only in colour
+    assert 'class="bar short"' in page and "tidak tepat waktu" in page
+    assert page.count('class="trend"') == 1 and 'class="point"' in page  # the weekly line
     assert "target 100%" in page and "Bidang Politik Dalam Negeri" in page
     assert 'class="grid"' in page and f"/employees/{STAFF}" in page
     assert '<a href="/units/Bidang%20Politik%20Dalam%20Negeri">' in page

@@ -14,16 +14,19 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from babel.dates import get_day_names
+from babel.dates import get_day_names, get_month_names
 from babel.numbers import format_decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from notifications import charts
 from notifications import digest as layout
+from notifications.picture import png
 from rules.catalog import Catalog
 from rules.digest import (
     TARGET,
@@ -174,6 +177,13 @@ def recipients(db: Database, unit_heads: bool = False) -> list[Recipient]:
 # --------------------------------------------------------------------------- words
 
 
+@lru_cache(maxsize=8192)
+def _decimal(value: float, pattern: str, language: str) -> str:
+    """A number as the reader writes it: babel takes 50 µs a number, and a digest of
+    100,000 people writes a few hundred thousand numbers of a few thousand values."""
+    return format_decimal(value, format=pattern, locale=language)
+
+
 def percent(value: float | None, language: str) -> str:
     """``66,7%`` (one decimal, the reader's separator); ``–`` when nothing was due.  A
     percentage short of the target never shows as 100%."""
@@ -182,7 +192,7 @@ def percent(value: float | None, language: str) -> str:
     shown = round(value, 1)
     if shown >= TARGET > value:
         shown = math.floor(value * 10) / 10
-    return f"{format_decimal(shown, format='#,##0.#', locale=language)}%"
+    return f"{_decimal(shown, '#,##0.#', language)}%"
 
 
 def points(change: float | None, language: str) -> str:
@@ -193,7 +203,7 @@ def points(change: float | None, language: str) -> str:
     if shown == 0:
         return "±0"
     sign = "+" if shown > 0 else "-"
-    return sign + format_decimal(abs(shown), format="#,##0.#", locale=language)
+    return sign + _decimal(abs(shown), "#,##0.#", language)
 
 
 def _row(line: Line, name: str, code: str, language: str) -> layout.Row:
@@ -275,7 +285,27 @@ def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
         behind=_behind(digest, persons),
         rows=_csv_rows(digest, catalog, language),
         measures=tuple(_measure_line(item, names) for item in digest.measures),
+        trend=_trend(digest, language),
     )
+
+
+def _trend(digest: Digest, language: str) -> layout.Trend:
+    """The weekly trend in the reader's words: each week numbered from the one holding
+    1 January (ISO numbers would call it week 53 of last year in some years), and where
+    each month begins along the year's weeks."""
+    first = date(digest.year, 1, 1)
+    start = first - timedelta(days=first.weekday())
+    slots = (date(digest.year, 12, 31) - start).days // 7 + 1
+    months = get_month_names("abbreviated", locale=language)
+    ticks = tuple(((date(digest.year, m, 1) - start).days / 7, months[m]) for m in range(1, 13))
+    week = PAGE[language]["chart_week"]
+    points = tuple(
+        layout.Point(
+            week.format(week=number), rate.percent, percent(rate.percent, language), rate.met
+        )
+        for number, (_, rate) in enumerate(digest.trend, start=1)
+    )
+    return layout.Trend(points, slots, ticks)
 
 
 def _measure_line(item: Measured, names: _Names) -> str:
@@ -429,7 +459,7 @@ def _csv_rows(digest: Digest, catalog: Catalog, language: str) -> tuple[tuple[st
                 str(rate.on_time),
                 str(rate.due),
                 # the reader's decimal mark: Excel set for Indonesia reads 66.7 as text
-                "" if share is None else format_decimal(share, format="0.0", locale=language),
+                "" if share is None else _decimal(share, "0.0", language),
             )
         )
     return tuple(rows)
@@ -561,20 +591,33 @@ class Composed(NamedTuple):
     html: str
     csv: bytes
     filename: str
+    pictures: tuple[layout.Picture, ...] = ()  # the charts, shown in ``html`` by cid
+
+
+def pictures(shown: layout.DigestView) -> tuple[layout.Picture, ...]:
+    """The charts the console draws as SVG, painted as PNG for the e-mail: per unit, and
+    the weeks of the year."""
+    found = []
+    for name, chart in (("units", charts.units(shown)), ("trend", charts.trend(shown))):
+        cid = f"{name}-{shown.day}@tenggat"
+        found.append(layout.Picture(cid, png(chart), chart.alt, chart.width, chart.height))
+    return tuple(found)
 
 
 def compose(digest: Digest, recipient: Recipient, catalog: Catalog, language: str) -> Composed:
     """``digest`` rendered for ``recipient``: compact text (Telegram and the e-mail's plain
-    part), HTML tables and the CSV attachment."""
+    part), HTML tables with the charts as pictures, and the CSV attachment."""
     shown = view(digest, catalog, language)
+    painted = pictures(shown)
     return Composed(
         key=outbox.digest_key(iso_week(digest.now), digest.unit, recipient.key),
         recipient=recipient,
         subject=layout.subject(shown),
         text=layout.render_text(shown),
-        html=layout.render_html(shown),
+        html=layout.render_html(shown, painted),
         csv=csv_text(shown).encode("utf-8"),  # BOM included: Excel reads the names right
         filename=layout.csv_filename(shown),
+        pictures=painted,
     )
 
 

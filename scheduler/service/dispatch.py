@@ -284,6 +284,7 @@ class Dispatcher:
             html=digest.html if email else "",
             address=address,
             attachments=((digest.filename, digest.csv, "text/csv"),) if email else (),
+            images=tuple((p.cid, p.png) for p in digest.pictures) if email else (),
             skip=_delivered([entry]),
         )
         return Outgoing(channel, message, [entry])

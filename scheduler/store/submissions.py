@@ -6,10 +6,11 @@ here, so the columns an audit reads are filled the same way whoever recorded it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from rules.catalog import Catalog, Rule, Scope
@@ -124,17 +125,50 @@ def to_verify(
     a deliverable one record serves, the one that serves them: a colleague's of their unit
     (the Kepala Bidang verifying their staff's e-Pantau input) or anyone's for the agency.
     The newest still unverified, else the newest."""
-    own = newest(session, employee.id, rule.code, period)
-    if own is not None or rule.scope is Scope.PERSONAL:
-        return own
+    return serving(session, employee, [(rule, period)]).get((rule.code, period))
+
+
+def serving(
+    session: Session, employee: models.Employee, wanted: Iterable[tuple[Rule, str]]
+) -> dict[tuple[str, str], models.Submission]:
+    """`to_verify` for many (rule, period) at once, in one query: a person's page shows
+    the record behind each of their items (``(code, period)`` -> row; none: no record)."""
+    pairs = {(rule.code, period): rule for rule, period in wanted}
+    if not pairs:
+        return {}
     table = models.Submission
-    query = select(table).where(table.rule_code == rule.code, table.period == period)
-    if rule.scope is Scope.UNIT:
-        if employee.unit_id is None:
-            return None
+    scopes = {code: rule.scope for (code, _), rule in pairs.items()}
+    shared = {code for code, scope in scopes.items() if scope is Scope.AGENCY}
+    units = {code for code, scope in scopes.items() if scope is Scope.UNIT}
+    whose = [table.employee_id == employee.id, table.rule_code.in_(shared)]
+    if units and employee.unit_id is not None:
         colleagues = select(models.Employee.id).where(models.Employee.unit_id == employee.unit_id)
-        query = query.where(table.employee_id.in_(colleagues))
-    return session.scalar(query.order_by(table.verified_at.is_not(None), table.id.desc()).limit(1))
+        whose.append(table.rule_code.in_(units) & table.employee_id.in_(colleagues))
+    rows = session.scalars(
+        select(table).where(
+            or_(*whose),
+            table.rule_code.in_({code for code, _ in pairs}),
+            table.period.in_({period for _, period in pairs}),
+        )
+    )
+    own: dict[tuple[str, str], models.Submission] = {}
+    theirs: dict[tuple[str, str], models.Submission] = {}
+    for row in rows:
+        pair = (row.rule_code, row.period)
+        if pair not in pairs:
+            continue
+        if row.employee_id == employee.id:
+            if pair not in own or row.id > own[pair].id:
+                own[pair] = row
+        elif scopes[row.rule_code] is not Scope.PERSONAL:
+            held = theirs.get(pair)
+            # the newest still unverified, else the newest
+            if held is None or (row.verified_at is None, row.id) > (
+                held.verified_at is None,
+                held.id,
+            ):
+                theirs[pair] = row
+    return theirs | own
 
 
 def verify(

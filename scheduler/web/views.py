@@ -14,17 +14,17 @@ from urllib.parse import quote
 from markupsafe import Markup
 from sqlalchemy import select
 
+from notifications import charts
 from rules.evaluate import Status
 from scheduler.catalog import Words
 from scheduler.reports import digest, status
 from scheduler.store import evidence, models, records, submissions
-from scheduler.web import charts
 from scheduler.words import STATUS, clock, long_date, period_name, rule_name
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from notifications.digest import DigestView, Row
+    from notifications.digest import DigestView
     from rules.evaluate import OccurrenceStatus as Evaluated
     from scheduler.config import Config
     from scheduler.store.db import Database
@@ -57,7 +57,8 @@ class GridRow:
 class Home:
     scope: str
     as_of: str
-    chart: Markup
+    chart: Markup  # on time per unit
+    trend: Markup  # the year's weeks
     digest: DigestView
     codes: tuple[str, ...]
     grid: tuple[GridRow, ...]
@@ -73,17 +74,13 @@ def home(config: Config, db: Database, now: datetime, unit: str | None, language
     found = digest.from_snapshot(config, snap, now, unit)
     shown = digest.view(found, config.catalog, language)
 
-    def bar(name: str, row: Row, href: str = "") -> charts.Bar:
-        if not row.due:
-            return charts.Bar(name, None, words["nothing_due"], href)
-        return charts.Bar(name, 100.0 * row.on_time / row.due, row.percent, href)
-
-    bars = [  # on the agency's home, a unit's name leads to its page
-        bar(row.name, row, f"/units/{quote(line.name, safe='')}" if line.name and not unit else "")
-        for line, row in zip(found.units, shown.units, strict=True)
+    # on the agency's home, a unit's name leads to its page
+    links = [
+        f"/units/{quote(line.name, safe='')}" if line.name and not unit else ""
+        for line in found.units
     ]
-    bars.append(bar(words["total"], shown.total))
-    chart = charts.bars(bars, words["chart_label"], words["target"])
+    chart = Markup(charts.svg(charts.units(shown, links)))
+    trend = Markup(charts.svg(charts.trend(shown)))
     matrix = status.build(config.schedule(), snap, now)
     codes = tuple(
         code for code in config.catalog.rules if any(code in c for c in snap.codes.values())
@@ -116,6 +113,7 @@ def home(config: Config, db: Database, now: datetime, unit: str | None, language
         scope,
         words["as_of"].format(date=long_date(now.date(), language), time=clock(now, language)),
         chart,
+        trend,
         shown,
         codes,
         tuple(grid),
@@ -195,14 +193,17 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
         )
         files = evidence.listed(session, employee.id)
         by_year: dict[int, list[Line]] = {now.year: [], now.year - 1: []}
+        # their own record, else the one that serves them (their unit's, the agency's)
+        records_of = submissions.serving(
+            session,
+            employee,
+            [(catalog.rules[s.rule], s.period) for s in items if s.submitted_at is not None],
+        )
         for item in items:
             occ = item.occurrence
             year = (occ.due or now.date()).year
             rule = catalog.rules[occ.rule]
-            row = None
-            if item.submitted_at is not None:
-                # their own record, else the one that serves them (their unit's, the agency's)
-                row = submissions.to_verify(session, employee, rule, occ.period)
+            row = records_of.get((occ.rule, occ.period)) if item.submitted_at else None
             by_year[year].append(
                 Line(
                     rule=f"{occ.rule}: {rule_name(rule, language)}",
