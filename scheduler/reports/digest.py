@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names, get_month_names
 from babel.numbers import format_decimal
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from notifications import charts
@@ -149,6 +149,9 @@ def recipients(db: Database, unit_heads: bool = False) -> list[Recipient]:
     head of a unit (role 'unit_head') for their unit; a Secretary who also heads a unit
     already sees it in the agency's digest.  Active employees only, in one query."""
     table = models.Employee
+    # Read only who may receive one (every tick asks, and the roster is 100,000 people);
+    # a role's name inside another's is told apart below, by the words.
+    wanted = ("secretary", "unit_head") if unit_heads else ("secretary",)
     query = (
         select(
             table.key,
@@ -159,7 +162,7 @@ def recipients(db: Database, unit_heads: bool = False) -> list[Recipient]:
             table.email,
         )
         .outerjoin(models.Unit, models.Unit.id == table.unit_id)
-        .where(table.active.is_(True))
+        .where(table.active.is_(True), or_(*(table.roles.contains(r) for r in wanted)))
         .order_by(models.Unit.name, table.name, table.key)
     )
     agency: list[Recipient] = []

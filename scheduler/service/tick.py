@@ -29,6 +29,7 @@ from rules.plan import Notice, plan
 from scheduler.config import Config
 from scheduler.memory import paused_gc
 from scheduler.reports import digest
+from scheduler.service import planning
 from scheduler.service.dispatch import Dispatcher
 from scheduler.store import models, outbox, records, state
 from scheduler.store.db import Database, DatabaseError, DatabaseLost, failure
@@ -133,27 +134,28 @@ class Service:
             return snap, evaluation, plan(self.schedule, snap.roster, evaluation)
 
     def tick(self, now: datetime | None = None, plan_too: bool = True) -> list[Notice]:
-        """Evaluate and plan at ``now`` (unless another instance schedules), queue the plan,
-        dispatch, and note the tick for `tenggat health`; return the plan.  A ``now`` given
-        is a replay (`run --once --as-of`), and health says so."""
+        """Plan at ``now`` what changed since the last plan (unless another instance
+        schedules; `planning.plan_and_queue`), queue it, dispatch, and note the tick for
+        `tenggat health`; return the notices planned (none when nothing changed).  A ``now``
+        given is a replay (`run --once --as-of`), and health says so."""
         replay = now.isoformat() if now is not None else ""
         now = now or self.clock()
         self.db.check_instance()
-        statuses, queued = 0, 0
-        notices: list[Notice] = []
+        planned = planning.Planned(planning.Extent.NONE, 0, [], 0)
+        queued = 0
         if plan_too:
-            _, evaluation, notices = self.planned(now)
-            statuses = len(evaluation.statuses)
-            with self.db.write() as session:
-                queued = outbox.enqueue(session, notices, now)
-            queued += self.queue_digests(now)
+            planned = planning.plan_and_queue(self.config, self.db, now)
+            queued = planned.queued + self.queue_digests(now)
         sent = self._dispatch(now)
-        summary = f"statuses={statuses} planned={len(notices)} queued={queued} sent={sent}"
+        summary = (
+            f"plan={planned.scope} statuses={planned.statuses} planned={len(planned.notices)}"
+            f" queued={queued} sent={sent}"
+        )
         log.info("tick at=%s %s", now.isoformat(timespec="minutes"), summary)
         with self.db.write() as session:  # when it ran, not the moment it planned for
             state.record(session, state.LAST_TICK, summary, self.clock())
             state.record(session, state.LAST_TICK_AS_OF, replay, self.clock())
-        return notices
+        return planned.notices
 
     def queue_digests(self, now: datetime) -> int:
         """Queue this week's digests once their moment ([digest] weekday and time) has
@@ -190,11 +192,13 @@ class Service:
         """Daily upkeep: forget link codes that expired unused a month ago (used ones stay,
         they say who linked which chat when) and, on SQLite, fold the write-ahead log back
         into the database file so it does not grow for ever.  Returns codes removed.  The
-        outbox, the delivery log and the audit trail are records: they are never pruned."""
+        outbox, the delivery log and the audit trail are records: they are never pruned.
+        The changes a plan was made from are forgotten (`planning.forget_planned`)."""
         table = models.LinkCode
         with self.db.write() as session:
             old = delete(table).where(table.used_at.is_(None), table.expires_at < now - EXPIRED)
             removed = cast(CursorResult[Any], session.execute(old)).rowcount
+            planning.forget_planned(session)
         if self.db.url.get_backend_name() == "sqlite":
             with self.db.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -13,6 +13,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.store import models
+from scheduler.store.db import among
 
 # The tables whose change concerns the whole roster: who is there, where, under whom, what
 # they carry, and the events deadlines hang on.
@@ -65,3 +66,31 @@ def prune(session: Session, upto: int) -> int:
     newest = revision(session)
     gone = session.execute(delete(C).where(C.id <= min(upto, newest - 1)))
     return int(getattr(gone, "rowcount", 0) or 0)
+
+
+def concerned(
+    session: Session, people: dict[int, frozenset[str]], unit_rules: frozenset[str]
+) -> dict[str, frozenset[str]]:
+    """The rules whose notices may have changed, by employee key: each person's own, and
+    for a unit-scope rule (one record serves the unit) every colleague of their unit too.
+    Active employees only; two statements whatever the number of people."""
+    E = models.Employee
+    backend = session.get_bind().dialect.name
+    found: dict[str, set[str]] = {}
+    unit_codes: dict[int, set[str]] = {}
+    ids = list(people)
+    for employee_id, key, unit_id in session.execute(
+        select(E.id, E.key, E.unit_id).where(among(E.id, ids, backend), E.active.is_(True))
+    ):
+        codes = people[employee_id]
+        found.setdefault(key, set()).update(codes)
+        if unit_id is not None and codes & unit_rules:
+            unit_codes.setdefault(unit_id, set()).update(codes & unit_rules)
+    if unit_codes:
+        colleagues = select(E.key, E.unit_id).where(
+            among(E.unit_id, list(unit_codes), backend), E.active.is_(True)
+        )
+        for key, unit_id in session.execute(colleagues):
+            if unit_id is not None:  # always: chosen by it
+                found.setdefault(key, set()).update(unit_codes[unit_id])
+    return {key: frozenset(codes) for key, codes in found.items()}

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Engine,
+    Integer,
     String,
     any_,
     bindparam,
@@ -57,13 +58,16 @@ T = TypeVar("T")
 
 
 def among(
-    column: ColumnElement[str] | QueryableAttribute[str], values: list[str], backend: str
+    column: ColumnElement[Any] | QueryableAttribute[Any],
+    values: list[str] | list[int],
+    backend: str,
 ) -> ColumnElement[bool]:
-    """``column`` is one of ``values``, bound as ONE parameter: a PostgreSQL array, a JSON
-    array that SQLite unpacks (``json_each``).  An IN list binds a parameter per value, and
-    SQLAlchemy names each one in Python: a third of a second per 35,000 keys."""
+    """``column`` is one of ``values`` (texts, or ids), bound as ONE parameter: a PostgreSQL
+    array, a JSON array that SQLite unpacks (``json_each``).  An IN list binds a parameter
+    per value, and SQLAlchemy names each one in Python: a third of a second per 35,000 keys."""
     if backend == "postgresql":
-        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(String)))
+        kind = Integer if values and isinstance(values[0], int) else String
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(kind)))
     unpacked = func.json_each(bindparam(None, json.dumps(values))).table_valued("value")
     return column.in_(select(unpacked.c.value))
 

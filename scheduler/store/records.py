@@ -38,7 +38,7 @@ from rules.periods import EXAMPLES, parse_period
 from rules.schedule import Event, EventIndex, Schedule, index_events
 from scheduler.messages import Said, say
 from scheduler.store import models
-from scheduler.store.db import chunks
+from scheduler.store.db import among, chunks
 
 NIP_PATTERN = re.compile(r"^\d{18}$")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -201,14 +201,26 @@ def snapshot(
     since_year: int | None = None,
     unit: str | None = None,
     key: str | None = None,
+    keys: list[str] | None = None,
 ) -> Snapshot:
     """Read roster, assignments, exemptions, current submissions and events.
 
-    ``unit`` or ``key`` narrow the people evaluated; agency submissions are read for all,
-    since anyone's submission serves every carrier.
+    ``unit``, ``key`` or ``keys`` narrow the people evaluated; agency submissions are read
+    for all, since anyone's submission serves every carrier.  With ``keys`` their direct
+    superiors are read too, without their records, as planning routes through them (a
+    verifier is the head of the unit when nobody above them is in it).
     """
     E = models.Employee
-    people_query = _people(unit, key, E.position, E.roles, E.telegram_chat_id, E.email, E.review)
+    extra = (E.position, E.roles, E.telegram_chat_id, E.email, E.review)
+    chosen = _chosen(unit, key)
+    if keys is None:
+        people_query = _people(unit, key, *extra)
+    else:
+        backend = session.get_bind().dialect.name
+        chosen = select(E.id).where(among(E.key, keys, backend))
+        bosses = select(E.superior_id).where(E.id.in_(chosen), E.superior_id.is_not(None))
+        wanted = or_(E.id.in_(chosen), E.id.in_(bosses))
+        people_query = _people(None, None, *extra).where(wanted)
     employees: dict[str, EmployeeInfo] = {}
     people: dict[str, Person] = {}
     key_of: dict[int, str] = {}
@@ -234,7 +246,6 @@ def snapshot(
         )
 
     # Narrowed to some people, the per-person tables are read for them alone.
-    chosen = _chosen(unit, key)
     exempt = _exemptions(rows, chosen)
     codes: dict[str, list[str]] = {}
     assignments: list[Assignment] = []

@@ -21,6 +21,9 @@ LAST_ERROR = "last_error"  # value: what went wrong, one line
 # value: the moment the last tick was run for when it was a replay (`run --once --as-of`),
 # in ISO form; empty when it ticked on the clock
 LAST_TICK_AS_OF = "last_tick_as_of"
+# value: what the last plan was made from and how long it holds, as JSON
+# (`scheduler.service.planning.Mark`)
+PLAN_MARK = "plan_mark"
 TELEGRAM_OFFSET = "telegram_offset"  # the last update id handled and committed
 MAX_VALUE = 2000  # characters of a state value kept
 
