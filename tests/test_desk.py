@@ -231,12 +231,36 @@ def test_an_item_not_owed_a_bad_moment_and_a_bad_value_are_refused(console: Cons
         (STAFF, {"value": "12"}, "SKP"),  # a document takes no value
         (SECRETARY, {"item": f"SERAPAN {YEAR}-01", "value": "banyak"}, "banyak"),
         (SECRETARY, {"item": f"SERAPAN {YEAR}-01"}, "SERAPAN"),  # a measure needs its value
+        # A year that is a typo: the periods around it are not dates (was a 500).
+        (STAFF, {"submitted_at": "0001-01-01T00:00"}, "0001-01-01 bukan waktu penyampaian"),
+        (STAFF, {"submitted_at": "9999-12-31T23:59"}, "tahun antara 1900 dan 2999"),
     ]
     for key, fields, said in refusals:
         refused = record(browser, key, **fields)
         assert refused.status_code == 400, fields
         (error,) = re.findall(r'id="record_submission-error" role="alert">(.*?)</p>', refused.text)
         assert said in error, (fields, error)
+    assert written(console) == before
+
+
+def test_a_nul_character_or_a_broken_form_is_refused_with_a_sentence(console: Console) -> None:
+    """PostgreSQL holds no NUL in text, and refuses one as a query's parameter: a form or an
+    address with one is a sentence (400), not a 500, on either database."""
+    browser = signed_in(console, SECRETARY)
+    before = written(console)
+    nul = record(browser, STAFF, note="BKN\x009")
+    assert nul.status_code == 400 and "tidak dapat dibaca" in nul.text
+    token = csrf_of(browser, STAFF)
+    reason = {"csrf": token, "item": f"SKP {YEAR}", "reason": "cuti\x00"}
+    assert browser.post(f"/employees/{STAFF}/exemptions", data=reason).status_code == 400
+    broken = browser.post(
+        f"/employees/{STAFF}/exemptions",
+        content=b"--zz\r\nnot a part",
+        headers={"content-type": "multipart/form-data; boundary=zz"},
+    )
+    assert broken.status_code == 400 and "tidak dapat dibaca" in broken.text
+    for address in (f"/employees/{STAFF}%00", "/admin/review?cari=a%00b"):
+        assert browser.get(address).status_code == 400, address
     assert written(console) == before
 
 
@@ -290,6 +314,11 @@ def test_the_apbd_adopted_is_set_on_the_events_page(console: Console) -> None:
         data={"csrf": token, "code": "APBD_ADOPTED", "key": "20x5", "day": f"{YEAR}-01-05"},
     )
     assert wrong.status_code == 400 and "20x5" in wrong.text
+    # 9999-12-31 would anchor every deadline past what a date can hold (was every page's 500).
+    far = browser.post(
+        "/events", data={"csrf": token, "code": "APBD_ADOPTED", "key": YEAR, "day": "9999-12-31"}
+    )
+    assert far.status_code == 400 and f"dalam setahun dari tahun anggaran {YEAR}" in far.text
     assert console.count(models.Event) == 0
 
     before = line_of(browser.get(f"/employees/{STAFF}").text, "PK")

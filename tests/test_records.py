@@ -373,10 +373,22 @@ def test_set_event_corrects_in_place(seeded: Database, catalog: Catalog) -> None
         with seeded.write() as session:
             records.set_event(session, catalog, "apbd_adopted", "2025", day, NOW, "t")
     assert snap(seeded, catalog).events == [Event("APBD_ADOPTED", "2025", date(2024, 12, 20))]
-    for code, key, message in [
-        ("APBD", "2025", "unknown_event"),
-        ("APBD_ADOPTED", "25", "bad_event_key"),
+    for code, key, day, message in [
+        ("APBD", "2025", date(2024, 12, 20), "unknown_event"),
+        ("APBD_ADOPTED", "25", date(2024, 12, 20), "bad_event_key"),
+        ("APBD_ADOPTED", "2025", date(9999, 12, 31), "far_event_day"),  # every anchor overflows
+        ("APBD_ADOPTED", "2025", date(2052, 12, 20), "far_event_day"),
     ]:
         with pytest.raises(records.RecordError) as caught, seeded.write() as session:
-            records.set_event(session, catalog, code, key, date(2024, 12, 20), NOW, "t")
+            records.set_event(session, catalog, code, key, day, NOW, "t")
         assert caught.value.message == message
+    assert snap(seeded, catalog).events == [Event("APBD_ADOPTED", "2025", date(2024, 12, 20))]
+
+
+@pytest.mark.parametrize("year", [1, 1899, 3000, 9999])
+def test_a_submission_in_a_year_that_is_a_typo_is_refused(schedule: Schedule, year: int) -> None:
+    """Not a ValueError from the dates around it (the periods of year 0, year 10000)."""
+    when = datetime(year, 12, 31, 12, tzinfo=WITA)
+    with pytest.raises(records.RecordError) as caught:
+        records.check_submission_period(schedule, "SKP", "2025", when)
+    assert caught.value.message == "far_moment" and "1900" in caught.value.text("en")

@@ -262,6 +262,17 @@ def test_an_upload_too_large_or_of_another_kind_is_refused_unread(console: Conso
     assert wrong.status_code == 400 and ".csv, .xlsx" in wrong.text
     no_token = browser.post("/admin/upload/roster", files={"file": ("r.csv", b"key\n")})
     assert no_token.status_code == 403
+    # A broken form, or one holding a NUL (which PostgreSQL refuses), is a sentence: not
+    # the parser's bare text, not a 500.
+    broken = browser.post(
+        "/admin/upload/roster",
+        content=b"--zz\r\nnot a part",
+        headers={"content-type": "multipart/form-data; boundary=zz"},
+    )
+    assert broken.status_code == 400 and "tidak dapat dibaca" in broken.text
+    nul = browser.post("/admin/slips", data={"csrf": token, "who": "1\x00", "batch": "b"})
+    assert nul.status_code == 400 and "tidak dapat dibaca" in nul.text
+    assert audit(console, "link_slips") == []
 
     # A body said to be larger than the limit is refused on its length, before it is sent.
     cookie = browser.cookies["tenggat_session"]

@@ -30,7 +30,6 @@ from scheduler.sheets.table import (
 )
 from scheduler.store import models, submissions
 from scheduler.store.records import (
-    FarPeriod,
     RecordError,
     check_rule_period,
     check_submission_period,
@@ -162,7 +161,7 @@ def check_submissions(
             elif rule in catalog.rules and not found:
                 try:
                     check_submission_period(schedule, rule, period, moment)
-                except FarPeriod as exc:
+                except RecordError as exc:  # far from its period, or a year that is a typo
                     found.append(Problem(row.number, exc.message, exc.params))
         agency = flag_cell(row, "agency", found) if "agency" in table.columns else None
         problems += found

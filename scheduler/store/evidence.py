@@ -184,11 +184,3 @@ def listed(session: Session, employee_id: int) -> dict[tuple[str, str], list[Lis
     for code, period, file_id, name, size, at in session.execute(query):
         found.setdefault((code, period), []).append(Listed(file_id, name, size, at))
     return found
-
-
-def owner(session: Session, file_id: int) -> str | None:
-    """The key of the person whose evidence the file ``file_id`` is; None: no such file."""
-    table, person = models.EvidenceFile, models.Employee
-    return session.scalar(
-        select(person.key).join(table, table.employee_id == person.id).where(table.id == file_id)
-    )

@@ -569,6 +569,9 @@ def check_value(catalog: Catalog, code: str, text: str | None) -> float | None:
     return value
 
 
+YEARS = range(1900, 3000)  # the years a submission can be made in: beyond, a typo
+
+
 class FarPeriod(RecordError):
     """A submission for a period due more than a year after it was made: almost always the
     year the deadline falls in typed for the year it reports on ("SPT 2025" in March 2025
@@ -589,6 +592,9 @@ def check_submission_period(schedule: Schedule, code: str, period: str, when: da
     naming the period due next as the likely meaning; return the canonical code."""
     rule = schedule.catalog.rules[check_rule_period(schedule.catalog, code, period)]
     day = when.date()
+    if day.year not in YEARS:  # a typo such as 0202 or 9999: the periods around it are not dates
+        first, last = str(YEARS[0]), str(YEARS[-1])
+        raise RecordError("far_moment", when=day.isoformat(), first=first, last=last)
     horizon = day + relativedelta(years=1)
     try:
         due = schedule.occurrence(rule, period).due
@@ -682,6 +688,8 @@ def set_event(
         raise RecordError("unknown_event", code=code, hints=", ".join(close or sorted(known)))
     if not re.fullmatch(r"\d{4}", key):
         raise RecordError("bad_event_key", key=key)
+    if abs(day.year - int(key)) > 1:  # 9999-12-31 for 2025 would be every rule's anchor
+        raise RecordError("far_event_day", code=code.upper(), key=key, day=day.isoformat())
     row = session.scalar(
         select(models.Event).where(models.Event.code == code.upper(), models.Event.key == key)
     )

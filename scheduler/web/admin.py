@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -29,19 +28,16 @@ from starlette.routing import Route
 from scheduler.bot import records as bot_records
 from scheduler.catalog import Words
 from scheduler.messages import HEADINGS
-from scheduler.store import models, outbox, signin, uploads
+from scheduler.store import models, outbox, uploads
 from scheduler.web import admin_lists, admin_review, admin_uploads
 from scheduler.web.visitor import Visitor
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from scheduler.web.pages import Console
 
 WORDS = Words("admin")
 DONE_COOKIE = "tenggat_done"  # the sentence that confirms a write, for the page after it
 MAX_FIELDS = 3000  # a unit's people as slip checkboxes, within the form's 64 KB
-MAX_FORM = 64 * 1024
 Page = Callable[[Request, Visitor], Response]
 
 
@@ -58,66 +54,34 @@ def _number(text: str | None) -> int:
 
 
 @dataclass(frozen=True)
-class Desk:
-    """The desk's routes over the console's plumbing (pages, sessions, words)."""
+class Admin:
+    """The admin's desk's routes over the console's plumbing (pages, sessions, words,
+    `Console.desk_form` for what is posted)."""
 
     console: Console
     bot: dict[str, str] = field(default_factory=dict)  # the bot's username, once asked
 
     def routes(self) -> list[Route]:
         get, post = ["GET"], ["POST"]
+
+        def agency(page: Page) -> Callable[..., Response]:
+            return self.console.signed_in(page, agency=True)
+
         return [
-            Route("/admin", self.admin(self.index), methods=get),
-            Route("/admin/review", self.admin(self.review), methods=get),
+            Route("/admin", agency(self.index), methods=get),
+            Route("/admin/review", agency(self.review), methods=get),
             Route("/admin/review/{key}", self.fix, methods=post),
-            Route("/admin/upload", self.admin(self.uploads), methods=get),
+            Route("/admin/upload", agency(self.uploads), methods=get),
             Route("/admin/upload/{kind}", self.upload, methods=post),
-            Route("/admin/upload/{kind}/{token}", self.admin(self.preview), methods=get),
+            Route("/admin/upload/{kind}/{token}", agency(self.preview), methods=get),
             Route("/admin/upload/{kind}/{token}", self.confirm, methods=post),
-            Route("/admin/slips", self.admin(self.slips), methods=get),
+            Route("/admin/slips", agency(self.slips), methods=get),
             Route("/admin/slips", self.print_slips, methods=post),
-            Route("/admin/outbox", self.admin(self.letters), methods=get),
-            Route("/admin/unreachable", self.admin(self.unreachable), methods=get),
+            Route("/admin/outbox", agency(self.letters), methods=get),
+            Route("/admin/unreachable", agency(self.unreachable), methods=get),
         ]
 
     # ------------------------------------------------------------------ plumbing
-
-    def refusal(self, request: Request, who: Visitor | None) -> Response | None:
-        """401 without a session, 403 for anyone but the Secretary and the admins."""
-        if who is None:
-            return self.console.message(request, "need_signin", 401)
-        if not who.agency:
-            return self.console.message(request, "forbidden", 403, who)
-        return None
-
-    def admin(self, page: Page) -> Callable[[Request], Response]:
-        def route(request: Request) -> Response:
-            who = self.console.who(request)
-            return self.refusal(request, who) or page(request, who)  # type: ignore[arg-type]
-
-        return route
-
-    async def posted(
-        self, request: Request, read: Callable[[], Awaitable[FormData]] | None = None
-    ) -> tuple[Visitor, FormData] | Response:
-        """The visitor and their form, once they may post it (nothing is read before) and
-        it carries their CSRF token; else the refusal, with nothing written."""
-        who = await run_in_threadpool(self.console.who, request)
-        refused = self.refusal(request, who)
-        if refused is not None:
-            return refused
-        assert who is not None
-        limit = admin_uploads.MAX_UPLOAD + MAX_FORM if read else MAX_FORM
-        try:
-            size = int(request.headers.get("content-length", ""))
-        except ValueError:
-            size = -1
-        if not 0 <= size <= limit:
-            return self.console.message(request, "form_too_big", 413, who)
-        form = await (read or (lambda: request.form(max_files=0, max_fields=MAX_FIELDS)))()
-        if not who.form_ok(str(form.get("csrf", ""))):
-            return self.console.message(request, "csrf", 403, who)
-        return who, form
 
     def page(
         self, request: Request, template: str, who: Visitor, status: int = 200, **context: Any
@@ -157,20 +121,6 @@ class Desk:
             samesite="strict",
         )
         return response
-
-    def audit(
-        self, session: Session, request: Request, who: Visitor, action: str, detail: str
-    ) -> None:
-        signin.audit(
-            session, self.now(), who.employee_id, action, detail, self.console.address(request)
-        )
-
-    def now(self) -> datetime:
-        return self.console.now()
-
-    def by(self, who: Visitor) -> str:
-        """Who recorded it, as `tenggat submissions list` shows it beside a command's user."""
-        return f"web:{who.key}"
 
     # ------------------------------------------------------------------ the desk
 
@@ -222,7 +172,7 @@ class Desk:
         )
 
     async def fix(self, request: Request) -> Response:
-        got = await self.posted(request)
+        got = await self.console.desk_form(request, fields=MAX_FIELDS)
         if isinstance(got, Response):
             return got
         who, form = got
@@ -242,10 +192,10 @@ class Desk:
                         unit,
                         boss,
                         rules,
-                        self.now(),
+                        self.console.now(),
                         language,
                     )
-                    self.audit(session, request, who, "review_fix", f"{key}: {changed}")
+                    self.console.audit(session, request, who, "review_fix", f"{key}: {changed}")
                     return changed
             except admin_review.FixRefused as refused:
                 return refused.sentences
@@ -274,9 +224,7 @@ class Desk:
     async def upload(self, request: Request) -> Response:
         """Keep the file for its preview; nothing of the records is written here."""
         kind = request.path_params["kind"]
-        got = await self.posted(
-            request, lambda: request.form(max_files=1, max_fields=5, max_part_size=MAX_FORM)
-        )
+        got = await self.console.desk_form(request, admin_uploads.MAX_UPLOAD, fields=5)
         if isinstance(got, Response):
             return got
         who, form = got
@@ -300,7 +248,7 @@ class Desk:
 
         def keep() -> str:
             with self.console.db.write() as session:
-                return uploads.keep(session, who.session_id, kind, name, data, self.now())
+                return uploads.keep(session, who.session_id, kind, name, data, self.console.now())
 
         token = await run_in_threadpool(keep)
         return RedirectResponse(f"/admin/upload/{kind}/{token}", 303)
@@ -327,7 +275,7 @@ class Desk:
         language = self.console.language(request)
         try:
             with self.console.db.write() as session:
-                row = uploads.find(session, token, who.session_id, kind, self.now())
+                row = uploads.find(session, token, who.session_id, kind, self.console.now())
                 if row is None:
                     return None
                 name = row.name
@@ -337,15 +285,15 @@ class Desk:
                     self.console.config,
                     name,
                     row.data,
-                    self.now(),
-                    self.by(who),
+                    self.console.now(),
+                    who.by,
                     language,
                 )
                 if not (commit and outcome.writable):
                     raise _Rollback(name, outcome)
                 uploads.drop(session, row)
                 counts = ", ".join(f"{k}={n}" for k, n in outcome.counts)
-                self.audit(session, request, who, f"upload_{kind}", f"{name}: {counts}")
+                self.console.audit(session, request, who, f"upload_{kind}", f"{name}: {counts}")
                 return name, outcome
         except _Rollback as rolled:
             return rolled.name, rolled.outcome
@@ -363,7 +311,7 @@ class Desk:
         )
 
     async def confirm(self, request: Request) -> Response:
-        got = await self.posted(request)
+        got = await self.console.desk_form(request, fields=MAX_FIELDS)
         if isinstance(got, Response):
             return got
         who, _ = got
@@ -428,7 +376,7 @@ class Desk:
         hashes, so this page is their one showing, not a redirect; a form sent twice (the
         browser's reload) issues nothing more, since each code would revoke the one just
         printed."""
-        got = await self.posted(request)
+        got = await self.console.desk_form(request, fields=MAX_FIELDS)
         if isinstance(got, Response):
             return got
         who, form = got
@@ -455,13 +403,10 @@ class Desk:
                 ).all()
                 if not people:
                     return "slips_none"
-                now = self.now()
-                issued = [
-                    bot_records.issue_code(session, p, now, hours, self.by(who)) for p in people
-                ]
-                self.audit(
-                    session, request, who, "link_slips", f"{mark} {len(issued)} codes, {unit}"
-                )
+                now = self.console.now()
+                issued = [bot_records.issue_code(session, p, now, hours, who.by) for p in people]
+                detail = f"{mark} {len(issued)} codes, {unit}"
+                self.console.audit(session, request, who, "link_slips", detail, now)
                 return issued
 
         issued = await run_in_threadpool(issue)

@@ -14,8 +14,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scheduler.bot.webhook import Inbox
-from scheduler.web import desk, health, telegram
-from scheduler.web.admin import Desk
+from scheduler.web import desk, events, health, telegram
+from scheduler.web.admin import Admin
 from scheduler.web.pages import Console
 from scheduler.web.server import MAX_HEADERS, MAX_TARGET
 from scheduler.web.visitor import Attempts
@@ -40,9 +40,11 @@ if TYPE_CHECKING:
 
 
 class Limits:
-    """A request with more than `MAX_HEADERS` header lines (431) or a target longer than
-    `MAX_TARGET` (414) is refused before any route reads it: h11 bounds the size of what
-    arrives in pieces, not the number of headers or a line that arrives at once."""
+    """A request with more than `MAX_HEADERS` header lines (431), a target longer than
+    `MAX_TARGET` (414) or one holding a NUL character (400: no record holds one, and
+    PostgreSQL refuses it as a query's parameter) is refused before any route reads it:
+    h11 bounds the size of what arrives in pieces, not the number of headers or a line
+    that arrives at once."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -50,9 +52,14 @@ class Limits:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             target = len(scope["raw_path"]) + len(scope["query_string"])
-            status = (
-                431 if len(scope["headers"]) > MAX_HEADERS else 414 if target > MAX_TARGET else 0
-            )
+            nul = b"%00" in scope["raw_path"] or b"%00" in scope["query_string"]
+            status = 0
+            if len(scope["headers"]) > MAX_HEADERS:
+                status = 431
+            elif target > MAX_TARGET:
+                status = 414
+            elif nul:
+                status = 400
             if status:
                 refusal = Response(status_code=status, headers={"Connection": "close"})
                 await refusal(scope, receive, send)
@@ -97,8 +104,9 @@ def build(db: Database, config: Config, inbox: Inbox | None = None) -> ASGIApp:
         Route("/bahasa/{language}", console.choose_language, methods=["GET"]),
         Route("/", console.signed_in(console.home), methods=["GET"]),
         Route("/units/{name}", console.signed_in(console.unit), methods=["GET"]),
-        *desk.routes(console),  # a person's page with the admin's desk, the events
-        *Desk(console).routes(),
+        *desk.routes(console),  # a person's page with the admin's desk on it
+        *events.routes(console),
+        *Admin(console).routes(),  # the admin's desk
         Mount("/static", StaticFiles(packages=[("scheduler.web", "static")]), name="static"),
     ]
 

@@ -1,6 +1,6 @@
 """The admin's desk on a person's page: record a submission for them (with an evidence file,
-a measure's value, the verification), excuse them from a period of a rule, and, on the
-events page, record the date an event such as the APBD's adoption anchors.
+a measure's value, the verification) and excuse them from a period of a rule (the date of
+an event such as the APBD's adoption is recorded on `scheduler.web.events`' page).
 
 The writes take the command line's own path (`records.check_submission_period`,
 `records.check_value`, `submissions.add`, `records.exempt`, `records.set_event`), so they are
@@ -16,23 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from rules.evaluate import OPEN
 from scheduler.catalog import Words
-from scheduler.store import evidence, models, records, signin, submissions
+from scheduler.store import evidence, models, records, submissions
 from scheduler.web import views
-from scheduler.web.pages import MAX_FORM
-from scheduler.words import long_date, measure, period_name, record_meaning, value_meaning
+from scheduler.words import measure, period_name, record_meaning, value_meaning
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,45 +40,11 @@ if TYPE_CHECKING:
 
 WORDS = Words("desk")
 SOURCE = "web"
-FIELDS = ("item", "submitted_at", "note", "value", "verified", "reason", "code", "key", "day")
+FIELDS = ("item", "submitted_at", "note", "value", "verified", "reason")
 
 
 class Gone(Exception):
     """The person is no longer on the roster (or no longer active)."""
-
-
-async def begin(
-    console: Console, request: Request, files: bool = False
-) -> tuple[Visitor, FormData] | Response:
-    """The visitor and their form, or the refusal: not signed in (401), not at the
-    desk (403, before the form is read), too big (413), unreadable (400), without
-    this session's CSRF token (403).  Nothing is written before all of these pass."""
-    who = await run_in_threadpool(console.who, request)
-    if who is None:
-        return console.message(request, "need_signin", 401)
-    if not may_record(who):
-        return console.message(request, "forbidden", 403, who)
-    limit = evidence.MAX_BYTES + MAX_FORM if files else MAX_FORM
-    try:
-        size = int(request.headers.get("content-length", ""))
-    except ValueError:
-        size = -1
-    if not 0 <= size <= limit:
-        return console.message(request, "upload_too_big" if files else "form_too_big", 413, who)
-    try:
-        form = await request.form(
-            max_files=1 if files else 0, max_fields=20, max_part_size=MAX_FORM
-        )
-    except HTTPException:
-        return console.message(request, "form_unreadable", 400, who)
-    if not who.form_ok(str(form.get("csrf", ""))):
-        return console.message(request, "csrf", 403, who)
-    return who, form
-
-
-def may_record(who: Visitor) -> bool:
-    """Who works at the desk: the Secretary and the admins (as in the bot's /verifikasi)."""
-    return who.agency
 
 
 @dataclass(frozen=True)
@@ -141,7 +105,7 @@ class Desk:
         now = console.now()
         shown = views.person(console.config, console.db, now, key, language)
         form = None
-        if may_record(who):
+        if who.agency:
             items = self._options(shown, (typed or {}).get("item", ""), language)
             moment = now.strftime("%Y-%m-%dT%H:%M")
             form = Form(who.csrf, items, typed or {}, which, error, moment)
@@ -254,7 +218,6 @@ class Desk:
         detail it gives), then redirect to the page with the query it gives; a refusal
         shows the page again with its sentence (400), and nothing of it is kept."""
         console, key = self.console, _key(request)
-        address = console.address(request)
 
         def run() -> str:
             with console.db.write() as session:
@@ -267,7 +230,7 @@ class Desk:
                     raise Gone
                 now = console.now()
                 where, detail = write(session, employee, now)
-                signin.audit(session, now, who.employee_id, which, detail, address)
+                console.audit(session, request, who, which, detail, now)
                 return where
 
         try:
@@ -294,7 +257,7 @@ class Desk:
 
     async def record(self, request: Request) -> Response:
         """Record a submission for the page's person, as `tenggat submit` does."""
-        begun = await begin(self.console, request, files=True)
+        begun = await self.console.desk_form(request, evidence.MAX_BYTES, too_big="upload_too_big")
         if isinstance(begun, Response):
             return begun
         who, form = begun
@@ -303,7 +266,6 @@ class Desk:
         if isinstance(upload, UploadFile) and upload.filename:
             name, data = upload.filename, await upload.read(evidence.MAX_BYTES + 1)
         typed = _typed(form)
-        by = f"web:{who.key}"
         config = self.console.config
 
         def write(session: Session, employee: models.Employee, now: datetime) -> tuple[str, str]:
@@ -323,7 +285,7 @@ class Desk:
                 period,
                 when,
                 now,
-                by,
+                who.by,
                 said,
                 source=SOURCE,
                 verified=typed["verified"] == "1",
@@ -333,7 +295,7 @@ class Desk:
             row = added.row
             detail = f"submission {row.id}: {employee.key} {code} {period}"
             if kind:
-                kept = evidence.add(session, row, name, data, kind, by, now)
+                kept = evidence.add(session, row, name, data, kind, who.by, now)
                 detail += f", file {kept.id} ({kept.size} bytes)"
             return f"recorded={row.id}", detail
 
@@ -355,7 +317,7 @@ class Desk:
 
     async def exempt(self, request: Request) -> Response:
         """Excuse the page's person from a period of a rule, as `tenggat exempt` does."""
-        begun = await begin(self.console, request)
+        begun = await self.console.desk_form(request)
         if isinstance(begun, Response):
             return begun
         who, form = begun
@@ -368,7 +330,7 @@ class Desk:
             if not reason:
                 raise records.RecordError("web_reason_missing")
             records.check_length(models.Exemption.reason, reason)
-            row = records.exempt(session, employee, code, period, reason, now, f"web:{who.key}")
+            row = records.exempt(session, employee, code, period, reason, now, who.by)
             session.flush()
             return f"exempted={row.id}", f"exemption {row.id}: {employee.key} {code} {period}"
 
@@ -413,112 +375,15 @@ def attachment(name: str) -> str:
     return f"attachment; filename=\"{fallback or 'file'}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-# ---------------------------------------------------------------------- events
-
-
-@dataclass(frozen=True)
-class Events:
-    """The agency's events page: the dates recorded, and a form to record one."""
-
-    console: Console
-
-    def page(
-        self,
-        request: Request,
-        who: Visitor,
-        status: int = 200,
-        typed: Mapping[str, str] | None = None,
-        error: str = "",
-    ) -> Response:
-        """The events recorded and the form, for those who record; shown again with what
-        was typed and the refusal's sentence after a refused write."""
-        console = self.console
-        if not may_record(who):
-            return console.message(request, "forbidden", 403, who)
-        language = console.language(request)
-        with console.db.read() as session:
-            found = records.events(session)
-        shown = [
-            (
-                e.code,
-                e.key,
-                long_date(e.day, language),
-                e.recorded_by,
-                views.moment(e.recorded_at.astimezone(console.zone), language),
-            )
-            for e in found
-        ]
-        notice = ""
-        given = request.query_params.get("recorded", "")
-        done = next((e for e in found if f"{e.code} {e.key}" == given), None)
-        if done is not None:
-            notice = WORDS[language]["event_recorded"].format(
-                code=done.code, key=done.key, day=long_date(done.day, language)
-            )
-        codes = sorted(records.anchor_events(console.config.catalog))
-        return console.page(
-            request,
-            "events.html",
-            status,
-            who=who,
-            events=shown,
-            codes=codes,
-            typed=typed or {"key": str(console.now().year)},
-            error=error,
-            notice=notice,
-            csrf=who.csrf,
-            d=WORDS[language],
-        )
-
-    async def record(self, request: Request) -> Response:
-        """Record an event's date, as `tenggat event set` does."""
-        console = self.console
-        begun = await begin(console, request)
-        if isinstance(begun, Response):
-            return begun
-        who, form = begun
-        typed = _typed(form)
-        address = console.address(request)
-
-        def write() -> str:
-            with console.db.write() as session:
-                try:
-                    day = date.fromisoformat(typed["day"].strip())
-                except ValueError:
-                    raise records.RecordError("web_bad_day", text=typed["day"][:40]) from None
-                now = console.now()
-                row = records.set_event(
-                    session,
-                    console.config.catalog,
-                    typed["code"],
-                    typed["key"].strip(),
-                    day,
-                    now,
-                    f"web:{who.key}",
-                )
-                where = f"{row.code} {row.key}"
-                signin.audit(session, now, who.employee_id, "set_event", f"{where}: {day}", address)
-                return where
-
-        try:
-            where = await run_in_threadpool(write)
-        except records.RecordError as exc:
-            text = exc.text(console.language(request))
-            return await run_in_threadpool(self.page, request, who, 400, typed, text)
-        return RedirectResponse(f"/events?recorded={quote(where)}#notice", 303)
-
-
 def routes(console: Console) -> list[Any]:
     """The desk's routes, for `scheduler.web.app.build`."""
     from starlette.routing import Route
 
-    desk, events = Desk(console), Events(console)
+    desk = Desk(console)
     signed_in = console.signed_in
     return [
         Route("/employees/{key}", signed_in(desk.person), methods=["GET"]),
         Route("/employees/{key}/submissions", desk.record, methods=["POST"]),
         Route("/employees/{key}/exemptions", desk.exempt, methods=["POST"]),
         Route("/employees/{key}/files/{file}", signed_in(desk.download), methods=["GET"]),
-        Route("/events", signed_in(events.page), methods=["GET"]),
-        Route("/events", events.record, methods=["POST"]),
     ]

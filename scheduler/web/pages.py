@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -39,6 +40,8 @@ from scheduler.web.visitor import (
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from scheduler.config import Config
     from scheduler.store.db import Database
 
@@ -121,6 +124,56 @@ class Console:
         if not 0 <= size <= MAX_FORM:
             return None
         return await request.form(max_files=0, max_fields=20)
+
+    async def desk_form(
+        self,
+        request: Request,
+        upload: int = 0,
+        fields: int = 20,
+        too_big: str = "form_too_big",
+    ) -> tuple[Visitor, FormData] | Response:
+        """The visitor and the form they posted to a desk (the person page's or the
+        admin's), or the refusal: not signed in (401), not the Secretary or an admin (403,
+        before the form is read), longer than ``upload`` bytes of a file and `MAX_FORM`
+        of fields or not saying its length (413, ``too_big`` says so), unreadable or
+        holding a NUL character, which no record can hold (400), without this session's
+        CSRF token (403).  Nothing is written before all of these pass."""
+        who = await run_in_threadpool(self.who, request)
+        if who is None:
+            return self.message(request, "need_signin", 401)
+        if not who.agency:
+            return self.message(request, "forbidden", 403, who)
+        try:
+            size = int(request.headers.get("content-length", ""))
+        except ValueError:
+            size = -1
+        if not 0 <= size <= upload + MAX_FORM:
+            return self.message(request, too_big, 413, who)
+        try:
+            form = await request.form(
+                max_files=1 if upload else 0, max_fields=fields, max_part_size=MAX_FORM
+            )
+        except HTTPException:
+            return self.message(request, "form_unreadable", 400, who)
+        if any("\x00" in value for value in form.values() if isinstance(value, str)):
+            return self.message(request, "form_unreadable", 400, who)
+        if not who.form_ok(str(form.get("csrf", ""))):
+            return self.message(request, "csrf", 403, who)
+        return who, form
+
+    def audit(
+        self,
+        session: Session,
+        request: Request,
+        who: Visitor,
+        action: str,
+        detail: str,
+        now: datetime | None = None,
+    ) -> None:
+        """A desk's write in ``web_audit``: who, when (``now``, the write's moment), from where."""
+        signin.audit(
+            session, now or self.now(), who.employee_id, action, detail, self.address(request)
+        )
 
     # ------------------------------------------------------------------ signing in and out
 
@@ -232,13 +285,19 @@ class Console:
 
     # ------------------------------------------------------------------ pages
 
-    def signed_in(self, page: Callable[[Request, Visitor], Response]) -> Callable[..., Response]:
-        """``page`` for a signed-in visitor; everyone else is asked to sign in."""
+    def signed_in(
+        self, page: Callable[[Request, Visitor], Response], agency: bool = False
+    ) -> Callable[..., Response]:
+        """``page`` for a signed-in visitor (with ``agency``, the Secretary and the admins
+        only: anyone else is refused before anything is read); everyone else is asked to
+        sign in."""
 
         def route(request: Request) -> Response:
             who = self.who(request)
             if who is None:
                 return self.message(request, "need_signin", 401)
+            if agency and not who.agency:
+                return self.message(request, "forbidden", 403, who)
             return page(request, who)
 
         return route

@@ -45,6 +45,12 @@ class Visitor:
         """The unit this visitor sees as its head, if any."""
         return self.unit if "unit_head" in self.roles and self.unit else None
 
+    @property
+    def by(self) -> str:
+        """Who recorded what this visitor writes, as `tenggat submissions list` shows it
+        beside a command's user."""
+        return f"web:{self.key}"
+
     def may_see(self, key: str, unit: str | None) -> bool:
         """Whether this visitor may see the person ``key`` of ``unit``."""
         if self.agency or key == self.key:
