@@ -1,9 +1,10 @@
 """The weekly digest: where the agency (or one unit) stands on its deadlines, for its heads.
 
-Built from two evaluations of the same records, at ``now`` and a week before, so it reads no
-clock and no files.  Every list in a ``Digest`` has a fixed order (members by unit, name and
-key; rules in catalog order; occurrences by due date), so the same records always give the
-same digest, message and attachment.
+Built from two evaluations of the same records, at ``now`` and a week before (one, at
+``now``, for a reader who compares nothing: ``build_digest(week_before=False)``), so it
+reads no clock and no files.  Every list in a ``Digest`` has a fixed order (members by
+unit, name and key; rules in catalog order; occurrences by due date), so the same records
+always give the same digest, message and attachment.
 
 **On-time %** (the IKI's "Tingkat Kepatuhan ... 100%", the target every line is held
 against) is, over the people in scope and the rules they carry::
