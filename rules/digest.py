@@ -325,24 +325,7 @@ def build_digest(
     statuses = sorted(current.statuses, key=place)
     overdue = _overdue(schedule, narrowed, statuses, then, now)
     upcoming = _upcoming(statuses, today)
-    done = (
-        []
-        if then is None
-        else [
-            Settled(
-                item.employee,
-                item.rule,
-                item.period,
-                item.occurrence.due,
-                item.status,
-                item.days_late,
-                item.submitted_at,
-            )
-            for item in statuses
-            if item.status in HANDED_IN
-            and then.get((item.employee, item.rule, item.period)) not in HANDED_IN
-        ]
-    )
+    done = _settled(statuses, then) if then is not None else []
 
     unit_of = {m.key: m.unit for m in scope}
     scopes = {r.code: r.scope for r in schedule.catalog.active if r.scope is not Scope.PERSONAL}
@@ -405,6 +388,26 @@ def build_digest(
         trend=trend,
         compared=before is not None,
     )
+
+
+def _settled(
+    statuses: Iterable[OccurrenceStatus], then: Mapping[tuple[str, str, str], Status]
+) -> list[Settled]:
+    """What was handed in since a week ago: handed in now, not then."""
+    return [
+        Settled(
+            item.employee,
+            item.rule,
+            item.period,
+            item.occurrence.due,
+            item.status,
+            item.days_late,
+            item.submitted_at,
+        )
+        for item in statuses
+        if item.status in HANDED_IN
+        and then.get((item.employee, item.rule, item.period)) not in HANDED_IN
+    ]
 
 
 def _deliverables(
