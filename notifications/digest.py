@@ -65,6 +65,7 @@ class Group:
     waiting: tuple[Entry, ...] = ()  # upcoming: handed in, awaiting verification
     done: int = 0  # upcoming: carriers who handed it in
     total: int = 0  # upcoming: carriers (not exempt)
+    count: int = 0  # overdue, upcoming: the people under it (``entries`` may name fewer)
 
 
 @dataclass(frozen=True)

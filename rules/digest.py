@@ -1,9 +1,10 @@
 """The weekly digest: where the agency (or one unit) stands on its deadlines, for its heads.
 
-Built from two evaluations of the same records, at ``now`` and a week before, so it reads no
-clock and no files.  Every list in a ``Digest`` has a fixed order (members by unit, name and
-key; rules in catalog order; occurrences by due date), so the same records always give the
-same digest, message and attachment.
+Built from two evaluations of the same records, at ``now`` and a week before (one, at
+``now``, for a reader who compares nothing: ``build_digest(week_before=False)``), so it
+reads no clock and no files.  Every list in a ``Digest`` has a fixed order (members by
+unit, name and key; rules in catalog order; occurrences by due date), so the same records
+always give the same digest, message and attachment.
 
 **On-time %** (the IKI's "Tingkat Kepatuhan ... 100%", the target every line is held
 against) is, over the people in scope and the rules they carry::
@@ -237,6 +238,10 @@ class Digest:
     newly_owed: int = 0
     # The total's on-time share week by week, from the week holding 1 January to ``now``.
     trend: tuple[Week, ...] = ()
+    # False: built without the week before (``build_digest(week_before=False)``, what the
+    # console's home shows): every ``week_ago`` rate is empty, nothing is ``new`` and
+    # ``newly_done`` is empty, not because nothing changed but because nothing was compared.
+    compared: bool = True
 
     @property
     def newly_overdue(self) -> tuple[Overdue, ...]:
@@ -268,6 +273,7 @@ def build_digest(
     now: datetime,
     unit: str | None = None,
     known_at: datetime | None = None,
+    week_before: bool = True,
 ) -> Digest:
     """The digest at ``now`` of ``members`` (only those of ``unit`` when given).
 
@@ -276,6 +282,8 @@ def build_digest(
     timezone-aware.  ``known_at`` leaves out what was written down after it: a queued
     digest passes its own moment, so every attempt at sending it reads the same records;
     without it the records count as they stand, as an admin looking back expects.
+    ``week_before`` False leaves out the comparison with a week ago (see ``Digest.compared``):
+    one evaluation instead of two, for a reader who looks at where things stand now.
     """
     calendar = schedule.calendar
     today = now.astimezone(calendar.tz).date()
@@ -295,17 +303,20 @@ def build_digest(
     records = [s for s in submissions if _written(s, known_at)]
     known = list(events)
     current = evaluate(schedule, narrowed, records, known, now, year=year)
-    before = evaluate(schedule, narrowed, records, known, week_ago, year=year)
+    before = (
+        evaluate(schedule, narrowed, records, known, week_ago, year=year) if week_before else None
+    )
 
     rule_index = {code: index for index, code in enumerate(schedule.catalog.rules)}
     carried = {a.rule for a in narrowed.assignments if a.rule in rule_index}
     active = {rule.code for rule in schedule.catalog.active}
     codes = tuple(sorted(carried & active, key=rule_index.__getitem__))
+    carried_codes = frozenset(codes)
     measured = frozenset(code for code in codes if schedule.catalog.rules[code].measured)
 
-    then: dict[tuple[str, str, str], Status] = {
-        (item.employee, item.rule, item.period): item.status for item in before.statuses
-    }
+    then: dict[tuple[str, str, str], Status] | None = None
+    if before is not None:
+        then = {(item.employee, item.rule, item.period): item.status for item in before.statuses}
 
     def place(item: OccurrenceStatus) -> tuple[date, int, str, int]:
         due = item.occurrence.due or date.max
@@ -314,29 +325,18 @@ def build_digest(
     statuses = sorted(current.statuses, key=place)
     overdue = _overdue(schedule, narrowed, statuses, then, now)
     upcoming = _upcoming(statuses, today)
-    done = [
-        Settled(
-            item.employee,
-            item.rule,
-            item.period,
-            item.occurrence.due,
-            item.status,
-            item.days_late,
-            item.submitted_at,
-        )
-        for item in statuses
-        if item.status in HANDED_IN
-        and then.get((item.employee, item.rule, item.period)) not in HANDED_IN
-    ]
+    done = _settled(statuses, then) if then is not None else []
 
     unit_of = {m.key: m.unit for m in scope}
     scopes = {r.code: r.scope for r in schedule.catalog.active if r.scope is not Scope.PERSONAL}
     shared = frozenset(scopes)
     counted = {code: scope for code, scope in scopes.items() if code not in measured}
     shared_now = _shared(current.statuses, counted, unit_of, calendar, now, year)
-    shared_then = _shared(before.statuses, counted, unit_of, calendar, week_ago, year)
     tally_now = _Tally(current.achievements, unit_of, shared, shared_now, measured)
-    tally_then = _Tally(before.achievements, unit_of, shared, shared_then, measured)
+    tally_then = _Tally((), unit_of, shared, {}, measured)  # nothing compared: empty rates
+    if before is not None:
+        shared_then = _shared(before.statuses, counted, unit_of, calendar, week_ago, year)
+        tally_then = _Tally(before.achievements, unit_of, shared, shared_then, measured)
     units = sorted({m.unit for m in scope}, key=_unit_order)
     unit_lines = tuple(Line(name, tally_now.units[name], tally_then.units[name]) for name in units)
     rule_lines = tuple(
@@ -345,16 +345,18 @@ def build_digest(
         if code not in measured
     )
     total = Line("", tally_now.total, tally_then.total)
+    # each person's rules in catalog order, from their cells: not every code tried for
+    # every person (1.5 million lookups at 100,000 people)
+    their_rules: dict[str, list[tuple[int, str, Rate]]] = {}
+    for (key, code), rate in tally_now.cells.items():
+        if code in carried_codes:
+            their_rules.setdefault(key, []).append((rule_index[code], code, rate))
     people = tuple(
         Score(
             m.key,
             tally_now.people[m.key],
             tally_then.people[m.key],
-            tuple(
-                (code, tally_now.cells[(m.key, code)])
-                for code in codes
-                if (m.key, code) in tally_now.cells
-            ),
+            tuple((code, rate) for _, code, rate in sorted(their_rules.get(m.key, ()))),
         )
         for m in scope
     )
@@ -384,7 +386,28 @@ def build_digest(
         owed=owed,
         newly_owed=newly_owed,
         trend=trend,
+        compared=before is not None,
     )
+
+
+def _settled(
+    statuses: Iterable[OccurrenceStatus], then: Mapping[tuple[str, str, str], Status]
+) -> list[Settled]:
+    """What was handed in since a week ago: handed in now, not then."""
+    return [
+        Settled(
+            item.employee,
+            item.rule,
+            item.period,
+            item.occurrence.due,
+            item.status,
+            item.days_late,
+            item.submitted_at,
+        )
+        for item in statuses
+        if item.status in HANDED_IN
+        and then.get((item.employee, item.rule, item.period)) not in HANDED_IN
+    ]
 
 
 def _deliverables(
@@ -559,13 +582,15 @@ def _overdue(
     schedule: Schedule,
     roster: Roster,
     statuses: Sequence[OccurrenceStatus],
-    then: Mapping[tuple[str, str, str], Status],
+    then: Mapping[tuple[str, str, str], Status] | None,
     now: datetime,
 ) -> list[Overdue]:
-    """The overdue items, each with how far its ladder has gone, most overdue first."""
+    """The overdue items, each with how far its ladder has gone, most overdue first; none
+    is ``new`` when nothing is compared with a week ago (``then`` None)."""
     catalog, calendar = schedule.catalog, schedule.calendar
     ladders: dict[tuple[str, date], tuple[tuple[str, ...], set[str], str | None, datetime | None]]
     ladders = {}
+    told_by: dict[tuple[str, date, bool, bool], tuple[tuple[str, ...], Level]] = {}
     found: list[Overdue] = []
     for item in statuses:
         occ = item.occurrence
@@ -590,15 +615,17 @@ def _overdue(
             state = ladders[(occ.rule, occ.due)] = (tuple(steps), audiences, next_step, next_at)
         steps_reached, audiences, next_step, next_at = state
         person = roster.people.get(item.employee)
-        reachable = {
-            "employee": True,
-            "superior": person is not None
-            and person.superior is not None
-            and person.superior != item.employee,
-            "secretary": roster.secretary is not None and roster.secretary != item.employee,
-        }
-        told = tuple(a for a in AUDIENCES if a in audiences and reachable[a])
-        level = Level(told[-1]) if told else Level.NONE
+        superior = person is not None and person.superior not in (None, item.employee)
+        secretary = roster.secretary not in (None, item.employee)
+        # who was told depends on the ladder and on whom the person has: worked out once
+        # for each of those, not once for each of 600,000 overdue items at 100,000 people
+        told_key = (occ.rule, occ.due, superior, secretary)
+        reached = told_by.get(told_key)
+        if reached is None:
+            reachable = {"employee": True, "superior": superior, "secretary": secretary}
+            told = tuple(a for a in AUDIENCES if a in audiences and reachable[a])
+            reached = told_by[told_key] = (told, Level(told[-1]) if told else Level.NONE)
+        told, level = reached
         found.append(
             Overdue(
                 item.employee,
@@ -611,7 +638,8 @@ def _overdue(
                 level,
                 next_step,
                 next_at,
-                then.get((item.employee, occ.rule, occ.period)) is not Status.OVERDUE,
+                then is not None
+                and then.get((item.employee, occ.rule, occ.period)) is not Status.OVERDUE,
             )
         )
     return found

@@ -118,8 +118,10 @@ def from_snapshot(
     unit: str | None = None,
     schedule: Schedule | None = None,
     known_at: datetime | None = None,
+    week_before: bool = True,
 ) -> Digest:
-    """The digest of ``snap``, of ``unit`` as stored (see ``build``)."""
+    """The digest of ``snap``, of ``unit`` as stored (see ``build``); without the
+    comparison with a week ago when not ``week_before`` (`rules.digest.Digest.compared`)."""
     members = [Member(key, info.name, info.unit) for key, info in snap.employees.items()]
     return build_digest(
         schedule or config.schedule(),
@@ -130,6 +132,7 @@ def from_snapshot(
         now,
         unit,
         known_at,
+        week_before,
     )
 
 
@@ -233,6 +236,10 @@ class _Names:
     catalog: Catalog
     language: str
     tz: tzinfo | None
+    named: int | None = None  # at most this many people named under an item; None: all
+
+    def entries(self, keys: Sequence[str]) -> tuple[layout.Entry, ...]:
+        return tuple(self.entry(key) for key in keys[: self.named])
 
     def unit(self, unit: str) -> str:
         return unit or _WORDS[self.language]["no_unit"]
@@ -259,11 +266,23 @@ class _Names:
         return f"{item.next_step}, {when}"
 
 
-def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
-    """The digest in the reader's language, ready for ``notifications.digest``."""
+def view(
+    digest: Digest,
+    catalog: Catalog,
+    language: str,
+    named: int | None = None,
+    per_person: bool = True,
+) -> layout.DigestView:
+    """The digest in the reader's language, ready for ``notifications.digest``.
+
+    A page that shows the figures and a few names (the console's home) asks for no more:
+    ``named`` people at most under each overdue or upcoming item (its ``count`` says how
+    many there are), and not ``per_person``: no one's own score, no attachment's rows.  At
+    100,000 people those are most of the words, and a page kept in memory holds them.
+    """
     tz = digest.now.tzinfo
-    names = _Names({m.key: m for m in digest.members}, catalog, language, tz)
-    persons = _persons(digest, names)
+    names = _Names({m.key: m for m in digest.members}, catalog, language, tz, named)
+    persons = _persons(digest, names) if per_person else ()
     local = digest.now.astimezone(tz)
     return layout.DigestView(
         language=language,
@@ -285,8 +304,8 @@ def view(digest: Digest, catalog: Catalog, language: str) -> layout.DigestView:
         done=_done_groups(digest, names),
         done_count=len(digest.newly_done),
         people=persons,
-        behind=_behind(digest, persons),
-        rows=_csv_rows(digest, catalog, language),
+        behind=_behind(digest, persons) if per_person else (),
+        rows=_csv_rows(digest, catalog, language) if per_person else (),
         measures=tuple(_measure_line(item, names) for item in digest.measures),
         trend=_trend(digest, language),
     )
@@ -350,8 +369,9 @@ def _overdue_groups(digest: Digest, names: _Names) -> tuple[layout.Group, ...]:
                         new=i.new,
                         level="" if i.level is level else i.level.value,
                     )
-                    for i in items
+                    for i in items[: names.named]
                 ),
+                count=len(items),
                 level=level.value,
                 next_step=names.next_step(items[0]),
                 new=sum(i.new for i in items),
@@ -369,8 +389,9 @@ def _upcoming_groups(digest: Digest, names: _Names) -> tuple[layout.Group, ...]:
             period=names.period(item.rule, item.period),
             due=long_date(item.due, names.language),
             days=item.days_left,
-            entries=tuple(names.entry(key) for key in item.outstanding),
-            waiting=tuple(names.entry(key) for key in item.unverified),
+            entries=names.entries(item.outstanding),
+            waiting=names.entries(item.unverified),
+            count=len(item.outstanding),
             done=len(item.submitted),
             total=len(item.outstanding) + len(item.unverified) + len(item.submitted),
         )

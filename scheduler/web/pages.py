@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -28,8 +28,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from scheduler.catalog import Words
 from scheduler.reports.digest import UnknownUnit
-from scheduler.store import models, signin
+from scheduler.store import changes, models, signin
 from scheduler.web import views
+from scheduler.web.homes import Homes
 from scheduler.web.visitor import (
     FORM_COOKIE,
     LANGUAGE_COOKIE,
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 WORDS = Words("web")  # the console's words, in the catalogs
 LANGUAGES = ("id", "en")
 MAX_FORM = 64 * 1024  # bytes of a form without a file: a few fields
-GROUP_NAMES = 25  # people named under one overdue item on a home; the rest are counted
 
 _TEMPLATES = Environment(
     loader=PackageLoader("scheduler.web", "templates"),
@@ -65,6 +65,7 @@ class Console:
     db: Database
     config: Config
     attempts: Attempts
+    homes: Homes[views.Home] = field(default_factory=Homes)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -309,8 +310,8 @@ class Console:
             return RedirectResponse(f"/employees/{quote(who.key, safe='')}", 303)
         language = self.language(request)
         unit = None if who.agency else who.heads
-        shown = views.home(self.config, self.db, self.now(), unit, language)
-        return self.page(request, "home.html", who=who, home=shown, names=GROUP_NAMES)
+        shown = self.kept_home(unit, language)
+        return self.page(request, "home.html", who=who, home=shown, names=views.GROUP_NAMES)
 
     def unit(self, request: Request, who: Visitor) -> Response:
         """A unit's home, as its head sees it: for the agency's readers and that head."""
@@ -319,10 +320,24 @@ class Console:
             return self.message(request, "forbidden", 403, who)
         language = self.language(request)
         try:
-            shown = views.home(self.config, self.db, self.now(), name, language)
+            shown = self.kept_home(name, language)
         except UnknownUnit:
             return self.message(request, "not_found", 404, who)
-        return self.page(request, "home.html", who=who, home=shown, names=GROUP_NAMES)
+        return self.page(request, "home.html", who=who, home=shown, names=views.GROUP_NAMES)
+
+    def kept_home(self, unit: str | None, language: str) -> views.Home:
+        """The home of ``unit`` (None: the agency) as it stands now: kept while the records
+        and the moment leave it as it is (`scheduler.web.homes`), computed otherwise."""
+        now = self.now()
+        with self.db.read() as session:
+            revision = changes.revision(session)
+        page = self.homes.get(
+            (unit, language),
+            revision,
+            now,
+            lambda: views.home(self.config, self.db, now, unit, language),
+        )
+        return replace(page, as_of=views.as_of(now, language))
 
     def refusal(self, request: Request, who: Visitor, key: str) -> Response | None:
         """403 with nothing of them for a visitor who may not see the person ``key``

@@ -1,7 +1,8 @@
 """What the console's pages show, from the computations the digest and `tenggat status`
-already make: the digest's view (`scheduler.reports.digest`) for the on-time rates, the
-overdue items and the next deadlines, and the status matrix (`scheduler.reports.status`)
-for the people × rules grid and a person's obligations.  Nothing is evaluated a second way.
+already make: the digest (`scheduler.reports.digest`) for a home's on-time rates, trend,
+overdue items, next deadlines and its people × rules grid (the digest's headline cells),
+and the status matrix (`scheduler.reports.status`) for a person's obligations.  Nothing is
+evaluated a second way.  A home is kept between requests by `scheduler.web.homes`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from sqlalchemy import select
 from notifications import charts
 from rules.evaluate import Status
 from scheduler.catalog import Words
+from scheduler.memory import paused_gc
 from scheduler.reports import digest, status
+from scheduler.service import planning
 from scheduler.store import evidence, models, records, submissions
 from scheduler.words import STATUS, clock, long_date, period_name, rule_name
 
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from notifications.digest import DigestView
+    from rules.digest import Digest
     from rules.evaluate import OccurrenceStatus as Evaluated
     from scheduler.config import Config
     from scheduler.store.db import Database
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
 
 WORDS = Words("web")
 GRID_PEOPLE = 300  # rows of the grid on one page: a bigger scope is read unit by unit
+GROUP_NAMES = 25  # people named under one overdue item on a home; the rest are counted
 
 
 def moment(value: datetime, language: str) -> str:
@@ -66,14 +71,24 @@ class Home:
     legend: tuple[tuple[str, str], ...]  # (status, its word)
 
 
-def home(config: Config, db: Database, now: datetime, unit: str | None, language: str) -> Home:
-    """The home of the agency (``unit`` None) or of one unit."""
-    words = WORDS[language]
-    with db.read() as session:  # one reading of the records for the charts and the grid
-        unit, snap = digest.scope(session, config, now, unit)
-    found = digest.from_snapshot(config, snap, now, unit)
-    shown = digest.view(found, config.catalog, language)
+def home(
+    config: Config, db: Database, now: datetime, unit: str | None, language: str
+) -> tuple[Home, datetime]:
+    """The home of the agency (``unit`` None) or of one unit, and the instant until which it
+    holds unless the records change (`scheduler.service.planning.holds_until`).
 
+    One evaluation serves it all: the digest's at ``now``, without the week before (the
+    page compares nothing), whose headline cells are the grid's; only what the page shows
+    is put into words (a few names under each item, no one's own score).
+    """
+    words = WORDS[language]
+    schedule = config.schedule()
+    with paused_gc():
+        with db.read() as session:
+            unit, snap = digest.scope(session, config, now, unit)
+        found = digest.from_snapshot(config, snap, now, unit, schedule, week_before=False)
+        shown = digest.view(found, config.catalog, language, GROUP_NAMES, per_person=False)
+        until = planning.holds_until(schedule, now, snap.submissions)
     # on the agency's home, a unit's name leads to its page
     links = [
         f"/units/{quote(line.name, safe='')}" if line.name and not unit else ""
@@ -81,17 +96,45 @@ def home(config: Config, db: Database, now: datetime, unit: str | None, language
     ]
     chart = Markup(charts.svg(charts.units(shown, links)))
     trend = Markup(charts.svg(charts.trend(shown)))
-    matrix = status.build(config.schedule(), snap, now)
-    codes = tuple(
-        code for code in config.catalog.rules if any(code in c for c in snap.codes.values())
+    legend = tuple((s.value, STATUS[language][s]) for s in Status)
+    scope = words["unit_scope"].format(unit=unit) if unit else words["agency"]
+    page = Home(
+        scope,
+        as_of(now, language),
+        chart,
+        trend,
+        shown,
+        found.rules,
+        _grid(config, found, language),
+        max(0, len(found.members) - GRID_PEOPLE),
+        legend,
     )
-    people = sorted(snap.employees.values(), key=lambda p: (p.unit, p.name, p.key))
-    said = STATUS[language]
+    return page, until
+
+
+def as_of(now: datetime, language: str) -> str:
+    """``Per Senin, 3 Maret 2025 09.00 WITA``: a kept home says when it is read."""
+    return WORDS[language]["as_of"].format(
+        date=long_date(now.date(), language), time=clock(now, language)
+    )
+
+
+def _grid(config: Config, found: Digest, language: str) -> tuple[GridRow, ...]:
+    """The first ``GRID_PEOPLE`` people of the digest (by unit and name) × its rules, from
+    its headline cells, which come in the same order."""
+    words, said = WORDS[language], STATUS[language]
+    shown = found.members[:GRID_PEOPLE]
+    wanted = {member.key for member in shown}
+    rows: dict[str, dict[str, Evaluated]] = {}
+    for headline in found.cells:
+        if headline.employee not in wanted:
+            break  # the cells follow the members: the rest are beyond the grid
+        rows.setdefault(headline.employee, {})[headline.rule] = headline
     grid = []
-    for person in people[:GRID_PEOPLE]:
-        row = matrix.cells.get(person.key, {})
+    for person in shown:
+        row = rows.get(person.key, {})
         cells: list[Cell | None] = []
-        for code in codes:
+        for code in found.rules:
             item = row.get(code)
             if item is None:
                 cells.append(None)
@@ -107,19 +150,7 @@ def home(config: Config, db: Database, now: datetime, unit: str | None, language
                 detail += f", {words['days_late'].format(days=item.days_late)}"
             cells.append(Cell(item.status.value, detail))
         grid.append(GridRow(person.key, person.name, person.unit, tuple(cells)))
-    legend = tuple((s.value, said[s]) for s in Status)
-    scope = words["unit_scope"].format(unit=unit) if unit else words["agency"]
-    return Home(
-        scope,
-        words["as_of"].format(date=long_date(now.date(), language), time=clock(now, language)),
-        chart,
-        trend,
-        shown,
-        codes,
-        tuple(grid),
-        max(0, len(people) - GRID_PEOPLE),
-        legend,
-    )
+    return tuple(grid)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,109 @@
+"""The console's kept homes (`scheduler.web.homes`) over a real seeded database (SQLite and
+PostgreSQL): a kept home is shown again while nothing moves it, and computed afresh once a
+record is written (the revision moves) or midnight passes; two cold requests compute once.
+Moments are given, never waited for."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_service import seed_roster
+
+from notifications.digest import Group
+from rules.calendar import WITA
+from scheduler.cli.main import cli
+from scheduler.config import load_config
+from scheduler.store import changes
+from scheduler.store.db import Database
+from scheduler.web import views
+from scheduler.web.homes import Homes
+
+STAFF = "197110122007012026"  # YANTI HEIDA YANI: owes SKP 2025 on 10 March 2025
+EVENING = datetime(2025, 3, 10, 21, tzinfo=WITA)  # after the reminder time: midnight is next
+MIDNIGHT = datetime(2025, 3, 11, tzinfo=WITA)
+
+
+def overdue(page: views.Home, code: str) -> Group:
+    (found,) = (group for group in page.digest.overdue if group.code == code)
+    return found
+
+
+def test_a_kept_home_holds_until_a_record_is_written_or_midnight_passes(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seed_roster(database_url)
+    environ = {"TENGGAT_DATABASE_URL": database_url}
+    config = load_config(None, environ=environ)
+    db = Database(database_url)
+    homes: Homes[views.Home] = Homes()
+
+    def read(now: datetime) -> views.Home:
+        with db.read() as session:
+            revision = changes.revision(session)
+        return homes.get(
+            (None, "id"), revision, now, lambda: views.home(config, db, now, None, "id")
+        )
+
+    try:
+        first = read(EVENING)
+        assert read(EVENING + timedelta(hours=2)) is first and homes.computed == 1
+        assert overdue(first, "SKP").count == 58 and overdue(first, "SKP").days == 10
+
+        runner = CliRunner(env=environ)
+        done = runner.invoke(cli, ["submit", STAFF, "SKP", "2025", "--at", "10/03/2025 20.00"])
+        assert done.exit_code == 0, done.output
+        after = read(EVENING + timedelta(hours=2))
+        assert homes.computed == 2 and overdue(after, "SKP").count == 57
+
+        assert read(MIDNIGHT - timedelta(seconds=1)) is after and homes.computed == 2
+        tomorrow = read(MIDNIGHT)  # a day later each item is a day later
+        assert homes.computed == 3 and overdue(tomorrow, "SKP").days == 11
+        assert overdue(tomorrow, "SKP").count == 57
+    finally:
+        db.engine.dispose()
+
+
+def test_two_cold_requests_for_one_home_compute_it_once(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seed_roster(database_url)
+    config = load_config(None, environ={"TENGGAT_DATABASE_URL": database_url})
+    db = Database(database_url)
+    homes: Homes[views.Home] = Homes()
+    computing, release = threading.Event(), threading.Event()
+    pages: dict[str, views.Home] = {}
+
+    def first() -> tuple[views.Home, datetime]:
+        computing.set()
+        release.wait(timeout=60)  # until the second request is in; set early only if it computes
+        return views.home(config, db, EVENING, None, "id")
+
+    def second() -> tuple[views.Home, datetime]:  # a cache that lets it compute lets both go
+        release.set()
+        return views.home(config, db, EVENING, None, "id")
+
+    def request(name: str, compute: Callable[[], tuple[views.Home, datetime]]) -> None:
+        pages[name] = homes.get((None, "id"), 7, EVENING, compute)
+
+    try:
+        one = threading.Thread(target=request, args=("one", first))
+        two = threading.Thread(target=request, args=("two", second))
+        one.start()
+        assert computing.wait(timeout=60)
+        two.start()
+        two.join(timeout=1)  # time for a second computation to happen, were it allowed
+        assert two.is_alive()  # it waits for the first instead
+        release.set()
+        one.join(timeout=60)
+        two.join(timeout=60)
+        assert pages["one"] is pages["two"] and homes.computed == 1
+    finally:
+        release.set()
+        db.engine.dispose()
