@@ -25,6 +25,7 @@ from scheduler.cli.main import cli
 from scheduler.store import evidence, models
 from scheduler.store.db import Database
 from scheduler.store.records import RecordError
+from scheduler.web.views import evidence_shown
 
 __all__ = ["console"]  # the fixture, from test_web
 
@@ -105,7 +106,9 @@ def test_the_secretary_records_a_submission_with_its_file_as_the_cli_records_one
     (notice,) = re.findall(r'<p class="notice" id="notice" role="status">(.*?)</p>', page)
     assert "Tercatat: SKP" in notice and "YANTI HEIDA YANI" in notice and "09.30 WITA" in notice
     line = line_of(page, "SKP")
-    assert "BKN-9" in line and f"web:{SECRETARY} (web)" in line
+    # who recorded it by name, and the file by its name: no NIP, no ``file:`` mark
+    assert "SKP 2026 Yanti.pdf — BKN-9" in line and "SUTRISNO, S.Sos, M.Si (web)" in line
+    assert f"web:{SECRETARY}" not in line and "file:" not in line
     assert badge(line_of(before, "SKP")) in {"upcoming", "due_soon", "due_today", "overdue"}
     assert badge(line) in {"on_time", "late"}  # counted: no longer owed
 
@@ -302,7 +305,7 @@ def test_the_apbd_adopted_is_set_on_the_events_page(console: Console) -> None:
     browser = signed_in(console, SECRETARY)
     assert 'id="events-link"' in browser.get("/").text
     page = browser.get("/events")
-    assert page.status_code == 200 and 'value="APBD_ADOPTED"' in page.text
+    assert page.status_code == 200 and '<option value="APBD_ADOPTED">penetapan APBD<' in page.text
     token = token_of(page.text)
     bad = browser.post(
         "/events", data={"csrf": token, "code": "APBD_ADOPTED", "key": YEAR, "day": "20/12"}
@@ -328,10 +331,11 @@ def test_the_apbd_adopted_is_set_on_the_events_page(console: Console) -> None:
     assert done.status_code == 303
     shown = browser.get(done.headers["location"]).text
     (notice,) = re.findall(r'id="notice" role="status">(.*?)</p>', shown)
-    assert (
-        notice.startswith(f"Tercatat: APBD_ADOPTED {YEAR} pada ") and f"5 Januari {YEAR}" in notice
-    )
-    assert f"web:{SECRETARY}" in shown
+    assert notice.startswith(f"Tercatat: penetapan APBD {YEAR} pada ")
+    assert f"5 Januari {YEAR}" in notice
+    # the list names the event and who recorded it, not a code and a NIP
+    assert "<td>penetapan APBD</td>" in shown and "SUTRISNO, S.Sos, M.Si<br>" in shown
+    assert f"web:{SECRETARY}" not in shown and ">APBD_ADOPTED<" not in shown
     after = line_of(browser.get(f"/employees/{STAFF}").text, "PK")
     assert badge(after) != "waiting"  # the deadline is known now
     listed = CliRunner(env=console.environ).invoke(cli, ["event", "list", "--json"])
@@ -409,3 +413,11 @@ def test_migration_0014_adds_the_evidence_table_as_the_model_has_it_and_goes_bac
     with db.engine.connect() as connection:
         assert "evidence_files" not in inspect(connection).get_table_names()
     db.engine.dispose()
+
+
+def test_evidence_reads_as_words_on_a_page() -> None:
+    assert evidence_shown("file:SKP.pdf — BKN-9", "id") == "SKP.pdf — BKN-9"
+    assert evidence_shown("telegram-document:BQAC123 SKP 2025.pdf", "id") == "dokumen SKP 2025.pdf"
+    assert evidence_shown("telegram-photo:AgAD9 tanda terima", "en") == "photo — tanda terima"
+    assert evidence_shown("telegram-photo:AgAD9", "id") == "foto"
+    assert evidence_shown("BKN-9", "id") == "BKN-9"

@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from scheduler.catalog import Words
 from scheduler.store import records
 from scheduler.web import views
-from scheduler.words import long_date
+from scheduler.words import event_name, long_date
 
 if TYPE_CHECKING:
     from scheduler.web.pages import Console
@@ -48,12 +48,13 @@ class Events:
         language = console.language(request)
         with console.db.read() as session:
             found = records.events(session)
+            names = views.recorders(session, [e.recorded_by for e in found])
         shown = [
             (
-                e.code,
+                event_name(e.code, language),
                 e.key,
                 long_date(e.day, language),
-                e.recorded_by,
+                names.get(e.recorded_by, e.recorded_by),
                 views.moment(e.recorded_at.astimezone(console.zone), language),
             )
             for e in found
@@ -63,9 +64,15 @@ class Events:
         done = next((e for e in found if f"{e.code} {e.key}" == given), None)
         if done is not None:
             notice = WORDS[language]["event_recorded"].format(
-                code=done.code, key=done.key, day=long_date(done.day, language)
+                code=event_name(done.code, language),
+                key=done.key,
+                day=long_date(done.day, language),
             )
-        codes = sorted(records.anchor_events(console.config.catalog))
+        # the code is what the form sends; its meaning is what the list shows
+        codes = [
+            (code, event_name(code, language))
+            for code in sorted(records.anchor_events(console.config.catalog))
+        ]
         return console.page(
             request,
             "events.html",

@@ -7,6 +7,7 @@ evaluated a second way.  A home is kept between requests by `scheduler.web.homes
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from scheduler.store.evidence import Listed
 
 WORDS = Words("web")
+_BOT = Words("bot")  # the bot's words for a photo or a document handed in
 GRID_PEOPLE = 300  # rows of the grid on one page: a bigger scope is read unit by unit
 GROUP_NAMES = 25  # people named under one overdue item on a home; the rest are counted
 
@@ -42,6 +44,35 @@ GROUP_NAMES = 25  # people named under one overdue item on a home; the rest are 
 def moment(value: datetime, language: str) -> str:
     """``Senin, 3 Maret 2025 09.00 WITA``: a moment with its zone."""
     return f"{long_date(value.date(), language)} {clock(value, language)}"
+
+
+def recorders(session: Session, marks: Iterable[str]) -> dict[str, str]:
+    """Who recorded, as people read it: a write from the console is kept as ``web:<NIP>``,
+    and the Secretary reading a page wants the name of who signed in, not an 18-digit NIP.
+    Other marks (``cli:<user>``, ``telegram:<chat>``) and a key no longer on the roster
+    stay as they are."""
+    keys = {mark[len("web:") :] for mark in marks if mark.startswith("web:")}
+    if not keys:
+        return {}
+    found = session.execute(
+        select(models.Employee.key, models.Employee.name).where(models.Employee.key.in_(keys))
+    )
+    return {f"web:{key}": name for key, name in found}
+
+
+def evidence_shown(said: str, language: str) -> str:
+    """Evidence as a page shows it: a file handed in through the console or the bot by its
+    name (its download link stands beside it), never the ``file:`` mark or a Telegram file
+    reference, which mean nothing to a reader."""
+    bot = _BOT[language]
+    if said.startswith("file:"):
+        return said[len("file:") :]
+    if said.startswith("telegram-document:"):
+        return bot["evidence_document"].format(name=said.partition(" ")[2]).strip()
+    if said.startswith("telegram-photo:"):
+        caption = said.partition(" ")[2]
+        return f"{bot['evidence_photo']} — {caption}" if caption else bot["evidence_photo"]
+    return said
 
 
 @dataclass(frozen=True)
@@ -230,6 +261,7 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
             employee,
             [(catalog.rules[s.rule], s.period) for s in items if s.submitted_at is not None],
         )
+        names = recorders(session, [row.recorded_by for row in records_of.values()])
         for item in items:
             occ = item.occurrence
             year = (occ.due or now.date()).year
@@ -246,8 +278,12 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
                     submitted=moment(item.submitted_at.astimezone(now.tzinfo), language)
                     if item.submitted_at
                     else none,
-                    evidence=row.evidence if row and row.evidence else none,
-                    recorded_by=f"{row.recorded_by} ({row.source})" if row else none,
+                    evidence=evidence_shown(row.evidence, language)
+                    if row and row.evidence
+                    else none,
+                    recorded_by=f"{names.get(row.recorded_by, row.recorded_by)} ({row.source})"
+                    if row
+                    else none,
                     code=occ.rule,
                     period_key=occ.period,
                     files=tuple(files.get((occ.rule, occ.period), ())),
