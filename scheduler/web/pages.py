@@ -327,17 +327,18 @@ class Console:
 
     def kept_home(self, unit: str | None, language: str) -> views.Home:
         """The home of ``unit`` (None: the agency) as it stands now: kept while the records
-        and the moment leave it as it is (`scheduler.web.homes`), computed otherwise."""
+        and the moment leave it as it is (`scheduler.web.homes`), computed otherwise; a
+        slow one as it stood a moment ago, saying so, while the next is computed."""
         now = self.now()
         with self.db.read() as session:
             revision = changes.revision(session)
-        page = self.homes.get(
+        shown = self.homes.get(
             (unit, language),
             revision,
             now,
             lambda: views.home(self.config, self.db, now, unit, language),
         )
-        return replace(page, as_of=views.as_of(now, language))
+        return replace(shown.page, as_of=views.as_of(shown.at, language, shown.fresh))
 
     def refusal(self, request: Request, who: Visitor, key: str) -> Response | None:
         """403 with nothing of them for a visitor who may not see the person ``key``

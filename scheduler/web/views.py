@@ -143,11 +143,12 @@ def home(
     return page, until
 
 
-def as_of(now: datetime, language: str) -> str:
-    """``Per Senin, 3 Maret 2025 09.00 WITA``: a kept home says when it is read."""
-    return WORDS[language]["as_of"].format(
-        date=long_date(now.date(), language), time=clock(now, language)
-    )
+def as_of(now: datetime, language: str, fresh: bool = True) -> str:
+    """``Keadaan Senin, 3 Maret 2025 pukul 09.00 WITA``: the moment a home's figures stand
+    at, and for figures of a moment ago (``fresh`` False) that newer ones are coming."""
+    words = WORDS[language]
+    said = words["as_of"].format(date=long_date(now.date(), language), time=clock(now, language))
+    return said if fresh else f"{said} {words['as_of_refreshing']}"
 
 
 def _grid(config: Config, found: Digest, language: str) -> tuple[GridRow, ...]:
