@@ -26,6 +26,7 @@ from scheduler.cli.main import cli
 from scheduler.config import Config, load_config
 from scheduler.store import models, signin
 from scheduler.store.db import Database
+from scheduler.web import views
 from scheduler.web.app import POLICY, build
 from scheduler.web.server import Serving, serve
 
@@ -367,3 +368,17 @@ def test_a_unit_typed_in_another_case_shows_its_people(console: Console) -> None
     for page in (exact, typed):  # the grid names the unit's head, the heading its name
         assert "ZUKIPLI" in page.text and "Bidang Ideologi dan Wawasan Kebangsaan" in page.text
         assert page.text.count('href="/employees/') > 3
+
+
+def test_a_person_page_in_december_lists_last_years_obligations_in_full(
+    console: Console,
+) -> None:
+    """Evaluation's own window keeps only the last quarter of last year in view; a person's
+    page promises this year and last: SKP 2025 (due 28 February 2025) is there in December
+    2026, overdue, under 2025."""
+    december = datetime(2026, 12, 8, 9, tzinfo=WITA)
+    shown = views.person(console.config, console.db, december, STAFF, "id")
+    years = dict(shown.years)
+    last = [(line.code, line.period_key, line.status) for line in years[2025]]
+    assert ("SKP", "2025", "overdue") in last and ("SPT", "2024", "overdue") in last
+    assert ("SKP", "2026", "overdue") in [(x.code, x.period_key, x.status) for x in years[2026]]

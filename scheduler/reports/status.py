@@ -43,10 +43,23 @@ class Matrix:
     overall: dict[str, float | None]
 
 
-def build(schedule: Schedule, snapshot: Snapshot, now: datetime, detail: bool = False) -> Matrix:
-    """The matrix at ``now``; ``detail`` also keeps every occurrence's status."""
+def build(
+    schedule: Schedule,
+    snapshot: Snapshot,
+    now: datetime,
+    detail: bool = False,
+    window: tuple[date, date] | None = None,
+) -> Matrix:
+    """The matrix at ``now``; ``detail`` also keeps every occurrence's status, of those due
+    in ``window`` (default: this year, stretched across the new year)."""
     evaluation = evaluate(
-        schedule, snapshot.roster, snapshot.submissions, snapshot.events, now, detail=detail
+        schedule,
+        snapshot.roster,
+        snapshot.submissions,
+        snapshot.events,
+        now,
+        window=window,
+        detail=detail,
     )
     today = now.astimezone(schedule.calendar.tz).date()
     heads = headlines(evaluation.statuses, today) if detail else evaluation.headlines

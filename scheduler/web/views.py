@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from notifications import charts
-from rules.evaluate import Status
+from rules.evaluate import Status, default_window
 from scheduler.catalog import Words
 from scheduler.memory import paused_gc
 from scheduler.reports import digest, status
@@ -226,7 +226,10 @@ def obligations(
     the year each is due in), soonest due first: what their page lists and what the
     admin's desk may record for them."""
     snap = records.snapshot(session, config.catalog, since_year=now.year - 1, key=key)
-    matrix = status.build(config.schedule(), snap, now, detail=True)
+    schedule = config.schedule()
+    today = now.astimezone(schedule.calendar.tz).date()
+    window = (date(now.year - 1, 1, 1), default_window(today)[1])  # last year's in full
+    matrix = status.build(schedule, snap, now, detail=True, window=window)
     years = (now.year, now.year - 1)
     items = sorted(
         (
