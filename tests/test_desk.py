@@ -75,7 +75,7 @@ def history(console: Console, nip: str) -> list[dict[str, Any]]:
 
 def line_of(page: str, code: str) -> str:
     """The row of a person's page that lists ``code`` of this year."""
-    rows = re.findall(r"<tr><td>(.*?)</tr>", page, re.S)
+    rows = re.findall(r"<tr[^>]*><td>(.*?)</tr>", page, re.S)
     return next(row for row in rows if row.startswith(f"{code}:") and f"{YEAR}" in row)
 
 

@@ -62,12 +62,13 @@ class Console:
             return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 
-def start(url: str, **settings: str) -> Console:
+def start(url: str, as_of: datetime | None = None, **settings: str) -> Console:
     port = free_port()
     environ = {"TENGGAT_DATABASE_URL": url, "TENGGAT_WEB_PORT": str(port)} | settings
     config = load_config(None, environ=environ)
     db = Database(url)
-    return Console(url, db, config, serve(build(db, config), "127.0.0.1", port), environ)
+    app = build(db, config, as_of=as_of)
+    return Console(url, db, config, serve(app, "127.0.0.1", port), environ)
 
 
 @pytest.fixture
@@ -259,8 +260,35 @@ def test_a_person_page_lists_their_obligations_with_status(console: Console) -> 
     browser = signed_in(console, STAFF)
     page = browser.get(f"/employees/{STAFF}").text
     assert "YANTI HEIDA YANI" in page and "Sasaran Kinerja Pegawai" in page
-    assert "BKN-7" in page and "(cli)" in page and f"Kewajiban tahun {year}" in page
-    assert "Capaian IKI per indikator" in page
+    assert "BKN-7" in page and "(cli)" in page and f"Jatuh tempo tahun {year}" in page
+    assert "<th>Hari terlambat</th>" in page and "Capaian IKI per indikator" in page
+    assert f'<tr id="SKP-{year}">' in page  # where the home's grid leads a tap on its cell
+
+
+def test_a_grid_cell_opens_its_item_on_the_persons_page_and_names_its_columns(
+    console: Console,
+) -> None:
+    browser = signed_in(console, SECRETARY)
+    home = browser.get("/").text
+    cells = re.findall(r'<td class="cell (\w+)"[^>]*><a href="/employees/(\d+)#([\w-]+)"', home)
+    assert len(cells) > 100  # every cell leads to its own item, not the page's top
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]+", anchor) for _, _, anchor in cells)
+    status, key, anchor = next(cell for cell in cells if cell[1] == STAFF)
+    person = browser.get(f"/employees/{key}").text
+    (row,) = re.findall(rf'<tr id="{anchor}">(.*?)</tr>', person, re.S)
+    assert f'class="badge {status}"' in row  # the row the cell stands for, as coloured
+    assert "ketuk atau klik sel" in home and "arahkan" not in home
+    assert 'id="grid-hint"' in home  # shown on a phone, where the grid scrolls sideways
+    # each column's code has its name, and a key under the grid says them all
+    assert '<abbr title="Sasaran Kinerja Pegawai (SKP)">SKP</abbr>' in home
+    (codes,) = re.findall(r'<dl class="codes" id="grid-codes">(.*?)</dl>', home, re.S)
+    assert "<dt>LKSKPD</dt>" in codes and codes.count("<dt>") == home.count(
+        '<th scope="col" class="code">'
+    )
+    css = browser.get("/static/tenggat.css").text
+    assert "tr:target" in css and "position: sticky" in css
+    browser.get("/bahasa/en")
+    assert "tap or click a cell" in browser.get("/").text
 
 
 def test_sessions_are_shared_by_two_servers_on_one_database(console: Console) -> None:
@@ -382,3 +410,43 @@ def test_a_person_page_in_december_lists_last_years_obligations_in_full(
     last = [(line.code, line.period_key, line.status) for line in years[2025]]
     assert ("SKP", "2025", "overdue") in last and ("SPT", "2024", "overdue") in last
     assert ("SKP", "2026", "overdue") in [(x.code, x.period_key, x.status) for x in years[2026]]
+
+
+def test_a_console_shown_as_at_a_moment_counts_then_and_records_at_the_real_time(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`tenggat web --as-of`: the demo's IKI 2025 as on the morning of 3 March 2025."""
+    monkeypatch.chdir(tmp_path)
+    seed_roster(database_url)
+    shown = start(database_url, as_of=datetime(2025, 3, 3, 9, 0, tzinfo=WITA))
+    try:
+        browser = signed_in(shown, SECRETARY)  # the link and the session run on the clock
+        home = browser.get("/").text
+        assert "Keadaan Senin, 3 Maret 2025 pukul 09.00 WITA" in home
+        assert "Tampilan per Senin, 3 Maret 2025 09.00 WITA (peragaan)" in home
+        page = browser.get(f"/employees/{STAFF}").text
+        assert "Jatuh tempo tahun 2025" in page and "Jatuh tempo tahun 2024" in page
+        (skp,) = re.findall(r'<tr id="SKP-2025">(.*?)</tr>', page, re.S)
+        assert 'class="badge overdue"' in skp and ">3, terus bertambah<" in skp
+        assert 'value="2025-03-03T09:00"' in page  # the desk's form offers the shown moment
+        (token,) = set(re.findall(r'name="csrf" value="([^"]+)"', page))
+        data = {"csrf": token, "item": "SKP 2025", "submitted_at": "2025-03-03T09:00"}
+        done = browser.post(f"/employees/{STAFF}/submissions", data=data)
+        assert done.status_code == 303, done.text
+        with shown.db.read() as session:
+            row = session.scalars(select(models.Submission)).one()
+            audited = session.scalars(select(models.WebAudit.at)).all()
+        assert row.submitted_at.replace(tzinfo=None) == datetime(2025, 3, 3, 1, 0)  # UTC
+        now = datetime.now(WITA).year
+        assert row.recorded_at.year == now and all(at.year == now for at in audited)
+        (skp,) = re.findall(
+            r'<tr id="SKP-2025">(.*?)</tr>', browser.get(f"/employees/{STAFF}").text, re.S
+        )
+        assert 'class="badge late"' in skp and '<td data-label="Hari terlambat">3</td>' in skp
+    finally:
+        shown.server.stop()
+        shown.db.engine.dispose()
+    helped = CliRunner().invoke(cli, ["web", "--help"])
+    assert "--as-of" in helped.output
+    refused = CliRunner().invoke(cli, ["web", "--as-of", "kemarin"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output

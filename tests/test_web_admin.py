@@ -22,6 +22,7 @@ from rules.calendar import WITA
 from scheduler.bot.records import hash_code
 from scheduler.cli.main import cli
 from scheduler.store import models
+from scheduler.web.admin_review import reasons
 from scheduler.web.admin_uploads import MAX_UPLOAD
 
 SEED = Path(__file__).resolve().parents[1] / "scheduler" / "data" / "iki_2025_kesbangpol_kukar.txt"
@@ -405,3 +406,51 @@ def test_the_desk_speaks_english_too(console: Console, language: str) -> None:
     browser.get(f"/bahasa/{language}")
     assert "employees flagged for review" in browser.get("/admin").text
     assert "Why it was flagged" in browser.get("/admin/review").text
+
+
+def test_slips_reach_the_people_without_a_unit_and_print_no_provisional_key(
+    console: Console,
+) -> None:
+    browser = signed_in(console, SECRETARY)
+    desk = browser.get("/admin").text
+    assert "<h1>Meja admin</h1>" in desk  # its heading, and no trail that leads to itself
+    assert '<p class="note no-print"><a href="/admin">' not in desk
+    chooser = browser.get("/admin/slips").text
+    assert '<option value="-">(tanpa unit)</option>' in chooser
+    assert "seperti tenggat" not in chooser.lower()  # said in the admin's terms, not a command
+    choose = browser.get("/admin/slips", params={"unit": "-"}).text
+    people = re.findall(r'name="who" value="([^"]+)"', choose)
+    assert FLAGGED in people and SECRETARY not in people
+    batch = re.findall(r'name="batch" value="([^"]+)"', choose)[0]
+    form = {"csrf": csrf(choose), "unit": "-", "batch": batch, "who": [FLAGGED]}
+    printed = browser.post("/admin/slips", data=form).text
+    assert "Slip kode tautan bot: (tanpa unit)" in printed
+    assert "NIP belum terbaca · (tanpa unit)" in printed and "TMP-" not in printed
+    (until,) = re.findall(r"Berlaku sampai (.*?), sekali pakai", printed)
+    # a long date and its time with the zone, as the other pages write a moment
+    assert re.fullmatch(r"\w+, \d{1,2} \w+ \d{4} \d\d\.\d\d WITA", until), until
+
+
+def test_a_reason_is_split_between_reasons_only() -> None:
+    review = (
+        "unit tidak diketahui (tanpa judul JABATAN/FUNGSI); blok di sekitarnya ada di "
+        "Sekretariat (L12); NIP tidak ada; diberi kunci sementara (hal. 2 tabel 1 baris 3)"
+    )
+    assert reasons(review, "baris {line}") == (
+        "unit tidak diketahui (tanpa judul JABATAN/FUNGSI); blok di sekitarnya ada di "
+        "Sekretariat (baris 12)",
+        "NIP tidak ada; diberi kunci sementara (hal. 2 tabel 1 baris 3)",
+    )
+
+
+def test_a_refusal_leads_home_and_one_row_is_not_counted(console: Console) -> None:
+    browser = signed_in(console, STAFF)
+    refused = browser.get("/admin")
+    assert refused.status_code == 403 and '<a href="/" id="back-home">' in refused.text
+    admin = signed_in(console, SECRETARY)
+    year = datetime.now(WITA).year
+    sheet = f"nip,rule,period,submitted_at\n{STAFF},SKP,{year},{year}-01-20\n"
+    sent = upload(admin, "submissions", "one.csv", sheet.encode())
+    assert sent.status_code == 303, sent.text
+    preview = admin.get(sent.headers["location"]).text
+    assert "Baris pertama" in preview and "1 baris pertama" not in preview

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from scheduler.cli.shared import current, stamp, writing
+from scheduler.cli.shared import Typed, as_of_option, current, moment, stamp, writing
 from scheduler.messages import say
 
 
@@ -23,7 +23,11 @@ from scheduler.messages import say
 @click.option(
     "--port", type=click.IntRange(0, 65535), help="Port to listen on (default: [web] port)."
 )
-def web(port: int | None) -> None:
+@as_of_option(
+    "Show every page as at this moment, not now (WITA; for a demonstration or a training on "
+    "old records); sign-ins and writes keep the real time."
+)
+def web(port: int | None, as_of: Typed | None) -> None:
     """Serve the web console and GET /health until Ctrl-C or SIGTERM."""
     from scheduler import logs
     from scheduler.web.app import build
@@ -33,7 +37,9 @@ def web(port: int | None) -> None:
     logs.configure("info", ctx.config)
     settings = ctx.config.settings.web
     serving = serve(
-        build(ctx.db, ctx.config), settings.listen, port if port is not None else settings.port
+        build(ctx.db, ctx.config, as_of=moment(ctx, as_of) if as_of else None),
+        settings.listen,
+        port if port is not None else settings.port,
     )
     stop = threading.Event()
 

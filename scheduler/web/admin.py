@@ -29,7 +29,7 @@ from scheduler.bot import records as bot_records
 from scheduler.catalog import Words
 from scheduler.messages import HEADINGS
 from scheduler.store import models, outbox, uploads
-from scheduler.web import admin_lists, admin_review, admin_uploads
+from scheduler.web import admin_lists, admin_review, admin_uploads, views
 from scheduler.web.visitor import Visitor
 
 if TYPE_CHECKING:
@@ -46,6 +46,18 @@ class _Rollback(Exception):
 
     def __init__(self, name: str, outcome: admin_uploads.Outcome) -> None:
         self.name, self.outcome = name, outcome
+
+
+@dataclass(frozen=True)
+class Slip:
+    """One printed slip: whom it is for, their code and until when it works."""
+
+    name: str
+    nip: str  # "" while the import could not read it (a provisional TMP- key)
+    unit: str
+    code: str
+    link: str  # the bot's deep link, "" without a bot
+    until: str
 
 
 def _number(text: str | None) -> int:
@@ -192,7 +204,7 @@ class Admin:
                         unit,
                         boss,
                         rules,
-                        self.console.now(),
+                        self.console.clock(),
                         language,
                     )
                     self.console.audit(session, request, who, "review_fix", f"{key}: {changed}")
@@ -248,7 +260,7 @@ class Admin:
 
         def keep() -> str:
             with self.console.db.write() as session:
-                return uploads.keep(session, who.session_id, kind, name, data, self.console.now())
+                return uploads.keep(session, who.session_id, kind, name, data, self.console.clock())
 
         token = await run_in_threadpool(keep)
         return RedirectResponse(f"/admin/upload/{kind}/{token}", 303)
@@ -275,7 +287,7 @@ class Admin:
         language = self.console.language(request)
         try:
             with self.console.db.write() as session:
-                row = uploads.find(session, token, who.session_id, kind, self.console.now())
+                row = uploads.find(session, token, who.session_id, kind, self.console.clock())
                 if row is None:
                     return None
                 name = row.name
@@ -285,7 +297,7 @@ class Admin:
                     self.console.config,
                     name,
                     row.data,
-                    self.console.now(),
+                    self.console.clock(),
                     who.by,
                     language,
                 )
@@ -338,19 +350,32 @@ class Admin:
 
     # ------------------------------------------------------------------ link-code slips
 
-    def slips(self, request: Request, who: Visitor) -> Response:
-        unit = request.query_params.get("unit", "")
+    def slips(
+        self,
+        request: Request,
+        who: Visitor,
+        status: int = 200,
+        unit: str | None = None,
+        error: str = "",
+    ) -> Response:
+        """The choice of a unit (or of the people without one) and of its people; again
+        with ``status`` and the sentence ``error`` when a posted choice was refused."""
+        unit = request.query_params.get("unit", "") if unit is None else unit
         with self.console.db.read() as session:
             units = admin_review.units(session)
-            people = admin_lists.unit_people(session, unit) if unit in units else []
+            known = unit in units or unit == admin_lists.NO_UNIT
+            people = admin_lists.unit_people(session, unit) if known else []
         return self.page(
             request,
             "admin_slips.html",
             who,
+            status,
             units=units,
             unit=unit,
+            no_unit=admin_lists.NO_UNIT,
             people=people,
             batch=secrets.token_urlsafe(12),
+            error=error,
         )
 
     def bot_name(self) -> str:
@@ -403,40 +428,36 @@ class Admin:
                 ).all()
                 if not people:
                     return "slips_none"
-                now = self.console.now()
+                now = self.console.clock()
                 issued = [bot_records.issue_code(session, p, now, hours, who.by) for p in people]
                 detail = f"{mark} {len(issued)} codes, {unit}"
                 self.console.audit(session, request, who, "link_slips", detail, now)
                 return issued
 
         issued = await run_in_threadpool(issue)
+        language = self.console.language(request)
         if isinstance(issued, str):
-            language = self.console.language(request)
-            with self.console.db.read() as session:
-                units = admin_review.units(session)
-                people = admin_lists.unit_people(session, unit) if unit in units else []
             error = WORDS[language][issued]
-            return self.page(
-                request,
-                "admin_slips.html",
-                who,
-                400,
-                units=units,
-                unit=unit,
-                people=people,
-                batch=secrets.token_urlsafe(12),
-                error=error,
-            )
+            return await run_in_threadpool(self.slips, request, who, 400, unit, error)
         slips = [
-            (
-                item,
+            Slip(
+                item.name,
+                "" if item.employee.upper().startswith("TMP-") else item.employee,
+                item.unit,
+                item.code,
                 bot_records.deep_link(username, item.code) if username else "",
-                admin_lists.stamp(item.expires_at, zone),
+                views.moment(item.expires_at.astimezone(zone), language),
             )
             for item in issued
         ]
         return self.page(
-            request, "admin_slips_print.html", who, slips=slips, unit=unit, bot=username
+            request,
+            "admin_slips_print.html",
+            who,
+            slips=slips,
+            unit=unit,
+            no_unit=admin_lists.NO_UNIT,
+            bot=username,
         )
 
     # ------------------------------------------------------------------ outbox and reach

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from scheduler.config import Config
 
 PAGE = 100  # rows of a list on one page
+NO_UNIT = "-"  # the slips' choice of the people without a unit (no unit is named "-")
 STATES = ("pending", "claimed", "sent", "dead")
 
 
@@ -136,12 +137,13 @@ def unreached_page(
 
 
 def unit_people(session: Session, unit: str) -> list[tuple[str, str, str]]:
-    """(key, name, position) of the active people of ``unit``, by name: whom slips go to."""
+    """(key, name, position) of the active people of ``unit`` (`NO_UNIT`: of none, whom
+    the import could not place and who need their slips all the same), by name: whom
+    slips go to."""
     E = models.Employee
-    query = (
-        select(E.key, E.name, E.position)
-        .join(models.Unit, models.Unit.id == E.unit_id)
-        .where(E.active.is_(True), models.Unit.name == unit)
-        .order_by(E.name, E.key)
-    )
+    query = select(E.key, E.name, E.position).where(E.active.is_(True)).order_by(E.name, E.key)
+    if unit == NO_UNIT:
+        query = query.where(E.unit_id.is_(None))
+    else:
+        query = query.join(models.Unit, models.Unit.id == E.unit_id).where(models.Unit.name == unit)
     return [(key, name, position or "") for key, name, position in session.execute(query)]

@@ -27,7 +27,7 @@ from scheduler.store import models, records
 PAGE = 25  # flagged people on one page of the queue
 CHOICES = 300  # superiors offered in one list; a search finds the others
 FOUND = 50  # people a search for a superior lists
-_NOTE_END = re.compile(r"(?<=\)); ")  # each note of the import ends with its place, "(L12)"
+_NOTE_END = re.compile(r"(?<=\d\)); ")  # a note ends with its place, "(L12)", "(hal. 2 baris 5)"
 _LINE = re.compile(r"\(L(\d+)\)$")  # a text file's line, said as a line
 
 

@@ -3,6 +3,7 @@ console, served by `scheduler.web.server`."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -35,6 +36,8 @@ HEADERS = {
 }
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from scheduler.config import Config
     from scheduler.store.db import Database
 
@@ -91,10 +94,13 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def build(db: Database, config: Config, inbox: Inbox | None = None) -> ASGIApp:
+def build(
+    db: Database, config: Config, inbox: Inbox | None = None, as_of: datetime | None = None
+) -> ASGIApp:
     """The application over ``db``; ``inbox`` takes the bot's updates while this process
-    receives them (`scheduler.bot.webhook`)."""
-    console = Console(db, config, Attempts())
+    receives them (`scheduler.bot.webhook`); ``as_of`` fixes the moment the pages show
+    (`tenggat web --as-of`)."""
+    console = Console(db, config, Attempts(), as_of=as_of)
     routes = [
         Route("/health", health.endpoint(db, config), methods=["GET"]),
         Route("/telegram", telegram.endpoint(inbox or Inbox()), methods=["POST"]),

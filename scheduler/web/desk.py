@@ -60,7 +60,7 @@ class Form:
     sentence of a refusal under the form it concerns (``which``)."""
 
     csrf: str
-    items: tuple[tuple[int, tuple[Option, ...]], ...]  # by year
+    items: tuple[tuple[int | None, tuple[Option, ...]], ...]  # by year due; None: no deadline yet
     typed: Mapping[str, str] = field(default_factory=dict)
     which: str = ""
     error: str = ""
@@ -123,7 +123,7 @@ class Desk:
 
     def _options(
         self, shown: views.Person, chosen: str, language: str
-    ) -> tuple[tuple[int, tuple[Option, ...]], ...]:
+    ) -> tuple[tuple[int | None, tuple[Option, ...]], ...]:
         """The person's obligations as the choices of the desk's forms, by year; the one
         typed stays chosen, else the first still open."""
         rules = self.console.config.catalog.rules
@@ -228,7 +228,7 @@ class Desk:
                 )
                 if employee is None:
                     raise Gone
-                now = console.now()
+                now = console.clock()  # a write keeps its real time, whatever the page shows
                 where, detail = write(session, employee, now)
                 console.audit(session, request, who, which, detail, now)
                 return where
@@ -244,13 +244,13 @@ class Desk:
         # To the sentence of what was done, at the top (the form's address led to the form).
         return RedirectResponse(f"/employees/{quote(key, safe='')}?{where}#notice", 303)
 
-    def _item(
-        self, session: Session, employee: models.Employee, now: datetime, item: str
-    ) -> tuple[str, str]:
-        """The (rule, period) chosen among the person's obligations of this year and last;
-        anything else is refused, whatever the form was made to say."""
+    def _item(self, session: Session, employee: models.Employee, item: str) -> tuple[str, str]:
+        """The (rule, period) chosen among the person's obligations of this year and last,
+        as the page offered them (at the moment it shows); anything else is refused,
+        whatever the form was made to say."""
         code, _, period = item.partition(" ")
-        _, _, items = views.obligations(self.console.config, session, now, employee.key)
+        shown = self.console.now()
+        _, _, items = views.obligations(self.console.config, session, shown, employee.key)
         if not any((s.occurrence.rule, s.occurrence.period) == (code, period) for s in items):
             raise records.RecordError("web_not_owed", item=item[:40], name=employee.name)
         return code, period
@@ -269,7 +269,7 @@ class Desk:
         config = self.console.config
 
         def write(session: Session, employee: models.Employee, now: datetime) -> tuple[str, str]:
-            code, period = self._item(session, employee, now, typed["item"])
+            code, period = self._item(session, employee, typed["item"])
             when = self._moment(typed["submitted_at"], now)
             code = records.check_submission_period(config.schedule(), code, period, when)
             value = records.check_value(config.catalog, code, typed["value"])
@@ -324,7 +324,7 @@ class Desk:
         typed = _typed(form)
 
         def write(session: Session, employee: models.Employee, now: datetime) -> tuple[str, str]:
-            code, period = self._item(session, employee, now, typed["item"])
+            code, period = self._item(session, employee, typed["item"])
             code = records.check_rule_period(self.console.config.catalog, code, period)
             reason = typed["reason"].strip()
             if not reason:

@@ -102,7 +102,7 @@ class Events:
                     day = date.fromisoformat(typed["day"].strip())
                 except ValueError:
                     raise records.RecordError("web_bad_day", text=typed["day"][:40]) from None
-                now = console.now()
+                now = console.clock()  # a write keeps its real time, whatever the page shows
                 row = records.set_event(
                     session,
                     console.config.catalog,

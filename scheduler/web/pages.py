@@ -66,6 +66,7 @@ class Console:
     config: Config
     attempts: Attempts
     homes: Homes[views.Home] = field(default_factory=Homes)
+    as_of: datetime | None = None  # `tenggat web --as-of`: the moment every page shows
 
     # ------------------------------------------------------------------ plumbing
 
@@ -74,6 +75,14 @@ class Console:
         return ZoneInfo(self.config.settings.service.timezone)
 
     def now(self) -> datetime:
+        """The moment the pages show: the clock's, or the one ``tenggat web --as-of``
+        fixed for a demonstration or a training on old records (the demo's IKI 2025 read
+        in 2026 would show every unit at 0%)."""
+        return self.as_of or self.clock()
+
+    def clock(self) -> datetime:
+        """The real time, whatever the pages show: sign-in links and sessions expire by
+        it, and a write from a desk is recorded and audited at it."""
         return datetime.now(self.zone)
 
     def language(self, request: Request) -> str:
@@ -95,8 +104,9 @@ class Console:
         **context: Any,
     ) -> HTMLResponse:
         language = self.language(request)
+        frozen = views.moment(self.as_of, language) if self.as_of else ""
         html = _TEMPLATES.get_template(template).render(
-            w=WORDS[language], language=language, visitor=who, **context
+            w=WORDS[language], language=language, visitor=who, frozen=frozen, **context
         )
         return HTMLResponse(html, status)
 
@@ -108,7 +118,7 @@ class Console:
 
     def who(self, request: Request) -> Visitor | None:
         with self.db.read() as session:
-            return visitor(session, request.cookies.get(SESSION_COOKIE, ""), self.now())
+            return visitor(session, request.cookies.get(SESSION_COOKIE, ""), self.clock())
 
     @staticmethod
     def address(request: Request) -> str:
@@ -173,7 +183,7 @@ class Console:
     ) -> None:
         """A desk's write in ``web_audit``: who, when (``now``, the write's moment), from where."""
         signin.audit(
-            session, now or self.now(), who.employee_id, action, detail, self.address(request)
+            session, now or self.clock(), who.employee_id, action, detail, self.address(request)
         )
 
     # ------------------------------------------------------------------ signing in and out
@@ -182,7 +192,7 @@ class Console:
         """The link's page: who it signs in and a button.  Opening it uses nothing."""
         token = request.path_params["token"]
         with self.db.read() as session:
-            link = signin.usable_link(session, token, self.now())
+            link = signin.usable_link(session, token, self.clock())
             person = session.get(models.Employee, link.employee_id) if link else None
             if link is None or person is None:
                 return self.message(request, "signin_unusable", 404)
@@ -213,7 +223,7 @@ class Console:
 
         def usable() -> bool:
             with self.db.read() as session:
-                return signin.usable_link(session, token, self.now()) is not None
+                return signin.usable_link(session, token, self.clock()) is not None
 
         if not await run_in_threadpool(usable):  # used or expired: said as such, first
             return self.message(request, "signin_unusable", 404)
@@ -226,7 +236,7 @@ class Console:
 
         def use() -> signin.Opened | None:
             with self.db.write() as session:
-                return signin.use_link(session, token, self.now(), hours, address)
+                return signin.use_link(session, token, self.clock(), hours, address)
 
         opened = await run_in_threadpool(use)
         if opened is None:
@@ -251,7 +261,7 @@ class Console:
 
         def end() -> str:
             with self.db.write() as session:
-                now = self.now()
+                now = self.clock()
                 token = request.cookies.get(SESSION_COOKIE, "")
                 who = visitor(session, token, now)
                 if who is None:

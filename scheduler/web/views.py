@@ -7,6 +7,7 @@ evaluated a second way.  A home is kept between requests by `scheduler.web.homes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -75,10 +76,21 @@ def evidence_shown(said: str, language: str) -> str:
     return said
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def anchor(code: str, period: str) -> str:
+    """The id of an item's row on a person's page, ``SKP-2025``, that a cell of the home's
+    grid links to (``/employees/KEY#SKP-2025``): a tap shows that item, highlighted, with
+    no script.  Letters, digits, ``_`` and ``-`` only, whatever a catalog's codes hold."""
+    return _UNSAFE.sub("-", f"{code}-{period}")
+
+
 @dataclass(frozen=True)
 class Cell:
     status: str  # the Status value: the colour class
-    detail: str  # what the cell says on hover or tap
+    detail: str  # what the cell says to a screen reader and on hover
+    anchor: str  # its row on the person's page
 
 
 @dataclass(frozen=True)
@@ -96,7 +108,7 @@ class Home:
     chart: Markup  # on time per unit
     trend: Markup  # the year's weeks
     digest: DigestView
-    codes: tuple[str, ...]
+    rules: tuple[tuple[str, str], ...]  # the grid's columns: (code, its rule's name)
     grid: tuple[GridRow, ...]
     more: int  # people in scope beyond the grid's rows
     legend: tuple[tuple[str, str], ...]  # (status, its word)
@@ -135,7 +147,7 @@ def home(
         chart,
         trend,
         shown,
-        found.rules,
+        tuple((code, rule_name(config.catalog.rules[code], language)) for code in found.rules),
         _grid(config, found, language),
         max(0, len(found.members) - GRID_PEOPLE),
         legend,
@@ -180,7 +192,7 @@ def _grid(config: Config, found: Digest, language: str) -> tuple[GridRow, ...]:
                 detail += f" ({words['due']} {long_date(item.occurrence.due, language)})"
             if item.days_late:
                 detail += f", {words['days_late'].format(days=item.days_late)}"
-            cells.append(Cell(item.status.value, detail))
+            cells.append(Cell(item.status.value, detail, anchor(code, item.occurrence.period)))
         grid.append(GridRow(person.key, person.name, person.unit, tuple(cells)))
     return tuple(grid)
 
@@ -200,6 +212,10 @@ class Line:
     period_key: str = ""
     files: tuple[Listed, ...] = ()  # evidence files handed in through the console
 
+    @property
+    def anchor(self) -> str:
+        return anchor(self.code, self.period_key)
+
 
 @dataclass(frozen=True)
 class Achievement:
@@ -214,7 +230,9 @@ class Person:
     unit: str
     position: str
     superior: str
-    years: tuple[tuple[int, tuple[Line, ...]], ...]  # this year first, then last year
+    # by the year each is due in, this year first, then last year; then, under None, what
+    # has no deadline yet (waiting for its event: a PK waits for its year's APBD)
+    years: tuple[tuple[int | None, tuple[Line, ...]], ...]
     achievement: tuple[Achievement, ...]
     overall: str
 
@@ -242,6 +260,17 @@ def obligations(
     return snap, matrix, items
 
 
+def late(item: Evaluated, language: str) -> str:
+    """The days late of a person's line: an item still open past its deadline is late by
+    more every day, and says so; a late submission's count is settled."""
+    words = WORDS[language]
+    if not item.days_late:
+        return words["none"]
+    if item.status is Status.OVERDUE:
+        return words["days_so_far"].format(days=item.days_late)
+    return str(item.days_late)
+
+
 def person(config: Config, db: Database, now: datetime, key: str, language: str) -> Person:
     """One person's obligations this year and last, and their IKI achievement."""
     catalog = config.catalog
@@ -258,7 +287,7 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
             else None
         )
         files = evidence.listed(session, employee.id)
-        by_year: dict[int, list[Line]] = {now.year: [], now.year - 1: []}
+        by_year: dict[int | None, list[Line]] = {now.year: [], now.year - 1: [], None: []}
         # their own record, else the one that serves them (their unit's, the agency's)
         records_of = submissions.serving(
             session,
@@ -268,7 +297,7 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
         names = recorders(session, [row.recorded_by for row in records_of.values()])
         for item in items:
             occ = item.occurrence
-            year = (occ.due or now.date()).year
+            year = occ.due.year if occ.due else None
             rule = catalog.rules[occ.rule]
             row = records_of.get((occ.rule, occ.period)) if item.submitted_at else None
             by_year[year].append(
@@ -278,7 +307,7 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
                     due=long_date(occ.due, language) if occ.due else none,
                     status=item.status.value,
                     status_word=said[item.status],
-                    days_late=str(item.days_late) if item.days_late else none,
+                    days_late=late(item, language),
                     submitted=moment(item.submitted_at.astimezone(now.tzinfo), language)
                     if item.submitted_at
                     else none,
@@ -305,7 +334,9 @@ def person(config: Config, db: Database, now: datetime, key: str, language: str)
         unit=info.unit or WORDS[language]["no_unit"],
         position=info.position or none,
         superior=boss or none,
-        years=tuple((year, tuple(lines)) for year, lines in by_year.items()),
+        years=tuple(
+            (year, tuple(lines)) for year, lines in by_year.items() if lines or year is not None
+        ),
         achievement=achievement,
         overall=digest.percent(matrix.overall.get(key), language),
     )
