@@ -1,10 +1,13 @@
 """Benchmark the service's tick as it runs, delivery excluded, on a database of N employees.
 
     python bench/tick.py [--employees N] [--db PATH|URL] [--seed S] [--profile TICK]
+                         [--set-based]
 
 Fills a migrated database (a SQLite file in a temporary directory unless ``--db`` names a
 file or a URL; give PostgreSQL an empty database or schema of its own) with the synthetic
-agency of ``bench/status.py`` (its generator, not a copy), then runs four ticks in turn, each
+agency of ``bench/status.py`` (its generator, not a copy; with ``--set-based``, on
+PostgreSQL, the same shape drawn by the server, `bench.agency_sql`: minutes at 1,000,000
+employees, where Python's takes an hour), then runs four ticks in turn, each
 in a fresh process as `tenggat run --once` would be, through the stages `Service.tick` runs
 before it dispatches (`scheduler.service.planning.plan_and_queue`, then the digests):
 
@@ -47,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select, update
 
+from bench.agency_sql import generate_sql
 from bench.evaluate import peak_mb
 from bench.status import database_url, generate
 from rules.calendar import WITA
@@ -161,13 +165,16 @@ def no_later_than(database: Database, moment: datetime) -> int:
         return int(getattr(session.execute(later), "rowcount", 0) or 0)
 
 
-def child(url: str, name: str, profile: bool) -> None:
+def child(url: str, name: str, profile: bool, seed: int) -> None:
+    if name == "submit":  # in a process of its own too: at 1,000,000 it evaluates everyone
+        print(json.dumps({"written": submit_share(url, SHARE, seed)}))
+        return
     print(json.dumps(one_tick(url, EVE if name == "eve" else TICKS[name], profile)))
 
 
-def run_child(url: str, name: str, profile: bool) -> dict[str, Any]:
+def run_child(url: str, name: str, profile: bool, seed: int) -> dict[str, Any]:
     """One tick in a fresh interpreter, as `tenggat run --once` starts."""
-    command = [sys.executable, __file__, "--db", url, "--child", name]
+    command = [sys.executable, __file__, "--db", url, "--child", name, "--seed", str(seed)]
     if profile:
         command.append("--profile-child")
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
@@ -183,14 +190,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", help="SQLite file or database URL (default: a temporary file)")
     parser.add_argument("--seed", type=int, default=2025, help="random seed (default 2025)")
     parser.add_argument("--profile", choices=sorted(TICKS), help="profile this tick")
-    parser.add_argument("--child", choices=[*TICKS, "eve"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--set-based", action="store_true", help="PostgreSQL: generate the agency in SQL"
+    )
+    parser.add_argument("--child", choices=[*TICKS, "eve", "submit"], help=argparse.SUPPRESS)
     parser.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.db, args.child, args.profile_child)
+        child(args.db, args.child, args.profile_child, args.seed)
         return
     if args.employees < 2:
         parser.error("--employees must be at least 2 (a Secretary and one more)")
+    if args.set_based and "postgresql" not in (args.db or ""):
+        parser.error("--set-based generates on PostgreSQL: give --db a postgresql URL")
 
     with tempfile.TemporaryDirectory(prefix="tenggat-bench-") as tmp:
         os.chdir(tmp)  # no config.toml here: the built-in defaults
@@ -203,9 +215,8 @@ def main(argv: list[str] | None = None) -> None:
         if present:
             sys.exit(f"the database already holds {present} employees: give it an empty one")
         started = time.perf_counter()
-        counts = generate(
-            database, args.employees, args.seed, load_config(environ={}).catalog.rules
-        )
+        make = generate_sql if args.set_based else generate
+        counts = make(database, args.employees, args.seed, load_config(environ={}).catalog.rules)
         took = time.perf_counter() - started
         print(f"  generated in {took:.1f} s: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
         print(f"  ({no_later_than(database, TICKS['first']):,} submissions dated back to 09:00)")
@@ -214,11 +225,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{'tick':<10}{'stage':<10}{'seconds':>9}{'peak MB':>9}{'rows':>10}")
         for name in TICKS:
             if name == "submitted":
-                written = submit_share(url, SHARE, args.seed)
+                written = run_child(url, "submit", False, args.seed)["written"]
                 print(f"  ({written:,} submissions by {SHARE:.0%} of the people, untimed)")
             if name == "midnight":
-                run_child(url, "eve", False)
-            result = run_child(url, name, args.profile == name)
+                run_child(url, "eve", False, args.seed)
+            result = run_child(url, name, args.profile == name, args.seed)
             total = 0.0
             for stage, seconds, peak, rows in result["stages"]:
                 total += seconds

@@ -5,9 +5,12 @@ one message of a bounded size, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
+import threading
+import time
 from datetime import date, timedelta
 from typing import cast
 
+import pytest
 from sqlalchemy import Table, func, insert, select
 from test_service import MARCH_3, SECRETARY, seed_roster
 
@@ -74,8 +77,9 @@ def test_one_recipient_owed_seventy_thousand_notices_gets_them_in_one_message(
 def test_add_writes_each_new_row_as_planned_and_skips_the_keys_already_queued(
     database_url: str,
 ) -> None:
-    """`add` looks the keys up first and inserts the rest (as arrays on PostgreSQL): every
-    column arrives as planned, a None included, and a key queued before adds nothing."""
+    """`add` writes in bulk (executemany on SQLite, COPY through a temporary table on
+    PostgreSQL): every column arrives as planned, a None included, and a key queued before
+    adds nothing."""
     database = Database(database_url)
     database.migrate()
     first, second = escalation(0), escalation(1)
@@ -98,3 +102,40 @@ def test_add_writes_each_new_row_as_planned_and_skips_the_keys_already_queued(
         (*(row[name] for name in Row.__annotations__), at, "pending", 0, at)  # type: ignore[literal-required]
         for row, at in planned
     ]
+
+
+@pytest.mark.parametrize("first_ends", ["commit", "rollback"])
+def test_two_planners_queueing_the_same_keys_at_once_write_each_once(
+    database_url: str, first_ends: str
+) -> None:
+    """A second instance queues the plan while the first holds the same keys uncommitted:
+    it waits for the first and then adds what the first did not keep.  After a commit that
+    is nothing (no duplicate, no error); after a rollback it is every row."""
+    database = Database(database_url)
+    database.migrate()
+    rows = [escalation(n) for n in range(3_000)]
+    inserted, second = threading.Event(), []
+
+    def queue_again() -> None:
+        inserted.wait()
+        try:
+            with database.write() as session:
+                second.append(outbox.add(session, rows, MARCH_3))
+        except Exception as exc:  # the assertion below says what it was
+            second.append(exc)
+
+    other = threading.Thread(target=queue_again)
+    other.start()
+    with database.write() as session:
+        assert outbox.add(session, rows, MARCH_3) == len(rows)
+        inserted.set()
+        time.sleep(0.5)  # the other instance is waiting on these keys meanwhile
+        if first_ends == "rollback":
+            session.rollback()
+    other.join(timeout=60)
+    with database.read() as session:
+        stored = session.scalar(select(func.count(func.distinct(models.Outbox.key))))
+        total = session.scalar(select(func.count()).select_from(models.Outbox))
+    database.engine.dispose()
+    assert second == [0 if first_ends == "commit" else len(rows)]
+    assert stored == total == len(rows)

@@ -170,7 +170,7 @@ def plan_and_queue(
         else:
             at = now
         stage("plan", len(notices))
-    with db.write() as session:
+    with paused_gc(), db.write() as session:
         queued = outbox.enqueue(session, notices, now)
         state.record(session, state.PLAN_MARK, Mark(revision, at, until, printed).text(), now)
     stage("write", queued)
