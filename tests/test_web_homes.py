@@ -6,6 +6,7 @@ are given, never waited for."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -23,6 +24,8 @@ from scheduler.store import changes
 from scheduler.store.db import Database
 from scheduler.web import views
 from scheduler.web.homes import STALE, Homes, Shown
+from scheduler.web.pages import Console
+from scheduler.web.visitor import Attempts
 
 STAFF = "197110122007012026"  # YANTI HEIDA YANI: owes SKP 2025 on 10 March 2025
 EVENING = datetime(2025, 3, 10, 21, tzinfo=WITA)  # after the reminder time: midnight is next
@@ -164,3 +167,30 @@ def test_a_slow_home_is_shown_as_it_stood_while_the_next_is_computed(
         release.set()
         homes.join()
         db.engine.dispose()
+
+
+def test_the_console_computes_the_agency_home_as_it_starts_and_says_one_line_if_it_cannot(
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seed_roster(database_url)
+    config = load_config(None, environ={"TENGGAT_DATABASE_URL": database_url})
+    db = Database(database_url)
+    console = Console(db, config, Attempts(), as_of=EVENING)
+    try:
+        console.warm()
+        assert console.homes.computed == 1
+        shown = console.kept_home(None, config.settings.service.language)
+        assert console.homes.computed == 1 and overdue(shown, "SKP").count == 58
+    finally:
+        db.engine.dispose()
+
+    gone = tmp_path / "nowhere" / "tenggat.db"  # a directory that does not exist
+    away = Database(f"sqlite:///{gone}")
+    with caplog.at_level(logging.WARNING, logger="tenggat"):
+        Console(away, config, Attempts(), as_of=EVENING).warm()  # no exception
+    (line,) = [r for r in caplog.records if "home not computed at start" in r.getMessage()]
+    assert "Traceback" not in line.getMessage() and line.exc_info is None

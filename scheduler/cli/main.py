@@ -247,7 +247,8 @@ def run(ctx: Context, once: bool, as_of: Typed | None, log_level: str) -> None:
         from scheduler.web.server import serve
 
         web = ctx.config.settings.web
-        return serve(build(service.db, ctx.config, inbox), web.listen, web.port).stop
+        app = build(service.db, ctx.config, inbox, warm=True)
+        return serve(app, web.listen, web.port).stop
 
     with_bot = ctx.config.settings.telegram.token is not None
     with_web = bool(ctx.config.settings.web.port)

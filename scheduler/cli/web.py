@@ -37,7 +37,7 @@ def web(port: int | None, as_of: Typed | None) -> None:
     logs.configure("info", ctx.config)
     settings = ctx.config.settings.web
     serving = serve(
-        build(ctx.db, ctx.config, as_of=moment(ctx, as_of) if as_of else None),
+        build(ctx.db, ctx.config, as_of=moment(ctx, as_of) if as_of else None, warm=True),
         settings.listen,
         port if port is not None else settings.port,
     )

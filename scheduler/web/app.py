@@ -3,6 +3,8 @@ console, served by `scheduler.web.server`."""
 
 from __future__ import annotations
 
+import threading
+
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -95,12 +97,19 @@ class SecurityHeaders:
 
 
 def build(
-    db: Database, config: Config, inbox: Inbox | None = None, as_of: datetime | None = None
+    db: Database,
+    config: Config,
+    inbox: Inbox | None = None,
+    as_of: datetime | None = None,
+    warm: bool = False,
 ) -> ASGIApp:
     """The application over ``db``; ``inbox`` takes the bot's updates while this process
     receives them (`scheduler.bot.webhook`); ``as_of`` fixes the moment the pages show
-    (`tenggat web --as-of`)."""
+    (`tenggat web --as-of`); ``warm`` computes the agency's home at once, in the background
+    (`Console.warm`), as the commands that serve it ask."""
     console = Console(db, config, Attempts(), as_of=as_of)
+    if warm:
+        threading.Thread(target=console.warm, name="tenggat-warm", daemon=True).start()
     routes = [
         Route("/health", health.endpoint(db, config), methods=["GET"]),
         Route("/telegram", telegram.endpoint(inbox or Inbox()), methods=["POST"]),

@@ -15,8 +15,9 @@ once, the second waiting for the first; requests for other homes do not wait.
 A home that took long to compute (more than `SLOW` seconds: 20 s for the agency's home at
 100,000 people) is not waited for again when it stops holding: the page shows it as it stood,
 saying at what moment and that newer figures are coming, while one background thread
-computes the next, for at most `STALE` after its moment.  Past that, or for a home that is
-quick to compute (the demo, a unit's), the reader waits for the figures of now.
+computes the next, for at most `STALE` after its moment (a morning's first visit sees the
+evening's figures, saying so).  Past that, or for a home that is quick to compute (the
+demo, a unit's), the reader waits for the figures of now.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ Page = TypeVar("Page")
 Key = tuple[str | None, str]  # (unit as asked, None: the agency; language)
 KEPT = 8  # homes kept: the agency's in two languages and a few units'
 SLOW = 1.0  # seconds: a home computed slower is shown as it stood while the next computes
-STALE = timedelta(minutes=30)  # how old a home shown while the next computes may be
+STALE = timedelta(hours=12)  # how old a home shown while the next computes may be
 Compute = Callable[[], tuple[Page, datetime]]  # the home and the instant it holds until
 log = logging.getLogger("tenggat")
 

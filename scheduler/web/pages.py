@@ -11,6 +11,7 @@ worker threads, since they query the database.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -29,6 +30,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from scheduler.catalog import Words
 from scheduler.reports.digest import UnknownUnit
 from scheduler.store import changes, models, signin
+from scheduler.store.db import failure
 from scheduler.web import views
 from scheduler.web.homes import Homes
 from scheduler.web.visitor import (
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from scheduler.config import Config
     from scheduler.store.db import Database
 
+log = logging.getLogger("tenggat")
 WORDS = Words("web")  # the console's words, in the catalogs
 LANGUAGES = ("id", "en")
 MAX_FORM = 64 * 1024  # bytes of a form without a file: a few fields
@@ -334,6 +337,16 @@ class Console:
         except UnknownUnit:
             return self.message(request, "not_found", 404, who)
         return self.page(request, "home.html", who=who, home=shown, names=views.GROUP_NAMES)
+
+    def warm(self) -> None:
+        """Compute the agency's home in the service's language as the console starts, so
+        that the first visit finds it (or waits only for the rest of it: 20–30 s at 100,000
+        people); a failure is one log line, and that visit computes it again."""
+        try:
+            self.kept_home(None, self.config.settings.service.language)
+        except Exception as exc:
+            said = failure(self.db.url, exc)
+            log.warning("home not computed at start: %s", said or f"{type(exc).__name__}: {exc}")
 
     def kept_home(self, unit: str | None, language: str) -> views.Home:
         """The home of ``unit`` (None: the agency) as it stands now: kept while the records
