@@ -3,6 +3,10 @@ database's own triggers fill (migration 0012) whoever writes, so no writer can f
 
 The newest change's id is the records' revision: equal revisions, equal records.  A tick
 plans from it what changed since the last one it planned; a page can be cached under it.
+
+A later migration that rebuilds one of these tables on SQLite (Alembic's
+``batch_alter_table`` copies the table) drops its triggers with it: such a migration must
+create them again, as 0012 does.
 """
 
 from __future__ import annotations

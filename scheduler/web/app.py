@@ -4,7 +4,6 @@ console, served by `scheduler.web.server`."""
 from __future__ import annotations
 
 import threading
-
 from datetime import datetime
 from typing import TYPE_CHECKING
 
