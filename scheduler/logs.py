@@ -15,8 +15,10 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from notifications import redact
 
@@ -26,8 +28,9 @@ if TYPE_CHECKING:
 # One line per request or event of their own; ours say what matters.  At DEBUG they speak.
 CHATTY = ("httpx", "httpcore", "telegram", "aiohttp", "alembic", "apscheduler", "uvicorn")
 FORMAT = "%(asctime)s %(levelname)s %(message)s"
-# A log line's moment with its offset from UTC ("2026-12-07 19:16:17+0000"): the machine's
-# zone need not be WITA, and a time without its zone reads as the wrong hour.
+# A log line's moment with its offset from UTC ("2026-12-08 03:16:17+0800"), in the
+# service's zone once the configuration is read (`Stamped`): the machine's zone need not be
+# WITA, and a time without its zone reads as the wrong hour.
 DATEFMT = "%Y-%m-%d %H:%M:%S%z"
 # The settings read from the environment only, never from a file (the loader refuses them there).
 SECRETS = {
@@ -106,16 +109,30 @@ def _message(record: logging.LogRecord) -> str:
 REDACT = Redact()  # one filter on every handler, so a secret made later reaches them all
 
 
+class Stamped(logging.Formatter):
+    """Lines stamped in ``zone`` (the service's, WITA by default) rather than the machine's,
+    so that the journal's times read as the pages' and the letters' do."""
+
+    zone: tzinfo | None = None  # None: the machine's, until the configuration is read
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, self.zone).astimezone(self.zone)
+        return moment.strftime(datefmt or DATEFMT)
+
+
 def configure(level: str = "warning", config: Config | None = None) -> None:
     """Log at ``level`` to stderr through one handler behind `REDACT`; called again (by
     `tenggat run`, or once the configuration is read), it changes the level and learns the
     configuration's secrets, without a second handler."""
     root = logging.getLogger()
-    if not any(REDACT in handler.filters for handler in root.handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(FORMAT, DATEFMT))
-        handler.addFilter(REDACT)
-        root.addHandler(handler)
+    ours = [handler for handler in root.handlers if REDACT in handler.filters]
+    if not ours:
+        ours = [logging.StreamHandler()]
+        ours[0].setFormatter(Stamped(FORMAT, DATEFMT))
+        ours[0].addFilter(REDACT)
+        root.addHandler(ours[0])
+    if config is not None and isinstance(ours[0].formatter, Stamped):
+        ours[0].formatter.zone = ZoneInfo(config.settings.service.timezone)
     root.setLevel(level.upper())
     for name in CHATTY:
         logging.getLogger(name).setLevel(logging.DEBUG if level == "debug" else logging.WARNING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -79,6 +80,9 @@ def test_run_once_sends_overdue_and_escalations_on_the_console(tmp_path: Path, s
     assert "; dan 20 lainnya: lihat ringkasan mingguan" in secretary
     assert len(secretary) < 4096
     assert "tick at=2025-03-03T09:00+08:00" in result.stderr
+    # Each line is stamped in the service's zone, whatever the machine's (here UTC or not).
+    stamps = re.findall(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}([+-]\d{4}) ", result.stderr, re.M)
+    assert stamps and set(stamps) == {"+0800"}, result.stderr
 
 
 def service_on(url: str, now: datetime) -> Service:
