@@ -12,13 +12,14 @@ from typing import cast
 
 import pytest
 from sqlalchemy import Table, func, insert, select
+from sqlalchemy.exc import DBAPIError
 from test_service import MARCH_3, SECRETARY, seed_roster
 
 from notifications.console import ConsoleChannel
 from scheduler.config import load_config
 from scheduler.service.tick import Service
 from scheduler.store import models, outbox
-from scheduler.store.db import Database
+from scheduler.store.db import Database, failure
 from scheduler.store.outbox import Row
 
 OWED = 70_001  # past PostgreSQL's 65,535 parameters in one statement
@@ -139,3 +140,29 @@ def test_two_planners_queueing_the_same_keys_at_once_write_each_once(
     database.engine.dispose()
     assert second == [0 if first_ends == "commit" else len(rows)]
     assert stored == total == len(rows)
+
+
+def test_a_bulk_write_to_a_read_only_database_is_the_databases_sentence(
+    database_url: str,
+) -> None:
+    """The bulk path talks to the driver itself (executemany, COPY): its errors still reach
+    the service as SQLAlchemy's, which `failure` says in one line instead of a traceback."""
+    database = Database(database_url)
+    database.migrate()
+    read_only = {
+        "sqlite": "PRAGMA query_only = ON",
+        "postgresql": "SET TRANSACTION READ ONLY",
+    }[database.url.get_backend_name()]
+    try:
+        with pytest.raises(DBAPIError) as raised, database.write() as session:
+            session.connection().exec_driver_sql(read_only)
+            outbox.add(session, [escalation(n) for n in range(3)], MARCH_3)
+        said = failure(database.url, raised.value)
+        assert said is not None and "read" in str(said).lower(), raised.value
+        with database.read() as session:
+            assert session.scalar(select(func.count()).select_from(models.Outbox)) == 0
+    finally:
+        with database.engine.connect() as connection:
+            if database.url.get_backend_name() == "sqlite":
+                connection.exec_driver_sql("PRAGMA query_only = OFF")
+        database.engine.dispose()

@@ -20,6 +20,7 @@ from operator import itemgetter
 from typing import Any, TypedDict, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from rules.plan import Notice, NoticeKind
@@ -145,10 +146,17 @@ def _insert(session: Session, rows: Iterable[tuple[Any, ...]], now: datetime) ->
     the two interleave (``ON CONFLICT DO NOTHING``, which waits for a writer that holds
     the same key uncommitted and then skips it).  Only a plan of everyone comes here with
     many rows (the first tick, the first after midnight): the driver's own bulk path
-    writes them, as `_copy` and `_executemany` say."""
-    if session.get_bind().dialect.name == "postgresql":
-        return _copy(session, rows, now)
-    return _executemany(session, rows, now)
+    writes them, as `_copy` and `_executemany` say.  The driver's errors are wrapped as
+    SQLAlchemy wraps any statement's, so that a database read-only or away is said in one
+    sentence (`scheduler.store.db.failure`) here as everywhere."""
+    dialect = session.get_bind().dialect
+    driver_error = dialect.loaded_dbapi.Error
+    try:
+        if dialect.name == "postgresql":
+            return _copy(session, rows, now)
+        return _executemany(session, rows, now)
+    except driver_error as exc:
+        raise DBAPIError.instance("INSERT INTO outbox", None, exc, driver_error) from exc
 
 
 def _executemany(session: Session, rows: Iterable[tuple[Any, ...]], now: datetime) -> int:
