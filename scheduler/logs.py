@@ -116,7 +116,7 @@ class Stamped(logging.Formatter):
     zone: tzinfo | None = None  # None: the machine's, until the configuration is read
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        moment = datetime.fromtimestamp(record.created, self.zone).astimezone(self.zone)
+        moment = datetime.fromtimestamp(record.created).astimezone(self.zone)
         return moment.strftime(datefmt or DATEFMT)
 
 
