@@ -85,21 +85,21 @@ def submit(
     catalog = ctx.config.catalog
     with writing(ctx) as session:
         employee = records.find_employee(session, nip)
-        code = records.check_submission_period(ctx.config.schedule(), code, period, when)
-        measured = records.check_value(catalog, code, value)
-        added = submissions.add(
+        added = submissions.record(
             session,
-            employee.id,
+            ctx.config.schedule(),
+            employee,
             code,
             period,
             when,
             now,
             ctx.user,
             evidence,
+            value,
             verified=verified,
             replace=replace,
-            value=measured,
         )
+        code, measured = added.row.rule_code, added.row.value
         said = f"{code} {period}: {employee.name} ({employee.key}) @ {when:%Y-%m-%d %H:%M %Z}"
         if measured is not None:
             said += f" = {words.measure(measured, catalog.rules[code], ctx.language)}"

@@ -6,7 +6,7 @@ here, so the columns an audit reads are filled the same way whoever recorded it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import NamedTuple
 
@@ -14,7 +14,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from rules.catalog import Catalog, Rule, Scope
-from scheduler.store import models
+from rules.schedule import Schedule
+from scheduler.store import models, records
 
 
 class Added(NamedTuple):
@@ -78,6 +79,45 @@ def add(
     )
     session.add(row)
     return Added(row, kept)
+
+
+def record(
+    session: Session,
+    schedule: Schedule,
+    employee: models.Employee,
+    code: str,
+    period: str,
+    submitted_at: datetime,
+    now: datetime,
+    recorded_by: str,
+    evidence: str | Callable[[], str],
+    value: str | None,
+    source: str = "cli",
+    verified: bool = False,
+    replace: bool = False,
+) -> Added:
+    """A person's submission as a person records it (``tenggat submit``, the web desk):
+    the rule and period checked against the schedule (the row's ``rule_code`` is the
+    canonical code), the typed ``value`` read as the rule wants, then :func:`add`.
+    ``evidence`` may be what makes the text once those pass, so a form's file is checked
+    only after its rule and period, and each refusal stays the one the form showed before."""
+    code = records.check_submission_period(schedule, code, period, submitted_at)
+    measured = records.check_value(schedule.catalog, code, value)
+    said = evidence() if callable(evidence) else evidence
+    return add(
+        session,
+        employee.id,
+        code,
+        period,
+        submitted_at,
+        now,
+        recorded_by,
+        said,
+        source=source,
+        verified=verified,
+        replace=replace,
+        value=measured,
+    )
 
 
 def pending_verification(

@@ -271,29 +271,34 @@ class Desk:
         def write(session: Session, employee: models.Employee, now: datetime) -> tuple[str, str]:
             code, period = self._item(session, employee, typed["item"])
             when = self._moment(typed["submitted_at"], now)
-            code = records.check_submission_period(config.schedule(), code, period, when)
-            value = records.check_value(config.catalog, code, typed["value"])
-            kind = evidence.check(name, data) if name else ""
-            # The file is named in the evidence, as the bot names a Telegram document.
-            named = f"file:{evidence.clean_name(name)}" if kind else ""
-            said = " — ".join(part for part in (named, typed["note"].strip()) if part)
-            records.check_length(models.Submission.evidence, said)
-            added = submissions.add(
+            kind = ""
+
+            def said() -> str:
+                nonlocal kind
+                kind = evidence.check(name, data) if name else ""
+                # The file is named in the evidence, as the bot names a Telegram document.
+                named = f"file:{evidence.clean_name(name)}" if kind else ""
+                text = " — ".join(part for part in (named, typed["note"].strip()) if part)
+                records.check_length(models.Submission.evidence, text)
+                return text
+
+            added = submissions.record(
                 session,
-                employee.id,
+                config.schedule(),
+                employee,
                 code,
                 period,
                 when,
                 now,
                 who.by,
                 said,
+                typed["value"],
                 source=SOURCE,
                 verified=typed["verified"] == "1",
-                value=value,
             )
             session.flush()
             row = added.row
-            detail = f"submission {row.id}: {employee.key} {code} {period}"
+            detail = f"submission {row.id}: {employee.key} {row.rule_code} {period}"
             if kind:
                 kept = evidence.add(session, row, name, data, kind, who.by, now)
                 detail += f", file {kept.id} ({kept.size} bytes)"
